@@ -1,0 +1,64 @@
+#!/usr/bin/env -S npx tsx
+// README step "docker build": tagged by a hash of docker/ and the build args, skipped when that tag exists.
+import { createHash } from 'node:crypto'
+import { readdirSync, readFileSync } from 'node:fs'
+import { join, relative } from 'node:path'
+import { parseConfig, type Config } from './lib/config.ts'
+import { imageExists } from './lib/docker.ts'
+import { StepError } from './lib/errors.ts'
+import { runIfMain } from './lib/main.ts'
+import { dockerDir } from './lib/paths.ts'
+import { run } from './lib/proc.ts'
+
+type ImageConfig = Pick<Config, 'image' | 'registry' | 'sparkVersion' | 'sparkDist' | 'baseImage'>
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .flatMap((entry) => (entry.isDirectory() ? filesUnder(join(dir, entry.name)) : [join(dir, entry.name)]))
+    .sort()
+}
+
+/** The build args the Dockerfile receives; an unset base image keeps the Dockerfile's default. */
+export function buildArgs(config: ImageConfig): Record<string, string> {
+  return {
+    SPARK_VERSION: config.sparkVersion,
+    SPARK_DIST: config.sparkDist,
+    ...(config.baseImage ? { BASE_IMAGE: config.baseImage } : {}),
+  }
+}
+
+/** <registry/><image>:<spark version>-<12 hex of docker/ contents and build args>. */
+export function imageReference(config: ImageConfig, dir: string = dockerDir): string {
+  const hash = createHash('sha256')
+  for (const file of filesUnder(dir)) hash.update(relative(dir, file)).update('\0').update(readFileSync(file)).update('\0')
+  hash.update(JSON.stringify(buildArgs(config)))
+  const repository = config.registry ? `${config.registry}/${config.image}` : config.image
+  return `${repository}:${config.sparkVersion}-${hash.digest('hex').slice(0, 12)}`
+}
+
+export type BuildOutcome = { skipped: string } | { built: string }
+
+export async function buildImage(reference: string, config: ImageConfig, onLine?: (line: string) => void): Promise<BuildOutcome> {
+  if (await imageExists(reference)) return { skipped: `image ${reference} already present` }
+  const args = Object.entries(buildArgs(config)).flatMap(([key, value]) => ['--build-arg', `${key}=${value}`])
+  const build = run({ cwd: dockerDir, nothrow: true })`docker build --tag ${reference} ${args} .`
+  const recent: string[] = []
+  for await (const line of build) {
+    if (!line.trim()) continue
+    recent.push(line.trim())
+    if (recent.length > 30) recent.shift()
+    onLine?.(line.trim())
+  }
+  const result = await build
+  if (result.exitCode !== 0) {
+    throw new StepError(`docker build of ${reference} failed (exit ${result.exitCode})`, [...recent, result.stderr.trim()].join('\n'))
+  }
+  return { built: `image ${reference} built` }
+}
+
+runIfMain(import.meta.url, async () => {
+  const config = parseConfig('up', process.argv.slice(2))
+  const reference = imageReference(config)
+  const outcome = await buildImage(reference, config, (line) => console.error(line))
+  console.log('skipped' in outcome ? `skipped: ${outcome.skipped}` : outcome.built)
+})

@@ -1,0 +1,226 @@
+import { parseArgs } from 'node:util'
+import { UsageError } from './errors.ts'
+import { loadManifests, workerDefaults, type ClusterManifests } from './manifests.ts'
+import { sparkMemoryPattern, sparkMemoryToMebibytes } from './units.ts'
+
+export const commands = ['up', 'pi', 'scale', 'status', 'down'] as const
+export type Command = (typeof commands)[number]
+export type PlatformChoice = 'auto' | 'minikube' | 'kubernetes' | 'docker'
+export type Platform = Exclude<PlatformChoice, 'auto'>
+
+export interface Config {
+  command: Command
+  platform: PlatformChoice
+  workers: number
+  workerCores: number
+  workerMemory: string
+  sparkVersion: string
+  sparkDist: 'apache' | 'pypi'
+  baseImage?: string
+  image: string
+  registry?: string
+  profile: string
+  namespace: string
+  context?: string
+  timeoutSeconds: number
+  json: boolean
+  partitions?: number
+  role?: 'master' | 'worker'
+  keepMinikube: boolean
+  help: boolean
+}
+
+type Key = Exclude<keyof Config, 'command' | 'help'>
+
+interface OptionSpec {
+  key: Key
+  flag: string
+  env?: string
+  boolean?: true
+  /** The accepted form, as the error and --help say it. */
+  form: string
+  help: string
+  commands: readonly Command[]
+  parse?: (raw: string, flag: string) => unknown
+}
+
+const clusterCommands: readonly Command[] = commands
+const buildCommands: readonly Command[] = ['up']
+
+const wholeNumber = (min: number, max: number) => (raw: string, flag: string) => {
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new UsageError(`${flag} must be a whole number from ${min} to ${max} (got "${raw}")`)
+  }
+  return Number(raw)
+}
+
+const matching = (pattern: RegExp, form: string) => (raw: string, flag: string) => {
+  if (!pattern.test(raw)) throw new UsageError(`${flag} must be ${form} (got "${raw}")`)
+  return raw
+}
+
+const oneOf = (values: readonly string[]) => matching(new RegExp(`^(${values.join('|')})$`), `one of ${values.join(', ')}`)
+
+const dnsLabel = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/
+const imageRepository = /^[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/
+const registryHost = /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:\d{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/
+
+function parseSparkVersion(raw: string, flag: string): string {
+  const match = /^(\d+)\.(\d+)\.(\d+)$/.exec(raw)
+  const [major, minor] = match ? [Number(match[1]), Number(match[2])] : [0, 0]
+  if (!match || major < 3 || (major === 3 && minor < 5) || major > 4) {
+    throw new UsageError(`${flag} must be a full Spark release from 3.5.0 to 4.x, like 4.0.1 or 3.5.7 (got "${raw}")`)
+  }
+  return raw
+}
+
+function parseWorkerMemory(raw: string, flag: string): string {
+  if (!sparkMemoryPattern.test(raw) || sparkMemoryToMebibytes(raw) < 512) {
+    throw new UsageError(`${flag} must be a Spark memory size of at least 512m, like 512m, 1g or 4g (got "${raw}")`)
+  }
+  return raw.toLowerCase()
+}
+
+export const optionSpecs: readonly OptionSpec[] = [
+  { key: 'platform', flag: '--platform', env: 'SPARK_K8S_PLATFORM', form: 'auto|minikube|kubernetes|docker', commands: clusterCommands,
+    help: 'where the cluster runs; auto = --context given → kubernetes, else minikube if installed, else a local Docker engine',
+    parse: oneOf(['auto', 'minikube', 'kubernetes', 'docker']) },
+  { key: 'workers', flag: '--workers', env: 'SPARK_K8S_WORKERS', form: '1..64', commands: ['up'],
+    help: 'number of Spark workers (replicas of spark-worker)', parse: wholeNumber(1, 64) },
+  { key: 'workerCores', flag: '--worker-cores', env: 'SPARK_K8S_WORKER_CORES', form: '1..64', commands: ['up'],
+    help: 'SPARK_WORKER_CORES of each worker (also its cpu request/limit)', parse: wholeNumber(1, 64) },
+  { key: 'workerMemory', flag: '--worker-memory', env: 'SPARK_K8S_WORKER_MEMORY', form: '512m, 1g, 4g…', commands: ['up'],
+    help: 'SPARK_WORKER_MEMORY of each worker (its memory limit adds the daemon overhead)', parse: parseWorkerMemory },
+  { key: 'sparkVersion', flag: '--spark-version', env: 'SPARK_K8S_SPARK_VERSION', form: 'X.Y.Z (3.5.0 … 4.x)', commands: buildCommands,
+    help: 'Spark release baked into the image', parse: parseSparkVersion },
+  { key: 'sparkDist', flag: '--spark-dist', env: 'SPARK_K8S_SPARK_DIST', form: 'apache|pypi', commands: buildCommands,
+    help: 'where the image gets Spark: the checksummed Apache release, or the pyspark package from PyPI', parse: oneOf(['apache', 'pypi']) },
+  { key: 'baseImage', flag: '--base-image', env: 'SPARK_K8S_BASE_IMAGE', form: 'an image reference', commands: buildCommands,
+    help: 'base image of the Dockerfile (default debian:bookworm-slim)', parse: matching(/^[^\s]+$/, 'an image reference without spaces') },
+  { key: 'image', flag: '--image', env: 'SPARK_K8S_IMAGE', form: 'a repository name like spark or team/spark', commands: buildCommands,
+    help: 'image repository; the tag is <spark version>-<hash of docker/>', parse: matching(imageRepository, 'a lowercase repository name like spark or team/spark') },
+  { key: 'registry', flag: '--registry', env: 'SPARK_K8S_REGISTRY', form: 'host[:port][/path]', commands: buildCommands,
+    help: 'push the image here (else it is loaded straight into minikube)', parse: matching(registryHost, 'host[:port][/path], like localhost:5000 or ghcr.io/team') },
+  { key: 'profile', flag: '--profile', env: 'SPARK_K8S_MINIKUBE_PROFILE', form: 'a minikube profile name', commands: clusterCommands,
+    help: 'minikube profile (also the kube context minikube writes)', parse: matching(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a minikube profile name like minikube') },
+  { key: 'namespace', flag: '--namespace', env: 'SPARK_K8S_NAMESPACE', form: 'a DNS label', commands: clusterCommands,
+    help: 'Kubernetes namespace (created if missing)', parse: matching(dnsLabel, 'a DNS label like default or spark') },
+  { key: 'context', flag: '--context', env: 'SPARK_K8S_CONTEXT', form: 'a kubeconfig context', commands: clusterCommands,
+    help: 'use this existing cluster instead of minikube', parse: matching(/^\S+$/, 'a kubeconfig context name') },
+  { key: 'timeoutSeconds', flag: '--timeout', env: 'SPARK_K8S_TIMEOUT', form: 'seconds, 10..7200', commands: clusterCommands,
+    help: 'give up waiting (rollout, workers, Pi, teardown) after this long', parse: wholeNumber(10, 7200) },
+  { key: 'partitions', flag: '--partitions', env: 'SPARK_K8S_PI_PARTITIONS', form: '1..1000', commands: ['pi'],
+    help: 'partitions (tasks) of the Pi job; the default is the job file\'s PI_PARTITIONS', parse: wholeNumber(1, 1000) },
+  { key: 'role', flag: '--role', form: 'master|worker', commands: ['down'],
+    help: 'delete only the master or only the workers', parse: oneOf(['master', 'worker']) },
+  { key: 'keepMinikube', flag: '--keep-minikube', boolean: true, form: '', commands: ['down'],
+    help: 'leave minikube running after deleting the Spark objects' },
+  { key: 'json', flag: '--json', boolean: true, form: '', commands: clusterCommands,
+    help: 'print a machine-readable summary on stdout (progress goes to stderr)' },
+]
+
+const defaults = {
+  platform: 'auto',
+  sparkVersion: '4.0.1',
+  sparkDist: 'apache',
+  image: 'spark-standalone',
+  profile: 'minikube',
+  namespace: 'default',
+  timeoutSeconds: 600,
+  json: false,
+  keepMinikube: false,
+} as const
+
+export const npmScriptOf: Record<Command, string> = {
+  up: 'cluster:up',
+  pi: 'pi',
+  scale: 'scale',
+  status: 'status',
+  down: 'cluster:down',
+}
+
+/**
+ * Parses argv (after the command) and the SPARK_K8S_* environment into a validated Config.
+ * Flags win over env vars, env vars over the manifests' defaults. Throws UsageError on bad input.
+ */
+export function parseConfig(
+  command: Command,
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  manifests: ClusterManifests = loadManifests(),
+): Config {
+  const specs = optionSpecs.filter((spec) => spec.commands.includes(command))
+  const options = Object.fromEntries([
+    ['help', { type: 'boolean', short: 'h' }],
+    ...specs.map((spec) => [spec.flag.slice(2), { type: spec.boolean ? 'boolean' : 'string' }]),
+  ])
+  let parsed: ReturnType<typeof parseArgs>
+  try {
+    parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: command === 'scale' })
+  } catch (error) {
+    throw new UsageError(rephraseParseError(error, command))
+  }
+  const values = parsed.values as Record<string, string | boolean | undefined>
+  const config: Record<string, unknown> = { ...defaults, ...workerDefaults(manifests), command, help: Boolean(values.help) }
+
+  for (const spec of specs) {
+    const fromFlag = values[spec.flag.slice(2)]
+    const fromEnv = spec.env ? env[spec.env] : undefined
+    if (spec.boolean) {
+      if (fromFlag !== undefined) config[spec.key] = fromFlag
+      else if (fromEnv !== undefined && fromEnv !== '') config[spec.key] = /^(1|true|yes)$/i.test(fromEnv)
+      continue
+    }
+    if (typeof fromFlag === 'string') config[spec.key] = spec.parse!(fromFlag, spec.flag)
+    else if (fromEnv !== undefined && fromEnv !== '') config[spec.key] = spec.parse!(fromEnv, `${spec.env} (${spec.flag})`)
+  }
+
+  if (command === 'scale' && !config.help) {
+    const [count, ...extra] = parsed.positionals
+    if (count === undefined || extra.length > 0) {
+      throw new UsageError('scale takes one worker count: npm run scale -- N (N from 1 to 64)')
+    }
+    config.workers = wholeNumber(1, 64)(count, 'the worker count')
+  }
+  if (command !== 'scale' && parsed.positionals.length > 0) {
+    throw new UsageError(`${npmScriptOf[command]} takes no positional arguments (got "${parsed.positionals[0]}")`)
+  }
+  if (config.context && config.platform === 'auto') config.platform = 'kubernetes'
+  if (config.context && (config.platform === 'minikube' || config.platform === 'docker')) {
+    throw new UsageError(`--context goes with --platform kubernetes (got --platform ${config.platform})`)
+  }
+  return config as unknown as Config
+}
+
+function rephraseParseError(error: unknown, command: Command): string {
+  const message = error instanceof Error ? error.message : String(error)
+  const code = (error as { code?: string }).code
+  const flag = /'(-{1,2}[^' ]+)/.exec(message)?.[1] ?? ''
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `unknown flag ${flag} for ${npmScriptOf[command]} (see --help)`
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    const spec = optionSpecs.find((s) => message.includes(`--${s.flag.slice(2)}`))
+    return spec?.boolean ? `${spec.flag} takes no value` : `${spec?.flag ?? flag} needs a value: ${spec?.form ?? ''}`.trim()
+  }
+  if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') return `${npmScriptOf[command]} takes no positional arguments`
+  return message.split('\n')[0]
+}
+
+/** --help text for one command, generated from the same option table the parser uses. */
+export function helpText(command: Command): string {
+  const usage: Record<Command, string> = {
+    up: 'Start minikube (if used), build and publish the Spark image, apply the manifests, wait for the rollout\nand prove the master UI reports every worker ALIVE with the configured cores and memory.',
+    pi: 'Run the Pi job inside the cluster (spark-submit of docker/pi.py) and print the estimate.',
+    scale: 'Set the number of workers and return when the master reports exactly that many ALIVE.',
+    status: 'Show pods or containers, the workers the master reports, and the UI URL.',
+    down: 'Delete everything labelled app=spark (or one --role), wait until gone, then stop minikube.',
+  }
+  const args = command === 'scale' ? ' -- N [flags]' : ' [-- flags]'
+  const rows = optionSpecs
+    .filter((spec) => spec.commands.includes(command))
+    .map((spec) => {
+      const left = `  ${spec.flag}${spec.boolean ? '' : ` <${spec.form}>`}`
+      const env = spec.env ? ` [env ${spec.env}]` : ''
+      return `${left}\n      ${spec.help}${env}`
+    })
+  return [`Usage: npm run ${npmScriptOf[command]}${args}`, '', usage[command], '', 'Flags:', ...rows, '  -h, --help\n      show this help'].join('\n')
+}

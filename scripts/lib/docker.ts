@@ -1,0 +1,171 @@
+import { createHash } from 'node:crypto'
+import type { V1Deployment, V1PodTemplateSpec } from '@kubernetes/client-node'
+import { podTemplate, type ClusterManifests, type ClusterShape, type PublishedPort } from './manifests.ts'
+import { run } from './proc.ts'
+import { kubeCpuToCores, kubeQuantityToBytes } from './units.ts'
+
+/** Docker labels of our own: a hash of the run arguments (to see drift) and the worker shape (for scale). */
+export const specHashLabel = 'io.spark-standalone-k8s.spec-hash'
+export const shapeLabel = 'io.spark-standalone-k8s.shape'
+
+export interface ContainerPlan {
+  name: string
+  /** Arguments after `docker run`. */
+  runArgs: string[]
+  specHash: string
+}
+
+export interface PlanOptions {
+  name: string
+  network: string
+  aliases?: string[]
+  publish?: PublishedPort[]
+  /** Deployment pods come back when they die; a Job's driver does not. */
+  restart: boolean
+  labels?: Record<string, string>
+}
+
+/**
+ * Translates a pod template into `docker run` arguments: the same image, command, env, labels,
+ * user, capabilities and limits a kubelet would give the pod. NodePorts are published on
+ * 127.0.0.1 only: an unauthenticated Spark master must not face the network.
+ */
+export function planContainer(template: V1PodTemplateSpec, options: PlanOptions): ContainerPlan {
+  const pod = template.spec!
+  const container = pod.containers[0]
+  const args: string[] = ['--detach', '--name', options.name, '--hostname', options.name, '--network', options.network]
+  for (const alias of options.aliases ?? []) args.push('--network-alias', alias)
+  for (const port of options.publish ?? []) args.push('--publish', `127.0.0.1:${port.nodePort}:${port.containerPort}`)
+  if (options.restart) args.push('--restart', 'unless-stopped')
+
+  const labels = { ...template.metadata?.labels, ...options.labels }
+  for (const [key, value] of Object.entries(labels)) args.push('--label', `${key}=${value}`)
+  for (const variable of container.env ?? []) {
+    if (variable.value === undefined) throw new Error(`env ${variable.name}: only literal values run on Docker`)
+    args.push('--env', `${variable.name}=${variable.value}`)
+  }
+
+  const security = { ...pod.securityContext, ...container.securityContext }
+  if (security.runAsUser !== undefined) args.push('--user', `${security.runAsUser}:${security.runAsGroup ?? 0}`)
+  for (const capability of container.securityContext?.capabilities?.drop ?? []) args.push('--cap-drop', capability)
+  if (security.allowPrivilegeEscalation === false) args.push('--security-opt', 'no-new-privileges')
+  if (security.readOnlyRootFilesystem) args.push('--read-only')
+
+  const limits = container.resources?.limits ?? {}
+  if (limits.memory) args.push('--memory', `${kubeQuantityToBytes(String(limits.memory))}b`)
+  if (limits.cpu) args.push('--cpus', String(kubeCpuToCores(limits.cpu)))
+
+  const [entrypoint, ...commandRest] = container.command ?? []
+  if (entrypoint) args.push('--entrypoint', entrypoint)
+  const specHash = createHash('sha256').update(JSON.stringify([args, container.image, commandRest, container.args])).digest('hex').slice(0, 12)
+  args.push('--label', `${specHashLabel}=${specHash}`, container.image!, ...commandRest, ...(container.args ?? []))
+  return { name: options.name, runArgs: args, specHash }
+}
+
+export interface ContainerSummary {
+  id: string
+  name: string
+  state: string
+  status: string
+  image: string
+  specHash: string
+  labels: Record<string, string>
+}
+
+/** Containers (running or not) carrying every given label. */
+export async function listContainers(labels: Record<string, string>): Promise<ContainerSummary[]> {
+  const filters = Object.entries(labels).flatMap(([key, value]) => ['--filter', `label=${key}=${value}`])
+  const format = '{{.ID}}\t{{.Names}}\t{{.State}}\t{{.Status}}\t{{.Image}}\t{{.Labels}}'
+  const output = await run`docker ps --all --no-trunc ${filters} --format ${format}`
+  return output.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [id, name, state, status, image, labelText] = line.split('\t')
+      const parsedLabels = Object.fromEntries(
+        labelText.split(',').filter(Boolean).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+      )
+      return { id, name, state, status, image, specHash: parsedLabels[specHashLabel] ?? '', labels: parsedLabels }
+    })
+    .sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }))
+}
+
+export type ContainerChange = 'unchanged' | 'started' | 'replaced' | 'created' | 'removed'
+
+/** Makes the named container run exactly `plan`; leaves a matching running one alone. */
+export async function ensureContainer(plan: ContainerPlan, existing: ContainerSummary | undefined): Promise<ContainerChange> {
+  if (existing && existing.specHash === plan.specHash) {
+    if (existing.state === 'running') return 'unchanged'
+    await run`docker start ${plan.name}`
+    return 'started'
+  }
+  if (existing) await run`docker rm --force ${plan.name}`
+  await run`docker run ${plan.runArgs}`
+  return existing ? 'replaced' : 'created'
+}
+
+export async function ensureNetwork(name: string, labels: Record<string, string>): Promise<boolean> {
+  const found = await run({ nothrow: true })`docker network inspect ${name}`
+  if (found.exitCode === 0) return false
+  const labelArgs = Object.entries(labels).flatMap(([key, value]) => ['--label', `${key}=${value}`])
+  await run`docker network create ${labelArgs} ${name}`
+  return true
+}
+
+export async function imageExists(reference: string): Promise<boolean> {
+  return (await run({ nothrow: true })`docker image inspect ${reference}`).exitCode === 0
+}
+
+/** The Docker side of the manifests: network named after the app label, containers after the Deployments. */
+export interface DockerLayout {
+  network: string
+  appLabels: Record<string, string>
+  masterName: string
+  masterAliases: string[]
+  workerName: (index: number) => string
+}
+
+export function dockerLayout(manifests: ClusterManifests): DockerLayout {
+  const labels = manifests.master.metadata?.labels ?? {}
+  return {
+    network: labels.app,
+    appLabels: { app: labels.app },
+    masterName: manifests.master.metadata!.name!,
+    masterAliases: [manifests.service.metadata!.name!],
+    workerName: (index) => `${manifests.worker.metadata!.name}-${index}`,
+  }
+}
+
+/** Worker shape kept on each container, so scale can add identical workers: cores;memory;image. */
+export function encodeShape(shape: Pick<ClusterShape, 'workerCores' | 'workerMemory' | 'image'>): string {
+  return `${shape.workerCores};${shape.workerMemory};${shape.image}`
+}
+
+export function decodeShape(label: string | undefined): Pick<ClusterShape, 'workerCores' | 'workerMemory' | 'image'> | undefined {
+  const [cores, memory, image] = (label ?? '').split(';')
+  return image ? { workerCores: Number(cores), workerMemory: memory, image } : undefined
+}
+
+/** Plans for workers 1..count from the rendered worker Deployment. */
+export function workerPlans(worker: V1Deployment, layout: DockerLayout, count: number, shapeText: string): ContainerPlan[] {
+  return Array.from({ length: count }, (_, i) =>
+    planContainer(podTemplate(worker), { name: layout.workerName(i + 1), network: layout.network, restart: true, labels: { [shapeLabel]: shapeText } }),
+  )
+}
+
+/** Brings the worker containers to exactly `plans`: extra ones removed, missing or drifted ones (re)created. */
+export async function reconcileWorkers(plans: ContainerPlan[], existing: ContainerSummary[]): Promise<Array<[string, ContainerChange]>> {
+  const wanted = new Set(plans.map((plan) => plan.name))
+  const extra = existing.filter((container) => !wanted.has(container.name)).map((container) => container.name)
+  if (extra.length > 0) await run`docker rm --force ${extra}`
+  const changes = await Promise.all(plans.map((plan) => ensureContainer(plan, existing.find((c) => c.name === plan.name))))
+  return [...plans.map((plan, i): [string, ContainerChange] => [plan.name, changes[i]]), ...extra.map((name): [string, ContainerChange] => [name, 'removed'])]
+}
+
+/** "spark-worker-3 created, spark-worker-4 removed"; empty when nothing changed. */
+export function describeChanges(changes: Array<[string, ContainerChange]>): string {
+  return changes
+    .filter(([, change]) => change !== 'unchanged')
+    .map(([name, change]) => `${name} ${change}`)
+    .join(', ')
+}

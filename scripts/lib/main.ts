@@ -1,0 +1,17 @@
+import { pathToFileURL } from 'node:url'
+
+/** True when the module at `moduleUrl` is the script node was asked to run. */
+export function isMain(moduleUrl: string): boolean {
+  const entry = process.argv[1]
+  return Boolean(entry) && moduleUrl === pathToFileURL(entry).href
+}
+
+/** Runs a script's body when it is run alone; a thrown error becomes one line and exit 1. */
+export function runIfMain(moduleUrl: string, body: () => Promise<unknown>): void {
+  if (!isMain(moduleUrl)) return
+  body().catch((error: unknown) => {
+    const exitCode = (error as { exitCode?: number }).exitCode ?? 1
+    console.error(`error: ${error instanceof Error ? error.message : String(error)}`)
+    process.exit(exitCode)
+  })
+}

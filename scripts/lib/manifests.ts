@@ -1,0 +1,169 @@
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type {
+  KubernetesObject,
+  V1Container,
+  V1Deployment,
+  V1Job,
+  V1PodTemplateSpec,
+  V1Service,
+} from '@kubernetes/client-node'
+import { parseAllDocuments } from 'yaml'
+import { manifestsDir } from './paths.ts'
+import { formatMebibytes, kubeQuantityToMebibytes, sparkMemoryToMebibytes } from './units.ts'
+
+/** The static manifests, parsed: the single source of ports, labels, env and commands. */
+export interface ClusterManifests {
+  master: V1Deployment
+  service: V1Service
+  worker: V1Deployment
+  piJob: V1Job
+}
+
+/** What a user may change at run time; everything else comes from the files unchanged. */
+export interface ClusterShape {
+  image: string
+  namespace: string
+  workers: number
+  workerCores: number
+  workerMemory: string
+}
+
+export function parseManifestFile(path: string): KubernetesObject[] {
+  return parseAllDocuments(readFileSync(path, 'utf8'))
+    .map((document) => {
+      if (document.errors.length > 0) throw new Error(`${path}: ${document.errors[0].message}`)
+      return document.toJS() as KubernetesObject | null
+    })
+    .filter((object): object is KubernetesObject => object !== null)
+}
+
+/** Reads manifests/*.yml (what `kubectl apply -f manifests/` applies) and manifests/jobs/spark-pi.yml. */
+export function loadManifests(dir: string = manifestsDir): ClusterManifests {
+  const objects = readdirSync(dir)
+    .filter((name) => /\.ya?ml$/.test(name))
+    .sort()
+    .flatMap((name) => parseManifestFile(join(dir, name)))
+  const find = <T extends KubernetesObject>(kind: string, role: string): T => {
+    const found = objects.filter((o) => o.kind === kind && o.metadata?.labels?.role === role)
+    if (found.length !== 1) throw new Error(`${dir}: expected one ${kind} labelled role=${role}, found ${found.length}`)
+    return found[0] as T
+  }
+  const [piJob] = parseManifestFile(join(dir, 'jobs', 'spark-pi.yml')) as V1Job[]
+  return {
+    master: find<V1Deployment>('Deployment', 'master'),
+    service: find<V1Service>('Service', 'master'),
+    worker: find<V1Deployment>('Deployment', 'worker'),
+    piJob,
+  }
+}
+
+export function podTemplate(object: V1Deployment | V1Job): V1PodTemplateSpec {
+  const template = object.spec?.template
+  if (!template?.spec?.containers?.length) throw new Error(`${object.kind} ${object.metadata?.name} has no containers`)
+  return template
+}
+
+/** The one container of a pod template (our manifests run one process per pod). */
+export function mainContainer(object: V1Deployment | V1Job): V1Container {
+  return podTemplate(object).spec!.containers[0]
+}
+
+export function envValue(container: V1Container, name: string): string | undefined {
+  return container.env?.find((variable) => variable.name === name)?.value
+}
+
+function setEnv(container: V1Container, name: string, value: string): void {
+  const variable = container.env?.find((v) => v.name === name)
+  if (!variable) throw new Error(`container ${container.name} has no env ${name} to set`)
+  variable.value = value
+}
+
+/** Defaults for the run-time knobs, read from the worker Deployment. */
+export function workerDefaults(manifests: ClusterManifests): Omit<ClusterShape, 'image' | 'namespace'> {
+  const container = mainContainer(manifests.worker)
+  return {
+    workers: manifests.worker.spec?.replicas ?? 1,
+    workerCores: Number(envValue(container, 'SPARK_WORKER_CORES')),
+    workerMemory: envValue(container, 'SPARK_WORKER_MEMORY') ?? '1g',
+  }
+}
+
+/** The master URL every driver and worker dials, e.g. spark://spark-master-service:7077. */
+export function masterUrl(manifests: ClusterManifests): string {
+  const url = mainContainer(manifests.worker).args?.find((arg) => arg.startsWith('spark://'))
+  if (!url) throw new Error('the worker Deployment names no spark:// master URL in its args')
+  return url
+}
+
+/** Service port → NodePort → container port, with named target ports resolved. */
+export interface PublishedPort {
+  name: string
+  nodePort: number
+  containerPort: number
+}
+
+export function publishedPorts(manifests: ClusterManifests): PublishedPort[] {
+  const containerPorts = mainContainer(manifests.master).ports ?? []
+  return (manifests.service.spec?.ports ?? []).map((port) => {
+    const target = port.targetPort ?? port.port
+    const containerPort =
+      typeof target === 'number' ? target : containerPorts.find((p) => p.name === target)?.containerPort
+    if (!port.nodePort || !containerPort) throw new Error(`service port ${port.name} needs a nodePort and a resolvable targetPort`)
+    return { name: port.name ?? String(port.port), nodePort: port.nodePort, containerPort }
+  })
+}
+
+/** The NodePort of the master web UI (the Service port whose target is the UI container port). */
+export function uiNodePort(manifests: ClusterManifests): number {
+  const ui = publishedPorts(manifests).find((port) => /webui/.test(port.name))
+  if (!ui) throw new Error('the master Service publishes no web UI port')
+  return ui.nodePort
+}
+
+/**
+ * The cluster objects as they should be applied: copies of the files with only the run-time
+ * values set. Worker resources follow cores/memory: cpu = cores, memory = Spark memory plus the
+ * daemon overhead the file itself implies (its limit minus its SPARK_WORKER_MEMORY).
+ */
+export function renderCluster(manifests: ClusterManifests, shape: ClusterShape): { master: V1Deployment; service: V1Service; worker: V1Deployment } {
+  const master = withNamespace(manifests.master, shape.namespace)
+  const service = withNamespace(manifests.service, shape.namespace)
+  const worker = withNamespace(manifests.worker, shape.namespace)
+  mainContainer(master).image = shape.image
+  worker.spec!.replicas = shape.workers
+
+  const fileContainer = mainContainer(manifests.worker)
+  const overheadMiB =
+    kubeQuantityToMebibytes(String(fileContainer.resources?.limits?.memory ?? '0')) -
+    sparkMemoryToMebibytes(envValue(fileContainer, 'SPARK_WORKER_MEMORY') ?? '0')
+  const container = mainContainer(worker)
+  container.image = shape.image
+  setEnv(container, 'SPARK_WORKER_CORES', String(shape.workerCores))
+  setEnv(container, 'SPARK_WORKER_MEMORY', shape.workerMemory)
+  const memory = formatMebibytes(sparkMemoryToMebibytes(shape.workerMemory) + overheadMiB)
+  const cpu = String(shape.workerCores)
+  container.resources = { requests: { cpu, memory }, limits: { cpu, memory } }
+  return { master, service, worker }
+}
+
+export function renderPiJob(manifests: ClusterManifests, options: { image: string; namespace: string; partitions?: number }): V1Job {
+  const job = withNamespace(manifests.piJob, options.namespace)
+  const container = mainContainer(job)
+  container.image = options.image
+  if (options.partitions !== undefined) setEnv(container, 'PI_PARTITIONS', String(options.partitions))
+  return job
+}
+
+function withNamespace<T extends KubernetesObject>(object: T, namespace: string): T {
+  const copy = structuredClone(object)
+  copy.metadata = { ...copy.metadata, namespace }
+  return copy
+}
+
+/** A label selector string (app=spark,role=worker) from a labels map. */
+export function selectorOf(labels: Record<string, string>): string {
+  return Object.entries(labels)
+    .map(([key, value]) => `${key}=${value}`)
+    .join(',')
+}

@@ -1,0 +1,69 @@
+import { sparkMemoryToMebibytes } from './units.ts'
+
+/** The parts of the master's /json/ we use (core/.../deploy/JsonProtocol.scala). */
+export interface MasterState {
+  url: string
+  status: string
+  aliveworkers: number
+  cores: number
+  memory: number
+  workers: WorkerState[]
+}
+
+export interface WorkerState {
+  id: string
+  host: string
+  cores: number
+  memory: number
+  state: string
+}
+
+export async function fetchMasterState(uiUrl: string, timeoutMs = 5_000): Promise<MasterState> {
+  const response = await fetch(new URL('/json/', uiUrl), { signal: AbortSignal.timeout(timeoutMs) })
+  if (!response.ok) throw new Error(`${uiUrl}/json/ answered HTTP ${response.status}`)
+  return (await response.json()) as MasterState
+}
+
+export function aliveWorkers(state: MasterState): WorkerState[] {
+  return state.workers.filter((worker) => worker.state === 'ALIVE')
+}
+
+export interface ExpectedWorkers {
+  count: number
+  cores: number
+  memory: string
+}
+
+/** Why the master's state is not yet what we asked for, or undefined when it is. */
+export function workerMismatch(state: MasterState, expected: ExpectedWorkers): string | undefined {
+  if (state.status !== 'ALIVE') return `master status is ${state.status}`
+  const alive = aliveWorkers(state)
+  if (alive.length !== expected.count) return `${alive.length} of ${expected.count} workers alive`
+  const memoryMiB = sparkMemoryToMebibytes(expected.memory)
+  const odd = alive.find((worker) => worker.cores !== expected.cores || worker.memory !== memoryMiB)
+  if (odd) return `worker ${odd.id} has ${odd.cores} cores/${odd.memory} MiB, expected ${expected.cores}/${memoryMiB}`
+  return undefined
+}
+
+/** Polls /json/ until the master reports exactly the expected workers; throws with the last reason. */
+export async function waitForWorkers(
+  uiUrl: string,
+  expected: ExpectedWorkers,
+  options: { timeoutMs: number; intervalMs?: number; onProgress?: (reason: string) => void },
+): Promise<MasterState> {
+  const deadline = Date.now() + options.timeoutMs
+  let reason = 'no answer yet'
+  for (;;) {
+    try {
+      const state = await fetchMasterState(uiUrl)
+      const mismatch = workerMismatch(state, expected)
+      if (!mismatch) return state
+      reason = mismatch
+    } catch (error) {
+      reason = `UI not answering (${error instanceof Error ? error.message : String(error)})`
+    }
+    options.onProgress?.(reason)
+    if (Date.now() >= deadline) throw new Error(`master UI ${uiUrl} never settled: ${reason}`)
+    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 1_000))
+  }
+}
