@@ -18,11 +18,10 @@ import {
 } from './lib/docker.ts'
 import { connectKube, fieldManager, isNotFound, type Kube } from './lib/kube.ts'
 import { runIfMain } from './lib/main.ts'
+import { describeOutcome, type StepOutcome } from './lib/outcome.ts'
 import { loadManifests, podTemplate, publishedPorts, renderCluster, type ClusterManifests, type ClusterShape } from './lib/manifests.ts'
 import { kubeContext, resolvePlatform } from './lib/platform.ts'
 import { imageReference } from './build-image.ts'
-
-export type ApplyOutcome = { skipped: string } | { applied: string }
 
 /** The parts of an object that apply can change; status and bookkeeping are left out. */
 function declaredPart(object: KubernetesObject & { spec?: unknown; data?: unknown }): string {
@@ -48,7 +47,7 @@ async function ensureNamespace(kube: Kube, namespace: string): Promise<boolean> 
  * Server-side apply, but first a dry run: when the server says nothing would change, the
  * object is left alone, so a second `cluster:up` can say "unchanged" truthfully.
  */
-export async function applyToKubernetes(kube: Kube, objects: KubernetesObject[], namespace: string): Promise<ApplyOutcome> {
+export async function applyToKubernetes(kube: Kube, objects: KubernetesObject[], namespace: string): Promise<StepOutcome> {
   const createdNamespace = await ensureNamespace(kube, namespace)
   const changes: string[] = createdNamespace ? [`namespace/${namespace} created`] : []
   for (const object of objects) {
@@ -64,11 +63,11 @@ export async function applyToKubernetes(kube: Kube, objects: KubernetesObject[],
     changes.push(`${describe(object)} ${live ? 'configured' : 'created'}`)
   }
   if (changes.length === 0) return { skipped: `${objects.map(describe).join(', ')} already as declared` }
-  return { applied: changes.join(', ') }
+  return { done: changes.join(', ') }
 }
 
 /** Docker: network + master container (published on 127.0.0.1) + N worker containers, each only if it drifted. */
-export async function applyToDocker(manifests: ClusterManifests, shape: ClusterShape): Promise<ApplyOutcome> {
+export async function applyToDocker(manifests: ClusterManifests, shape: ClusterShape): Promise<StepOutcome> {
   const rendered = renderCluster(manifests, shape)
   const layout = dockerLayout(manifests)
   const existing = await listContainers(layout.appLabels)
@@ -88,7 +87,7 @@ export async function applyToDocker(manifests: ClusterManifests, shape: ClusterS
   const changes: Array<[string, ContainerChange]> = [[layout.masterName, masterChange], ...workerChanges]
   const summary = describeChanges(changes)
   if (!createdNetwork && !summary) return { skipped: `network ${layout.network} and ${changes.length} containers already as declared` }
-  return { applied: [createdNetwork ? `network ${layout.network} created` : '', summary].filter(Boolean).join(', ') }
+  return { done: [createdNetwork ? `network ${layout.network} created` : '', summary].filter(Boolean).join(', ') }
 }
 
 runIfMain(import.meta.url, async () => {
@@ -104,5 +103,5 @@ runIfMain(import.meta.url, async () => {
           const kube = await connectKube(kubeContext(config, platform))
           return applyToKubernetes(kube, [rendered.master, rendered.service, rendered.worker], config.namespace)
         })()
-  console.log('skipped' in outcome ? `skipped: ${outcome.skipped}` : outcome.applied)
+  console.log(describeOutcome(outcome))
 })

@@ -7,6 +7,7 @@ import { parseConfig, type Config } from './lib/config.ts'
 import { imageExists } from './lib/docker.ts'
 import { StepError } from './lib/errors.ts'
 import { runIfMain } from './lib/main.ts'
+import { describeOutcome, type StepOutcome } from './lib/outcome.ts'
 import { dockerDir } from './lib/paths.ts'
 import { run } from './lib/proc.ts'
 
@@ -36,9 +37,7 @@ export function imageReference(config: ImageConfig, dir: string = dockerDir): st
   return `${repository}:${config.sparkVersion}-${hash.digest('hex').slice(0, 12)}`
 }
 
-export type BuildOutcome = { skipped: string } | { built: string }
-
-export async function buildImage(reference: string, config: ImageConfig, onLine?: (line: string) => void): Promise<BuildOutcome> {
+export async function buildImage(reference: string, config: ImageConfig, onLine?: (line: string) => void): Promise<StepOutcome> {
   if (await imageExists(reference)) return { skipped: `image ${reference} already present` }
   const args = Object.entries(buildArgs(config)).flatMap(([key, value]) => ['--build-arg', `${key}=${value}`])
   const build = run({ cwd: dockerDir, nothrow: true })`docker build --tag ${reference} ${args} .`
@@ -53,12 +52,12 @@ export async function buildImage(reference: string, config: ImageConfig, onLine?
   if (result.exitCode !== 0) {
     throw new StepError(`docker build of ${reference} failed (exit ${result.exitCode})`, [...recent, result.stderr.trim()].join('\n'))
   }
-  return { built: `image ${reference} built` }
+  return { done: `image ${reference} built` }
 }
 
 runIfMain(import.meta.url, async () => {
   const config = parseConfig('up', process.argv.slice(2))
   const reference = imageReference(config)
   const outcome = await buildImage(reference, config, (line) => console.error(line))
-  console.log('skipped' in outcome ? `skipped: ${outcome.skipped}` : outcome.built)
+  console.log(describeOutcome(outcome))
 })

@@ -3,6 +3,7 @@
 import { cpus } from 'node:os'
 import { parseConfig, type Config } from './lib/config.ts'
 import { runIfMain } from './lib/main.ts'
+import { describeOutcome, type StepOutcome } from './lib/outcome.ts'
 import { loadManifests, mainContainer, renderCluster, type ClusterManifests } from './lib/manifests.ts'
 import { run } from './lib/proc.ts'
 import { kubeCpuToCores, kubeQuantityToMebibytes } from './lib/units.ts'
@@ -46,19 +47,17 @@ export function minikubeSize(manifests: ClusterManifests, config: Pick<Config, '
   return { cpus: Math.min(hostCpus, Math.max(2, Math.ceil(wantedCpus))), memoryMiB: Math.ceil(memoryMiB) }
 }
 
-export type StartOutcome = { skipped: string } | { started: string }
-
-export async function startMinikube(config: Pick<Config, 'profile' | 'workers' | 'workerCores' | 'workerMemory'>, manifests = loadManifests()): Promise<StartOutcome> {
+export async function startMinikube(config: Pick<Config, 'profile' | 'workers' | 'workerCores' | 'workerMemory'>, manifests = loadManifests()): Promise<StepOutcome> {
   if (isRunning(await minikubeStatus(config.profile))) {
     return { skipped: `minikube profile ${config.profile} already running` }
   }
   const { cpus, memoryMiB } = minikubeSize(manifests, config)
   // A profile that exists keeps its size (minikube ignores --cpus/--memory then and says so).
   await run`minikube start -p ${config.profile} --cpus ${cpus} --memory ${`${memoryMiB}mb`}`
-  return { started: `minikube profile ${config.profile} started (${cpus} CPUs, ${memoryMiB} MiB)` }
+  return { done: `minikube profile ${config.profile} started (${cpus} CPUs, ${memoryMiB} MiB)` }
 }
 
 runIfMain(import.meta.url, async () => {
   const outcome = await startMinikube(parseConfig('up', process.argv.slice(2)))
-  console.log('skipped' in outcome ? `skipped: ${outcome.skipped}` : outcome.started)
+  console.log(describeOutcome(outcome))
 })

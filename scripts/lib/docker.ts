@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { V1Deployment, V1PodTemplateSpec } from '@kubernetes/client-node'
-import { podTemplate, type ClusterManifests, type ClusterShape, type PublishedPort } from './manifests.ts'
+import { appLabels, podTemplate, type ClusterManifests, type ClusterShape, type PublishedPort } from './manifests.ts'
 import { run } from './proc.ts'
 import { kubeCpuToCores, kubeQuantityToBytes } from './units.ts'
 
@@ -126,10 +126,10 @@ export interface DockerLayout {
 }
 
 export function dockerLayout(manifests: ClusterManifests): DockerLayout {
-  const labels = manifests.master.metadata?.labels ?? {}
+  const labels = appLabels(manifests)
   return {
     network: labels.app,
-    appLabels: { app: labels.app },
+    appLabels: labels,
     masterName: manifests.master.metadata!.name!,
     masterAliases: [manifests.service.metadata!.name!],
     workerName: (index) => `${manifests.worker.metadata!.name}-${index}`,

@@ -161,6 +161,11 @@ function withNamespace<T extends KubernetesObject>(object: T, namespace: string)
   return copy
 }
 
+/** The label every object of the cluster carries (app=spark): what teardown and listings select by. */
+export function appLabels(manifests: ClusterManifests): Record<string, string> {
+  return { app: manifests.master.metadata!.labels!.app }
+}
+
 /** A label selector string (app=spark,role=worker) from a labels map. */
 export function selectorOf(labels: Record<string, string>): string {
   return Object.entries(labels)

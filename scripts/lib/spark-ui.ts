@@ -1,3 +1,5 @@
+import { errorMessage } from './errors.ts'
+import { pollUntil } from './poll.ts'
 import { sparkMemoryToMebibytes } from './units.ts'
 
 /** The parts of the master's /json/ we use (core/.../deploy/JsonProtocol.scala). */
@@ -46,24 +48,23 @@ export function workerMismatch(state: MasterState, expected: ExpectedWorkers): s
 }
 
 /** Polls /json/ until the master reports exactly the expected workers; throws with the last reason. */
-export async function waitForWorkers(
+export function waitForWorkers(
   uiUrl: string,
   expected: ExpectedWorkers,
-  options: { timeoutMs: number; intervalMs?: number; onProgress?: (reason: string) => void },
+  options: { timeoutMs: number; onProgress?: (reason: string) => void },
 ): Promise<MasterState> {
-  const deadline = Date.now() + options.timeoutMs
-  let reason = 'no answer yet'
-  for (;;) {
-    try {
-      const state = await fetchMasterState(uiUrl)
-      const mismatch = workerMismatch(state, expected)
-      if (!mismatch) return state
-      reason = mismatch
-    } catch (error) {
-      reason = `UI not answering (${error instanceof Error ? error.message : String(error)})`
-    }
-    options.onProgress?.(reason)
-    if (Date.now() >= deadline) throw new Error(`master UI ${uiUrl} never settled: ${reason}`)
-    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 1_000))
-  }
+  return pollUntil<MasterState>(
+    `${expected.count} alive workers at ${uiUrl}`,
+    options.timeoutMs,
+    async () => {
+      try {
+        const state = await fetchMasterState(uiUrl)
+        const mismatch = workerMismatch(state, expected)
+        return mismatch ? { waiting: mismatch } : { done: state }
+      } catch (error) {
+        return { waiting: `UI not answering (${errorMessage(error)})` }
+      }
+    },
+    options.onProgress,
+  )
 }

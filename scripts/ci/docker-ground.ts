@@ -1,0 +1,181 @@
+/**
+ * Prepares the offline Docker ground CI builds on: a running Docker engine and a Debian
+ * bookworm base image made with debootstrap (CI cannot pull from Docker Hub). Idempotent:
+ * a second run only checks and returns.
+ *
+ * Run alone: `npx tsx scripts/ci/docker-ground.ts` prints the env assignments to use.
+ */
+import { spawn } from 'node:child_process'
+import { copyFile, mkdir, open, readFile, readdir, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { $, which } from 'zx'
+import { cacheDir } from '../lib/paths.ts'
+import { runIfMain } from '../lib/main.ts'
+
+export const BASE_IMAGE = 'spark-standalone-k8s/debian-base:bookworm'
+const SUITE = 'bookworm'
+const MIRROR = 'http://deb.debian.org/debian'
+const HOST_CA_DIR = '/usr/local/share/ca-certificates'
+const ROOTFS_PREFIX = 'debian-base-rootfs.'
+// Imported tarballs carry no config; give the image what `debian:bookworm-slim` has, so
+// Dockerfiles that use ${PATH} or rely on a default command behave the same on both.
+const IMAGE_CHANGES = [
+  'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+  'CMD ["bash"]',
+  'LABEL org.opencontainers.image.title=spark-standalone-k8s-debian-base',
+  `LABEL org.opencontainers.image.description="debootstrap ${SUITE} minbase + host CA, for offline CI"`,
+]
+const APT_SOURCES = [
+  `deb http://deb.debian.org/debian ${SUITE} main`,
+  `deb http://deb.debian.org/debian ${SUITE}-updates main`,
+  `deb http://deb.debian.org/debian-security ${SUITE}-security main`,
+  '',
+].join('\n')
+
+export type DockerGround = { baseImage: string; sparkDist: 'pypi' }
+type Log = (line: string) => void
+
+const sh = $({ quiet: true })
+const isRoot = () => process.getuid?.() === 0
+
+export async function ensureDockerGround(options: { log?: Log } = {}): Promise<DockerGround> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`))
+  await ensureEngine(log)
+  await ensureBaseImage(log)
+  return { baseImage: BASE_IMAGE, sparkDist: 'pypi' }
+}
+
+async function engineAnswers(): Promise<{ ok: boolean; stderr: string }> {
+  const out = await sh({ nothrow: true, timeout: '20s' })`docker info --format '{{.ServerVersion}}'`
+  return { ok: out.ok, stderr: out.stderr.trim() }
+}
+
+async function ensureEngine(log: Log): Promise<void> {
+  const first = await engineAnswers()
+  if (first.ok) return log('docker: engine answers')
+
+  if (!(await which('dockerd', { nothrow: true }))) {
+    if (!isRoot()) {
+      throw new Error(
+        'no Docker engine: install the Debian package docker.io (apt-get install -y docker.io) ' +
+          'and start dockerd, or run this as root',
+      )
+    }
+    log('docker: installing docker.io from Debian')
+    await aptInstall('docker.io')
+  }
+  if (!isRoot()) {
+    // dockerd is there but we cannot start it; the CLI's complaint says why (often the socket's permissions).
+    throw new Error(`Docker engine does not answer and only root can start dockerd: ${first.stderr}`)
+  }
+
+  const logFile = cacheDir('dockerd.log')
+  await mkdir(cacheDir(), { recursive: true })
+  log(`docker: starting dockerd (log: ${logFile})`)
+  const handle = await open(logFile, 'a')
+  // Detached with its own session and no pipes back to us, so it outlives this script.
+  const child = spawn('dockerd', [], { detached: true, stdio: ['ignore', handle.fd, handle.fd] })
+  let exited: number | null | undefined
+  child.on('exit', (code) => (exited = code))
+  child.on('error', () => (exited = -1))
+  child.unref()
+  await handle.close()
+
+  const deadline = Date.now() + 60_000
+  while (Date.now() < deadline && exited === undefined) {
+    if ((await engineAnswers()).ok) return log('docker: engine is up')
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+  }
+  const tail = (await readFile(logFile, 'utf8').catch(() => '')).split('\n').slice(-25).join('\n')
+  const why = exited === undefined ? 'did not answer within 60 s' : `exited (code ${exited})`
+  throw new Error(`dockerd ${why}; end of ${logFile}:\n${tail}`)
+}
+
+async function aptInstall(...packages: string[]): Promise<void> {
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
+  await sh({ env })`apt-get update`
+  await sh({ env })`apt-get install -y --no-install-recommends ${packages}`
+}
+
+async function ensureBaseImage(log: Log): Promise<void> {
+  const present = await sh({ nothrow: true })`docker image inspect --format '{{.Id}}' ${BASE_IMAGE}`
+  if (present.ok) return log(`base image: ${BASE_IMAGE} present`)
+  if (!isRoot()) {
+    throw new Error(`base image ${BASE_IMAGE} is missing and building it (debootstrap, chroot) needs root`)
+  }
+  if (!(await which('debootstrap', { nothrow: true }))) {
+    log('base image: installing debootstrap from Debian')
+    await aptInstall('debootstrap')
+  }
+
+  await removeStaleRootfs()
+  // Per-process names: concurrent runs never share a directory or a temporary tag, and
+  // the real tag only appears once an image is complete.
+  const rootfs = cacheDir(`${ROOTFS_PREFIX}${process.pid}`)
+  const tempTag = `${BASE_IMAGE}-tmp${process.pid}`
+  const started = Date.now()
+  try {
+    await rm(rootfs, { recursive: true, force: true })
+    await mkdir(rootfs, { recursive: true })
+    log(`base image: debootstrap ${SUITE} into ${rootfs} (about a minute)`)
+    await sh`debootstrap --variant=minbase --include=ca-certificates ${SUITE} ${rootfs} ${MIRROR}`
+
+    // The host's extra CAs (e.g. an intercepting proxy's) so pip and curl in builds trust HTTPS.
+    const cas = (await readdir(HOST_CA_DIR).catch(() => [])).filter((name) => name.endsWith('.crt'))
+    for (const name of cas) await copyFile(join(HOST_CA_DIR, name), join(rootfs, HOST_CA_DIR, name))
+    await sh`chroot ${rootfs} update-ca-certificates`
+    log(`base image: trusted ${cas.length} host CA certificate(s)`)
+
+    await writeFile(join(rootfs, 'etc/apt/sources.list'), APT_SOURCES)
+    // No host identity or package caches in the image; Docker provides these files at run time.
+    await writeFile(join(rootfs, 'etc/resolv.conf'), '')
+    await writeFile(join(rootfs, 'etc/hostname'), '')
+    await sh`rm -rf ${rootfs}/var/lib/apt/lists/* ${rootfs}/var/cache/apt/archives/*.deb ${rootfs}/var/cache/apt/*.bin`
+
+    log('base image: importing into Docker')
+    const changes = IMAGE_CHANGES.flatMap((change) => ['--change', change])
+    await sh`tar -C ${rootfs} --numeric-owner -c . | docker import ${changes} - ${tempTag}`
+    await sh`docker tag ${tempTag} ${BASE_IMAGE}`
+    log(`base image: ${BASE_IMAGE} built in ${Math.round((Date.now() - started) / 1000)} s`)
+  } finally {
+    await sh({ nothrow: true })`docker rmi ${tempTag}`
+    await removeRootfs(rootfs)
+  }
+}
+
+/** Leftovers of runs that were killed: their pid is gone. */
+async function removeStaleRootfs(): Promise<void> {
+  const entries = await readdir(cacheDir()).catch(() => [] as string[])
+  for (const name of entries) {
+    if (!name.startsWith(ROOTFS_PREFIX)) continue
+    const pid = Number(name.slice(ROOTFS_PREFIX.length))
+    if (Number.isInteger(pid) && pid !== process.pid && !processAlive(pid)) {
+      await removeRootfs(cacheDir(name))
+    }
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/** A failed debootstrap can leave /proc or /sys mounted inside; unmount before deleting. */
+async function removeRootfs(rootfs: string): Promise<void> {
+  const mounts = (await readFile('/proc/mounts', 'utf8').catch(() => ''))
+    .split('\n')
+    .map((line) => line.split(' ')[1] ?? '')
+    .filter((point) => point.startsWith(`${rootfs}/`))
+    .reverse()
+  for (const point of mounts) await sh({ nothrow: true })`umount -l ${point}`
+  await rm(rootfs, { recursive: true, force: true })
+}
+
+runIfMain(import.meta.url, async () => {
+  const ground = await ensureDockerGround()
+  process.stdout.write(`SPARK_K8S_BASE_IMAGE=${ground.baseImage}\nSPARK_K8S_SPARK_DIST=${ground.sparkDist}\n`)
+})

@@ -1,0 +1,69 @@
+#!/usr/bin/env -S npx tsx
+// README step "kubectl delete all -l app=spark" (or role=master|worker), then wait until it is really gone.
+import { parseConfig } from './lib/config.ts'
+import { listContainers } from './lib/docker.ts'
+import { runIfMain } from './lib/main.ts'
+import { describeOutcome, type StepOutcome } from './lib/outcome.ts'
+import { appLabels, selectorOf } from './lib/manifests.ts'
+import { resolvePlatform } from './lib/platform.ts'
+import { pollUntil } from './lib/poll.ts'
+import { run } from './lib/proc.ts'
+import { makeTarget, type Target } from './lib/target.ts'
+
+/** Kinds `kubectl delete all` covers that our manifests and jobs create. */
+const kinds = [
+  { apiVersion: 'apps/v1', kind: 'Deployment' },
+  { apiVersion: 'apps/v1', kind: 'ReplicaSet' },
+  { apiVersion: 'batch/v1', kind: 'Job' },
+  { apiVersion: 'v1', kind: 'Service' },
+  { apiVersion: 'v1', kind: 'Pod' },
+]
+
+export async function deleteCluster(target: Target, role?: 'master' | 'worker', onProgress?: (reason: string) => void): Promise<StepOutcome> {
+  const labels = { ...appLabels(target.manifests), ...(role ? { role } : {}) }
+  const selector = selectorOf(labels)
+  const timeoutMs = target.config.timeoutSeconds * 1000
+  if (target.platform === 'docker') return deleteOnDocker(target, labels, timeoutMs)
+  const kube = await target.kube()
+  const namespace = target.config.namespace
+  const deleted: string[] = []
+  for (const { apiVersion, kind } of kinds) {
+    const { items } = await kube.objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, selector)
+    for (const item of items) {
+      await kube.objects.delete({ apiVersion, kind, metadata: { name: item.metadata!.name!, namespace } }, undefined, undefined, undefined, undefined, 'Background').catch(() => undefined)
+      if (kind !== 'Pod' && kind !== 'ReplicaSet') deleted.push(`${kind.toLowerCase()}/${item.metadata!.name}`)
+    }
+  }
+  await pollUntil<true>(`everything labelled ${selector} to go`, timeoutMs, async () => {
+    const left: string[] = []
+    for (const { apiVersion, kind } of kinds) {
+      const { items } = await kube.objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, selector)
+      left.push(...items.map((item) => `${kind.toLowerCase()}/${item.metadata!.name}`))
+    }
+    return left.length === 0 ? { done: true } : { waiting: `${left.length} left: ${left.slice(0, 4).join(', ')}` }
+  }, onProgress)
+  return deleted.length > 0 ? { done: `deleted ${deleted.join(', ')} and their pods` } : { skipped: `nothing labelled ${selector} in namespace ${namespace}` }
+}
+
+/** Containers, and (when deleting everything) the network and any volumes, found by label. */
+async function deleteOnDocker(target: Target, labels: Record<string, string>, timeoutMs: number): Promise<StepOutcome> {
+  const containers = await listContainers(labels)
+  const deleted = containers.map((c) => c.name)
+  if (deleted.length > 0) await run({ timeout: timeoutMs })`docker rm --force --volumes ${deleted}`
+  if (!labels.role) {
+    const filter = `label=${selectorOf(appLabels(target.manifests))}`
+    for (const kind of ['network', 'volume']) {
+      const names = (await run`docker ${kind} ls --quiet --filter ${filter}`).stdout.split('\n').filter(Boolean)
+      if (names.length > 0) await run`docker ${kind} rm ${names}`
+      deleted.push(...names.map((name) => `${kind} ${name}`))
+    }
+  }
+  return deleted.length > 0 ? { done: `deleted ${deleted.join(', ')}` } : { skipped: `nothing labelled ${selectorOf(labels)} on this Docker engine` }
+}
+
+runIfMain(import.meta.url, async () => {
+  const config = parseConfig('down', process.argv.slice(2))
+  const { platform } = await resolvePlatform(config)
+  const outcome = await deleteCluster(makeTarget(config, platform), config.role, (reason) => console.error(reason))
+  console.log(describeOutcome(outcome))
+})

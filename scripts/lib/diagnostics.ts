@@ -1,0 +1,61 @@
+import { listContainers } from './docker.ts'
+import { errorMessage } from './errors.ts'
+import { appLabels, selectorOf } from './manifests.ts'
+import { run } from './proc.ts'
+import type { Target } from './target.ts'
+
+const logLines = 20
+
+/** What a person would look at when something failed: pod/container status, recent events, last log lines. */
+export async function collectDiagnostics(target: Target): Promise<string> {
+  try {
+    return target.platform === 'docker' ? await dockerDiagnostics(target) : await kubeDiagnostics(target)
+  } catch (error) {
+    return `(could not collect diagnostics: ${errorMessage(error)})`
+  }
+}
+
+async function dockerDiagnostics(target: Target): Promise<string> {
+  const containers = await listContainers(appLabels(target.manifests))
+  const sections = [`containers:\n${containers.map((c) => `  ${c.name}  ${c.state}  ${c.status}`).join('\n') || '  (none)'}`]
+  for (const container of containers) {
+    const logs = await run({ nothrow: true })`docker logs --tail ${logLines} ${container.name}`
+    sections.push(`last log lines of ${container.name}:\n${indent(`${logs.stdout}${logs.stderr}`)}`)
+  }
+  return sections.join('\n')
+}
+
+async function kubeDiagnostics(target: Target): Promise<string> {
+  const kube = await target.kube()
+  const namespace = target.config.namespace
+  const { items: pods } = await kube.core.listNamespacedPod({ namespace, labelSelector: selectorOf(appLabels(target.manifests)) })
+  const sections = [
+    `pods:\n${
+      pods
+        .map((pod) => {
+          const statuses = pod.status?.containerStatuses ?? []
+          const waiting = statuses.map((s) => s.state?.waiting?.reason ?? s.lastState?.terminated?.reason).filter(Boolean)
+          const restarts = statuses.reduce((sum, s) => sum + s.restartCount, 0)
+          return `  ${pod.metadata?.name}  ${pod.status?.phase}  restarts=${restarts} ${waiting.join(' ')}`
+        })
+        .join('\n') || '  (none)'
+    }`,
+  ]
+  const { items: events } = await kube.core.listNamespacedEvent({ namespace })
+  const recent = events
+    .filter((e) => e.type !== 'Normal')
+    .sort((a, b) => String(a.lastTimestamp ?? a.eventTime).localeCompare(String(b.lastTimestamp ?? b.eventTime)))
+    .slice(-10)
+  sections.push(`recent warning events:\n${recent.map((e) => `  ${e.involvedObject.kind}/${e.involvedObject.name}: ${e.reason} ${e.message}`).join('\n') || '  (none)'}`)
+  for (const pod of pods.filter((p) => !p.status?.containerStatuses?.every((s) => s.ready))) {
+    const log = await kube.core
+      .readNamespacedPodLog({ name: pod.metadata!.name!, namespace, tailLines: logLines })
+      .catch((error: unknown) => `(no log: ${errorMessage(error)})`)
+    sections.push(`last log lines of ${pod.metadata?.name}:\n${indent(String(log))}`)
+  }
+  return sections.join('\n')
+}
+
+function indent(text: string): string {
+  return text.trimEnd().split('\n').map((line) => `  ${line}`).join('\n')
+}

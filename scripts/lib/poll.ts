@@ -1,0 +1,19 @@
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+
+/** Polls `check` until it returns a value; throws with its last reason at the deadline. */
+export async function pollUntil<T>(
+  what: string,
+  timeoutMs: number,
+  check: () => Promise<{ done: T } | { waiting: string }>,
+  onProgress?: (reason: string) => void,
+  intervalMs = 1_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const result = await check()
+    if ('done' in result) return result.done
+    onProgress?.(result.waiting)
+    if (Date.now() >= deadline) throw new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}: ${result.waiting}`)
+    await sleep(intervalMs)
+  }
+}

@@ -1,0 +1,126 @@
+#!/usr/bin/env -S npx tsx
+// README step "python test.py", moved into the cluster: a driver pod (a Kubernetes Job, or a container on
+// the cluster's Docker network) runs spark-submit of docker/pi.py, so executors can reach their driver.
+import { parseConfig } from './lib/config.ts'
+import { dockerLayout, listContainers, planContainer } from './lib/docker.ts'
+import { StepError } from './lib/errors.ts'
+import { runIfMain } from './lib/main.ts'
+import { mainContainer, podTemplate, renderPiJob } from './lib/manifests.ts'
+import { resolvePlatform } from './lib/platform.ts'
+import { pollUntil } from './lib/poll.ts'
+import { run } from './lib/proc.ts'
+import { makeTarget, type Target } from './lib/target.ts'
+
+export interface PiEstimate {
+  pi: number
+  partitions: number
+  samples: number
+}
+
+export interface PiRun extends PiEstimate {
+  seconds: number
+  driver: string
+}
+
+const resultPrefix = 'PI_RESULT '
+
+/** The `PI_RESULT {...}` line pi.py prints, or undefined when the driver never got that far. */
+export function parsePiResult(log: string): PiEstimate | undefined {
+  const line = log.split('\n').find((l) => l.startsWith(resultPrefix))
+  return line ? (JSON.parse(line.slice(resultPrefix.length)) as PiEstimate) : undefined
+}
+
+const tail = (log: string, lines = 40) => log.trimEnd().split('\n').slice(-lines).join('\n')
+
+/** The image the running master uses: the job must run the same Spark. */
+async function clusterImage(target: Target): Promise<string> {
+  if (target.platform === 'docker') {
+    const masters = await listContainers({ ...dockerLayout(target.manifests).appLabels, role: 'master' })
+    if (masters.length === 0) throw new StepError('no Spark master container here: run `npm run cluster:up` first')
+    return masters[0].image
+  }
+  const kube = await target.kube()
+  const name = target.manifests.master.metadata!.name!
+  const master = await kube.apps.readNamespacedDeployment({ name, namespace: target.config.namespace }).catch(() => {
+    throw new StepError(`no Deployment ${name} in namespace ${target.config.namespace}: run \`npm run cluster:up\` first`)
+  })
+  return master.spec!.template.spec!.containers[0].image!
+}
+
+export async function runPi(target: Target, partitions: number | undefined, onProgress?: (line: string) => void): Promise<PiRun> {
+  const job = renderPiJob(target.manifests, { image: await clusterImage(target), namespace: target.config.namespace, partitions })
+  const started = Date.now()
+  const { exitCode, log, driver } = target.platform === 'docker' ? await runOnDocker(target, job, onProgress) : await runOnKubernetes(target, job, onProgress)
+  const seconds = (Date.now() - started) / 1000
+  const estimate = parsePiResult(log)
+  if (exitCode !== 0 || !estimate) {
+    throw new StepError(`Pi job ${driver} failed (exit code ${exitCode})${estimate ? '' : ', no PI_RESULT line'}`, `driver log (last lines):\n${tail(log)}`)
+  }
+  return { ...estimate, seconds, driver }
+}
+
+interface DriverRun {
+  exitCode: number
+  log: string
+  driver: string
+}
+
+async function runOnDocker(target: Target, job: ReturnType<typeof renderPiJob>, onProgress?: (line: string) => void): Promise<DriverRun> {
+  const layout = dockerLayout(target.manifests)
+  const name = `${job.metadata!.generateName}${Date.now().toString(36)}`
+  const plan = planContainer(podTemplate(job), { name, network: layout.network, restart: false })
+  try {
+    await run`docker run ${plan.runArgs}`
+    onProgress?.(`driver container ${name} started`)
+    const waited = await run({ nothrow: true, timeout: target.config.timeoutSeconds * 1000 })`docker wait ${name}`
+    const logs = await run({ nothrow: true })`docker logs ${name}`
+    const log = `${logs.stdout}\n${logs.stderr}`
+    if (waited.exitCode !== 0) return { exitCode: 124, log: `${log}\n(timed out after ${target.config.timeoutSeconds} s)`, driver: name }
+    return { exitCode: Number(waited.stdout.trim()), log, driver: name }
+  } finally {
+    await run({ nothrow: true })`docker rm --force ${name}`
+  }
+}
+
+async function runOnKubernetes(target: Target, job: ReturnType<typeof renderPiJob>, onProgress?: (line: string) => void): Promise<DriverRun> {
+  const kube = await target.kube()
+  const namespace = target.config.namespace
+  const created = await kube.batch.createNamespacedJob({ namespace, body: job })
+  const name = created.metadata!.name!
+  const selector = `job-name=${name}`
+  try {
+    const outcome = await pollUntil<'succeeded' | 'failed'>(
+      `job ${name}`,
+      target.config.timeoutSeconds * 1000,
+      async () => {
+        const current = await kube.batch.readNamespacedJob({ name, namespace })
+        if ((current.status?.succeeded ?? 0) > 0) return { done: 'succeeded' }
+        if ((current.status?.failed ?? 0) > 0) return { done: 'failed' }
+        const { items } = await kube.core.listNamespacedPod({ namespace, labelSelector: selector })
+        const waiting = items.flatMap((pod) => pod.status?.containerStatuses ?? []).map((s) => s.state?.waiting?.reason).find(Boolean)
+        if (waiting && /ErrImagePull|ImagePullBackOff|InvalidImageName|CreateContainerConfigError/.test(waiting)) return { done: 'failed' }
+        return { waiting: `driver ${items[0]?.status?.phase ?? 'not scheduled yet'}${waiting ? ` (${waiting})` : ''}` }
+      },
+      onProgress,
+    ).catch((error: Error) => error)
+    const { items } = await kube.core.listNamespacedPod({ namespace, labelSelector: selector })
+    const podName = items[0]?.metadata?.name
+    const containerName = mainContainer(job).name
+    const log = podName ? String(await kube.core.readNamespacedPodLog({ name: podName, namespace, container: containerName }).catch((e: Error) => `(no log: ${e.message})`)) : '(no driver pod was created)'
+    if (outcome instanceof Error) return { exitCode: 124, log: `${log}\n${outcome.message}`, driver: name }
+    return { exitCode: outcome === 'succeeded' ? 0 : 1, log, driver: name }
+  } finally {
+    // Finished Jobs would pile up; Background lets the garbage collector take the pod too.
+    await kube.batch.deleteNamespacedJob({ name, namespace, propagationPolicy: 'Background' }).catch(() => undefined)
+  }
+}
+
+export function describePi(result: PiRun): string {
+  return `Pi ≈ ${result.pi.toFixed(6)} (error ${Math.abs(result.pi - Math.PI).toExponential(1)}; ${result.partitions} partitions, ${result.samples.toLocaleString('en')} samples) in ${result.seconds.toFixed(1)} s`
+}
+
+runIfMain(import.meta.url, async () => {
+  const config = parseConfig('pi', process.argv.slice(2))
+  const { platform } = await resolvePlatform(config)
+  console.log(describePi(await runPi(makeTarget(config, platform), config.partitions, (line) => console.error(line))))
+})

@@ -1,0 +1,62 @@
+#!/usr/bin/env -S npx tsx
+// README steps "kubectl get all" and "open the web UI", in one report: pods or containers, the workers
+// the master has registered, and the UI URL.
+import { parseConfig } from './lib/config.ts'
+import { listContainers } from './lib/docker.ts'
+import { errorMessage } from './lib/errors.ts'
+import { runIfMain } from './lib/main.ts'
+import { appLabels, selectorOf } from './lib/manifests.ts'
+import { resolvePlatform } from './lib/platform.ts'
+import { fetchMasterState, type MasterState } from './lib/spark-ui.ts'
+import { makeTarget, type Target } from './lib/target.ts'
+import { masterUiUrl } from './verify-ui.ts'
+
+export interface StatusReport {
+  platform: string
+  uiUrl: string
+  members: Array<{ name: string; role: string; state: string; detail: string }>
+  master?: MasterState
+  masterError?: string
+}
+
+export async function clusterStatus(target: Target): Promise<StatusReport> {
+  const labels = appLabels(target.manifests)
+  let members: StatusReport['members']
+  if (target.platform === 'docker') {
+    members = (await listContainers(labels)).map((c) => ({ name: c.name, role: c.labels.role ?? '', state: c.state, detail: c.status }))
+  } else {
+    const kube = await target.kube()
+    const { items } = await kube.core.listNamespacedPod({ namespace: target.config.namespace, labelSelector: selectorOf(labels) })
+    members = items.map((pod) => {
+      const statuses = pod.status?.containerStatuses ?? []
+      const ready = statuses.filter((s) => s.ready).length
+      const restarts = statuses.reduce((sum, s) => sum + s.restartCount, 0)
+      return { name: pod.metadata!.name!, role: pod.metadata?.labels?.role ?? '', state: pod.status?.phase ?? 'Unknown', detail: `ready ${ready}/${statuses.length}, restarts ${restarts}` }
+    })
+  }
+  const uiUrl = await masterUiUrl(target)
+  try {
+    return { platform: target.platform, uiUrl, members, master: await fetchMasterState(uiUrl) }
+  } catch (error) {
+    return { platform: target.platform, uiUrl, members, masterError: errorMessage(error) }
+  }
+}
+
+export function formatStatus(report: StatusReport): string {
+  const lines = [`platform: ${report.platform}`, `master UI: ${report.uiUrl}`, '', report.platform === 'docker' ? 'containers:' : 'pods:']
+  lines.push(...(report.members.length ? report.members.map((m) => `  ${m.name.padEnd(34)} ${m.role.padEnd(7)} ${m.state.padEnd(9)} ${m.detail}`) : ['  (none)']))
+  lines.push('', 'workers registered with the master:')
+  if (report.master) {
+    lines.push(`  master ${report.master.status}, ${report.master.aliveworkers} alive`)
+    lines.push(...report.master.workers.map((w) => `  ${w.id.padEnd(40)} ${w.state.padEnd(6)} ${w.cores} cores ${w.memory} MiB`))
+  } else {
+    lines.push(`  (master UI not answering: ${report.masterError})`)
+  }
+  return lines.join('\n')
+}
+
+runIfMain(import.meta.url, async () => {
+  const config = parseConfig('status', process.argv.slice(2))
+  const { platform } = await resolvePlatform(config)
+  console.log(formatStatus(await clusterStatus(makeTarget(config, platform))))
+})

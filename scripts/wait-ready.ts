@@ -1,0 +1,39 @@
+#!/usr/bin/env -S npx tsx
+// README step "kubectl get all": instead of eyeballing, wait until the rollout is complete by kubectl's rule.
+import { parseConfig } from './lib/config.ts'
+import { dockerLayout, listContainers } from './lib/docker.ts'
+import { rolloutPending } from './lib/kube.ts'
+import { runIfMain } from './lib/main.ts'
+import { resolvePlatform } from './lib/platform.ts'
+import { pollUntil } from './lib/poll.ts'
+import { makeTarget, type Target } from './lib/target.ts'
+
+/** Kubernetes: both Deployments rolled out. Docker: master and every worker container running (not restarting). */
+export async function waitForRollout(target: Target, onProgress?: (reason: string) => void): Promise<string> {
+  const timeoutMs = target.config.timeoutSeconds * 1000
+  if (target.platform === 'docker') {
+    const layout = dockerLayout(target.manifests)
+    return pollUntil<string>('containers running', timeoutMs, async () => {
+      const containers = await listContainers(layout.appLabels)
+      const roles = containers.filter((c) => c.labels.role === 'master' || c.labels.role === 'worker')
+      const notRunning = roles.filter((c) => c.state !== 'running')
+      if (!roles.some((c) => c.labels.role === 'master')) return { waiting: 'no master container' }
+      if (notRunning.length > 0) return { waiting: notRunning.map((c) => `${c.name} ${c.status}`).join(', ') }
+      return { done: `${roles.length} containers running` }
+    }, onProgress)
+  }
+  const kube = await target.kube()
+  const names = [target.manifests.master, target.manifests.worker].map((d) => d.metadata!.name!)
+  return pollUntil<string>('rollout', timeoutMs, async () => {
+    const deployments = await Promise.all(names.map((name) => kube.apps.readNamespacedDeployment({ name, namespace: target.config.namespace })))
+    const pending = deployments.map(rolloutPending).filter(Boolean)
+    if (pending.length > 0) return { waiting: pending.join('; ') }
+    return { done: deployments.map((d) => `${d.metadata?.name} ${d.status?.availableReplicas}/${d.spec?.replicas}`).join(', ') }
+  }, onProgress)
+}
+
+runIfMain(import.meta.url, async () => {
+  const config = parseConfig('status', process.argv.slice(2))
+  const { platform } = await resolvePlatform(config)
+  console.log(await waitForRollout(makeTarget(config, platform), (reason) => console.error(reason)))
+})
