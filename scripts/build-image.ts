@@ -13,8 +13,10 @@ import { run } from './lib/proc.ts'
 
 type ImageConfig = Pick<Config, 'image' | 'registry' | 'sparkVersion' | 'sparkDist' | 'baseImage'>
 
+/** The build context's files; Python's byte-code caches (from running pi.py locally) are not part of it. */
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.name !== '__pycache__')
     .flatMap((entry) => (entry.isDirectory() ? filesUnder(join(dir, entry.name)) : [join(dir, entry.name)]))
     .sort()
 }

@@ -53,7 +53,7 @@ async function deleteOnDocker(target: Target, labels: Record<string, string>, ti
   if (!labels.role) {
     const filter = `label=${selectorOf(appLabels(target.manifests))}`
     for (const kind of ['network', 'volume']) {
-      const names = (await run`docker ${kind} ls --quiet --filter ${filter}`).stdout.split('\n').filter(Boolean)
+      const names = (await run`docker ${kind} ls --filter ${filter} --format ${'{{.Name}}'}`).stdout.split('\n').filter(Boolean)
       if (names.length > 0) await run`docker ${kind} rm ${names}`
       deleted.push(...names.map((name) => `${kind} ${name}`))
     }

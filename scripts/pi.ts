@@ -4,6 +4,7 @@
 import { parseConfig } from './lib/config.ts'
 import { dockerLayout, listContainers, planContainer } from './lib/docker.ts'
 import { StepError } from './lib/errors.ts'
+import { onInterrupt } from './lib/interrupt.ts'
 import { runIfMain } from './lib/main.ts'
 import { mainContainer, podTemplate, renderPiJob } from './lib/manifests.ts'
 import { resolvePlatform } from './lib/platform.ts'
@@ -69,6 +70,8 @@ async function runOnDocker(target: Target, job: ReturnType<typeof renderPiJob>, 
   const layout = dockerLayout(target.manifests)
   const name = `${job.metadata!.generateName}${Date.now().toString(36)}`
   const plan = planContainer(podTemplate(job), { name, network: layout.network, restart: false })
+  const removeDriver = () => run({ nothrow: true })`docker rm --force ${name}`
+  const forget = onInterrupt(removeDriver)
   try {
     await run`docker run ${plan.runArgs}`
     onProgress?.(`driver container ${name} started`)
@@ -78,7 +81,8 @@ async function runOnDocker(target: Target, job: ReturnType<typeof renderPiJob>, 
     if (waited.exitCode !== 0) return { exitCode: 124, log: `${log}\n(timed out after ${target.config.timeoutSeconds} s)`, driver: name }
     return { exitCode: Number(waited.stdout.trim()), log, driver: name }
   } finally {
-    await run({ nothrow: true })`docker rm --force ${name}`
+    forget()
+    await removeDriver()
   }
 }
 
@@ -88,6 +92,9 @@ async function runOnKubernetes(target: Target, job: ReturnType<typeof renderPiJo
   const created = await kube.batch.createNamespacedJob({ namespace, body: job })
   const name = created.metadata!.name!
   const selector = `job-name=${name}`
+  // Finished Jobs would pile up; Background lets the garbage collector take the pod too.
+  const deleteJob = () => kube.batch.deleteNamespacedJob({ name, namespace, propagationPolicy: 'Background' }).catch(() => undefined)
+  const forget = onInterrupt(deleteJob)
   try {
     const outcome = await pollUntil<'succeeded' | 'failed'>(
       `job ${name}`,
@@ -110,8 +117,8 @@ async function runOnKubernetes(target: Target, job: ReturnType<typeof renderPiJo
     if (outcome instanceof Error) return { exitCode: 124, log: `${log}\n${outcome.message}`, driver: name }
     return { exitCode: outcome === 'succeeded' ? 0 : 1, log, driver: name }
   } finally {
-    // Finished Jobs would pile up; Background lets the garbage collector take the pod too.
-    await kube.batch.deleteNamespacedJob({ name, namespace, propagationPolicy: 'Background' }).catch(() => undefined)
+    forget()
+    await deleteJob()
   }
 }
 

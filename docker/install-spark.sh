@@ -1,0 +1,110 @@
+#!/bin/sh
+# Installs Apache Spark ${SPARK_VERSION} at /opt/spark, either from the Apache binary
+# tarball (SPARK_DIST=apache, checksum-verified) or from PyPI's pyspark (SPARK_DIST=pypi),
+# which bundles the same jars and launch scripts and is reachable where apache.org is not.
+# Both leave the same layout: /opt/spark/{bin,sbin,jars,python,conf,work,logs}.
+set -eu
+
+SPARK_HOME=/opt/spark
+VENV=/opt/venv
+RUNTIME_UID=185
+
+say() { echo "install-spark: $*" >&2; }
+die() { echo "install-spark: error: $*" >&2; exit 1; }
+
+SPARK_VERSION=${SPARK_VERSION:-}
+SPARK_DIST=${SPARK_DIST:-apache}
+case $SPARK_VERSION in
+  '' | *[!0-9A-Za-z.-]*) die "SPARK_VERSION must look like 4.0.1 (got '$SPARK_VERSION')" ;;
+esac
+
+is_sha512() { printf '%s' "$1" | grep -Eq '^[0-9a-f]{128}$'; }
+
+# Apache publishes two .sha512 formats: sha512sum's "<hex>  <file>" and, for older
+# releases, gpg --print-md's "<file>: <HEX in groups>" wrapped over several lines.
+parse_sha512_file() {
+  first=$(awk 'NR == 1 { print tolower($1); exit }' "$1")
+  if is_sha512 "$first"; then
+    printf '%s' "$first"
+  else
+    sed '1s/^[^:]*://' "$1" | tr -d ' \t\r\n' | tr 'A-F' 'a-f'
+  fi
+}
+
+install_apache() {
+  file=spark-$SPARK_VERSION-bin-hadoop3.tgz
+  mirror=${APACHE_MIRROR:-https://archive.apache.org/dist/spark/spark-$SPARK_VERSION/}
+  url=${mirror%/}/$file
+  tmp=$(mktemp -d)
+
+  say "downloading $url"
+  curl -fsSL --retry 3 --retry-connrefused -o "$tmp/$file" "$url" || die "could not download $url"
+
+  if [ -n "${SPARK_SHA512:-}" ]; then
+    # A pinned digest beats the mirror's own .sha512: it does not come from the same place.
+    expected=$(printf '%s' "$SPARK_SHA512" | tr -d ' \t\r\n' | tr 'A-F' 'a-f')
+    from='the SPARK_SHA512 build argument'
+  else
+    curl -fsSL --retry 3 --retry-connrefused -o "$tmp/$file.sha512" "$url.sha512" ||
+      die "could not download $url.sha512 (pass --build-arg SPARK_SHA512=<digest> to pin one)"
+    expected=$(parse_sha512_file "$tmp/$file.sha512")
+    from="$url.sha512"
+  fi
+  is_sha512 "$expected" || die "no SHA-512 digest found in $from"
+
+  actual=$(sha512sum "$tmp/$file" | cut -d ' ' -f 1)
+  [ "$actual" = "$expected" ] ||
+    die "checksum mismatch for $file: expected $expected (from $from), got $actual"
+  say "sha512 verified against $from"
+
+  mkdir -p "$SPARK_HOME"
+  tar -xzf "$tmp/$file" -C "$SPARK_HOME" --strip-components=1 --no-same-owner
+  rm -rf "$tmp"
+}
+
+install_pypi() {
+  command -v python3 >/dev/null || die "python3 is missing (and python3-venv for SPARK_DIST=pypi)"
+  python3 -m venv "$VENV" || die "could not create $VENV (is python3-venv installed?)"
+  # Use the OS trust store, so a CA added to the base image (a CI proxy's) is honoured.
+  if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
+    export PIP_CERT=/etc/ssl/certs/ca-certificates.crt
+  fi
+  # pyspark is an sdist that pip builds into a wheel; integrity rests on TLS and the
+  # index's published hash, as a pinned --require-hashes would need one per version.
+  say "pip install pyspark==$SPARK_VERSION (a ~400 MB sdist)"
+  "$VENV/bin/pip" install --no-cache-dir --disable-pip-version-check --progress-bar off \
+    "pyspark==$SPARK_VERSION" || die "pip could not install pyspark==$SPARK_VERSION"
+
+  pkg=$("$VENV/bin/python" -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))') ||
+    die "pyspark does not import from $VENV"
+  # Link rather than move, so pip's record of the package stays true.
+  mkdir -p "$SPARK_HOME"
+  for dir in bin sbin jars python data examples licenses; do
+    if [ -e "$pkg/$dir" ]; then ln -s "$pkg/$dir" "$SPARK_HOME/$dir"; fi
+  done
+  # Wheels do not always keep the execute bit on package data.
+  chmod 0755 "$pkg"/bin/* "$pkg"/sbin/*
+}
+
+case $SPARK_DIST in
+  apache) install_apache ;;
+  pypi) install_pypi ;;
+  *) die "SPARK_DIST must be 'apache' or 'pypi' (got '$SPARK_DIST')" ;;
+esac
+
+for tool in bin/spark-class bin/spark-submit; do
+  [ -x "$SPARK_HOME/$tool" ] || die "$SPARK_HOME/$tool is missing after install"
+done
+[ -d "$SPARK_HOME/jars" ] || die "$SPARK_HOME/jars is missing after install"
+
+# Writable by the runtime user, and by group 0 for platforms that pick an arbitrary uid.
+mkdir -p "$SPARK_HOME/conf" "$SPARK_HOME/work" "$SPARK_HOME/logs"
+chown "$RUNTIME_UID:0" "$SPARK_HOME/work" "$SPARK_HOME/logs"
+chmod 0775 "$SPARK_HOME/work" "$SPARK_HOME/logs"
+
+# Proves java, the jars and the launcher agree before the image is tagged.
+version_output=$("$SPARK_HOME/bin/spark-submit" --version 2>&1) ||
+  die "spark-submit --version failed: $version_output"
+printf '%s\n' "$version_output" | grep -q "version $SPARK_VERSION" ||
+  die "installed Spark does not report version $SPARK_VERSION: $version_output"
+say "Spark $SPARK_VERSION installed at $SPARK_HOME ($SPARK_DIST)"

@@ -1,0 +1,220 @@
+#!/usr/bin/env -S npx tsx
+// The classic README as task graphs, one per npm script. Each step is a module in scripts/;
+// this file only says in which order they run, when they are skipped, and what is reported.
+import { Listr, ListrLogger, PRESET_TIMER, PRESET_TIMESTAMP, ProcessOutput, type ListrTask, type ListrTaskWrapper } from 'listr2'
+import { commands, helpText, parseConfig, type Command, type Config, type Platform } from './scripts/lib/config.ts'
+import { collectDiagnostics } from './scripts/lib/diagnostics.ts'
+import { errorMessage, StepError, UsageError } from './scripts/lib/errors.ts'
+import { installInterruptHandler } from './scripts/lib/interrupt.ts'
+import { isMain } from './scripts/lib/main.ts'
+import { resolvePlatform } from './scripts/lib/platform.ts'
+import type { StepOutcome } from './scripts/lib/outcome.ts'
+import type { MasterState } from './scripts/lib/spark-ui.ts'
+import { makeTarget, type Target } from './scripts/lib/target.ts'
+import { applyToDocker, applyToKubernetes } from './scripts/apply.ts'
+import { buildImage, imageReference } from './scripts/build-image.ts'
+import { checkDependencies } from './scripts/check-deps.ts'
+import { deleteCluster } from './scripts/delete.ts'
+import { startMinikube } from './scripts/minikube-start.ts'
+import { stopMinikube } from './scripts/minikube-stop.ts'
+import { describePi, runPi, type PiRun } from './scripts/pi.ts'
+import { pushImage } from './scripts/push-image.ts'
+import { setWorkerCount } from './scripts/scale.ts'
+import { clusterStatus, formatStatus } from './scripts/status.ts'
+import { verifyUi } from './scripts/verify-ui.ts'
+import { waitForRollout } from './scripts/wait-ready.ts'
+import { renderCluster } from './scripts/lib/manifests.ts'
+
+/** Shared by every graph: where we work, and what --json reports at the end. */
+interface Context {
+  target: Target
+  timings: Record<string, number>
+  /** Set when a step that works on the running cluster fails: then its pods/containers are worth showing. */
+  diagnose?: boolean
+  image?: string
+  ui?: { url: string; state: MasterState }
+  pi?: PiRun
+}
+
+type Task = ListrTask<Context>
+type Wrapper = ListrTaskWrapper<Context, any, any>
+
+interface StepOptions {
+  enabled?: boolean
+  /** On failure, print the cluster's pods/containers, events and logs. */
+  diagnose?: boolean
+}
+
+/** A step: timed for --json, and skipped with its reason shown when it had nothing to do. */
+function step(title: string, run: (ctx: Context, task: Wrapper) => Promise<StepOutcome | string>, options: StepOptions = {}): Task {
+  return {
+    title,
+    enabled: options.enabled ?? true,
+    task: async (ctx, task) => {
+      const started = performance.now()
+      try {
+        const outcome = await run(ctx, task)
+        if (typeof outcome === 'string') task.title = `${title}: ${outcome}`
+        else if ('skipped' in outcome) task.skip(outcome.skipped)
+        else task.title = `${title}: ${outcome.done}`
+      } catch (error) {
+        ctx.diagnose = options.diagnose
+        throw error
+      } finally {
+        ctx.timings[title] = Math.round(performance.now() - started) / 1000
+      }
+    },
+  }
+}
+
+const progress = (task: Wrapper) => (line: string) => {
+  task.output = line
+}
+
+// npm run cluster:up — README: minikube start → docker build/push → kubectl apply → check the web UI.
+function upTasks(config: Config, platform: Platform, platformNote: string): Task[] {
+  return [
+    step(`Check dependencies for ${platformNote}`, async (ctx) => checkDependencies(ctx.target.platform)),
+    step('Start minikube', async () => startMinikube(config), { enabled: platform === 'minikube' }),
+    step('Build the Spark image', async (ctx, task) => {
+      ctx.image = imageReference(config)
+      return buildImage(ctx.image, config, progress(task))
+    }),
+    step('Publish the image to the cluster', async (ctx) => pushImage(ctx.image!, ctx.target.platform, config)),
+    step('Apply manifests/ (master, service, workers)', async (ctx) => {
+      const shape = { ...config, image: ctx.image! }
+      if (ctx.target.platform === 'docker') return applyToDocker(ctx.target.manifests, shape)
+      const rendered = renderCluster(ctx.target.manifests, shape)
+      return applyToKubernetes(await ctx.target.kube(), [rendered.master, rendered.service, rendered.worker], config.namespace)
+    }, { diagnose: true }),
+    step('Wait for the rollout', async (ctx, task) => waitForRollout(ctx.target, progress(task)), { diagnose: true }),
+    step(`Verify the master UI reports ${config.workers} ALIVE workers`, async (ctx, task) => {
+      ctx.ui = await verifyUi(ctx.target, { count: config.workers, cores: config.workerCores, memory: config.workerMemory }, progress(task))
+      return `${ctx.ui.url} ALIVE, ${ctx.ui.state.aliveworkers} workers × ${config.workerCores} cores/${config.workerMemory}`
+    }, { diagnose: true }),
+  ]
+}
+
+// npm run pi — README: python test.py, but the driver runs inside the cluster.
+function piTasks(config: Config): Task[] {
+  return [
+    step('Run the Pi job in the cluster', async (ctx, task) => {
+      ctx.pi = await runPi(ctx.target, config.partitions, progress(task))
+      return describePi(ctx.pi)
+    }, { diagnose: true }),
+  ]
+}
+
+// npm run scale -- N — README: kubectl scale, then wait until the master agrees.
+function scaleTasks(config: Config): Task[] {
+  let expected: Awaited<ReturnType<typeof setWorkerCount>>['expected'] | undefined
+  return [
+    step(`Scale workers to ${config.workers}`, async (ctx) => {
+      const outcome = await setWorkerCount(ctx.target, config.workers)
+      expected = outcome.expected
+      return outcome
+    }, { diagnose: true }),
+    step('Wait for the rollout', async (ctx, task) => waitForRollout(ctx.target, progress(task)), { diagnose: true }),
+    step(`Verify the master UI reports ${config.workers} ALIVE workers`, async (ctx, task) => {
+      ctx.ui = await verifyUi(ctx.target, expected!, progress(task))
+      return `${ctx.ui.url} reports ${ctx.ui.state.aliveworkers} ALIVE workers`
+    }, { diagnose: true }),
+  ]
+}
+
+// npm run cluster:down — README: kubectl delete all -l app=spark → minikube stop.
+function downTasks(config: Config, platform: Platform): Task[] {
+  const label = config.role ? `role=${config.role}` : 'app=spark'
+  return [
+    step(`Delete everything labelled ${label}`, async (ctx, task) => deleteCluster(ctx.target, config.role, progress(task))),
+    step('Stop minikube', async () => stopMinikube(config.profile), { enabled: platform === 'minikube' && !config.keepMinikube && !config.role }),
+  ]
+}
+
+const graphs: Record<Exclude<Command, 'status'>, (config: Config, platform: Platform, platformNote: string) => Task[]> = {
+  up: upTasks,
+  pi: piTasks,
+  scale: scaleTasks,
+  down: downTasks,
+}
+
+function listrOptions(config: Config) {
+  // In a terminal: the live renderer. In CI, pipes or --json: one readable line per event, on stderr.
+  const plain = config.json || !process.stdout.isTTY || Boolean(process.env.CI)
+  const logger = new ListrLogger({ useIcons: false, processOutput: new ProcessOutput(process.stderr, process.stderr) })
+  return {
+    concurrent: false,
+    exitOnError: true,
+    // Our own handler undoes half-done work (see scripts/lib/interrupt.ts) before exiting.
+    registerSignalListeners: false,
+    renderer: plain ? ('simple' as const) : ('default' as const),
+    rendererOptions: { timer: PRESET_TIMER, collapseSubtasks: false, showSkipMessage: true },
+    fallbackRendererOptions: { timer: PRESET_TIMER, timestamp: PRESET_TIMESTAMP, logger },
+    fallbackRenderer: 'simple' as const,
+    fallbackRendererCondition: plain,
+  }
+}
+
+function summary(command: Command, ctx: Context, ok: boolean, error?: string) {
+  return {
+    ok,
+    command,
+    platform: ctx.target.platform,
+    ...(error ? { error } : {}),
+    ...(ctx.image ? { image: ctx.image } : {}),
+    ...(ctx.ui ? { uiUrl: ctx.ui.url, aliveWorkers: ctx.ui.state.aliveworkers, workers: ctx.ui.state.workers.filter((w) => w.state === 'ALIVE').map(({ id, host, cores, memory }) => ({ id, host, cores, memoryMiB: memory })) } : {}),
+    ...(ctx.pi ? { pi: ctx.pi.pi, piPartitions: ctx.pi.partitions, piSamples: ctx.pi.samples, piSeconds: ctx.pi.seconds } : {}),
+    timingsSeconds: ctx.timings,
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv
+  if (!commands.includes(command as Command)) {
+    console.error(`error: unknown command "${command ?? ''}"; use one of: npm run cluster:up | pi | scale | status | cluster:down`)
+    return 2
+  }
+  let config: Config
+  try {
+    config = parseConfig(command as Command, rest)
+  } catch (error) {
+    console.error(`error: ${errorMessage(error)}`)
+    return error instanceof UsageError ? 2 : 1
+  }
+  if (config.help) {
+    console.log(helpText(config.command))
+    return 0
+  }
+  const { platform, reason } = await resolvePlatform(config)
+  const ctx: Context = { target: makeTarget(config, platform), timings: {} }
+  if (config.command === 'status') {
+    const report = await clusterStatus(ctx.target)
+    console.log(config.json ? JSON.stringify(report, null, 2) : formatStatus(report))
+    return 0
+  }
+  const note = `${platform} (${reason})`
+  installInterruptHandler()
+  try {
+    await new Listr<Context, any, any>(graphs[config.command](config, platform, note), listrOptions(config)).run(ctx)
+  } catch (error) {
+    console.error(`\nerror: ${errorMessage(error)}`)
+    if (error instanceof StepError && error.details) console.error(error.details)
+    if (ctx.diagnose) console.error(`\ndiagnostics:\n${await collectDiagnostics(ctx.target)}`)
+    if (config.json) console.log(JSON.stringify(summary(config.command, ctx, false, errorMessage(error)), null, 2))
+    return 1
+  }
+  if (config.json) console.log(JSON.stringify(summary(config.command, ctx, true), null, 2))
+  else if (ctx.ui) console.log(`\nSpark master UI: ${ctx.ui.url}`)
+  else if (ctx.pi) console.log(`\n${describePi(ctx.pi)}`)
+  return 0
+}
+
+if (isMain(import.meta.url)) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      console.error(`error: ${errorMessage(error)}`)
+      process.exit(1)
+    },
+  )
+}

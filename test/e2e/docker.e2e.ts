@@ -1,0 +1,135 @@
+// The whole user flow on a real Docker engine with real Spark: up, idempotent up, pi, a failing
+// pi, scale, a crashed worker, bad input, down. Runs in file order; each step builds on the last.
+import { $ } from 'zx'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { aliveWorkers, fetchMasterState, type MasterState, type WorkerState } from '../../scripts/lib/spark-ui.ts'
+import { pollUntil } from '../../scripts/lib/poll.ts'
+import { cli, labelled } from './cli.ts'
+
+const ground = inject('ground')
+const uiUrl = 'http://127.0.0.1:30001'
+const docker = ['--platform', 'docker']
+const up = (...args: string[]) => cli(ground.env, 'up', ...docker, '--json', ...args)
+
+async function containerIds(): Promise<Record<string, string>> {
+  const listing = await $`docker ps --all --filter label=app=spark --format ${'{{.Names}} {{.ID}}'}`.quiet()
+  return Object.fromEntries(listing.stdout.split('\n').filter(Boolean).map((line) => line.split(' ')))
+}
+
+function expectWorkers(state: MasterState, count: number) {
+  expect(state.status).toBe('ALIVE')
+  const alive = aliveWorkers(state)
+  expect(alive).toHaveLength(count)
+  for (const worker of alive) {
+    expect(worker.cores).toBe(1)
+    expect(worker.memory).toBe(1024)
+  }
+}
+
+describe.skipIf(ground.skipReason)('Spark standalone on a local Docker engine (real CLI, real Spark)', () => {
+  beforeAll(async () => {
+    // Start from nothing, whatever an earlier run left.
+    expect((await cli(ground.env, 'down', ...docker)).exitCode).toBe(0)
+  })
+
+  afterAll(async () => {
+    await cli(ground.env, 'down', ...docker)
+  })
+
+  it('rejects bad flags with exit 2, one line naming the flag, and creates nothing', async () => {
+    for (const args of [['--workers', '0'], ['--worker-memory', 'lots'], ['--spark-version', '4'], ['--bogus']]) {
+      const result = await cli(ground.env, 'up', ...docker, ...args)
+      expect(result.exitCode, args.join(' ')).toBe(2)
+      const lines = result.stderr.split('\n').filter((line) => line.startsWith('error:'))
+      expect(lines, result.stderr).toHaveLength(1)
+      expect(lines[0]).toContain(args[0])
+    }
+    const pi = await cli(ground.env, 'pi', ...docker, '--partitions', '0')
+    expect(pi.exitCode).toBe(2)
+    expect(pi.stderr).toMatch(/--partitions must be a whole number/)
+    expect(await labelled('container', 'app=spark')).toEqual([])
+    expect(await labelled('network', 'app=spark')).toEqual([])
+  })
+
+  it('cluster:up --workers 2 brings up a master that reports 2 ALIVE workers with the configured cores and memory', async () => {
+    const result = await up('--workers', '2')
+    expect(result.exitCode, result.stderr).toBe(0)
+    expect(result.json).toMatchObject({ ok: true, platform: 'docker', uiUrl, aliveWorkers: 2 })
+    expectWorkers(await fetchMasterState(uiUrl), 2)
+    // Published on loopback only: an unauthenticated master must not face the network.
+    const ports = await $`docker port spark-master`.quiet()
+    expect(ports.stdout).toMatch(/8080\/tcp -> 127\.0\.0\.1:30001/)
+    expect(ports.stdout).toMatch(/7077\/tcp -> 127\.0\.0\.1:30000/)
+    expect(ports.stdout).not.toMatch(/0\.0\.0\.0/)
+  })
+
+  it('a second cluster:up skips every step with its reason and restarts nothing', async () => {
+    const before = await containerIds()
+    const result = await up('--workers', '2')
+    expect(result.exitCode, result.stderr).toBe(0)
+    for (const step of ['Build the Spark image', 'Publish the image to the cluster', 'Apply manifests/']) {
+      expect(result.stderr).toMatch(new RegExp(`\\[SKIPPED\\].*${step.replace(/[/.]/g, '.')}.*\\[SKIPPED: .+\\]`))
+    }
+    expect(await containerIds()).toEqual(before)
+    expectWorkers(await fetchMasterState(uiUrl), 2)
+  })
+
+  it('pi estimates π within 0.01 inside the cluster and leaves no driver behind', async () => {
+    const result = await cli(ground.env, 'pi', ...docker, '--json')
+    expect(result.exitCode, result.stderr).toBe(0)
+    expect(Math.abs(result.json!.pi - Math.PI)).toBeLessThan(0.01)
+    expect(result.json!.piSamples).toBe(4_000_000)
+    expect(await labelled('container', 'role=driver')).toEqual([])
+  })
+
+  it('a Pi job that fails exits non-zero, prints the driver log and leaves no driver behind', async () => {
+    // 1000 partitions cannot finish in the 10 s allowed: the driver is stopped mid-job.
+    const result = await cli(ground.env, 'pi', ...docker, '--partitions', '1000', '--timeout', '10')
+    expect(result.exitCode).toBe(1)
+    expect(result.stderr).toMatch(/Pi job spark-pi-\w+ failed/)
+    expect(result.stderr).toMatch(/driver log \(last lines\):/)
+    expect(result.stderr).toMatch(/SparkContext|spark-submit|INFO/)
+    expect(await labelled('container', 'role=driver')).toEqual([])
+  })
+
+  it('scale 3 then 1: the master reports exactly that many ALIVE workers', async () => {
+    for (const count of [3, 1]) {
+      const result = await cli(ground.env, 'scale', String(count), ...docker, '--json')
+      expect(result.exitCode, result.stderr).toBe(0)
+      expect(result.json).toMatchObject({ ok: true, aliveWorkers: count })
+      expectWorkers(await fetchMasterState(uiUrl), count)
+      expect((await labelled('container', 'role=worker')).length).toBe(count)
+    }
+  })
+
+  it('a worker whose process is killed comes back and re-registers within 60 s', async () => {
+    const [before] = aliveWorkers(await fetchMasterState(uiUrl))
+    // A crash, not `docker stop`: Docker's restart policy (like a Deployment) brings it back.
+    await $`docker exec spark-worker-1 pkill -KILL -f org.apache.spark.deploy.worker.Worker`.quiet()
+    const after = await pollUntil<WorkerState>('a re-registered worker', 60_000, async () => {
+      const alive = aliveWorkers(await fetchMasterState(uiUrl).catch(() => ({ workers: [] }) as unknown as MasterState))
+      const fresh = alive.filter((worker) => worker.id !== before.id)
+      return fresh.length === 1 && alive.length === 1 ? { done: fresh[0] } : { waiting: `${alive.length} alive` }
+    })
+    expect(after.cores).toBe(1)
+    const restarts = await $`docker inspect --format {{.RestartCount}} spark-worker-1`.quiet()
+    expect(Number(restarts.stdout.trim())).toBeGreaterThanOrEqual(1)
+  })
+
+  it('status lists the containers, the registered workers and the UI URL', async () => {
+    const result = await cli(ground.env, 'status', ...docker, '--json')
+    expect(result.exitCode, result.stderr).toBe(0)
+    expect(result.json).toMatchObject({ platform: 'docker', uiUrl })
+    expect(result.json!.members.map((m: { name: string }) => m.name).sort()).toEqual(['spark-master', 'spark-worker-1'])
+    expect(result.json!.master.aliveworkers).toBe(1)
+  })
+
+  it('cluster:down leaves no container, network or volume labelled app=spark', async () => {
+    const result = await cli(ground.env, 'down', ...docker, '--json')
+    expect(result.exitCode, result.stderr).toBe(0)
+    for (const kind of ['container', 'network', 'volume'] as const) expect(await labelled(kind, 'app=spark')).toEqual([])
+    const again = await cli(ground.env, 'down', ...docker)
+    expect(again.exitCode).toBe(0)
+    expect(again.stderr).toMatch(/SKIPPED: nothing labelled app=spark/)
+  })
+})

@@ -1,0 +1,36 @@
+// Global setup of the end-to-end suite: makes sure a real Docker engine is there to run Spark on.
+// In CI (CI=true) it builds the offline ground (engine, debootstrapped base image, Spark from PyPI)
+// and any failure fails the run; on a laptop without an engine the suite skips and says why.
+import type { TestProject } from 'vitest/node'
+import { succeeds } from '../../scripts/lib/proc.ts'
+import { ensureDockerGround } from '../../scripts/ci/docker-ground.ts'
+
+export interface E2eGround {
+  /** Why the suite cannot run here; undefined when it can. */
+  skipReason?: string
+  /** Extra environment for the CLI: the offline build args in CI. */
+  env: Record<string, string>
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    ground: E2eGround
+  }
+}
+
+const mustRun = () => Boolean(process.env.CI) || process.env.SPARK_K8S_E2E === '1'
+
+export default async function setup(project: TestProject): Promise<void> {
+  if (mustRun()) {
+    const ground = await ensureDockerGround({ log: (line) => console.error(`[ground] ${line}`) })
+    project.provide('ground', { env: { SPARK_K8S_BASE_IMAGE: ground.baseImage, SPARK_K8S_SPARK_DIST: ground.sparkDist } })
+    return
+  }
+  if (!(await succeeds('docker', ['info']))) {
+    const skipReason = 'no Docker engine answers (start one, or run with SPARK_K8S_E2E=1 as root to build the ground)'
+    console.warn(`\n[e2e-docker] SKIPPED: ${skipReason}\n`)
+    project.provide('ground', { skipReason, env: {} })
+    return
+  }
+  project.provide('ground', { env: {} })
+}

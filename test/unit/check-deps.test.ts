@@ -1,0 +1,111 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest'
+import { checkDependencies, checkRequirements, nodeIsRecentEnough } from '../../scripts/check-deps.ts'
+import { StepError } from '../../scripts/lib/errors.ts'
+import { fake, onPath, succeeds } from './fake-proc.ts'
+
+vi.mock('../../scripts/lib/proc.ts', () => import('./fake-proc.ts'))
+
+/** Fakes the host: which tools are on PATH and whether `docker info` answers. */
+function host(options: { onPath: string[]; dockerAnswers: boolean }) {
+  onPath.mockImplementation(async (name: string) => options.onPath.includes(name))
+  succeeds.mockImplementation(async (command: string, args: string[]) => command === 'docker' && args[0] === 'info' && options.dockerAnswers)
+}
+
+async function stepError(promise: Promise<unknown>): Promise<StepError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  )
+  expect(error).toBeInstanceOf(StepError)
+  return error as StepError
+}
+
+beforeEach(() => {
+  fake.reset()
+  onPath.mockReset()
+  succeeds.mockReset()
+})
+
+describe('nodeIsRecentEnough', () => {
+  it.each([
+    ['20.11.0', true],
+    ['20.11.1', true],
+    ['20.19.2', true],
+    ['21.0.0', true],
+    ['22.3.0', true],
+    ['24.0.0', true],
+    ['20.10.9', false],
+    ['20.0.0', false],
+    ['18.20.4', false],
+    ['16.20.2', false],
+  ])('%s → %s', (version, ok) => {
+    expect(nodeIsRecentEnough(version)).toBe(ok)
+  })
+
+  it('accepts the Node running these tests', () => {
+    expect(nodeIsRecentEnough()).toBe(true)
+  })
+})
+
+describe('checkDependencies', () => {
+  it('passes when everything is present, naming what it checked', async () => {
+    host({ onPath: ['docker', 'minikube'], dockerAnswers: true })
+    const said = await checkDependencies('minikube')
+    expect(said).toContain('docker CLI')
+    expect(said).toContain('a reachable Docker daemon')
+    expect(said).toContain('minikube')
+    expect(said).toMatch(/Node\.js >= 20\.11/)
+    expect(fake.calls).toEqual([])
+  })
+
+  it('reports every missing piece in one StepError, with a fix for each', async () => {
+    host({ onPath: [], dockerAnswers: false })
+    const error = await stepError(checkDependencies('minikube'))
+    expect(error.message).toMatch(/^missing /)
+    expect(error.message).toContain('docker CLI')
+    expect(error.message).toContain('a reachable Docker daemon')
+    expect(error.message).toContain('minikube')
+    expect(error.message).not.toMatch(/\n/)
+    const details = error.details!.split('\n')
+    expect(details).toHaveLength(3)
+    expect(details[0]).toMatch(/^ {2}- docker CLI: install Docker/)
+    expect(details[1]).toMatch(/^ {2}- a reachable Docker daemon: .*start/)
+    expect(details[2]).toMatch(/^ {2}- minikube: install minikube: https:\/\/minikube\.sigs\.k8s\.io/)
+    expect(error.exitCode).toBe(1)
+  })
+
+  it('reports only the daemon when the CLI is there but docker info fails', async () => {
+    host({ onPath: ['docker', 'minikube'], dockerAnswers: false })
+    const error = await stepError(checkDependencies('minikube'))
+    expect(error.message).toBe('missing a reachable Docker daemon')
+    expect(error.details).toMatch(/DOCKER_HOST/)
+  })
+
+  it('requires minikube only on the minikube platform', async () => {
+    host({ onPath: ['docker'], dockerAnswers: true })
+    await expect(checkDependencies('docker')).resolves.not.toContain('minikube')
+    await expect(checkDependencies('kubernetes')).resolves.not.toContain('minikube')
+    const error = await stepError(checkDependencies('minikube'))
+    expect(error.message).toBe('missing minikube')
+    expect(onPath).toHaveBeenCalledWith('minikube')
+  })
+
+  it('does not probe for minikube on other platforms', async () => {
+    host({ onPath: ['docker'], dockerAnswers: true })
+    await checkDependencies('docker')
+    expect(onPath.mock.calls.map(([name]) => name)).not.toContain('minikube')
+  })
+
+  it('reports docker missing on the docker platform too', async () => {
+    host({ onPath: ['minikube'], dockerAnswers: false })
+    const error = await stepError(checkDependencies('docker'))
+    expect(error.message).toBe('missing docker CLI, a reachable Docker daemon')
+  })
+
+  it('skips the Docker checks when the caller needs no Docker', async () => {
+    host({ onPath: [], dockerAnswers: false })
+    const requirements = await checkRequirements('kubernetes', false)
+    expect(requirements.map((r) => r.what)).toEqual([expect.stringMatching(/^Node\.js/)])
+    await expect(checkDependencies('kubernetes', false)).resolves.toMatch(/^Node\.js/)
+  })
+})

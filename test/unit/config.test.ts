@@ -1,0 +1,239 @@
+import { describe, expect, it } from 'vitest'
+import { commands, helpText, optionSpecs, parseConfig, type Command } from '../../scripts/lib/config.ts'
+import { UsageError } from '../../scripts/lib/errors.ts'
+import { loadManifests } from '../../scripts/lib/manifests.ts'
+
+const manifests = loadManifests()
+const parse = (command: Command, argv: string[], env: NodeJS.ProcessEnv = {}) => parseConfig(command, argv, env, manifests)
+
+/** The UsageError parseConfig throws; fails the test when it returns instead. */
+function usageError(command: Command, argv: string[], env: NodeJS.ProcessEnv = {}): UsageError {
+  try {
+    parse(command, argv, env)
+  } catch (error) {
+    expect(error).toBeInstanceOf(UsageError)
+    return error as UsageError
+  }
+  throw new Error(`parseConfig(${command}, ${JSON.stringify(argv)}) accepted bad input`)
+}
+
+describe('parseConfig defaults', () => {
+  it('takes workers, cores and memory from the worker manifest', () => {
+    const config = parse('up', [])
+    expect(config).toMatchObject({ command: 'up', workers: 2, workerCores: 1, workerMemory: '1g' })
+  })
+
+  it('has the documented defaults for everything else', () => {
+    const config = parse('up', [])
+    expect(config).toMatchObject({
+      platform: 'auto',
+      sparkVersion: '4.0.1',
+      sparkDist: 'apache',
+      image: 'spark-standalone',
+      profile: 'minikube',
+      namespace: 'default',
+      timeoutSeconds: 600,
+      json: false,
+      keepMinikube: false,
+      help: false,
+    })
+    expect(config.registry).toBeUndefined()
+    expect(config.context).toBeUndefined()
+    expect(config.baseImage).toBeUndefined()
+  })
+
+  it('follows the manifests it is given, not constants', () => {
+    const edited = structuredClone(manifests)
+    edited.worker.spec!.replicas = 5
+    const env = edited.worker.spec!.template.spec!.containers[0].env!
+    env.find((v) => v.name === 'SPARK_WORKER_CORES')!.value = '3'
+    env.find((v) => v.name === 'SPARK_WORKER_MEMORY')!.value = '2g'
+    expect(parseConfig('up', [], {}, edited)).toMatchObject({ workers: 5, workerCores: 3, workerMemory: '2g' })
+  })
+
+  it('does not read process.env when an env is passed', () => {
+    const saved = process.env.SPARK_K8S_WORKERS
+    process.env.SPARK_K8S_WORKERS = '9'
+    try {
+      expect(parse('up', []).workers).toBe(2)
+    } finally {
+      if (saved === undefined) delete process.env.SPARK_K8S_WORKERS
+      else process.env.SPARK_K8S_WORKERS = saved
+    }
+  })
+})
+
+describe('parseConfig precedence: flag > SPARK_K8S_* env > default', () => {
+  const cases: Array<{ flag: string; env: string; key: string; fromFlag: string; fromEnv: string; flagValue: unknown; envValue: unknown }> = [
+    { flag: '--workers', env: 'SPARK_K8S_WORKERS', key: 'workers', fromFlag: '4', fromEnv: '3', flagValue: 4, envValue: 3 },
+    { flag: '--worker-cores', env: 'SPARK_K8S_WORKER_CORES', key: 'workerCores', fromFlag: '4', fromEnv: '2', flagValue: 4, envValue: 2 },
+    { flag: '--worker-memory', env: 'SPARK_K8S_WORKER_MEMORY', key: 'workerMemory', fromFlag: '4g', fromEnv: '2048m', flagValue: '4g', envValue: '2048m' },
+    { flag: '--spark-version', env: 'SPARK_K8S_SPARK_VERSION', key: 'sparkVersion', fromFlag: '3.5.7', fromEnv: '4.1.0', flagValue: '3.5.7', envValue: '4.1.0' },
+    { flag: '--namespace', env: 'SPARK_K8S_NAMESPACE', key: 'namespace', fromFlag: 'spark', fromEnv: 'other', flagValue: 'spark', envValue: 'other' },
+    { flag: '--registry', env: 'SPARK_K8S_REGISTRY', key: 'registry', fromFlag: 'localhost:5000', fromEnv: 'ghcr.io/team', flagValue: 'localhost:5000', envValue: 'ghcr.io/team' },
+    { flag: '--platform', env: 'SPARK_K8S_PLATFORM', key: 'platform', fromFlag: 'docker', fromEnv: 'minikube', flagValue: 'docker', envValue: 'minikube' },
+    { flag: '--timeout', env: 'SPARK_K8S_TIMEOUT', key: 'timeoutSeconds', fromFlag: '30', fromEnv: '120', flagValue: 30, envValue: 120 },
+    { flag: '--profile', env: 'SPARK_K8S_MINIKUBE_PROFILE', key: 'profile', fromFlag: 'spark', fromEnv: 'other', flagValue: 'spark', envValue: 'other' },
+    { flag: '--image', env: 'SPARK_K8S_IMAGE', key: 'image', fromFlag: 'team/spark', fromEnv: 'spark', flagValue: 'team/spark', envValue: 'spark' },
+    { flag: '--spark-dist', env: 'SPARK_K8S_SPARK_DIST', key: 'sparkDist', fromFlag: 'apache', fromEnv: 'pypi', flagValue: 'apache', envValue: 'pypi' },
+  ]
+
+  for (const c of cases) {
+    it(`${c.flag} beats ${c.env}, which beats the default`, () => {
+      const byDefault = (parse('up', []) as unknown as Record<string, unknown>)[c.key]
+      const byEnv = (parse('up', [], { [c.env]: c.fromEnv }) as unknown as Record<string, unknown>)[c.key]
+      const byBoth = (parse('up', [c.flag, c.fromFlag], { [c.env]: c.fromEnv }) as unknown as Record<string, unknown>)[c.key]
+      expect(byEnv).toEqual(c.envValue)
+      expect(byBoth).toEqual(c.flagValue)
+      expect(byDefault).not.toEqual(c.envValue)
+    })
+  }
+
+  it('ignores an empty env var', () => {
+    expect(parse('up', [], { SPARK_K8S_WORKERS: '' }).workers).toBe(2)
+  })
+
+  it('accepts --flag=value as well as --flag value', () => {
+    expect(parse('up', ['--workers=5']).workers).toBe(5)
+  })
+
+  it('lower-cases worker memory and accepts k/m/g/t units', () => {
+    expect(parse('up', ['--worker-memory', '2G']).workerMemory).toBe('2g')
+    expect(parse('up', ['--worker-memory', '512m']).workerMemory).toBe('512m')
+  })
+
+  it('reads --partitions only for pi', () => {
+    expect(parse('pi', ['--partitions', '8']).partitions).toBe(8)
+    expect(parse('pi', [], { SPARK_K8S_PI_PARTITIONS: '6' }).partitions).toBe(6)
+    expect(parse('pi', []).partitions).toBeUndefined()
+  })
+
+  it('reads --role and --keep-minikube for down', () => {
+    expect(parse('down', ['--role', 'worker', '--keep-minikube'])).toMatchObject({ role: 'worker', keepMinikube: true })
+    expect(parse('down', [])).toMatchObject({ keepMinikube: false })
+    expect(parse('down', []).role).toBeUndefined()
+  })
+
+  it('reads the worker count of scale from its positional argument', () => {
+    expect(parse('scale', ['3']).workers).toBe(3)
+    expect(parse('scale', ['5', '--json'])).toMatchObject({ workers: 5, json: true })
+  })
+})
+
+describe('parseConfig platform and context', () => {
+  it('--context with platform auto becomes platform kubernetes', () => {
+    expect(parse('up', ['--context', 'foo'])).toMatchObject({ platform: 'kubernetes', context: 'foo' })
+    expect(parse('status', [], { SPARK_K8S_CONTEXT: 'bar' })).toMatchObject({ platform: 'kubernetes', context: 'bar' })
+  })
+
+  it('keeps --context with --platform kubernetes', () => {
+    expect(parse('up', ['--context', 'foo', '--platform', 'kubernetes'])).toMatchObject({ platform: 'kubernetes', context: 'foo' })
+  })
+
+  it('leaves platform auto without --context', () => {
+    expect(parse('up', []).platform).toBe('auto')
+  })
+})
+
+describe('parseConfig --help', () => {
+  it('sets help for every command', () => {
+    for (const command of commands) {
+      expect(parse(command, ['--help']).help).toBe(true)
+      expect(parse(command, ['-h']).help).toBe(true)
+    }
+  })
+
+  it('scale --help needs no worker count', () => {
+    expect(parse('scale', ['--help']).help).toBe(true)
+  })
+})
+
+describe('parseConfig rejects bad input with a one-line UsageError (exit code 2)', () => {
+  const bad: Array<{ name: string; command: Command; argv: string[]; env?: NodeJS.ProcessEnv; mentions: Array<string | RegExp> }> = [
+    { name: '--workers 0', command: 'up', argv: ['--workers', '0'], mentions: ['--workers', '1 to 64', '"0"'] },
+    { name: '--workers many', command: 'up', argv: ['--workers', 'many'], mentions: ['--workers', 'whole number', '"many"'] },
+    { name: '--workers 65', command: 'up', argv: ['--workers', '65'], mentions: ['--workers', '1 to 64'] },
+    { name: '--worker-memory lots', command: 'up', argv: ['--worker-memory', 'lots'], mentions: ['--worker-memory', '512m', '"lots"'] },
+    { name: '--worker-memory 256m', command: 'up', argv: ['--worker-memory', '256m'], mentions: ['--worker-memory', 'at least 512m', '"256m"'] },
+    { name: '--spark-version 4', command: 'up', argv: ['--spark-version', '4'], mentions: ['--spark-version', '3.5.0', '4.0.1', '"4"'] },
+    { name: '--spark-version 2.4.8', command: 'up', argv: ['--spark-version', '2.4.8'], mentions: ['--spark-version', '3.5.0', '"2.4.8"'] },
+    { name: '--spark-version 3.4.4', command: 'up', argv: ['--spark-version', '3.4.4'], mentions: ['--spark-version', '3.5.0'] },
+    { name: '--spark-version 5.0.0', command: 'up', argv: ['--spark-version', '5.0.0'], mentions: ['--spark-version', '4.x'] },
+    { name: '--namespace Bad_NS', command: 'up', argv: ['--namespace', 'Bad_NS'], mentions: ['--namespace', 'DNS label', '"Bad_NS"'] },
+    { name: "--registry 'a b'", command: 'up', argv: ['--registry', 'a b'], mentions: ['--registry', 'host[:port][/path]', '"a b"'] },
+    { name: '--platform cloud', command: 'up', argv: ['--platform', 'cloud'], mentions: ['--platform', 'auto', 'minikube', 'kubernetes', 'docker', '"cloud"'] },
+    { name: '--timeout 5', command: 'up', argv: ['--timeout', '5'], mentions: ['--timeout', '10 to 7200'] },
+    { name: '--role leader', command: 'down', argv: ['--role', 'leader'], mentions: ['--role', 'master', 'worker'] },
+    { name: 'unknown flag --bogus', command: 'up', argv: ['--bogus'], mentions: ['--bogus', 'unknown flag', '--help'] },
+    { name: 'a flag of another command (--workers for pi)', command: 'pi', argv: ['--workers', '3'], mentions: ['--workers', 'unknown flag'] },
+    { name: 'a boolean flag given a value (--json=yes)', command: 'up', argv: ['--json=yes'], mentions: ['--json', 'no value'] },
+    { name: 'a boolean flag given a value (--keep-minikube=no)', command: 'down', argv: ['--keep-minikube=no'], mentions: ['--keep-minikube', 'no value'] },
+    { name: 'a boolean flag given a value (--help=yes)', command: 'up', argv: ['--help=yes'], mentions: ['--help', 'no value'] },
+    { name: 'a value flag without its value', command: 'up', argv: ['--workers'], mentions: ['--workers', 'needs a value', '1..64'] },
+    { name: 'scale without N', command: 'scale', argv: [], mentions: ['scale', 'N', '1 to 64'] },
+    { name: 'scale N many', command: 'scale', argv: ['3', 'many'], mentions: ['scale', 'one worker count'] },
+    { name: 'scale with two numbers', command: 'scale', argv: ['3', '4'], mentions: ['scale', 'one worker count'] },
+    { name: 'scale many', command: 'scale', argv: ['many'], mentions: ['worker count', '1 to 64', '"many"'] },
+    { name: 'scale 0', command: 'scale', argv: ['0'], mentions: ['worker count', '1 to 64'] },
+    { name: 'up with a positional', command: 'up', argv: ['extra'], mentions: ['cluster:up', 'no positional'] },
+    { name: 'down with a positional', command: 'down', argv: ['now'], mentions: ['cluster:down', 'no positional'] },
+    { name: '--context x --platform docker', command: 'up', argv: ['--context', 'x', '--platform', 'docker'], mentions: ['--context', '--platform kubernetes', 'docker'] },
+    { name: '--context x --platform minikube', command: 'up', argv: ['--context', 'x', '--platform', 'minikube'], mentions: ['--context', '--platform kubernetes', 'minikube'] },
+    { name: 'a bad env var', command: 'up', argv: [], env: { SPARK_K8S_WORKERS: 'zero' }, mentions: ['SPARK_K8S_WORKERS', '--workers', '1 to 64', '"zero"'] },
+    { name: 'a bad env var (memory)', command: 'up', argv: [], env: { SPARK_K8S_WORKER_MEMORY: '100m' }, mentions: ['SPARK_K8S_WORKER_MEMORY', '--worker-memory', '512m'] },
+    { name: 'a bad env var (platform)', command: 'status', argv: [], env: { SPARK_K8S_PLATFORM: 'cloud' }, mentions: ['SPARK_K8S_PLATFORM', '--platform'] },
+  ]
+
+  for (const c of bad) {
+    it(c.name, () => {
+      const error = usageError(c.command, c.argv, c.env)
+      expect(error.exitCode).toBe(2)
+      expect(error.message).not.toMatch(/\n/)
+      expect(error.message.length).toBeGreaterThan(0)
+      for (const mention of c.mentions) {
+        if (typeof mention === 'string') expect(error.message).toContain(mention)
+        else expect(error.message).toMatch(mention)
+      }
+    })
+  }
+
+  it('a good flag does not excuse a bad env var of another flag', () => {
+    const error = usageError('up', ['--workers', '3'], { SPARK_K8S_TIMEOUT: 'soon' })
+    expect(error.message).toContain('SPARK_K8S_TIMEOUT')
+    expect(error.message).toContain('--timeout')
+  })
+
+  it('a good flag replaces a bad env var of the same flag', () => {
+    expect(parse('up', ['--workers', '3'], { SPARK_K8S_WORKERS: 'zero' }).workers).toBe(3)
+  })
+})
+
+describe('helpText', () => {
+  for (const command of commands) {
+    it(`lists every flag of ${command} with its env var, and no other command's flags`, () => {
+      const text = helpText(command)
+      const specs = optionSpecs.filter((spec) => spec.commands.includes(command))
+      expect(specs.length).toBeGreaterThan(0)
+      for (const spec of specs) {
+        const flagLine = new RegExp(`^  ${spec.flag.replace(/[-]/g, '\\-')}( |$)`, 'm')
+        expect(text).toMatch(flagLine)
+        if (spec.env) expect(text).toContain(`[env ${spec.env}]`)
+      }
+      for (const other of optionSpecs.filter((spec) => !spec.commands.includes(command))) {
+        expect(text).not.toMatch(new RegExp(`^  ${other.flag}( |$)`, 'm'))
+      }
+      expect(text).toContain('--help')
+      expect(text.split('\n')[0]).toMatch(/^Usage: npm run /)
+    })
+  }
+
+  it('says how scale takes N', () => {
+    expect(helpText('scale')).toContain('npm run scale -- N')
+  })
+
+  it('every env var it names is one parseConfig reads', () => {
+    const text = commands.map((command) => helpText(command)).join('\n')
+    const named = [...text.matchAll(/\[env (SPARK_K8S_[A-Z_]+)\]/g)].map((match) => match[1])
+    expect(new Set(named)).toEqual(new Set(optionSpecs.flatMap((spec) => (spec.env ? [spec.env] : []))))
+  })
+})

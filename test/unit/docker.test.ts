@@ -1,0 +1,358 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest'
+import {
+  decodeShape,
+  describeChanges,
+  dockerLayout,
+  encodeShape,
+  ensureContainer,
+  ensureNetwork,
+  listContainers,
+  planContainer,
+  reconcileWorkers,
+  shapeLabel,
+  specHashLabel,
+  workerPlans,
+  type ContainerPlan,
+  type ContainerSummary,
+} from '../../scripts/lib/docker.ts'
+import { envValue, loadManifests, mainContainer, podTemplate, publishedPorts, renderCluster, renderPiJob, type ClusterShape } from '../../scripts/lib/manifests.ts'
+import { fake } from './fake-proc.ts'
+
+vi.mock('../../scripts/lib/proc.ts', () => import('./fake-proc.ts'))
+
+const manifests = loadManifests()
+const layout = dockerLayout(manifests)
+const shape: ClusterShape = { image: 'spark-standalone:4.0.1-0123456789ab', namespace: 'default', workers: 2, workerCores: 1, workerMemory: '1g' }
+
+function masterPlan(s: ClusterShape = shape): ContainerPlan {
+  const rendered = renderCluster(manifests, s)
+  return planContainer(podTemplate(rendered.master), {
+    name: layout.masterName,
+    network: layout.network,
+    aliases: layout.masterAliases,
+    publish: publishedPorts(manifests),
+    restart: true,
+    labels: { [shapeLabel]: encodeShape(s) },
+  })
+}
+
+function workerPlan(s: ClusterShape = shape, index = 1): ContainerPlan {
+  return workerPlans(renderCluster(manifests, s).worker, layout, index, encodeShape(s))[index - 1]
+}
+
+function piPlan(): ContainerPlan {
+  const job = renderPiJob(manifests, { image: shape.image, namespace: 'default', partitions: 4 })
+  return planContainer(podTemplate(job), { name: 'spark-pi-test', network: layout.network, restart: false })
+}
+
+/** Values following each occurrence of `flag` in argv. */
+function valuesOf(args: string[], flag: string): string[] {
+  return args.flatMap((arg, i) => (arg === flag ? [args[i + 1]] : []))
+}
+
+describe('dockerLayout', () => {
+  it('names the network after the app label and the containers after the Deployments', () => {
+    expect(layout.network).toBe('spark')
+    expect(layout.appLabels).toEqual({ app: 'spark' })
+    expect(layout.masterName).toBe('spark-master')
+    expect(layout.masterAliases).toEqual(['spark-master-service'])
+    expect(layout.workerName(1)).toBe('spark-worker-1')
+    expect(layout.workerName(12)).toBe('spark-worker-12')
+  })
+})
+
+describe('planContainer', () => {
+  it('publishes the master NodePorts on 127.0.0.1 only', () => {
+    const publish = valuesOf(masterPlan().runArgs, '--publish')
+    expect(publish).toEqual(['127.0.0.1:30000:7077', '127.0.0.1:30001:8080'])
+    expect(masterPlan().runArgs.join(' ')).not.toMatch(/0\.0\.0\.0/)
+    expect(valuesOf(workerPlan().runArgs, '--publish')).toEqual([])
+    expect(valuesOf(piPlan().runArgs, '--publish')).toEqual([])
+  })
+
+  it('gives the master the Service name as network alias, on the spark network', () => {
+    const args = masterPlan().runArgs
+    expect(valuesOf(args, '--network-alias')).toEqual(['spark-master-service'])
+    expect(valuesOf(args, '--network')).toEqual(['spark'])
+    expect(valuesOf(args, '--name')).toEqual(['spark-master'])
+    expect(args[0]).toBe('--detach')
+  })
+
+  it('labels containers app=spark and their role, plus the spec hash', () => {
+    const plans = { master: masterPlan(), worker: workerPlan(), driver: piPlan() }
+    for (const [role, plan] of Object.entries(plans)) {
+      const labels = valuesOf(plan.runArgs, '--label')
+      expect(labels).toContain('app=spark')
+      expect(labels).toContain(`role=${role}`)
+      expect(labels).toContain(`${specHashLabel}=${plan.specHash}`)
+    }
+    expect(valuesOf(masterPlan().runArgs, '--label')).toContain(`${shapeLabel}=${encodeShape(shape)}`)
+  })
+
+  it('passes every env var of the manifest with --env', () => {
+    const cases: Array<[ContainerPlan, ReturnType<typeof mainContainer>]> = [
+      [masterPlan(), mainContainer(renderCluster(manifests, shape).master)],
+      [workerPlan(), mainContainer(renderCluster(manifests, shape).worker)],
+      [piPlan(), mainContainer(renderPiJob(manifests, { image: shape.image, namespace: 'default', partitions: 4 }))],
+    ]
+    for (const [plan, container] of cases) {
+      const env = valuesOf(plan.runArgs, '--env')
+      expect(env).toEqual(container.env!.map((v) => `${v.name}=${v.value}`))
+    }
+    expect(valuesOf(workerPlan({ ...shape, workerCores: 3, workerMemory: '2g' }).runArgs, '--env')).toEqual(
+      expect.arrayContaining(['SPARK_WORKER_CORES=3', 'SPARK_WORKER_MEMORY=2g']),
+    )
+    expect(valuesOf(piPlan().runArgs, '--env')).toContain('PI_PARTITIONS=4')
+    expect(valuesOf(masterPlan().runArgs, '--env')).toContain('SPARK_MASTER_OPTS=-Dspark.master.rest.enabled=false -Dspark.ui.reverseProxy=true')
+  })
+
+  it('runs as 185:0 with all capabilities dropped and no new privileges', () => {
+    for (const plan of [masterPlan(), workerPlan(), piPlan()]) {
+      expect(valuesOf(plan.runArgs, '--user')).toEqual(['185:0'])
+      expect(valuesOf(plan.runArgs, '--cap-drop')).toEqual(['ALL'])
+      expect(valuesOf(plan.runArgs, '--security-opt')).toEqual(['no-new-privileges'])
+      expect(plan.runArgs).not.toContain('--privileged')
+    }
+  })
+
+  it('limits memory in bytes and cpus from the resource limits', () => {
+    expect(valuesOf(masterPlan().runArgs, '--memory')).toEqual([`${1024 ** 3}b`])
+    expect(valuesOf(masterPlan().runArgs, '--cpus')).toEqual(['1'])
+    expect(valuesOf(workerPlan().runArgs, '--memory')).toEqual([`${2 * 1024 ** 3}b`])
+    expect(valuesOf(workerPlan({ ...shape, workerCores: 3, workerMemory: '4g' }).runArgs, '--memory')).toEqual([`${5 * 1024 ** 3}b`])
+    expect(valuesOf(workerPlan({ ...shape, workerCores: 3, workerMemory: '4g' }).runArgs, '--cpus')).toEqual(['3'])
+    expect(valuesOf(piPlan().runArgs, '--memory')).toEqual([`${1536 * 1024 ** 2}b`])
+    expect(valuesOf(piPlan().runArgs, '--cpus')).toEqual(['1'])
+  })
+
+  it('restarts master and workers unless stopped, but not the Pi driver', () => {
+    expect(valuesOf(masterPlan().runArgs, '--restart')).toEqual(['unless-stopped'])
+    expect(valuesOf(workerPlan().runArgs, '--restart')).toEqual(['unless-stopped'])
+    expect(piPlan().runArgs).not.toContain('--restart')
+  })
+
+  it('ends with the image and then the container args, in order', () => {
+    const master = masterPlan().runArgs
+    expect(master.slice(-3)).toEqual([shape.image, '/opt/spark/bin/spark-class', 'org.apache.spark.deploy.master.Master'])
+    const worker = workerPlan().runArgs
+    expect(worker.slice(-4)).toEqual([shape.image, '/opt/spark/bin/spark-class', 'org.apache.spark.deploy.worker.Worker', 'spark://spark-master-service:7077'])
+    const pi = piPlan().runArgs
+    const piArgs = mainContainer(manifests.piJob).args!
+    expect(pi.slice(-(piArgs.length + 1))).toEqual([shape.image, ...piArgs])
+    // The image is the only positional before the args: every other word belongs to a flag.
+    expect(master.indexOf(shape.image)).toBe(master.length - 3)
+    expect(master).not.toContain('--entrypoint')
+  })
+
+  it('keeps an explicit command as --entrypoint plus its arguments', () => {
+    const job = renderPiJob(manifests, { image: 'img', namespace: 'default' })
+    mainContainer(job).command = ['/bin/sh', '-c']
+    mainContainer(job).args = ['echo hi']
+    const args = planContainer(podTemplate(job), { name: 'x', network: 'spark', restart: false }).runArgs
+    expect(valuesOf(args, '--entrypoint')).toEqual(['/bin/sh'])
+    expect(args.slice(-3)).toEqual(['img', '-c', 'echo hi'])
+  })
+
+  it('refuses env vars that are not literal values', () => {
+    const job = renderPiJob(manifests, { image: 'img', namespace: 'default' })
+    mainContainer(job).env!.push({ name: 'FROM_SECRET', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } })
+    expect(() => planContainer(podTemplate(job), { name: 'x', network: 'spark', restart: false })).toThrow(/FROM_SECRET/)
+  })
+
+  it('gives a stable spec hash for equal input', () => {
+    expect(masterPlan().specHash).toBe(masterPlan().specHash)
+    expect(workerPlan().specHash).toBe(workerPlan().specHash)
+    expect(masterPlan().specHash).toMatch(/^[0-9a-f]{12}$/)
+    expect(masterPlan().runArgs).toEqual(masterPlan().runArgs)
+  })
+
+  it('gives a different spec hash when the worker memory, cores or image change', () => {
+    const base = workerPlan().specHash
+    expect(workerPlan({ ...shape, workerMemory: '2g' }).specHash).not.toBe(base)
+    expect(workerPlan({ ...shape, workerCores: 2 }).specHash).not.toBe(base)
+    expect(workerPlan({ ...shape, image: 'spark-standalone:4.0.1-ba9876543210' }).specHash).not.toBe(base)
+    expect(workerPlan(shape, 2).specHash).not.toBe(base)
+  })
+
+  it('the worker spec hash changes with the memory even when the shape label is left out', () => {
+    const plan = (memory: string) =>
+      planContainer(podTemplate(renderCluster(manifests, { ...shape, workerMemory: memory }).worker), { name: 'spark-worker-1', network: 'spark', restart: true })
+    expect(plan('2g').specHash).not.toBe(plan('1g').specHash)
+  })
+})
+
+describe('encodeShape / decodeShape', () => {
+  it('round-trips cores, memory and image', () => {
+    const worker = { workerCores: 3, workerMemory: '1536m', image: 'localhost:5000/team/spark:4.0.1-0123456789ab' }
+    expect(encodeShape(worker)).toBe('3;1536m;localhost:5000/team/spark:4.0.1-0123456789ab')
+    expect(decodeShape(encodeShape(worker))).toEqual(worker)
+  })
+
+  it('decodes nothing from a missing or empty label', () => {
+    expect(decodeShape(undefined)).toBeUndefined()
+    expect(decodeShape('')).toBeUndefined()
+  })
+})
+
+describe('describeChanges', () => {
+  it('lists only what changed', () => {
+    expect(
+      describeChanges([
+        ['spark-master', 'unchanged'],
+        ['spark-worker-1', 'started'],
+        ['spark-worker-2', 'replaced'],
+        ['spark-worker-3', 'created'],
+        ['spark-worker-4', 'removed'],
+      ]),
+    ).toBe('spark-worker-1 started, spark-worker-2 replaced, spark-worker-3 created, spark-worker-4 removed')
+  })
+
+  it('is empty when nothing changed', () => {
+    expect(describeChanges([['spark-master', 'unchanged']])).toBe('')
+    expect(describeChanges([])).toBe('')
+  })
+})
+
+function summary(name: string, state: string, specHash: string, role = 'worker'): ContainerSummary {
+  return { id: `id-${name}`, name, state, status: state === 'running' ? 'Up 3 minutes' : 'Exited (1) 1 minute ago', image: shape.image, specHash, labels: { app: 'spark', role, [specHashLabel]: specHash } }
+}
+
+describe('listContainers (faked docker)', () => {
+  beforeEach(() => fake.reset())
+
+  it('filters by every label and parses the listing, sorted by name numerically', async () => {
+    const line = (id: string, name: string, state: string, labels: string) => [id, name, state, state === 'running' ? 'Up 2 minutes' : 'Exited (0)', 'spark:x', labels].join('\t')
+    fake.reset(() => ({
+      stdout: [
+        line('c10', 'spark-worker-10', 'running', `app=spark,role=worker,${specHashLabel}=aaa`),
+        line('c2', 'spark-worker-2', 'exited', `role=worker,app=spark,${shapeLabel}=1;1g;spark:x,${specHashLabel}=bbb`),
+        line('cm', 'spark-master', 'running', 'app=spark,role=master'),
+        '',
+      ].join('\n'),
+    }))
+    const containers = await listContainers({ app: 'spark', role: 'worker' })
+    expect(fake.calls).toHaveLength(1)
+    const argv = fake.calls[0].argv
+    expect(argv.slice(0, 4)).toEqual(['docker', 'ps', '--all', '--no-trunc'])
+    expect(valuesOf(argv, '--filter')).toEqual(['label=app=spark', 'label=role=worker'])
+    expect(containers.map((c) => c.name)).toEqual(['spark-master', 'spark-worker-2', 'spark-worker-10'])
+    const two = containers[1]
+    expect(two).toMatchObject({ id: 'c2', state: 'exited', image: 'spark:x', specHash: 'bbb' })
+    expect(two.labels).toEqual({ role: 'worker', app: 'spark', [shapeLabel]: '1;1g;spark:x', [specHashLabel]: 'bbb' })
+    expect(decodeShape(two.labels[shapeLabel])).toEqual({ workerCores: 1, workerMemory: '1g', image: 'spark:x' })
+    expect(containers[0].specHash).toBe('')
+  })
+
+  it('returns an empty list when docker lists nothing', async () => {
+    fake.reset(() => ({ stdout: '' }))
+    expect(await listContainers({ app: 'spark' })).toEqual([])
+  })
+})
+
+describe('ensureContainer (faked docker)', () => {
+  beforeEach(() => fake.reset())
+
+  it('leaves a running container with the same spec hash alone', async () => {
+    const plan = workerPlan()
+    expect(await ensureContainer(plan, summary(plan.name, 'running', plan.specHash))).toBe('unchanged')
+    expect(fake.calls).toEqual([])
+  })
+
+  it('starts a stopped container with the same spec hash', async () => {
+    const plan = workerPlan()
+    expect(await ensureContainer(plan, summary(plan.name, 'exited', plan.specHash))).toBe('started')
+    expect(fake.lines()).toEqual(['docker start spark-worker-1'])
+  })
+
+  it('replaces a drifted container: rm --force, then run', async () => {
+    const plan = workerPlan()
+    expect(await ensureContainer(plan, summary(plan.name, 'running', '0000deadbeef'))).toBe('replaced')
+    expect(fake.calls.map((c) => c.argv.slice(0, 2).join(' '))).toEqual(['docker rm', 'docker run'])
+    expect(fake.calls[0].argv).toEqual(['docker', 'rm', '--force', 'spark-worker-1'])
+    expect(fake.calls[1].argv).toEqual(['docker', 'run', ...plan.runArgs])
+  })
+
+  it('creates a missing container', async () => {
+    const plan = masterPlan()
+    expect(await ensureContainer(plan, undefined)).toBe('created')
+    expect(fake.calls).toHaveLength(1)
+    expect(fake.calls[0].argv).toEqual(['docker', 'run', ...plan.runArgs])
+  })
+
+  it('propagates a failing docker run', async () => {
+    fake.reset((command) => (command.argv[1] === 'run' ? { exitCode: 125, stderr: 'no such image' } : undefined))
+    await expect(ensureContainer(workerPlan(), undefined)).rejects.toThrow()
+  })
+})
+
+describe('reconcileWorkers (faked docker)', () => {
+  beforeEach(() => fake.reset())
+
+  it('removes extra workers and leaves matching ones alone', async () => {
+    const plans = workerPlans(renderCluster(manifests, shape).worker, layout, 2, encodeShape(shape))
+    const existing = [
+      summary('spark-worker-1', 'running', plans[0].specHash),
+      summary('spark-worker-2', 'running', plans[1].specHash),
+      summary('spark-worker-3', 'running', 'whatever'),
+      summary('spark-worker-4', 'exited', 'whatever'),
+    ]
+    const changes = await reconcileWorkers(plans, existing)
+    expect(fake.lines()).toEqual(['docker rm --force spark-worker-3 spark-worker-4'])
+    expect(changes).toEqual([
+      ['spark-worker-1', 'unchanged'],
+      ['spark-worker-2', 'unchanged'],
+      ['spark-worker-3', 'removed'],
+      ['spark-worker-4', 'removed'],
+    ])
+    expect(describeChanges(changes)).toBe('spark-worker-3 removed, spark-worker-4 removed')
+  })
+
+  it('creates missing workers and replaces drifted ones', async () => {
+    const bigger = { ...shape, workers: 3, workerMemory: '2g' }
+    const plans = workerPlans(renderCluster(manifests, bigger).worker, layout, 3, encodeShape(bigger))
+    const existing = [summary('spark-worker-1', 'running', workerPlan().specHash)]
+    const changes = await reconcileWorkers(plans, existing)
+    expect(changes).toEqual([
+      ['spark-worker-1', 'replaced'],
+      ['spark-worker-2', 'created'],
+      ['spark-worker-3', 'created'],
+    ])
+    const lines = fake.lines()
+    expect(lines.filter((l) => l.startsWith('docker rm'))).toEqual(['docker rm --force spark-worker-1'])
+    expect(lines.filter((l) => l.startsWith('docker run')).map((l) => valuesOf(l.split(' '), '--name')[0]).sort()).toEqual([
+      'spark-worker-1',
+      'spark-worker-2',
+      'spark-worker-3',
+    ])
+    expect(lines.indexOf('docker rm --force spark-worker-1')).toBeLessThan(lines.findIndex((l) => l.includes('--name spark-worker-1 ')))
+  })
+
+  it('runs no docker command when everything matches', async () => {
+    const plans = workerPlans(renderCluster(manifests, shape).worker, layout, 2, encodeShape(shape))
+    const changes = await reconcileWorkers(plans, plans.map((p) => summary(p.name, 'running', p.specHash)))
+    expect(fake.calls).toEqual([])
+    expect(describeChanges(changes)).toBe('')
+  })
+})
+
+describe('ensureNetwork (faked docker)', () => {
+  it('creates the network only when inspect fails', async () => {
+    fake.reset((command) => (command.argv[2] === 'inspect' ? { exitCode: 1 } : undefined))
+    expect(await ensureNetwork('spark', { app: 'spark' })).toBe(true)
+    expect(fake.lines()).toEqual(['docker network inspect spark', 'docker network create --label app=spark spark'])
+
+    fake.reset()
+    expect(await ensureNetwork('spark', { app: 'spark' })).toBe(false)
+    expect(fake.lines()).toEqual(['docker network inspect spark'])
+  })
+})
+
+describe('planContainer keeps the manifest values', () => {
+  it('the worker env carries the rendered cores and memory', () => {
+    const rendered = renderCluster(manifests, { ...shape, workerCores: 2, workerMemory: '3g' })
+    expect(envValue(mainContainer(rendered.worker), 'SPARK_WORKER_MEMORY')).toBe('3g')
+    const plan = workerPlans(rendered.worker, layout, 1, 'x')[0]
+    expect(valuesOf(plan.runArgs, '--env')).toContain('SPARK_WORKER_MEMORY=3g')
+    expect(valuesOf(plan.runArgs, '--memory')).toEqual([`${4 * 1024 ** 3}b`])
+  })
+})

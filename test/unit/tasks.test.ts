@@ -1,0 +1,389 @@
+// The task graphs of tasks.ts, with every step module faked: which steps run, in which order,
+// what is skipped, what is printed, and the exit code.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { StepError } from '../../scripts/lib/errors.ts'
+import type { MasterState } from '../../scripts/lib/spark-ui.ts'
+import { fake } from './fake-proc.ts'
+
+const steps = vi.hoisted(() => {
+  const order: string[] = []
+  const record =
+    <T>(name: string, result: () => T) =>
+    async (..._args: unknown[]) => {
+      order.push(name)
+      return result()
+    }
+  return { order, record }
+})
+
+vi.mock('../../scripts/lib/proc.ts', () => import('./fake-proc.ts'))
+vi.mock('../../scripts/lib/platform.ts', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('../../scripts/lib/platform.ts')>()),
+  resolvePlatform: vi.fn(),
+}))
+vi.mock('../../scripts/lib/kube.ts', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('../../scripts/lib/kube.ts')>()),
+  connectKube: vi.fn(async (context: string | undefined) => ({ fake: 'kube', context })),
+}))
+vi.mock('../../scripts/lib/diagnostics.ts', () => ({ collectDiagnostics: vi.fn() }))
+vi.mock('../../scripts/check-deps.ts', () => ({ checkDependencies: vi.fn() }))
+vi.mock('../../scripts/minikube-start.ts', () => ({ startMinikube: vi.fn() }))
+vi.mock('../../scripts/build-image.ts', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('../../scripts/build-image.ts')>()),
+  buildImage: vi.fn(),
+}))
+vi.mock('../../scripts/push-image.ts', () => ({ pushImage: vi.fn() }))
+vi.mock('../../scripts/apply.ts', () => ({ applyToDocker: vi.fn(), applyToKubernetes: vi.fn() }))
+vi.mock('../../scripts/wait-ready.ts', () => ({ waitForRollout: vi.fn() }))
+vi.mock('../../scripts/verify-ui.ts', () => ({ verifyUi: vi.fn(), masterUiUrl: vi.fn() }))
+vi.mock('../../scripts/delete.ts', () => ({ deleteCluster: vi.fn() }))
+vi.mock('../../scripts/minikube-stop.ts', () => ({ stopMinikube: vi.fn() }))
+vi.mock('../../scripts/pi.ts', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('../../scripts/pi.ts')>()),
+  runPi: vi.fn(),
+}))
+vi.mock('../../scripts/scale.ts', () => ({ setWorkerCount: vi.fn() }))
+vi.mock('../../scripts/status.ts', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('../../scripts/status.ts')>()),
+  clusterStatus: vi.fn(),
+}))
+
+const { main } = await import('../../tasks.ts')
+const { resolvePlatform } = await import('../../scripts/lib/platform.ts')
+const { connectKube } = await import('../../scripts/lib/kube.ts')
+const { collectDiagnostics } = await import('../../scripts/lib/diagnostics.ts')
+const { checkDependencies } = await import('../../scripts/check-deps.ts')
+const { startMinikube } = await import('../../scripts/minikube-start.ts')
+const { buildImage } = await import('../../scripts/build-image.ts')
+const { pushImage } = await import('../../scripts/push-image.ts')
+const { applyToDocker, applyToKubernetes } = await import('../../scripts/apply.ts')
+const { waitForRollout } = await import('../../scripts/wait-ready.ts')
+const { verifyUi } = await import('../../scripts/verify-ui.ts')
+const { deleteCluster } = await import('../../scripts/delete.ts')
+const { stopMinikube } = await import('../../scripts/minikube-stop.ts')
+const { runPi } = await import('../../scripts/pi.ts')
+const { setWorkerCount } = await import('../../scripts/scale.ts')
+const { clusterStatus } = await import('../../scripts/status.ts')
+
+const uiState: MasterState = {
+  url: 'spark://spark-master:7077',
+  status: 'ALIVE',
+  aliveworkers: 2,
+  cores: 2,
+  memory: 2048,
+  workers: [
+    { id: 'worker-1', host: '172.18.0.3', cores: 1, memory: 1024, state: 'ALIVE' },
+    { id: 'worker-2', host: '172.18.0.4', cores: 1, memory: 1024, state: 'ALIVE' },
+    { id: 'worker-old', host: '172.18.0.9', cores: 1, memory: 1024, state: 'DEAD' },
+  ],
+}
+
+const stepMocks = [checkDependencies, startMinikube, buildImage, pushImage, applyToDocker, applyToKubernetes, waitForRollout, verifyUi, deleteCluster, stopMinikube, runPi, setWorkerCount, clusterStatus]
+
+function usePlatform(platform: 'docker' | 'minikube' | 'kubernetes') {
+  vi.mocked(resolvePlatform).mockImplementation(async () => ({ platform, reason: `faked ${platform}` }))
+}
+
+/** Every step succeeds, doing something. */
+function stepsSucceed() {
+  const { record } = steps
+  vi.mocked(checkDependencies).mockImplementation(record('check-deps', () => 'Node.js, docker CLI'))
+  vi.mocked(startMinikube).mockImplementation(record('minikube-start', () => ({ done: 'minikube started' })))
+  vi.mocked(buildImage).mockImplementation(record('build-image', () => ({ done: 'image built' })))
+  vi.mocked(pushImage).mockImplementation(record('push-image', () => ({ done: 'image loaded' })))
+  vi.mocked(applyToDocker).mockImplementation(record('apply-docker', () => ({ done: 'containers created' })))
+  vi.mocked(applyToKubernetes).mockImplementation(record('apply-kubernetes', () => ({ done: 'deployments created' })))
+  vi.mocked(waitForRollout).mockImplementation(record('wait-ready', () => '3 containers running'))
+  vi.mocked(verifyUi).mockImplementation(record('verify-ui', () => ({ url: 'http://127.0.0.1:30001', state: uiState })))
+  vi.mocked(deleteCluster).mockImplementation(record('delete', () => ({ done: 'deleted 3 containers' })))
+  vi.mocked(stopMinikube).mockImplementation(record('minikube-stop', () => ({ done: 'minikube stopped' })))
+  vi.mocked(runPi).mockImplementation(record('pi', () => ({ pi: 3.1415, partitions: 2, samples: 4000000, seconds: 9.5, driver: 'spark-pi-x' })))
+  vi.mocked(setWorkerCount).mockImplementation(
+    record('scale', () => ({ done: 'spark-worker-3 created', expected: { count: 3, cores: 1, memory: '1g' } })),
+  )
+  vi.mocked(clusterStatus).mockImplementation(record('status', () => ({ platform: 'docker', uiUrl: 'http://127.0.0.1:30001', members: [], master: uiState })))
+  vi.mocked(collectDiagnostics).mockImplementation(async () => 'DIAGNOSTICS: spark-master running, spark-worker-1 restarting')
+}
+
+interface Captured {
+  log: string[]
+  error: string[]
+  stderr: string[]
+  stdout: string[]
+  /** Everything a person would see, in one string. */
+  all(): string
+}
+
+let captured: Captured
+let savedCI: string | undefined
+
+beforeEach(() => {
+  steps.order.length = 0
+  fake.reset()
+  for (const mock of stepMocks) vi.mocked(mock).mockReset()
+  vi.mocked(collectDiagnostics).mockReset()
+  vi.mocked(connectKube).mockClear()
+  vi.mocked(resolvePlatform).mockReset()
+  stepsSucceed()
+  usePlatform('docker')
+  savedCI = process.env.CI
+  process.env.CI = 'true'
+  const c: Captured = {
+    log: [],
+    error: [],
+    stderr: [],
+    stdout: [],
+    all: () => [...c.stderr, ...c.error, ...c.log].join('\n'),
+  }
+  captured = c
+  vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void c.log.push(args.map(String).join(' ')))
+  vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void c.error.push(args.map(String).join(' ')))
+  vi.spyOn(process.stderr, 'write').mockImplementation(((chunk: unknown) => (c.stderr.push(String(chunk)), true)) as typeof process.stderr.write)
+  vi.spyOn(process.stdout, 'write').mockImplementation(((chunk: unknown) => (c.stdout.push(String(chunk)), true)) as typeof process.stdout.write)
+})
+
+afterEach(() => {
+  vi.restoreAllMocks()
+  if (savedCI === undefined) delete process.env.CI
+  else process.env.CI = savedCI
+})
+
+function jsonSummary(): Record<string, unknown> {
+  expect(captured.log).toHaveLength(1)
+  return JSON.parse(captured.log[0]) as Record<string, unknown>
+}
+
+describe('up', () => {
+  it('runs the README steps in order on docker, skipping minikube, and prints a JSON summary', async () => {
+    const code = await main(['up', '--json', '--platform', 'docker'])
+    expect(code).toBe(0)
+    expect(steps.order).toEqual(['check-deps', 'build-image', 'push-image', 'apply-docker', 'wait-ready', 'verify-ui'])
+    expect(startMinikube).not.toHaveBeenCalled()
+    expect(applyToKubernetes).not.toHaveBeenCalled()
+    expect(connectKube).not.toHaveBeenCalled()
+    expect(fake.calls).toEqual([])
+
+    const summary = jsonSummary()
+    expect(summary).toMatchObject({ ok: true, command: 'up', platform: 'docker', uiUrl: 'http://127.0.0.1:30001', aliveWorkers: 2 })
+    expect(summary.image).toMatch(/^spark-standalone:4\.0\.1-[0-9a-f]{12}$/)
+    expect(summary.workers).toEqual([
+      { id: 'worker-1', host: '172.18.0.3', cores: 1, memoryMiB: 1024 },
+      { id: 'worker-2', host: '172.18.0.4', cores: 1, memoryMiB: 1024 },
+    ])
+    const timings = summary.timingsSeconds as Record<string, number>
+    expect(Object.keys(timings)).toHaveLength(6)
+    expect(Object.keys(timings)).toEqual(expect.arrayContaining(['Build the Spark image', 'Wait for the rollout', 'Publish the image to the cluster']))
+    expect(Object.keys(timings).some((title) => /minikube/i.test(title))).toBe(false)
+    for (const seconds of Object.values(timings)) expect(typeof seconds).toBe('number')
+  })
+
+  it('passes the configured shape and the built image to the steps', async () => {
+    expect(await main(['up', '--platform', 'docker', '--workers', '3', '--worker-cores', '2', '--worker-memory', '2g'])).toBe(0)
+    expect(checkDependencies).toHaveBeenCalledWith('docker')
+    const image = vi.mocked(buildImage).mock.calls[0][0]
+    expect(image).toMatch(/^spark-standalone:4\.0\.1-[0-9a-f]{12}$/)
+    expect(vi.mocked(pushImage).mock.calls[0].slice(0, 2)).toEqual([image, 'docker'])
+    expect(vi.mocked(applyToDocker).mock.calls[0][1]).toMatchObject({ image, workers: 3, workerCores: 2, workerMemory: '2g' })
+    expect(vi.mocked(verifyUi).mock.calls[0][1]).toEqual({ count: 3, cores: 2, memory: '2g' })
+  })
+
+  it('without --json prints the UI URL on stdout and progress on stderr', async () => {
+    expect(await main(['up', '--platform', 'docker'])).toBe(0)
+    expect(captured.log.join('\n')).toContain('Spark master UI: http://127.0.0.1:30001')
+    expect(captured.stderr.join('')).toContain('Build the Spark image')
+    expect(captured.stdout.join('')).not.toContain('Build the Spark image')
+  })
+
+  it('keeps progress off stdout with --json, so stdout is only the summary', async () => {
+    expect(await main(['up', '--json', '--platform', 'docker'])).toBe(0)
+    expect(captured.stdout.join('')).not.toMatch(/Check dependencies|Build the Spark image|Wait for the rollout/)
+    expect(captured.stderr.join('')).toMatch(/Wait for the rollout/)
+    expect(() => jsonSummary()).not.toThrow()
+  })
+
+  it('shows the reason of every skipped step', async () => {
+    usePlatform('minikube')
+    const { record } = steps
+    vi.mocked(startMinikube).mockImplementation(record('minikube-start', () => ({ skipped: 'SKIP-A minikube profile minikube already running' })))
+    vi.mocked(buildImage).mockImplementation(record('build-image', () => ({ skipped: 'SKIP-B image already present' })))
+    vi.mocked(pushImage).mockImplementation(record('push-image', () => ({ skipped: 'SKIP-C image already in minikube' })))
+    vi.mocked(applyToKubernetes).mockImplementation(record('apply-kubernetes', () => ({ skipped: 'SKIP-D deployments already as declared' })))
+    const code = await main(['up', '--json'])
+    expect(code).toBe(0)
+    const output = captured.all()
+    for (const reason of ['SKIP-A minikube profile minikube already running', 'SKIP-B image already present', 'SKIP-C image already in minikube', 'SKIP-D deployments already as declared']) {
+      expect(output).toContain(reason)
+    }
+    expect(jsonSummary()).toMatchObject({ ok: true, platform: 'minikube' })
+  })
+
+  it('on minikube starts minikube before the build and applies to Kubernetes', async () => {
+    usePlatform('minikube')
+    const code = await main(['up'])
+    expect(code).toBe(0)
+    expect(steps.order).toEqual(['check-deps', 'minikube-start', 'build-image', 'push-image', 'apply-kubernetes', 'wait-ready', 'verify-ui'])
+    expect(applyToDocker).not.toHaveBeenCalled()
+    expect(connectKube).toHaveBeenCalledWith('minikube')
+    const [kube, objects, namespace] = vi.mocked(applyToKubernetes).mock.calls[0]
+    expect(kube).toEqual({ fake: 'kube', context: 'minikube' })
+    expect(objects.map((o) => `${o.kind}/${o.metadata?.name}`)).toEqual(['Deployment/spark-master', 'Service/spark-master-service', 'Deployment/spark-worker'])
+    expect(namespace).toBe('default')
+    const image = vi.mocked(buildImage).mock.calls[0][0]
+    const master = objects[0] as { spec: { template: { spec: { containers: Array<{ image: string }> } } } }
+    expect(master.spec.template.spec.containers[0].image).toBe(image)
+  })
+
+  it('on kubernetes does not start minikube and connects to the given context', async () => {
+    usePlatform('kubernetes')
+    expect(await main(['up', '--context', 'prod-like', '--namespace', 'spark'])).toBe(0)
+    expect(steps.order).toEqual(['check-deps', 'build-image', 'push-image', 'apply-kubernetes', 'wait-ready', 'verify-ui'])
+    expect(connectKube).toHaveBeenCalledWith('prod-like')
+    expect(vi.mocked(applyToKubernetes).mock.calls[0][2]).toBe('spark')
+  })
+})
+
+describe('bad input', () => {
+  it.each([
+    [['up', '--workers', '0']],
+    [['up', '--bogus']],
+    [['scale']],
+    [['scale', '3', '4']],
+    [['up', '--context', 'x', '--platform', 'docker']],
+    [['launch']],
+    [[]],
+  ])('%j returns 2 and runs no step at all', async (argv) => {
+    expect(await main(argv)).toBe(2)
+    expect(steps.order).toEqual([])
+    for (const mock of stepMocks) expect(mock).not.toHaveBeenCalled()
+    expect(resolvePlatform).not.toHaveBeenCalled()
+    expect(collectDiagnostics).not.toHaveBeenCalled()
+    expect(captured.error.join('\n')).toMatch(/^error: /)
+    expect(captured.error).toHaveLength(1)
+    expect(captured.log).toEqual([])
+  })
+
+  it('--help prints the help and returns 0 without running a step', async () => {
+    expect(await main(['up', '--help'])).toBe(0)
+    expect(steps.order).toEqual([])
+    expect(resolvePlatform).not.toHaveBeenCalled()
+    expect(captured.log.join('\n')).toMatch(/^Usage: npm run cluster:up/)
+  })
+})
+
+describe('a failing step', () => {
+  it('returns 1, stops the graph and prints the StepError details and the diagnostics', async () => {
+    vi.mocked(waitForRollout).mockImplementation(async () => {
+      steps.order.push('wait-ready')
+      throw new StepError('rollout of spark-worker is stuck', 'DETAILS: pod spark-worker-abc CrashLoopBackOff')
+    })
+    const code = await main(['up', '--platform', 'docker'])
+    expect(code).toBe(1)
+    expect(steps.order).toEqual(['check-deps', 'build-image', 'push-image', 'apply-docker', 'wait-ready'])
+    expect(verifyUi).not.toHaveBeenCalled()
+    const errors = captured.error.join('\n')
+    expect(errors).toContain('error: rollout of spark-worker is stuck')
+    expect(errors).toContain('DETAILS: pod spark-worker-abc CrashLoopBackOff')
+    expect(errors).toContain('DIAGNOSTICS: spark-master running, spark-worker-1 restarting')
+    expect(collectDiagnostics).toHaveBeenCalledTimes(1)
+    expect(vi.mocked(collectDiagnostics).mock.calls[0][0]).toMatchObject({ platform: 'docker' })
+  })
+
+  it('with --json also prints a failed summary', async () => {
+    vi.mocked(buildImage).mockImplementation(async () => {
+      throw new StepError('docker build of spark failed (exit 1)', 'E: Unable to locate package')
+    })
+    expect(await main(['up', '--json', '--platform', 'docker'])).toBe(1)
+    const summary = jsonSummary()
+    expect(summary).toMatchObject({ ok: false, command: 'up', error: 'docker build of spark failed (exit 1)' })
+    expect(summary.timingsSeconds).toHaveProperty('Build the Spark image')
+    expect(captured.error.join('\n')).toContain('E: Unable to locate package')
+  })
+
+  it('missing dependencies are reported with their fixes and without diagnostics', async () => {
+    vi.mocked(checkDependencies).mockImplementation(async () => {
+      throw new StepError('missing docker CLI, minikube', '  - docker CLI: install Docker\n  - minikube: install minikube')
+    })
+    expect(await main(['up', '--platform', 'minikube'])).toBe(1)
+    expect(buildImage).not.toHaveBeenCalled()
+    expect(startMinikube).not.toHaveBeenCalled()
+    expect(collectDiagnostics).not.toHaveBeenCalled()
+    expect(captured.error.join('\n')).toContain('  - minikube: install minikube')
+  })
+})
+
+describe('down', () => {
+  it('on minikube deletes the cluster, then stops minikube', async () => {
+    usePlatform('minikube')
+    expect(await main(['down'])).toBe(0)
+    expect(steps.order).toEqual(['delete', 'minikube-stop'])
+    expect(stopMinikube).toHaveBeenCalledWith('minikube')
+    expect(vi.mocked(deleteCluster).mock.calls[0][1]).toBeUndefined()
+  })
+
+  it('--role worker deletes only the workers and does not stop minikube', async () => {
+    usePlatform('minikube')
+    expect(await main(['down', '--role', 'worker'])).toBe(0)
+    expect(steps.order).toEqual(['delete'])
+    expect(vi.mocked(deleteCluster).mock.calls[0][1]).toBe('worker')
+    expect(stopMinikube).not.toHaveBeenCalled()
+  })
+
+  it('--keep-minikube does not stop minikube', async () => {
+    usePlatform('minikube')
+    expect(await main(['down', '--keep-minikube'])).toBe(0)
+    expect(steps.order).toEqual(['delete'])
+    expect(stopMinikube).not.toHaveBeenCalled()
+  })
+
+  it('on docker never stops minikube', async () => {
+    usePlatform('docker')
+    expect(await main(['down'])).toBe(0)
+    expect(steps.order).toEqual(['delete'])
+  })
+
+  it('shows skip reasons of down', async () => {
+    usePlatform('minikube')
+    const { record } = steps
+    vi.mocked(deleteCluster).mockImplementation(record('delete', () => ({ skipped: 'SKIP-E nothing labelled app=spark' })))
+    vi.mocked(stopMinikube).mockImplementation(record('minikube-stop', () => ({ skipped: 'SKIP-F minikube profile minikube is already stopped' })))
+    expect(await main(['down'])).toBe(0)
+    expect(captured.all()).toContain('SKIP-E nothing labelled app=spark')
+    expect(captured.all()).toContain('SKIP-F minikube profile minikube is already stopped')
+  })
+
+  it('a failing delete returns 1 without collecting diagnostics', async () => {
+    vi.mocked(deleteCluster).mockImplementation(async () => {
+      throw new StepError('timed out waiting for everything labelled app=spark to go')
+    })
+    expect(await main(['down', '--platform', 'docker'])).toBe(1)
+    expect(collectDiagnostics).not.toHaveBeenCalled()
+    expect(captured.error.join('\n')).toContain('timed out waiting for everything labelled app=spark to go')
+  })
+})
+
+describe('pi, scale and status', () => {
+  it('pi runs the job with --partitions and prints the estimate', async () => {
+    expect(await main(['pi', '--platform', 'docker', '--partitions', '4'])).toBe(0)
+    expect(steps.order).toEqual(['pi'])
+    expect(vi.mocked(runPi).mock.calls[0][1]).toBe(4)
+    expect(captured.log.join('\n')).toMatch(/Pi ≈ 3\.141500 .*2 partitions, 4,000,000 samples\) in 9\.5 s/)
+  })
+
+  it('pi --json reports the estimate', async () => {
+    expect(await main(['pi', '--json', '--platform', 'docker'])).toBe(0)
+    expect(jsonSummary()).toMatchObject({ ok: true, command: 'pi', pi: 3.1415, piPartitions: 2, piSamples: 4000000, piSeconds: 9.5 })
+  })
+
+  it('scale sets the count, waits for the rollout, then verifies what setWorkerCount expects', async () => {
+    expect(await main(['scale', '3', '--platform', 'docker'])).toBe(0)
+    expect(steps.order).toEqual(['scale', 'wait-ready', 'verify-ui'])
+    expect(vi.mocked(setWorkerCount).mock.calls[0][1]).toBe(3)
+    expect(vi.mocked(verifyUi).mock.calls[0][1]).toEqual({ count: 3, cores: 1, memory: '1g' })
+  })
+
+  it('status prints the report without a task graph', async () => {
+    expect(await main(['status', '--json', '--platform', 'docker'])).toBe(0)
+    expect(steps.order).toEqual(['status'])
+    expect(JSON.parse(captured.log[0])).toMatchObject({ platform: 'docker', uiUrl: 'http://127.0.0.1:30001' })
+  })
+})
