@@ -37,20 +37,23 @@ install_apache() {
   url=${mirror%/}/$file
   tmp=$(mktemp -d)
 
-  say "downloading $url"
-  curl -fsSL --retry 3 --retry-connrefused -o "$tmp/$file" "$url" || die "could not download $url"
-
   if [ -n "${SPARK_SHA512:-}" ]; then
     # A pinned digest beats the mirror's own .sha512: it does not come from the same place.
     expected=$(printf '%s' "$SPARK_SHA512" | tr -d ' \t\r\n' | tr 'A-F' 'a-f')
     from='the SPARK_SHA512 build argument'
-  else
+    is_sha512 "$expected" || die "SPARK_SHA512 must be 128 hex digits (got '$SPARK_SHA512')"
+  fi
+
+  say "downloading $url"
+  curl -fsSL --retry 3 --retry-connrefused -o "$tmp/$file" "$url" || die "could not download $url"
+
+  if [ -z "${SPARK_SHA512:-}" ]; then
     curl -fsSL --retry 3 --retry-connrefused -o "$tmp/$file.sha512" "$url.sha512" ||
       die "could not download $url.sha512 (pass --build-arg SPARK_SHA512=<digest> to pin one)"
     expected=$(parse_sha512_file "$tmp/$file.sha512")
     from="$url.sha512"
+    is_sha512 "$expected" || die "no SHA-512 digest found in $from"
   fi
-  is_sha512 "$expected" || die "no SHA-512 digest found in $from"
 
   actual=$(sha512sum "$tmp/$file" | cut -d ' ' -f 1)
   [ "$actual" = "$expected" ] ||
@@ -69,7 +72,7 @@ install_pypi() {
   if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
     export PIP_CERT=/etc/ssl/certs/ca-certificates.crt
   fi
-  # pyspark is an sdist that pip builds into a wheel; integrity rests on TLS and the
+  # pyspark is an sdist that pip builds locally; its integrity rests on TLS and the
   # index's published hash, as a pinned --require-hashes would need one per version.
   say "pip install pyspark==$SPARK_VERSION (a ~400 MB sdist)"
   "$VENV/bin/pip" install --no-cache-dir --disable-pip-version-check --progress-bar off \

@@ -197,6 +197,27 @@ describe('parseConfig rejects bad input with a one-line UsageError (exit code 2)
     })
   }
 
+  it('every value flag of every command rejects "bad value" in one line naming the flag (and its env var)', () => {
+    let checked = 0
+    for (const command of commands) {
+      for (const spec of optionSpecs.filter((s) => s.commands.includes(command) && !s.boolean)) {
+        const argv = command === 'scale' ? ['2'] : []
+        const fromFlag = usageError(command, [...argv, spec.flag, 'bad value'])
+        expect(fromFlag.message, `${command} ${spec.flag}`).toContain(spec.flag)
+        expect(fromFlag.message).toContain('"bad value"')
+        expect(fromFlag.message).not.toMatch(/\n/)
+        if (spec.env) {
+          const fromEnv = usageError(command, argv, { [spec.env]: 'bad value' })
+          expect(fromEnv.message, `${command} ${spec.env}`).toContain(spec.env)
+          expect(fromEnv.message).toContain(spec.flag)
+          expect(fromEnv.message).not.toMatch(/\n/)
+        }
+        checked++
+      }
+    }
+    expect(checked).toBeGreaterThan(20)
+  })
+
   it('a good flag does not excuse a bad env var of another flag', () => {
     const error = usageError('up', ['--workers', '3'], { SPARK_K8S_TIMEOUT: 'soon' })
     expect(error.message).toContain('SPARK_K8S_TIMEOUT')

@@ -116,6 +116,7 @@ interface Captured {
 
 let captured: Captured
 let savedCI: string | undefined
+let sigintBefore: Function[] = []
 
 beforeEach(() => {
   steps.order.length = 0
@@ -126,6 +127,7 @@ beforeEach(() => {
   vi.mocked(resolvePlatform).mockReset()
   stepsSucceed()
   usePlatform('docker')
+  sigintBefore = process.listeners('SIGINT')
   savedCI = process.env.CI
   process.env.CI = 'true'
   const c: Captured = {
@@ -143,6 +145,10 @@ beforeEach(() => {
 })
 
 afterEach(() => {
+  // main() may install a Ctrl-C handler for its run; drop the ones this test's runs added.
+  for (const listener of process.listeners('SIGINT')) {
+    if (!sigintBefore.includes(listener)) process.removeListener('SIGINT', listener as (...args: unknown[]) => void)
+  }
   vi.restoreAllMocks()
   if (savedCI === undefined) delete process.env.CI
   else process.env.CI = savedCI
