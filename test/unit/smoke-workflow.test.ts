@@ -1,0 +1,76 @@
+// Cross-checks .github/workflows/smoke.yml against the CLI: every `npm run` line it runs names a
+// real npm script and passes only flags that script accepts (a typo would only show up in CI).
+// Schema validation and step order are covered by workflow.test.ts.
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { parse } from 'yaml'
+import { npmScriptOf, parseConfig, type Command } from '../../scripts/lib/config.ts'
+import { UsageError } from '../../scripts/lib/errors.ts'
+import { loadManifests } from '../../scripts/lib/manifests.ts'
+import { repoRoot } from '../../scripts/lib/paths.ts'
+
+interface Step {
+  name?: string
+  run?: string
+  uses?: string
+  with?: Record<string, unknown>
+}
+
+const workflow = parse(readFileSync(join(repoRoot, '.github/workflows/smoke.yml'), 'utf8')) as { jobs: Record<string, { steps: Step[] }> }
+const steps = Object.values(workflow.jobs).flatMap((job) => job.steps)
+const packageJson = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string>; engines?: { node?: string } }
+const commandOfScript = Object.fromEntries(Object.entries(npmScriptOf).map(([command, script]) => [script, command as Command]))
+const manifests = loadManifests()
+
+/** `npm run <script> -- <args>` invocations in the workflow's run steps (pipes and redirections cut off). */
+const invocations = steps
+  .flatMap((step) => (step.run ?? '').split('\n'))
+  .map((line) => /^\s*npm run ([\w:-]+)(?: -- ([^|>&;]*))?/.exec(line))
+  .filter((match): match is RegExpExecArray => match !== null)
+  .map((match) => ({ script: match[1], args: (match[2] ?? '').trim().split(/\s+/).filter(Boolean) }))
+
+describe('.github/workflows/smoke.yml uses the CLI as it is', () => {
+  it('runs the npm scripts of the README', () => {
+    expect(invocations.map((i) => i.script)).toEqual(expect.arrayContaining(['cluster:up', 'pi', 'cluster:down']))
+  })
+
+  it('every npm script it runs exists in package.json and is a tasks.ts command', () => {
+    for (const { script } of invocations) {
+      expect(packageJson.scripts[script], script).toBeDefined()
+      const command = commandOfScript[script]
+      expect(command, `${script} is a tasks.ts command`).toBeDefined()
+      expect(packageJson.scripts[script]).toBe(`tsx tasks.ts ${command}`)
+    }
+  })
+
+  it('every flag it passes is accepted by that command', () => {
+    expect(invocations.length).toBeGreaterThanOrEqual(3)
+    for (const { script, args } of invocations) {
+      const command = commandOfScript[script]
+      let error: unknown
+      try {
+        parseConfig(command, args, {}, manifests)
+      } catch (e) {
+        error = e
+      }
+      expect(error instanceof UsageError ? error.message : error, `npm run ${script} -- ${args.join(' ')}`).toBeUndefined()
+    }
+  })
+
+  it('runs on the minikube platform, which setup-minikube provides', () => {
+    expect(steps.some((step) => String(step.uses ?? '').startsWith('medyagh/setup-minikube@'))).toBe(true)
+    for (const { script, args } of invocations) {
+      const command = commandOfScript[script]
+      expect(parseConfig(command, args, {}, manifests).platform, script).toBe('minikube')
+    }
+  })
+
+  it('sets up a Node major that satisfies engines.node', () => {
+    const setupNode = steps.find((step) => String(step.uses ?? '').startsWith('actions/setup-node@'))
+    expect(setupNode).toBeDefined()
+    const major = Number(String(setupNode!.with?.['node-version']).split('.')[0])
+    const minimumMajor = Number(/(\d+)/.exec(packageJson.engines?.node ?? '0')![1])
+    expect(major).toBeGreaterThanOrEqual(minimumMajor)
+  })
+})
