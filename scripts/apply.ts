@@ -12,7 +12,6 @@ import {
   listContainers,
   planContainer,
   reconcileWorkers,
-  shapeLabel,
   workerPlans,
   type ContainerChange,
 } from './lib/docker.ts'
@@ -79,7 +78,6 @@ export async function applyToDocker(manifests: ClusterManifests, shape: ClusterS
     aliases: layout.masterAliases,
     publish: publishedPorts(manifests),
     restart: true,
-    labels: { [shapeLabel]: shapeText },
   })
   const masterChange = await ensureContainer(masterPlan, existing.find((c) => c.name === layout.masterName))
   const plans = workerPlans(rendered.worker, layout, shape.workers, shapeText)

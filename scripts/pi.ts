@@ -28,7 +28,11 @@ const resultPrefix = 'PI_RESULT '
 /** The `PI_RESULT {...}` line pi.py prints, or undefined when the driver never got that far. */
 export function parsePiResult(log: string): PiEstimate | undefined {
   const line = log.split('\n').find((l) => l.startsWith(resultPrefix))
-  return line ? (JSON.parse(line.slice(resultPrefix.length)) as PiEstimate) : undefined
+  try {
+    return line ? (JSON.parse(line.slice(resultPrefix.length)) as PiEstimate) : undefined
+  } catch {
+    return undefined // a line cut off mid-write: treat as no result, so the driver log is shown
+  }
 }
 
 const tail = (log: string, lines = 40) => log.trimEnd().split('\n').slice(-lines).join('\n')

@@ -21,8 +21,9 @@ export async function setWorkerCount(target: Target, count: number): Promise<Sca
   if (target.platform === 'docker') {
     const layout = dockerLayout(target.manifests)
     const containers = await listContainers(layout.appLabels)
-    const shape = decodeShape(containers.find((c) => c.labels.role === 'master')?.labels[shapeLabel])
-    if (!shape) throw new StepError('no Spark master container here: run `npm run cluster:up` first')
+    // New workers copy the running ones (image, cores, memory), which carry their shape as a label.
+    const shape = decodeShape(containers.find((c) => c.labels.role === 'worker')?.labels[shapeLabel])
+    if (!shape) throw new StepError('no Spark worker containers to copy here: run `npm run cluster:up` first')
     const rendered = renderCluster(target.manifests, { ...shape, workers: count, namespace: target.config.namespace })
     const changes = await reconcileWorkers(
       workerPlans(rendered.worker, layout, count, encodeShape(shape)),

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util'
 import { UsageError } from './errors.ts'
 import { loadManifests, workerDefaults, type ClusterManifests } from './manifests.ts'
-import { sparkMemoryPattern, sparkMemoryToMebibytes } from './units.ts'
+import { sparkMemoryToMebibytes } from './units.ts'
 
 export const commands = ['up', 'pi', 'scale', 'status', 'down'] as const
 export type Command = (typeof commands)[number]
@@ -75,7 +75,8 @@ function parseSparkVersion(raw: string, flag: string): string {
 }
 
 function parseWorkerMemory(raw: string, flag: string): string {
-  if (!sparkMemoryPattern.test(raw) || sparkMemoryToMebibytes(raw) < 512) {
+  // Whole MiB only (m, g, t): the master reports worker memory in MiB, and that is what we verify.
+  if (!/^[1-9]\d*[mgt]$/i.test(raw) || sparkMemoryToMebibytes(raw) < 512) {
     throw new UsageError(`${flag} must be a Spark memory size of at least 512m, like 512m, 1g or 4g (got "${raw}")`)
   }
   return raw.toLowerCase()
@@ -195,11 +196,13 @@ export function parseConfig(
 function rephraseParseError(error: unknown, command: Command): string {
   const message = error instanceof Error ? error.message : String(error)
   const code = (error as { code?: string }).code
-  const flag = /'(-{1,2}[^' ]+)/.exec(message)?.[1] ?? ''
+  // Node names a flag as '--workers' or, for ones with a short form, '-h, --help': take the long one.
+  const flag = /'(?:-\w, )?(-{1,2}[\w-]+)/.exec(message)?.[1] ?? ''
   if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `unknown flag ${flag} for ${npmScriptOf[command]} (see --help)`
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
-    const spec = optionSpecs.find((s) => message.includes(`--${s.flag.slice(2)}`))
-    return spec?.boolean ? `${spec.flag} takes no value` : `${spec?.flag ?? flag} needs a value: ${spec?.form ?? ''}`.trim()
+    const spec = optionSpecs.find((s) => s.flag === flag)
+    if (flag === '--help' || spec?.boolean) return `${flag} takes no value`
+    return `${flag} needs a value: ${spec?.form ?? ''}`.trim()
   }
   if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') return `${npmScriptOf[command]} takes no positional arguments`
   return message.split('\n')[0]

@@ -41,7 +41,8 @@ export function workerMismatch(state: MasterState, expected: ExpectedWorkers): s
   if (state.status !== 'ALIVE') return `master status is ${state.status}`
   const alive = aliveWorkers(state)
   if (alive.length !== expected.count) return `${alive.length} of ${expected.count} workers alive`
-  const memoryMiB = sparkMemoryToMebibytes(expected.memory)
+  // Spark keeps worker memory in whole MiB, rounding down.
+  const memoryMiB = Math.floor(sparkMemoryToMebibytes(expected.memory))
   const odd = alive.find((worker) => worker.cores !== expected.cores || worker.memory !== memoryMiB)
   if (odd) return `worker ${odd.id} has ${odd.cores} cores/${odd.memory} MiB, expected ${expected.cores}/${memoryMiB}`
   return undefined
