@@ -11,7 +11,7 @@ import { resolvePlatform } from './scripts/lib/platform.ts'
 import type { StepOutcome } from './scripts/lib/outcome.ts'
 import type { MasterState } from './scripts/lib/spark-ui.ts'
 import { makeTarget, type Target } from './scripts/lib/target.ts'
-import { applyToDocker, applyToKubernetes } from './scripts/apply.ts'
+import { applyCluster } from './scripts/apply.ts'
 import { buildImage, imageReference } from './scripts/build-image.ts'
 import { checkDependencies } from './scripts/check-deps.ts'
 import { deleteCluster } from './scripts/delete.ts'
@@ -23,7 +23,6 @@ import { setWorkerCount } from './scripts/scale.ts'
 import { clusterStatus, formatStatus } from './scripts/status.ts'
 import { verifyUi } from './scripts/verify-ui.ts'
 import { waitForRollout } from './scripts/wait-ready.ts'
-import { renderCluster } from './scripts/lib/manifests.ts'
 
 /** Shared by every graph: where we work, and what --json reports at the end. */
 interface Context {
@@ -74,19 +73,14 @@ const progress = (task: Wrapper) => (line: string) => {
 // npm run cluster:up — README: minikube start → docker build/push → kubectl apply → check the web UI.
 function upTasks(config: Config, platform: Platform, platformNote: string): Task[] {
   return [
-    step(`Check dependencies for ${platformNote}`, async (ctx) => checkDependencies(ctx.target.platform)),
+    step(`Check dependencies for ${platformNote}`, async (ctx) => checkDependencies(ctx.target.platform, config.context)),
     step('Start minikube', async () => startMinikube(config), { enabled: platform === 'minikube' }),
     step('Build the Spark image', async (ctx, task) => {
       ctx.image = imageReference(config)
       return buildImage(ctx.image, config, progress(task))
     }),
     step('Publish the image to the cluster', async (ctx) => pushImage(ctx.image!, ctx.target.platform, config)),
-    step('Apply manifests/ (master, service, workers)', async (ctx) => {
-      const shape = { ...config, image: ctx.image! }
-      if (ctx.target.platform === 'docker') return applyToDocker(ctx.target.manifests, shape)
-      const rendered = renderCluster(ctx.target.manifests, shape)
-      return applyToKubernetes(await ctx.target.kube(), [rendered.master, rendered.service, rendered.worker], config.namespace)
-    }, { diagnose: true }),
+    step('Apply manifests/ (master, service, workers)', async (ctx) => applyCluster(ctx.target, ctx.image!), { diagnose: true }),
     step('Wait for the rollout', async (ctx, task) => waitForRollout(ctx.target, progress(task)), { diagnose: true }),
     step(`Verify the master UI reports ${config.workers} ALIVE workers`, async (ctx, task) => {
       ctx.ui = await verifyUi(ctx.target, { count: config.workers, cores: config.workerCores, memory: config.workerMemory }, progress(task))

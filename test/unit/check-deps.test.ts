@@ -1,9 +1,11 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest'
-import { checkDependencies, checkRequirements, nodeIsRecentEnough } from '../../scripts/check-deps.ts'
+import { checkDependencies, nodeIsRecentEnough } from '../../scripts/check-deps.ts'
 import { StepError } from '../../scripts/lib/errors.ts'
 import { fake, onPath, succeeds } from './fake-proc.ts'
 
 vi.mock('../../scripts/lib/proc.ts', () => import('./fake-proc.ts'))
+const { connectKube } = vi.hoisted(() => ({ connectKube: vi.fn() }))
+vi.mock('../../scripts/lib/kube.ts', () => ({ connectKube }))
 
 /** Fakes the host: which tools are on PATH and whether `docker info` answers. */
 function host(options: { onPath: string[]; dockerAnswers: boolean }) {
@@ -84,6 +86,7 @@ describe('checkDependencies', () => {
   it('requires minikube only on the minikube platform', async () => {
     host({ onPath: ['docker'], dockerAnswers: true })
     await expect(checkDependencies('docker')).resolves.not.toContain('minikube')
+    connectKube.mockResolvedValueOnce({ core: { listNamespace: async () => ({ items: [] }) } })
     await expect(checkDependencies('kubernetes')).resolves.not.toContain('minikube')
     const error = await stepError(checkDependencies('minikube'))
     expect(error.message).toBe('missing minikube')
@@ -102,10 +105,20 @@ describe('checkDependencies', () => {
     expect(error.message).toBe('missing docker CLI, a reachable Docker daemon')
   })
 
-  it('skips the Docker checks when the caller needs no Docker', async () => {
-    host({ onPath: [], dockerAnswers: false })
-    const requirements = await checkRequirements('kubernetes', false)
-    expect(requirements.map((r) => r.what)).toEqual([expect.stringMatching(/^Node\.js/)])
-    await expect(checkDependencies('kubernetes', false)).resolves.toMatch(/^Node\.js/)
+  it('on kubernetes, checks that the kube context answers and says why when it does not', async () => {
+    host({ onPath: ['docker'], dockerAnswers: true })
+    connectKube.mockRejectedValueOnce(new Error('kube context "nope" is not in your kubeconfig (known: a, b)'))
+    const error = await stepError(checkDependencies('kubernetes', 'nope'))
+    expect(error.message).toBe('missing kube context nope reachable')
+    expect(error.details).toContain('kube context "nope" is not in your kubeconfig (known: a, b)')
+    expect(connectKube).toHaveBeenCalledWith('nope')
+  })
+
+  it('on kubernetes, passes when the context lists namespaces', async () => {
+    host({ onPath: ['docker'], dockerAnswers: true })
+    const listNamespace = vi.fn(async () => ({ items: [] }))
+    connectKube.mockResolvedValueOnce({ core: { listNamespace } })
+    await expect(checkDependencies('kubernetes', 'lab')).resolves.toContain('kube context lab reachable')
+    expect(listNamespace).toHaveBeenCalled()
   })
 })

@@ -33,7 +33,8 @@ vi.mock('../../scripts/build-image.ts', async (importOriginal) => ({
   buildImage: vi.fn(),
 }))
 vi.mock('../../scripts/push-image.ts', () => ({ pushImage: vi.fn() }))
-vi.mock('../../scripts/apply.ts', () => ({ applyToDocker: vi.fn(), applyToKubernetes: vi.fn() }))
+vi.mock('../../scripts/lib/docker-apply.ts', () => ({ applyToDocker: vi.fn() }))
+vi.mock('../../scripts/lib/kube-apply.ts', () => ({ applyToKubernetes: vi.fn() }))
 vi.mock('../../scripts/wait-ready.ts', () => ({ waitForRollout: vi.fn() }))
 vi.mock('../../scripts/verify-ui.ts', () => ({ verifyUi: vi.fn(), masterUiUrl: vi.fn() }))
 vi.mock('../../scripts/delete.ts', () => ({ deleteCluster: vi.fn() }))
@@ -56,7 +57,8 @@ const { checkDependencies } = await import('../../scripts/check-deps.ts')
 const { startMinikube } = await import('../../scripts/minikube-start.ts')
 const { buildImage } = await import('../../scripts/build-image.ts')
 const { pushImage } = await import('../../scripts/push-image.ts')
-const { applyToDocker, applyToKubernetes } = await import('../../scripts/apply.ts')
+const { applyToDocker } = await import('../../scripts/lib/docker-apply.ts')
+const { applyToKubernetes } = await import('../../scripts/lib/kube-apply.ts')
 const { waitForRollout } = await import('../../scripts/wait-ready.ts')
 const { verifyUi } = await import('../../scripts/verify-ui.ts')
 const { deleteCluster } = await import('../../scripts/delete.ts')
@@ -185,7 +187,7 @@ describe('up', () => {
 
   it('passes the configured shape and the built image to the steps', async () => {
     expect(await main(['up', '--platform', 'docker', '--workers', '3', '--worker-cores', '2', '--worker-memory', '2g'])).toBe(0)
-    expect(checkDependencies).toHaveBeenCalledWith('docker')
+    expect(checkDependencies).toHaveBeenCalledWith('docker', undefined)
     const image = vi.mocked(buildImage).mock.calls[0][0]
     expect(image).toMatch(/^spark-standalone:4\.0\.1-[0-9a-f]{12}$/)
     expect(vi.mocked(pushImage).mock.calls[0].slice(0, 2)).toEqual([image, 'docker'])
