@@ -42,7 +42,8 @@ export function imageReference(config: ImageConfig, dir: string = dockerDir): st
 export async function buildImage(reference: string, config: ImageConfig, onLine?: (line: string) => void): Promise<StepOutcome> {
   if (await imageExists(reference)) return { skipped: `image ${reference} already present` }
   const args = Object.entries(buildArgs(config)).flatMap(([key, value]) => ['--build-arg', `${key}=${value}`])
-  const build = run({ cwd: dockerDir, nothrow: true })`docker build --tag ${reference} ${args} .`
+  // --force-rm: a failed build must not leave stopped intermediate containers behind.
+  const build = run({ cwd: dockerDir, nothrow: true })`docker build --force-rm --tag ${reference} ${args} .`
   const recent: string[] = []
   for await (const line of build) {
     if (!line.trim()) continue

@@ -89,7 +89,7 @@ export const optionSpecs: readonly OptionSpec[] = [
   { key: 'workers', flag: '--workers', env: 'SPARK_K8S_WORKERS', form: '1..64', commands: ['up'],
     help: 'number of Spark workers (replicas of spark-worker)', parse: wholeNumber(1, 64) },
   { key: 'workerCores', flag: '--worker-cores', env: 'SPARK_K8S_WORKER_CORES', form: '1..64', commands: ['up'],
-    help: 'SPARK_WORKER_CORES of each worker (also its cpu request/limit)', parse: wholeNumber(1, 64) },
+    help: 'SPARK_WORKER_CORES of each worker (also its cpu limit; half is requested)', parse: wholeNumber(1, 64) },
   { key: 'workerMemory', flag: '--worker-memory', env: 'SPARK_K8S_WORKER_MEMORY', form: '512m, 1g, 4g…', commands: ['up'],
     help: 'SPARK_WORKER_MEMORY of each worker (its memory limit adds the daemon overhead)', parse: parseWorkerMemory },
   { key: 'sparkVersion', flag: '--spark-version', env: 'SPARK_K8S_SPARK_VERSION', form: 'X.Y.Z (3.5.0 … 4.x)', commands: buildCommands,

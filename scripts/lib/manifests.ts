@@ -10,7 +10,7 @@ import type {
 } from '@kubernetes/client-node'
 import { parseAllDocuments } from 'yaml'
 import { manifestsDir } from './paths.ts'
-import { formatMebibytes, kubeQuantityToMebibytes, sparkMemoryToMebibytes } from './units.ts'
+import { formatMebibytes, kubeCpuToCores, kubeQuantityToMebibytes, sparkMemoryToMebibytes } from './units.ts'
 
 /** The static manifests, parsed: the single source of ports, labels, env and commands. */
 export interface ClusterManifests {
@@ -123,8 +123,9 @@ export function uiNodePort(manifests: ClusterManifests): number {
 
 /**
  * The cluster objects as they should be applied: copies of the files with only the run-time
- * values set. Worker resources follow cores/memory: cpu = cores, memory = Spark memory plus the
- * daemon overhead the file itself implies (its limit minus its SPARK_WORKER_MEMORY).
+ * values set. Worker resources follow cores/memory in the file's own proportions: cpu limit =
+ * cores with the file's request/limit share requested; memory = Spark memory plus the daemon
+ * overhead the file implies (its limit minus its SPARK_WORKER_MEMORY).
  */
 export function renderCluster(manifests: ClusterManifests, shape: ClusterShape): { master: V1Deployment; service: V1Service; worker: V1Deployment } {
   const master = withNamespace(manifests.master, shape.namespace)
@@ -142,8 +143,12 @@ export function renderCluster(manifests: ClusterManifests, shape: ClusterShape):
   setEnv(container, 'SPARK_WORKER_CORES', String(shape.workerCores))
   setEnv(container, 'SPARK_WORKER_MEMORY', shape.workerMemory)
   const memory = formatMebibytes(sparkMemoryToMebibytes(shape.workerMemory) + overheadMiB)
-  const cpu = String(shape.workerCores)
-  container.resources = { requests: { cpu, memory }, limits: { cpu, memory } }
+  const fileResources = fileContainer.resources ?? {}
+  const requestShare = kubeCpuToCores(fileResources.requests?.cpu ?? 1) / kubeCpuToCores(fileResources.limits?.cpu ?? 1)
+  container.resources = {
+    requests: { cpu: `${Math.round(shape.workerCores * requestShare * 1000)}m`, memory },
+    limits: { cpu: String(shape.workerCores), memory },
+  }
   return { master, service, worker }
 }
 

@@ -248,11 +248,11 @@ describe('the static manifests', () => {
     })
   })
 
-  it('the worker cpu request/limit equals SPARK_WORKER_CORES and its memory limit ≥ SPARK_WORKER_MEMORY', () => {
+  it('the worker cpu limit equals SPARK_WORKER_CORES, its request half of it, and its memory limit ≥ SPARK_WORKER_MEMORY', () => {
     const container = mainContainer(manifests.worker)
     const cores = Number(envValue(container, 'SPARK_WORKER_CORES'))
     const memoryMiB = sparkMemoryToMebibytes(envValue(container, 'SPARK_WORKER_MEMORY')!)
-    expect(kubeCpuToCores(container.resources!.requests!.cpu)).toBe(cores)
+    expect(kubeCpuToCores(container.resources!.requests!.cpu)).toBe(cores / 2)
     expect(kubeCpuToCores(container.resources!.limits!.cpu)).toBe(cores)
     expect(kubeQuantityToMebibytes(String(container.resources!.limits!.memory))).toBeGreaterThanOrEqual(memoryMiB)
   })
@@ -311,14 +311,14 @@ describe('renderCluster', () => {
     expect(envValue(mainContainer(worker), 'SPARK_DAEMON_MEMORY')).toBe('512m')
   })
 
-  it('cores 3 / memory 4g → cpu "3" and memory 5Gi (the file\'s 1Gi overhead) as requests and limits', () => {
+  it('cores 3 / memory 4g → cpu limit "3" (1500m requested, the file\'s share) and memory 5Gi (the file\'s 1Gi overhead)', () => {
     const { worker } = renderCluster(manifests, shape)
-    expect(mainContainer(worker).resources).toEqual({ requests: { cpu: '3', memory: '5Gi' }, limits: { cpu: '3', memory: '5Gi' } })
+    expect(mainContainer(worker).resources).toEqual({ requests: { cpu: '1500m', memory: '5Gi' }, limits: { cpu: '3', memory: '5Gi' } })
   })
 
   it('memory 1536m → 2560Mi', () => {
     const { worker } = renderCluster(manifests, { ...shape, workerCores: 1, workerMemory: '1536m' })
-    expect(mainContainer(worker).resources).toEqual({ requests: { cpu: '1', memory: '2560Mi' }, limits: { cpu: '1', memory: '2560Mi' } })
+    expect(mainContainer(worker).resources).toEqual({ requests: { cpu: '500m', memory: '2560Mi' }, limits: { cpu: '1', memory: '2560Mi' } })
   })
 
   it('the defaults render to the file\'s own resources', () => {
