@@ -1,9 +1,11 @@
 import { defineConfig } from 'vitest/config'
 
-// Two projects: fast unit tests (fakes allowed), and the end-to-end suite that drives the real CLI
-// against a real Docker engine and real Spark (see test/e2e/ground.ts for what it needs).
+// Three projects: fast unit tests (fakes allowed), and two end-to-end suites that drive the real CLI
+// against real Spark on a real Docker engine (test/e2e/ground.ts) and on a real single-node
+// Kubernetes built here (test/e2e/kube-ground.ts). One file at a time: they share the machine.
 export default defineConfig({
   test: {
+    maxWorkers: 1,
     projects: [
       {
         test: {
@@ -20,6 +22,16 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 15 * 60_000,
           hookTimeout: 45 * 60_000,
+        },
+      },
+      {
+        test: {
+          name: 'e2e-kube',
+          include: ['test/e2e/**/*.kube.ts'],
+          globalSetup: ['test/e2e/kube-ground.ts'],
+          fileParallelism: false,
+          testTimeout: 15 * 60_000,
+          hookTimeout: 60 * 60_000,
         },
       },
     ],
