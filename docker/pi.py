@@ -13,6 +13,7 @@ import json
 import os
 import random
 import re
+import socket
 import sys
 from operator import add
 
@@ -52,7 +53,10 @@ def main():
         # Checked before Spark starts: a bad setting fails fast without touching the cluster.
         sys.exit(f"pi.py: error: {error}")
 
-    spark = SparkSession.builder.appName("PythonPi").getOrCreate()
+    # Executors dial the driver back. A pod's name is not in cluster DNS, so advertise the IP
+    # this host name maps to (the pod's or container's own), unless told otherwise.
+    driver_host = os.environ.get("SPARK_DRIVER_HOST") or socket.gethostbyname(socket.gethostname())
+    spark = SparkSession.builder.appName("PythonPi").config("spark.driver.host", driver_host).getOrCreate()
     try:
         sc = spark.sparkContext
         inside = sc.parallelize(range(partitions), partitions).map(count_inside(samples)).reduce(add)

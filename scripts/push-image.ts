@@ -7,19 +7,37 @@ import { resolvePlatform } from './lib/platform.ts'
 import { run } from './lib/proc.ts'
 import { imageReference } from './build-image.ts'
 
-/** Docker records a repo digest for every registry an image was pushed to (or pulled from). */
-async function pushedDigest(reference: string): Promise<string | undefined> {
-  const repository = reference.slice(0, reference.lastIndexOf(':'))
-  const inspect = await run({ nothrow: true })`docker image inspect --format ${'{{json .RepoDigests}}'} ${reference}`
-  const digests = inspect.exitCode === 0 ? (JSON.parse(inspect.stdout) as string[] | null) ?? [] : []
-  return digests.find((digest) => digest.startsWith(`${repository}@`))
+const manifestTypes = [
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+].join(', ')
+
+/**
+ * Asks the registry itself (HEAD /v2/<name>/manifests/<tag>) whether the tag is there, so a wiped
+ * or different registry is never mistaken for one we pushed to. Loopback registries speak plain
+ * HTTP, as Docker allows. Undefined when the registry will not say (e.g. it wants a login).
+ */
+export async function registryHasTag(reference: string): Promise<boolean | undefined> {
+  const slash = reference.indexOf('/')
+  const host = reference.slice(0, slash)
+  const [name, tag] = reference.slice(slash + 1).split(':')
+  const scheme = /^(localhost|127\.\d+\.\d+\.\d+)(:\d+)?$/.test(host) ? 'http' : 'https'
+  try {
+    const response = await fetch(`${scheme}://${host}/v2/${name}/manifests/${tag}`, { method: 'HEAD', headers: { Accept: manifestTypes }, signal: AbortSignal.timeout(10_000) })
+    if (response.status === 200) return true
+    if (response.status === 404) return false
+    return undefined
+  } catch {
+    return undefined
+  }
 }
 
 export async function pushImage(reference: string, platform: Platform, config: Pick<Config, 'registry' | 'profile'>): Promise<StepOutcome> {
   if (platform === 'docker') return { skipped: 'the Docker engine that built the image runs it' }
   if (config.registry) {
-    const digest = await pushedDigest(reference)
-    if (digest) return { skipped: `already pushed as ${digest}` }
+    if (await registryHasTag(reference)) return { skipped: `${reference} already in the registry` }
     await run`docker push ${reference}`
     return { done: `pushed ${reference}` }
   }

@@ -77,7 +77,7 @@ export async function kubeGroundUp(log: Log = defaultLog): Promise<KubeGround> {
   })
   await ensureDockerGround({ log })
   const bin = await ensureBinaries(log)
-  await Promise.all(Object.values(at).map((dir) => mkdir(dir, { recursive: true })))
+  await Promise.all([at.logs, at.pids, at.etc].map((dir) => mkdir(dir, { recursive: true })))
   await mkdir(runDir, { recursive: true })
 
   await ensureBridge(log)
@@ -129,6 +129,8 @@ export async function kubeGroundUp(log: Log = defaultLog): Promise<KubeGround> {
         `--tls-private-key-file=${pki.apiserverKey}`,
         `--kubelet-client-certificate=${pki.adminCert}`,
         `--kubelet-client-key=${pki.adminKey}`,
+        // The node's name is not in any DNS; reach the kubelet (logs, exec) by its address.
+        '--kubelet-preferred-address-types=InternalIP',
         '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
         `--service-account-key-file=${pki.serviceAccountPub}`,
         `--service-account-signing-key-file=${pki.serviceAccountKey}`,
@@ -223,7 +225,13 @@ async function ensureBridge(log: Log): Promise<void> {
   // Service traffic between pods on one bridge must pass iptables (kube-proxy's rules).
   await sh({ nothrow: true })`modprobe br_netfilter`
   await sh`sysctl -q -w net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1`
+  // Docker sets the FORWARD policy to DROP; pod → service → pod on this bridge is forwarded traffic.
+  for (const rule of forwardRules) {
+    if (!(await sh({ nothrow: true })`iptables -C FORWARD ${rule}`).ok) await sh`iptables -I FORWARD ${rule}`
+  }
 }
+
+const forwardRules = ['-i', '-o'].map((direction) => [direction, bridge, '-m', 'comment', '--comment', 'spark-standalone-k8s ground', '-j', 'ACCEPT'])
 
 async function ensurePauseImage(log: Log): Promise<void> {
   if (await answers(`http://${registry}/v2/spark-standalone-k8s/pause/manifests/1`)) return log('pause image: in the registry')
@@ -245,6 +253,8 @@ async function writeContainerdConfig(): Promise<void> {
     `  address = "${containerdSocket}"`,
     `[${cri}]`,
     `  sandbox_image = "${pauseImage}"`,
+    // This machine does not let even root lower oom_score_adj; pods get containerd's own instead.
+    '  restrict_oom_score_adj = true',
     `[${cri}.containerd]`,
     '  snapshotter = "overlayfs"',
     '  default_runtime_name = "runc"',
@@ -347,6 +357,7 @@ export async function kubeGroundDown(log: Log = defaultLog): Promise<void> {
   // kube-proxy's iptables chains stay after it stops; its own cleanup mode removes them.
   const kubeProxy = join(binDir, 'kube-proxy')
   if (existsSync(kubeProxy)) await sh({ nothrow: true })`${kubeProxy} --cleanup`
+  for (const rule of forwardRules) await sh({ nothrow: true })`iptables -D FORWARD ${rule}`
   await sh({ nothrow: true })`ip link delete ${bridge}`
   await rm(stateDir, { recursive: true, force: true })
   await rm(runDir, { recursive: true, force: true })

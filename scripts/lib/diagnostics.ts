@@ -1,3 +1,4 @@
+import type { V1Pod } from '@kubernetes/client-node'
 import { listContainers } from './docker.ts'
 import { errorMessage } from './errors.ts'
 import { appLabels, selectorOf } from './manifests.ts'
@@ -47,7 +48,9 @@ async function kubeDiagnostics(target: Target): Promise<string> {
     .sort((a, b) => String(a.lastTimestamp ?? a.eventTime).localeCompare(String(b.lastTimestamp ?? b.eventTime)))
     .slice(-10)
   sections.push(`recent warning events:\n${recent.map((e) => `  ${e.involvedObject.kind}/${e.involvedObject.name}: ${e.reason} ${e.message}`).join('\n') || '  (none)'}`)
-  for (const pod of pods.filter((p) => !p.status?.containerStatuses?.every((s) => s.ready))) {
+  // Not-ready pods first: they are the likely culprits, but a ready pod can be why workers never register.
+  const byReadiness = [...pods].sort((a, b) => Number(isReady(a)) - Number(isReady(b))).slice(0, 6)
+  for (const pod of byReadiness) {
     const log = await kube.core
       .readNamespacedPodLog({ name: pod.metadata!.name!, namespace, tailLines: logLines })
       .catch((error: unknown) => `(no log: ${errorMessage(error)})`)
@@ -58,4 +61,8 @@ async function kubeDiagnostics(target: Target): Promise<string> {
 
 function indent(text: string): string {
   return text.trimEnd().split('\n').map((line) => `  ${line}`).join('\n')
+}
+
+function isReady(pod: V1Pod): boolean {
+  return pod.status?.containerStatuses?.every((s) => s.ready) ?? false
 }

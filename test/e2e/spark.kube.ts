@@ -53,7 +53,7 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
     const result = await run('up', '--workers', '2')
     expect(result.exitCode, result.stderr).toBe(0)
     expect(result.stderr).toMatch(/\[SKIPPED\].*Build the Spark image/)
-    expect(result.stderr).toMatch(/\[SKIPPED: already pushed as /)
+    expect(result.stderr).toMatch(/\[SKIPPED: .* already in the registry\]/)
     expect(result.stderr).toMatch(/\[SKIPPED: deployment\/spark-master, service\/spark-master-service, deployment\/spark-worker already as declared\]/)
     const after = await kube.apps.readNamespacedDeployment({ name: 'spark-worker', namespace: 'default' })
     expect(after.metadata?.resourceVersion).toBe(before.metadata?.resourceVersion)
