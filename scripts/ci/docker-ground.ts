@@ -5,12 +5,12 @@
  *
  * Run alone: `npx tsx scripts/ci/docker-ground.ts` prints the env assignments to use.
  */
-import { spawn } from 'node:child_process'
-import { copyFile, mkdir, open, readFile, readdir, rm, writeFile } from 'node:fs/promises'
+import { copyFile, mkdir, readdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { $, which } from 'zx'
+import { which } from 'zx'
 import { cacheDir } from '../lib/paths.ts'
 import { runIfMain } from '../lib/main.ts'
+import { aptInstall, isRoot, processAlive, sh, startDaemon, unmountUnder, type Log } from './host.ts'
 
 export const BASE_IMAGE = 'spark-standalone-k8s/debian-base:bookworm'
 const SUITE = 'bookworm'
@@ -33,10 +33,6 @@ const APT_SOURCES = [
 ].join('\n')
 
 export type DockerGround = { baseImage: string; sparkDist: 'pypi' }
-type Log = (line: string) => void
-
-const sh = $({ quiet: true })
-const isRoot = () => process.getuid?.() === 0
 
 export async function ensureDockerGround(options: { log?: Log } = {}): Promise<DockerGround> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`))
@@ -69,32 +65,10 @@ async function ensureEngine(log: Log): Promise<void> {
     throw new Error(`Docker engine does not answer and only root can start dockerd: ${first.stderr}`)
   }
 
-  const logFile = cacheDir('dockerd.log')
-  await mkdir(cacheDir(), { recursive: true })
-  log(`docker: starting dockerd (log: ${logFile})`)
-  const handle = await open(logFile, 'a')
-  // Detached with its own session and no pipes back to us, so it outlives this script.
-  const child = spawn('dockerd', [], { detached: true, stdio: ['ignore', handle.fd, handle.fd] })
-  let exited: number | null | undefined
-  child.on('exit', (code) => (exited = code))
-  child.on('error', () => (exited = -1))
-  child.unref()
-  await handle.close()
-
-  const deadline = Date.now() + 60_000
-  while (Date.now() < deadline && exited === undefined) {
-    if ((await engineAnswers()).ok) return log('docker: engine is up')
-    await new Promise((resolve) => setTimeout(resolve, 1000))
-  }
-  const tail = (await readFile(logFile, 'utf8').catch(() => '')).split('\n').slice(-25).join('\n')
-  const why = exited === undefined ? 'did not answer within 60 s' : `exited (code ${exited})`
-  throw new Error(`dockerd ${why}; end of ${logFile}:\n${tail}`)
-}
-
-async function aptInstall(...packages: string[]): Promise<void> {
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
-  await sh({ env })`apt-get update`
-  await sh({ env })`apt-get install -y --no-install-recommends ${packages}`
+  await startDaemon(
+    { name: 'dockerd', command: 'dockerd', args: [], logFile: cacheDir('dockerd.log'), ready: async () => (await engineAnswers()).ok },
+    log,
+  )
 }
 
 async function ensureBaseImage(log: Log): Promise<void> {
@@ -155,23 +129,9 @@ async function removeStaleRootfs(): Promise<void> {
   }
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
 /** A failed debootstrap can leave /proc or /sys mounted inside; unmount before deleting. */
 async function removeRootfs(rootfs: string): Promise<void> {
-  const mounts = (await readFile('/proc/mounts', 'utf8').catch(() => ''))
-    .split('\n')
-    .map((line) => line.split(' ')[1] ?? '')
-    .filter((point) => point.startsWith(`${rootfs}/`))
-    .reverse()
-  for (const point of mounts) await sh({ nothrow: true })`umount -l ${point}`
+  await unmountUnder(rootfs)
   await rm(rootfs, { recursive: true, force: true })
 }
 
