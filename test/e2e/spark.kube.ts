@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { connectKube, type Kube } from '../../scripts/lib/kube.ts'
 import { pollUntil } from '../../scripts/lib/poll.ts'
 import { aliveWorkers, fetchMasterState, type MasterState, type WorkerState } from '../../scripts/lib/spark-ui.ts'
+import { registryHasTag } from '../../scripts/push-image.ts'
 import { cli } from './cli.ts'
 
 const ground = inject('kubeGround')
@@ -37,7 +38,9 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
     expect(result.exitCode, result.stderr).toBe(0)
     expect(result.json).toMatchObject({ ok: true, platform: 'kubernetes', uiUrl: uiUrl(), aliveWorkers: 2 })
     expect(result.json!.image).toMatch(new RegExp(`^${ground.env.SPARK_K8S_REGISTRY.replace(/\./g, '\\.')}/spark-standalone:`))
-    expect(result.stderr).toMatch(/Publish the image to the cluster: pushed /)
+    // Pushed now, or by an earlier run into this same registry: either way the registry has the tag.
+    expect(result.stderr).toMatch(/Publish the image to the cluster(: pushed |.*SKIPPED: .* already in the registry)/)
+    expect(await registryHasTag(result.json!.image)).toBe(true)
     expectWorkers(await fetchMasterState(uiUrl()), 2)
     // The pods run the pushed image, pulled from the registry by the node.
     const { items } = await kube.core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=spark' })
@@ -79,8 +82,11 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
 
   it('a deleted worker pod is replaced and its worker registers within 60 s', async () => {
     const [before] = aliveWorkers(await fetchMasterState(uiUrl()))
+    // The pod that runs that worker (not one still terminating from the scale down).
     const { items } = await kube.core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=spark,role=worker' })
-    await kube.core.deleteNamespacedPod({ name: items[0].metadata!.name!, namespace: 'default' })
+    const pod = items.find((p) => p.status?.podIP === before.host && !p.metadata?.deletionTimestamp)
+    expect(pod, `a live pod with IP ${before.host}`).toBeDefined()
+    await kube.core.deleteNamespacedPod({ name: pod!.metadata!.name!, namespace: 'default' })
     const fresh = await pollUntil<WorkerState>('a re-registered worker', 60_000, async () => {
       const alive = aliveWorkers(await fetchMasterState(uiUrl()))
       const replaced = alive.filter((worker) => worker.id !== before.id)
