@@ -5,7 +5,7 @@ import { Listr, ListrLogger, PRESET_TIMER, PRESET_TIMESTAMP, ProcessOutput, type
 import { commands, helpText, parseConfig, type Command, type Config, type Platform } from './scripts/lib/config.ts'
 import { collectDiagnostics } from './scripts/lib/diagnostics.ts'
 import { errorMessage, StepError, UsageError } from './scripts/lib/errors.ts'
-import { installInterruptHandler } from './scripts/lib/interrupt.ts'
+import { installInterruptHandler, interruption } from './scripts/lib/interrupt.ts'
 import { isMain } from './scripts/lib/main.ts'
 import { resolvePlatform } from './scripts/lib/platform.ts'
 import type { StepOutcome } from './scripts/lib/outcome.ts'
@@ -90,9 +90,9 @@ function upTasks(config: Config, platform: Platform, platformNote: string): Task
 }
 
 // npm run pi — README: python test.py, but the driver runs inside the cluster.
-function piTasks(config: Config): Task[] {
+function piTasks(config: Config, _platform: Platform, platformNote: string): Task[] {
   return [
-    step('Run the Pi job in the cluster', async (ctx, task) => {
+    step(`Run the Pi job in the cluster on ${platformNote}`, async (ctx, task) => {
       ctx.pi = await runPi(ctx.target, config.partitions, progress(task))
       return describePi(ctx.pi)
     }, { diagnose: true }),
@@ -100,10 +100,10 @@ function piTasks(config: Config): Task[] {
 }
 
 // npm run scale -- N — README: kubectl scale, then wait until the master agrees.
-function scaleTasks(config: Config): Task[] {
+function scaleTasks(config: Config, _platform: Platform, platformNote: string): Task[] {
   let expected: Awaited<ReturnType<typeof setWorkerCount>>['expected'] | undefined
   return [
-    step(`Scale workers to ${config.workers}`, async (ctx) => {
+    step(`Scale workers to ${config.workers} on ${platformNote}`, async (ctx) => {
       const outcome = await setWorkerCount(ctx.target, config.workers)
       expected = outcome.expected
       return outcome
@@ -117,10 +117,10 @@ function scaleTasks(config: Config): Task[] {
 }
 
 // npm run cluster:down — README: kubectl delete all -l app=spark → minikube stop.
-function downTasks(config: Config, platform: Platform): Task[] {
+function downTasks(config: Config, platform: Platform, platformNote: string): Task[] {
   const label = config.role ? `role=${config.role}` : 'app=spark'
   return [
-    step(`Delete everything labelled ${label}`, async (ctx, task) => deleteCluster(ctx.target, config.role, progress(task))),
+    step(`Delete everything labelled ${label} on ${platformNote}`, async (ctx, task) => deleteCluster(ctx.target, config.role, progress(task))),
     step('Stop minikube', async () => stopMinikube(config.profile), { enabled: platform === 'minikube' && !config.keepMinikube && !config.role }),
   ]
 }
@@ -191,6 +191,8 @@ export async function main(argv: string[]): Promise<number> {
   try {
     await new Listr<Context, any, any>(graphs[config.command](config, platform, note), listrOptions(config)).run(ctx)
   } catch (error) {
+    const interrupted = interruption()
+    if (interrupted) return interrupted.then(() => 130)
     console.error(`\nerror: ${errorMessage(error)}`)
     if (error instanceof StepError && error.details) console.error(error.details)
     if (ctx.diagnose) console.error(`\ndiagnostics:\n${await collectDiagnostics(ctx.target)}`)

@@ -6,6 +6,8 @@ import { defineConfig } from 'vitest/config'
 export default defineConfig({
   test: {
     maxWorkers: 1,
+    // The Kubernetes ground's teardown stops nine daemons and cleans iptables: give it time.
+    teardownTimeout: 300_000,
     projects: [
       {
         test: {

@@ -43,7 +43,8 @@ export async function buildImage(reference: string, config: ImageConfig, onLine?
   if (await imageExists(reference)) return { skipped: `image ${reference} already present` }
   const args = Object.entries(buildArgs(config)).flatMap(([key, value]) => ['--build-arg', `${key}=${value}`])
   // --force-rm: a failed build must not leave stopped intermediate containers behind.
-  const build = run({ cwd: dockerDir, nothrow: true })`docker build --force-rm --tag ${reference} ${args} .`
+  // 2>&1: BuildKit reports progress on stderr, the legacy builder on stdout; show whichever comes.
+  const build = run({ cwd: dockerDir, nothrow: true })`docker build --force-rm --tag ${reference} ${args} . 2>&1`
   const recent: string[] = []
   for await (const line of build) {
     if (!line.trim()) continue
@@ -53,7 +54,7 @@ export async function buildImage(reference: string, config: ImageConfig, onLine?
   }
   const result = await build
   if (result.exitCode !== 0) {
-    throw new StepError(`docker build of ${reference} failed (exit ${result.exitCode})`, [...recent, result.stderr.trim()].join('\n'))
+    throw new StepError(`docker build of ${reference} failed (exit ${result.exitCode})`, recent.join('\n'))
   }
   return { done: `image ${reference} built` }
 }

@@ -2,6 +2,7 @@
 // README step "kubectl delete all -l app=spark" (or role=master|worker), then wait until it is really gone.
 import { parseConfig } from './lib/config.ts'
 import { listContainers } from './lib/docker.ts'
+import { isNotFound } from './lib/kube.ts'
 import { runIfMain } from './lib/main.ts'
 import { describeOutcome, type StepOutcome } from './lib/outcome.ts'
 import { appLabels, selectorOf } from './lib/manifests.ts'
@@ -9,6 +10,7 @@ import { resolvePlatform } from './lib/platform.ts'
 import { pollUntil } from './lib/poll.ts'
 import { run } from './lib/proc.ts'
 import { makeTarget, type Target } from './lib/target.ts'
+import { isRunning, minikubeStatus } from './minikube-start.ts'
 
 /** Kinds `kubectl delete all` covers that our manifests and jobs create. */
 const kinds = [
@@ -24,13 +26,20 @@ export async function deleteCluster(target: Target, role?: 'master' | 'worker', 
   const selector = selectorOf(labels)
   const timeoutMs = target.config.timeoutSeconds * 1000
   if (target.platform === 'docker') return deleteOnDocker(target, labels, timeoutMs)
+  if (target.platform === 'minikube' && !isRunning(await minikubeStatus(target.config.profile))) {
+    return { skipped: `minikube profile ${target.config.profile} is not running: nothing to delete` }
+  }
   const kube = await target.kube()
   const namespace = target.config.namespace
   const deleted: string[] = []
   for (const { apiVersion, kind } of kinds) {
     const { items } = await kube.objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, selector)
     for (const item of items) {
-      await kube.objects.delete({ apiVersion, kind, metadata: { name: item.metadata!.name!, namespace } }, undefined, undefined, undefined, undefined, 'Background').catch(() => undefined)
+      await kube.objects
+        .delete({ apiVersion, kind, metadata: { name: item.metadata!.name!, namespace } }, undefined, undefined, undefined, undefined, 'Background')
+        .catch((error: unknown) => {
+          if (!isNotFound(error)) throw error // already gone (its owner went first) is fine; a 403 is not
+        })
       if (kind !== 'Pod' && kind !== 'ReplicaSet') deleted.push(`${kind.toLowerCase()}/${item.metadata!.name}`)
     }
   }

@@ -1,6 +1,6 @@
 #!/usr/bin/env -S npx tsx
 // README step "minikube start", skipped when the profile already runs, sized to the workers asked for.
-import { cpus } from 'node:os'
+import { cpus, totalmem } from 'node:os'
 import { parseConfig, type Config } from './lib/config.ts'
 import { runIfMain } from './lib/main.ts'
 import { describeOutcome, type StepOutcome } from './lib/outcome.ts'
@@ -34,7 +34,11 @@ export function isRunning(status: MinikubeStatus | undefined): boolean {
  * CPUs and memory for the VM: what the pods request (workers, master, one Pi driver) plus a
  * reserve for Kubernetes itself, capped at what this machine has.
  */
-export function minikubeSize(manifests: ClusterManifests, config: Pick<Config, 'workers' | 'workerCores' | 'workerMemory'>, hostCpus = cpus().length) {
+export function minikubeSize(
+  manifests: ClusterManifests,
+  config: Pick<Config, 'workers' | 'workerCores' | 'workerMemory'>,
+  host = { cpus: cpus().length, memoryMiB: Math.floor(totalmem() / 1024 ** 2) },
+) {
   const rendered = renderCluster(manifests, { ...config, image: '', namespace: '' })
   const requests = [rendered.master, manifests.piJob].map((o) => mainContainer(o).resources?.requests ?? {})
   const worker = mainContainer(rendered.worker).resources!.requests!
@@ -44,7 +48,8 @@ export function minikubeSize(manifests: ClusterManifests, config: Pick<Config, '
     config.workers * kubeQuantityToMebibytes(String(worker.memory)) +
     requests.reduce((sum, r) => sum + kubeQuantityToMebibytes(String(r.memory ?? '0')), 0)
   const wantedCpus = reserve.cpus + config.workers * kubeCpuToCores(worker.cpu) + requests.reduce((sum, r) => sum + kubeCpuToCores(r.cpu ?? 0), 0)
-  return { cpus: Math.min(hostCpus, Math.max(2, Math.ceil(wantedCpus))), memoryMiB: Math.ceil(memoryMiB) }
+  // Leave the host 2 GiB; a VM sized past the machine would not start at all.
+  return { cpus: Math.min(host.cpus, Math.max(2, Math.ceil(wantedCpus))), memoryMiB: Math.min(Math.ceil(memoryMiB), host.memoryMiB - 2048) }
 }
 
 export async function startMinikube(config: Pick<Config, 'profile' | 'workers' | 'workerCores' | 'workerMemory'>, manifests = loadManifests()): Promise<StepOutcome> {

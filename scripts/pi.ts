@@ -5,6 +5,7 @@ import { parseConfig } from './lib/config.ts'
 import { dockerLayout, listContainers, planContainer } from './lib/docker.ts'
 import { StepError } from './lib/errors.ts'
 import { onInterrupt } from './lib/interrupt.ts'
+import { isNotFound } from './lib/kube.ts'
 import { runIfMain } from './lib/main.ts'
 import { mainContainer, podTemplate, renderPiJob } from './lib/manifests.ts'
 import { resolvePlatform } from './lib/platform.ts'
@@ -46,8 +47,8 @@ async function clusterImage(target: Target): Promise<string> {
   }
   const kube = await target.kube()
   const name = target.manifests.master.metadata!.name!
-  const master = await kube.apps.readNamespacedDeployment({ name, namespace: target.config.namespace }).catch(() => {
-    throw new StepError(`no Deployment ${name} in namespace ${target.config.namespace}: run \`npm run cluster:up\` first`)
+  const master = await kube.apps.readNamespacedDeployment({ name, namespace: target.config.namespace }).catch((error: unknown) => {
+    throw isNotFound(error) ? new StepError(`no Deployment ${name} in namespace ${target.config.namespace}: run \`npm run cluster:up\` first`) : error
   })
   return master.spec!.template.spec!.containers[0].image!
 }
@@ -93,13 +94,15 @@ async function runOnDocker(target: Target, job: ReturnType<typeof renderPiJob>, 
 async function runOnKubernetes(target: Target, job: ReturnType<typeof renderPiJob>, onProgress?: (line: string) => void): Promise<DriverRun> {
   const kube = await target.kube()
   const namespace = target.config.namespace
-  const created = await kube.batch.createNamespacedJob({ namespace, body: job })
-  const name = created.metadata!.name!
+  // Named here rather than by the server, so Ctrl-C during the create still knows what to delete.
+  const name = `${job.metadata!.generateName}${Date.now().toString(36)}`
+  job.metadata = { ...job.metadata, name, generateName: undefined }
   const selector = `job-name=${name}`
   // Finished Jobs would pile up; Background lets the garbage collector take the pod too.
   const deleteJob = () => kube.batch.deleteNamespacedJob({ name, namespace, propagationPolicy: 'Background' }).catch(() => undefined)
   const forget = onInterrupt(deleteJob)
   try {
+    await kube.batch.createNamespacedJob({ namespace, body: job })
     const outcome = await pollUntil<'succeeded' | 'failed'>(
       `job ${name}`,
       target.config.timeoutSeconds * 1000,
@@ -110,6 +113,8 @@ async function runOnKubernetes(target: Target, job: ReturnType<typeof renderPiJo
         const { items } = await kube.core.listNamespacedPod({ namespace, labelSelector: selector })
         const waiting = items.flatMap((pod) => pod.status?.containerStatuses ?? []).map((s) => s.state?.waiting?.reason).find(Boolean)
         if (waiting && /ErrImagePull|ImagePullBackOff|InvalidImageName|CreateContainerConfigError/.test(waiting)) return { done: 'failed' }
+        const unschedulable = items.flatMap((pod) => pod.status?.conditions ?? []).find((c) => c.type === 'PodScheduled' && c.reason === 'Unschedulable')
+        if (unschedulable) throw new StepError(`the Pi driver cannot be scheduled: ${unschedulable.message}`)
         return { waiting: `driver ${items[0]?.status?.phase ?? 'not scheduled yet'}${waiting ? ` (${waiting})` : ''}` }
       },
       onProgress,

@@ -4,7 +4,7 @@
 import { parseConfig } from './lib/config.ts'
 import { decodeShape, describeChanges, dockerLayout, encodeShape, listContainers, reconcileWorkers, shapeLabel, workerPlans } from './lib/docker.ts'
 import { StepError } from './lib/errors.ts'
-import { fieldManager } from './lib/kube.ts'
+import { fieldManager, isNotFound } from './lib/kube.ts'
 import { runIfMain } from './lib/main.ts'
 import type { StepOutcome } from './lib/outcome.ts'
 import { envValue, renderCluster } from './lib/manifests.ts'
@@ -36,8 +36,8 @@ export async function setWorkerCount(target: Target, count: number): Promise<Sca
   const kube = await target.kube()
   const name = target.manifests.worker.metadata!.name!
   const namespace = target.config.namespace
-  const live = await kube.apps.readNamespacedDeployment({ name, namespace }).catch(() => {
-    throw new StepError(`no Deployment ${name} in namespace ${namespace}: run \`npm run cluster:up\` first`)
+  const live = await kube.apps.readNamespacedDeployment({ name, namespace }).catch((error: unknown) => {
+    throw isNotFound(error) ? new StepError(`no Deployment ${name} in namespace ${namespace}: run \`npm run cluster:up\` first`) : error
   })
   const container = live.spec!.template.spec!.containers[0]
   const expected = { count, cores: Number(envValue(container, 'SPARK_WORKER_CORES')), memory: envValue(container, 'SPARK_WORKER_MEMORY') ?? '' }

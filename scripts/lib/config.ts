@@ -215,7 +215,7 @@ export function helpText(command: Command): string {
     pi: 'Run the Pi job inside the cluster (spark-submit of docker/pi.py) and print the estimate.',
     scale: 'Set the number of workers and return when the master reports exactly that many ALIVE.',
     status: 'Show pods or containers, the workers the master reports, and the UI URL.',
-    down: 'Delete everything labelled app=spark (or one --role), wait until gone, then stop minikube.',
+    down: 'Delete everything labelled app=spark (or one --role), wait until gone, then stop minikube\n(unless --role or --keep-minikube).',
   }
   const args = command === 'scale' ? ' -- N [flags]' : ' [-- flags]'
   const rows = optionSpecs

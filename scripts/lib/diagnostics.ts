@@ -43,9 +43,12 @@ async function kubeDiagnostics(target: Target): Promise<string> {
     }`,
   ]
   const { items: events } = await kube.core.listNamespacedEvent({ namespace })
+  // Ours only (our pods, their ReplicaSets and Deployments all start with a Deployment's name), newest last.
+  const prefixes = [target.manifests.master, target.manifests.worker, target.manifests.piJob].map((o) => o.metadata!.name ?? o.metadata!.generateName!)
+  const when = (e: (typeof events)[number]) => new Date(e.lastTimestamp ?? e.eventTime ?? 0).getTime()
   const recent = events
-    .filter((e) => e.type !== 'Normal')
-    .sort((a, b) => String(a.lastTimestamp ?? a.eventTime).localeCompare(String(b.lastTimestamp ?? b.eventTime)))
+    .filter((e) => e.type !== 'Normal' && prefixes.some((prefix) => e.involvedObject.name?.startsWith(prefix)))
+    .sort((a, b) => when(a) - when(b))
     .slice(-10)
   sections.push(`recent warning events:\n${recent.map((e) => `  ${e.involvedObject.kind}/${e.involvedObject.name}: ${e.reason} ${e.message}`).join('\n') || '  (none)'}`)
   // Not-ready pods first: they are the likely culprits, but a ready pod can be why workers never register.

@@ -75,17 +75,17 @@ export interface ContainerSummary {
 /** Containers (running or not) carrying every given label. */
 export async function listContainers(labels: Record<string, string>): Promise<ContainerSummary[]> {
   const filters = Object.entries(labels).flatMap(([key, value]) => ['--filter', `label=${key}=${value}`])
-  const format = '{{.ID}}\t{{.Names}}\t{{.State}}\t{{.Status}}\t{{.Image}}\t{{.Labels}}'
+  // The labels we read, one field each: {{.Labels}} joins all with commas, and label values may hold commas.
+  const wanted = ['app', 'role', shapeLabel]
+  const format = ['{{.ID}}', '{{.Names}}', '{{.State}}', '{{.Status}}', '{{.Image}}', `{{.Label "${specHashLabel}"}}`, ...wanted.map((key) => `{{.Label "${key}"}}`)].join('\t')
   const output = await run`docker ps --all --no-trunc ${filters} --format ${format}`
   return output.stdout
     .split('\n')
     .filter(Boolean)
     .map((line) => {
-      const [id, name, state, status, image, labelText] = line.split('\t')
-      const parsedLabels = Object.fromEntries(
-        labelText.split(',').filter(Boolean).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
-      )
-      return { id, name, state, status, image, specHash: parsedLabels[specHashLabel] ?? '', labels: parsedLabels }
+      const [id, name, state, status, image, specHash, ...values] = line.split('\t')
+      const parsedLabels = Object.fromEntries(wanted.map((key, i) => [key, values[i] ?? '']).filter(([, value]) => value !== ''))
+      return { id, name, state, status, image, specHash, labels: parsedLabels }
     })
     .sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }))
 }

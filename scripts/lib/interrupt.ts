@@ -6,9 +6,17 @@ export function onInterrupt(cleanup: () => Promise<unknown>): () => void {
   return () => cleanups.delete(cleanup)
 }
 
+let cleaningUp: Promise<unknown> | undefined
+
 export function installInterruptHandler(): void {
   process.once('SIGINT', () => {
     console.error('\ninterrupted: cleaning up, then exiting (running the command again converges)')
-    void Promise.allSettled([...cleanups].map((cleanup) => cleanup())).then(() => process.exit(130))
+    cleaningUp = Promise.allSettled([...cleanups].map((cleanup) => cleanup()))
+    void cleaningUp.then(() => process.exit(130))
   })
+}
+
+/** After Ctrl-C: resolves once the cleanups ran (a step failing because of the interrupt is no news). */
+export function interruption(): Promise<unknown> | undefined {
+  return cleaningUp
 }

@@ -114,7 +114,7 @@ export function publishedPorts(manifests: ClusterManifests): PublishedPort[] {
   })
 }
 
-/** The NodePort of the master web UI (the Service port whose target is the UI container port). */
+/** The NodePort of the master web UI: the Service port named …webui. */
 export function uiNodePort(manifests: ClusterManifests): number {
   const ui = publishedPorts(manifests).find((port) => /webui/.test(port.name))
   if (!ui) throw new Error('the master Service publishes no web UI port')

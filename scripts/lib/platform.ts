@@ -9,8 +9,9 @@ export interface ResolvedPlatform {
 
 /** auto: --context → kubernetes; minikube installed → minikube; else a reachable Docker engine. */
 export async function resolvePlatform(config: Pick<Config, 'platform' | 'context'>): Promise<ResolvedPlatform> {
+  // parseConfig has already turned auto + --context into kubernetes.
+  if (config.context) return { platform: 'kubernetes', reason: `--context ${config.context}` }
   if (config.platform !== 'auto') return { platform: config.platform, reason: 'chosen with --platform' }
-  if (config.context) return { platform: 'kubernetes', reason: `--context ${config.context} given` }
   if (await onPath('minikube')) return { platform: 'minikube', reason: 'minikube is installed' }
   if (await succeeds('docker', ['info'])) return { platform: 'docker', reason: 'minikube is not installed; a Docker engine answers' }
   return { platform: 'minikube', reason: 'neither minikube nor a Docker engine found; minikube is the default' }

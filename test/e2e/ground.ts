@@ -2,7 +2,7 @@
 // In CI (CI=true) it builds the offline ground (engine, debootstrapped base image, Spark from PyPI)
 // and any failure fails the run; on a laptop without an engine the suite skips and says why.
 import type { TestProject } from 'vitest/node'
-import { succeeds } from '../../scripts/lib/proc.ts'
+import { run, succeeds } from '../../scripts/lib/proc.ts'
 import { ensureDockerGround } from '../../scripts/ci/docker-ground.ts'
 
 export interface E2eGround {
@@ -28,6 +28,13 @@ export default async function setup(project: TestProject): Promise<void> {
   }
   if (!(await succeeds('docker', ['info']))) {
     const skipReason = 'no Docker engine answers (start one, or run with SPARK_K8S_E2E=1 as root to build the ground)'
+    console.warn(`\n[e2e-docker] SKIPPED: ${skipReason}\n`)
+    project.provide('ground', { skipReason, env: {} })
+    return
+  }
+  // Never wipe a developer's own docker-platform cluster: the suite starts with cluster:down.
+  if ((await run`docker ps --all --quiet --filter label=app=spark`).stdout.trim()) {
+    const skipReason = 'a Spark cluster runs on this Docker engine (npm run cluster:down -- --platform docker first, or SPARK_K8S_E2E=1)'
     console.warn(`\n[e2e-docker] SKIPPED: ${skipReason}\n`)
     project.provide('ground', { skipReason, env: {} })
     return

@@ -220,13 +220,15 @@ function summary(name: string, state: string, specHash: string, role = 'worker')
 describe('listContainers (faked docker)', () => {
   beforeEach(() => fake.reset())
 
-  it('filters by every label and parses the listing, sorted by name numerically', async () => {
-    const line = (id: string, name: string, state: string, labels: string) => [id, name, state, state === 'running' ? 'Up 2 minutes' : 'Exited (0)', 'spark:x', labels].join('\t')
+  it('filters by every label and parses the listing (one field per label), sorted by name numerically', async () => {
+    // Fields: id, name, state, status, image, spec hash, then the labels app, role, shape.
+    const line = (id: string, name: string, state: string, hash: string, app: string, role: string, shape: string) =>
+      [id, name, state, state === 'running' ? 'Up 2 minutes' : 'Exited (0)', 'spark:x', hash, app, role, shape].join('\t')
     fake.reset(() => ({
       stdout: [
-        line('c10', 'spark-worker-10', 'running', `app=spark,role=worker,${specHashLabel}=aaa`),
-        line('c2', 'spark-worker-2', 'exited', `role=worker,app=spark,${shapeLabel}=1;1g;spark:x,${specHashLabel}=bbb`),
-        line('cm', 'spark-master', 'running', 'app=spark,role=master'),
+        line('c10', 'spark-worker-10', 'running', 'aaa', 'spark', 'worker', ''),
+        line('c2', 'spark-worker-2', 'exited', 'bbb', 'spark', 'worker', '1;1g;spark:x'),
+        line('cm', 'spark-master', 'running', '', 'spark', 'master', ''),
         '',
       ].join('\n'),
     }))
@@ -235,10 +237,14 @@ describe('listContainers (faked docker)', () => {
     const argv = fake.calls[0].argv
     expect(argv.slice(0, 4)).toEqual(['docker', 'ps', '--all', '--no-trunc'])
     expect(valuesOf(argv, '--filter')).toEqual(['label=app=spark', 'label=role=worker'])
+    const format = valuesOf(argv, '--format')[0]
+    expect(format).toContain(`{{.Label "${specHashLabel}"}}`)
+    expect(format).toContain(`{{.Label "${shapeLabel}"}}`)
+    expect(format).not.toContain('{{.Labels}}')
     expect(containers.map((c) => c.name)).toEqual(['spark-master', 'spark-worker-2', 'spark-worker-10'])
     const two = containers[1]
     expect(two).toMatchObject({ id: 'c2', state: 'exited', image: 'spark:x', specHash: 'bbb' })
-    expect(two.labels).toEqual({ role: 'worker', app: 'spark', [shapeLabel]: '1;1g;spark:x', [specHashLabel]: 'bbb' })
+    expect(two.labels).toEqual({ role: 'worker', app: 'spark', [shapeLabel]: '1;1g;spark:x' })
     expect(decodeShape(two.labels[shapeLabel])).toEqual({ workerCores: 1, workerMemory: '1g', image: 'spark:x' })
     expect(containers[0].specHash).toBe('')
   })

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs'
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { $ } from 'zx'
+import { $, which } from 'zx'
 import { cacheDir } from '../../lib/paths.ts'
 
 export const kubernetesVersion = '1.33.13'
@@ -21,6 +21,9 @@ export async function ensureBinaries(log: Log): Promise<string> {
   if (missing.length === 0) {
     log(`binaries: cached in ${binDir}`)
     return binDir
+  }
+  if (!(await which('go', { nothrow: true }))) {
+    throw new Error('building the Kubernetes test ground needs Go >= 1.24 on PATH (this machine kind ships it; elsewhere install it from go.dev)')
   }
   await mkdir(binDir, { recursive: true })
   const work = cacheDir('kube', `src-v${kubernetesVersion}`)
