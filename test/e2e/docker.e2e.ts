@@ -116,6 +116,19 @@ describe.skipIf(ground.skipReason)('Spark standalone on a local Docker engine (r
     expect(Number(restarts.stdout.trim())).toBeGreaterThanOrEqual(1)
   })
 
+  it('after down --role master, cluster:up brings a new master that the running workers rejoin', async () => {
+    const workersBefore = await containerIds()
+    const down = await cli(ground.env, 'down', ...docker, '--role', 'master')
+    expect(down.exitCode, down.stderr).toBe(0)
+    expect(await labelled('container', 'role=master')).toEqual([])
+    // Workers reconnect through the master's service name, not its old address: well within 120 s.
+    const result = await up('--workers', '1', '--timeout', '120')
+    expect(result.exitCode, result.stderr).toBe(0)
+    expectWorkers(await fetchMasterState(uiUrl), 1)
+    const after = await containerIds()
+    expect(after['spark-worker-1']).toBe(workersBefore['spark-worker-1'])
+  })
+
   it('status lists the containers, the registered workers and the UI URL', async () => {
     const result = await cli(ground.env, 'status', ...docker, '--json')
     expect(result.exitCode, result.stderr).toBe(0)
