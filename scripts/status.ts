@@ -4,6 +4,7 @@
 import { parseConfig } from './lib/config.ts'
 import { listContainers } from './lib/docker.ts'
 import { errorMessage } from './lib/errors.ts'
+import { podSummary } from './lib/kube.ts'
 import { runIfMain } from './lib/main.ts'
 import { appLabels, selectorOf } from './lib/manifests.ts'
 import { resolvePlatform } from './lib/platform.ts'
@@ -28,10 +29,8 @@ export async function clusterStatus(target: Target): Promise<StatusReport> {
     const kube = await target.kube()
     const { items } = await kube.core.listNamespacedPod({ namespace: target.config.namespace, labelSelector: selectorOf(labels) })
     members = items.map((pod) => {
-      const statuses = pod.status?.containerStatuses ?? []
-      const ready = statuses.filter((s) => s.ready).length
-      const restarts = statuses.reduce((sum, s) => sum + s.restartCount, 0)
-      return { name: pod.metadata!.name!, role: pod.metadata?.labels?.role ?? '', state: pod.status?.phase ?? 'Unknown', detail: `ready ${ready}/${statuses.length}, restarts ${restarts}` }
+      const { ready, containers, restarts } = podSummary(pod)
+      return { name: pod.metadata!.name!, role: pod.metadata?.labels?.role ?? '', state: pod.status?.phase ?? 'Unknown', detail: `ready ${ready}/${containers}, restarts ${restarts}` }
     })
   }
   const uiUrl = await masterUiUrl(target)

@@ -3,12 +3,12 @@ import { spawn } from 'node:child_process'
 import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { $, which } from 'zx'
+import { sleep } from '../lib/poll.ts'
 
 export type Log = (line: string) => void
 
 export const sh = $({ quiet: true })
 export const isRoot = () => process.getuid?.() === 0
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 export async function aptInstall(...packages: string[]): Promise<void> {
   if (!isRoot()) throw new Error(`need the Debian packages ${packages.join(' ')}: install them as root (apt-get install -y ${packages.join(' ')})`)

@@ -181,10 +181,7 @@ export function parseConfig(
     if (count === undefined || extra.length > 0) {
       throw new UsageError('scale takes one worker count: npm run scale -- N (N from 1 to 64)')
     }
-    config.workers = wholeNumber(1, 64)(count, 'the worker count')
-  }
-  if (command !== 'scale' && parsed.positionals.length > 0) {
-    throw new UsageError(`${npmScriptOf[command]} takes no positional arguments (got "${parsed.positionals[0]}")`)
+    config.workers = optionSpecs.find((spec) => spec.key === 'workers')!.parse!(count, 'the worker count')
   }
   if (config.context && config.platform === 'auto') config.platform = 'kubernetes'
   if (config.context && (config.platform === 'minikube' || config.platform === 'docker')) {

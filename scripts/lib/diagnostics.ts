@@ -1,6 +1,7 @@
 import type { V1Pod } from '@kubernetes/client-node'
 import { listContainers } from './docker.ts'
 import { errorMessage } from './errors.ts'
+import { podSummary } from './kube.ts'
 import { appLabels, selectorOf } from './manifests.ts'
 import { run } from './proc.ts'
 import type { Target } from './target.ts'
@@ -34,10 +35,8 @@ async function kubeDiagnostics(target: Target): Promise<string> {
     `pods:\n${
       pods
         .map((pod) => {
-          const statuses = pod.status?.containerStatuses ?? []
-          const waiting = statuses.map((s) => s.state?.waiting?.reason ?? s.lastState?.terminated?.reason).filter(Boolean)
-          const restarts = statuses.reduce((sum, s) => sum + s.restartCount, 0)
-          return `  ${pod.metadata?.name}  ${pod.status?.phase}  restarts=${restarts} ${waiting.join(' ')}`
+          const { restarts, reasons } = podSummary(pod)
+          return `  ${pod.metadata?.name}  ${pod.status?.phase}  restarts=${restarts} ${reasons.join(' ')}`
         })
         .join('\n') || '  (none)'
     }`,
@@ -67,5 +66,6 @@ function indent(text: string): string {
 }
 
 function isReady(pod: V1Pod): boolean {
-  return pod.status?.containerStatuses?.every((s) => s.ready) ?? false
+  const { ready, containers } = podSummary(pod)
+  return containers > 0 && ready === containers
 }

@@ -42,6 +42,17 @@ export function isNotFound(error: unknown): boolean {
   return (error as { code?: number }).code === 404
 }
 
+/** What `kubectl get pods` shows of a pod's containers: ready count, restarts, and why any is waiting. */
+export function podSummary(pod: K8s.V1Pod): { ready: number; containers: number; restarts: number; reasons: string[] } {
+  const statuses = pod.status?.containerStatuses ?? []
+  return {
+    ready: statuses.filter((s) => s.ready).length,
+    containers: statuses.length,
+    restarts: statuses.reduce((sum, s) => sum + s.restartCount, 0),
+    reasons: statuses.map((s) => s.state?.waiting?.reason ?? s.lastState?.terminated?.reason).filter((r): r is string => Boolean(r)),
+  }
+}
+
 /** kubectl's rollout rule (kubectl/pkg/polymorphichelpers/rollout_status.go), as a reason or undefined when done. */
 export function rolloutPending(deployment: K8s.V1Deployment): string | undefined {
   const name = deployment.metadata?.name
