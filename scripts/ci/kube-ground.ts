@@ -13,8 +13,8 @@
 import { existsSync } from 'node:fs'
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { KubeConfig } from '@kubernetes/client-node'
 import { stringify } from 'yaml'
+import { connectKube } from '../lib/kube.ts'
 import { cacheDir } from '../lib/paths.ts'
 import { runIfMain } from '../lib/main.ts'
 import { ensureDockerGround } from './docker-ground.ts'
@@ -311,16 +311,9 @@ async function writeKubeletConfig(clientCa: string): Promise<void> {
   await writeFile(join(at.etc, 'kubelet.yml'), stringify(config))
 }
 
-async function loadKubeConfig(): Promise<{ kc: KubeConfig; k8s: typeof import('@kubernetes/client-node') }> {
-  const k8s = await import('@kubernetes/client-node')
-  const kc = new k8s.KubeConfig()
-  kc.loadFromFile(at.kubeconfig)
-  return { kc, k8s }
-}
 
 async function waitNodeReady(log: Log): Promise<void> {
-  const { kc, k8s } = await loadKubeConfig()
-  const core = kc.makeApiClient(k8s.CoreV1Api)
+  const { core } = await connectKube(groundContext, at.kubeconfig)
   const deadline = Date.now() + 180_000
   let reason = 'no node yet'
   while (Date.now() < deadline) {
@@ -338,8 +331,7 @@ async function waitNodeReady(log: Log): Promise<void> {
 /** Stops everything `up` started, pods first, and removes the cluster's state; the binaries stay cached. */
 export async function kubeGroundDown(log: Log = defaultLog): Promise<void> {
   if (existsSync(at.kubeconfig) && (await answers(`https://${nodeIp}:6443/readyz`, 'admin'))) {
-    const { kc, k8s } = await loadKubeConfig()
-    const core = kc.makeApiClient(k8s.CoreV1Api)
+    const { core } = await connectKube(groundContext, at.kubeconfig)
     const { items } = await core.listPodForAllNamespaces()
     for (const pod of items) await core.deleteNamespacedPod({ name: pod.metadata!.name!, namespace: pod.metadata!.namespace!, gracePeriodSeconds: 0 }).catch(() => undefined)
     const deadline = Date.now() + 60_000

@@ -17,10 +17,11 @@ export interface Kube {
  * Connects through one pinned context (never whatever current-context happens to be).
  * client-node costs ~1.5 s to import under tsx, so it is loaded only when a command talks to a cluster.
  */
-export async function connectKube(context: string | undefined): Promise<Kube> {
+export async function connectKube(context: string | undefined, kubeconfigFile?: string): Promise<Kube> {
   const k8s = await import('@kubernetes/client-node')
   const config = new k8s.KubeConfig()
-  config.loadFromDefault()
+  if (kubeconfigFile) config.loadFromFile(kubeconfigFile)
+  else config.loadFromDefault()
   const name = context ?? config.getCurrentContext()
   if (!config.getContextObject(name)) {
     const known = config.getContexts().map((c) => c.name).join(', ') || 'none'
