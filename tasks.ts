@@ -9,11 +9,11 @@ import { installInterruptHandler, interruption } from './scripts/lib/interrupt.t
 import { isMain } from './scripts/lib/main.ts'
 import { resolvePlatform } from './scripts/lib/platform.ts'
 import type { StepOutcome } from './scripts/lib/outcome.ts'
-import type { MasterState } from './scripts/lib/spark-ui.ts'
 import { makeTarget, type Target } from './scripts/lib/target.ts'
 import { applyCluster } from './scripts/apply.ts'
 import { buildImage, imageReference } from './scripts/build-image.ts'
 import { checkDependencies } from './scripts/check-deps.ts'
+import { checkRoom } from './scripts/check-room.ts'
 import { deleteCluster } from './scripts/delete.ts'
 import { startMinikube } from './scripts/minikube-start.ts'
 import { stopMinikube } from './scripts/minikube-stop.ts'
@@ -21,7 +21,8 @@ import { describePi, runPi, type PiRun } from './scripts/pi.ts'
 import { pushImage } from './scripts/push-image.ts'
 import { setWorkerCount } from './scripts/scale.ts'
 import { clusterStatus, formatStatus } from './scripts/status.ts'
-import { verifyUi } from './scripts/verify-ui.ts'
+import { runUi } from './scripts/ui.ts'
+import { describeLink, verifyUi, type VerifiedUi } from './scripts/verify-ui.ts'
 import { waitForRollout } from './scripts/wait-ready.ts'
 
 /** Shared by every graph: where we work, and what --json reports at the end. */
@@ -31,7 +32,7 @@ interface Context {
   /** Set when a step that works on the running cluster fails: then its pods/containers are worth showing. */
   diagnose?: boolean
   image?: string
-  ui?: { url: string; state: MasterState }
+  ui?: VerifiedUi
   pi?: PiRun
 }
 
@@ -73,18 +74,19 @@ const progress = (task: Wrapper) => (line: string) => {
 // npm run cluster:up — README: minikube start → docker build/push → kubectl apply → check the web UI.
 function upTasks(config: Config, platform: Platform, platformNote: string): Task[] {
   return [
-    step(`Check dependencies for ${platformNote}`, async (ctx) => checkDependencies(ctx.target.platform, config.context)),
+    step(`Check dependencies for ${platformNote}`, async (ctx) => checkDependencies(ctx.target.platform, config)),
     step('Start minikube', async () => startMinikube(config), { enabled: platform === 'minikube' }),
     step('Build the Spark image', async (ctx, task) => {
       ctx.image = imageReference(config)
       return buildImage(ctx.image, config, progress(task))
     }),
     step('Publish the image to the cluster', async (ctx) => pushImage(ctx.image!, ctx.target.platform, config)),
+    step(`Check the cluster has room for ${config.workers} workers`, async (ctx) => checkRoom(ctx.target, config), { enabled: platform !== 'docker' }),
     step('Apply manifests/ (master, service, workers)', async (ctx) => applyCluster(ctx.target, ctx.image!), { diagnose: true }),
     step('Wait for the rollout', async (ctx, task) => waitForRollout(ctx.target, progress(task)), { diagnose: true }),
     step(`Verify the master UI reports ${config.workers} ALIVE workers`, async (ctx, task) => {
       ctx.ui = await verifyUi(ctx.target, { count: config.workers, cores: config.workerCores, memory: config.workerMemory }, progress(task))
-      return `${ctx.ui.url} ALIVE, ${ctx.ui.state.aliveworkers} workers × ${config.workerCores} cores/${config.workerMemory}`
+      return `ALIVE, ${ctx.ui.state.aliveworkers} workers × ${config.workerCores} cores/${config.workerMemory} (read ${ctx.ui.via})`
     }, { diagnose: true }),
   ]
 }
@@ -111,7 +113,7 @@ function scaleTasks(config: Config, _platform: Platform, platformNote: string): 
     step('Wait for the rollout', async (ctx, task) => waitForRollout(ctx.target, progress(task)), { diagnose: true }),
     step(`Verify the master UI reports ${config.workers} ALIVE workers`, async (ctx, task) => {
       ctx.ui = await verifyUi(ctx.target, expected!, progress(task))
-      return `${ctx.ui.url} reports ${ctx.ui.state.aliveworkers} ALIVE workers`
+      return `the master reports ${ctx.ui.state.aliveworkers} ALIVE workers (read ${ctx.ui.via})`
     }, { diagnose: true }),
   ]
 }
@@ -125,7 +127,7 @@ function downTasks(config: Config, platform: Platform, platformNote: string): Ta
   ]
 }
 
-const graphs: Record<Exclude<Command, 'status'>, (config: Config, platform: Platform, platformNote: string) => Task[]> = {
+const graphs: Record<Exclude<Command, 'status' | 'ui'>, (config: Config, platform: Platform, platformNote: string) => Task[]> = {
   up: upTasks,
   pi: piTasks,
   scale: scaleTasks,
@@ -156,7 +158,7 @@ function summary(command: Command, ctx: Context, ok: boolean, error?: string) {
     platform: ctx.target.platform,
     ...(error ? { error } : {}),
     ...(ctx.image ? { image: ctx.image } : {}),
-    ...(ctx.ui ? { uiUrl: ctx.ui.url, aliveWorkers: ctx.ui.state.aliveworkers, workers: ctx.ui.state.workers.filter((w) => w.state === 'ALIVE').map(({ id, host, cores, memory }) => ({ id, host, cores, memoryMiB: memory })) } : {}),
+    ...(ctx.ui ? { ...('url' in ctx.ui.link ? { uiUrl: ctx.ui.link.url } : { uiHint: ctx.ui.link.hint }), aliveWorkers: ctx.ui.state.aliveworkers, workers: ctx.ui.state.workers.filter((w) => w.state === 'ALIVE').map(({ id, host, cores, memory }) => ({ id, host, cores, memoryMiB: memory })) } : {}),
     ...(ctx.pi ? { pi: ctx.pi.pi, piPartitions: ctx.pi.partitions, piSamples: ctx.pi.samples, piSeconds: ctx.pi.seconds } : {}),
     timingsSeconds: ctx.timings,
   }
@@ -165,7 +167,7 @@ function summary(command: Command, ctx: Context, ok: boolean, error?: string) {
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
   if (!commands.includes(command as Command)) {
-    console.error(`error: unknown command "${command ?? ''}"; use one of: npm run cluster:up | pi | scale | status | cluster:down`)
+    console.error(`error: unknown command "${command ?? ''}"; use one of: npm run cluster:up | pi | scale | status | ui | cluster:down`)
     return 2
   }
   let config: Config
@@ -181,10 +183,17 @@ export async function main(argv: string[]): Promise<number> {
   }
   const { platform, reason } = await resolvePlatform(config)
   const ctx: Context = { target: makeTarget(config, platform), timings: {} }
-  if (config.command === 'status') {
-    const report = await clusterStatus(ctx.target)
-    console.log(config.json ? JSON.stringify(report, null, 2) : formatStatus(report))
-    return 0
+  if (config.command === 'status' || config.command === 'ui') {
+    try {
+      if (config.command === 'ui') return await runUi(ctx.target, config)
+      const report = await clusterStatus(ctx.target)
+      console.log(config.json ? JSON.stringify(report, null, 2) : formatStatus(report))
+      return 0
+    } catch (error) {
+      console.error(`error: ${errorMessage(error)}`)
+      if (error instanceof StepError && error.details) console.error(error.details)
+      return 1
+    }
   }
   const note = `${platform} (${reason})`
   installInterruptHandler()
@@ -200,7 +209,7 @@ export async function main(argv: string[]): Promise<number> {
     return 1
   }
   if (config.json) console.log(JSON.stringify(summary(config.command, ctx, true), null, 2))
-  else if (ctx.ui) console.log(`\nSpark master UI: ${ctx.ui.url}`)
+  else if (ctx.ui) console.log(`\nSpark master UI: ${describeLink(ctx.ui.link)}`)
   else if (ctx.pi) console.log(`\n${describePi(ctx.pi)}`)
   return 0
 }

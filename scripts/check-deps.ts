@@ -1,6 +1,6 @@
 #!/usr/bin/env -S npx tsx
 // README step "Install the required software", checked instead of assumed: no Python on the host.
-import { parseConfig, type Platform } from './lib/config.ts'
+import { parseConfig, type Config, type Platform } from './lib/config.ts'
 import { errorMessage, StepError } from './lib/errors.ts'
 import { connectKube } from './lib/kube.ts'
 import { runIfMain } from './lib/main.ts'
@@ -15,13 +15,50 @@ export interface Requirement {
 
 const minimumNode = [20, 11]
 
+type AccessConfig = Pick<Config, 'context' | 'namespace'>
+
+/** What the commands do in the namespace; all within the built-in `admin` (or `edit`) role bound there. */
+export const neededRights = [
+  { verb: 'create', group: 'apps', resource: 'deployments' },
+  { verb: 'create', group: '', resource: 'services' },
+  { verb: 'create', group: 'batch', resource: 'jobs' },
+  { verb: 'delete', group: 'apps', resource: 'deployments' },
+  { verb: 'list', group: '', resource: 'pods' },
+  { verb: 'get', group: '', resource: 'pods', subresource: 'log' },
+  { verb: 'get', group: '', resource: 'services', subresource: 'proxy' },
+  { verb: 'create', group: '', resource: 'pods', subresource: 'portforward' },
+] as const
+
+/**
+ * Undefined when the context answers and may do all of `neededRights` in the namespace; else why
+ * not, in one line. Only namespaced questions are asked (SelfSubjectAccessReview and /version are
+ * open to every signed-in user), so a user bound to one namespace passes.
+ */
+export async function kubeAccessProblem(context: string | undefined, namespace: string): Promise<string | undefined> {
+  try {
+    const kube = await connectKube(context)
+    await kube.config.makeApiClient(kube.k8s.VersionApi).getCode()
+    const answers = await Promise.all(
+      neededRights.map(async (right) => {
+        const review = await kube.authorization.createSelfSubjectAccessReview({ body: { spec: { resourceAttributes: { namespace, ...right } } } })
+        return review.status?.allowed ? undefined : `${right.verb} ${right.resource}${'subresource' in right ? `/${right.subresource}` : ''}`
+      }),
+    )
+    const denied = answers.filter(Boolean)
+    if (denied.length === 0) return undefined
+    return `not allowed in namespace ${namespace}: ${denied.join(', ')}; the tool needs the built-in admin (or edit) role there (\`kubectl auth can-i --list -n ${namespace}\`)`
+  } catch (error) {
+    return errorMessage(error)
+  }
+}
+
 export function nodeIsRecentEnough(version: string = process.versions.node): boolean {
   const [major, minor] = version.split('.').map(Number)
   return major > minimumNode[0] || (major === minimumNode[0] && minor >= minimumNode[1])
 }
 
 /** Every requirement of the platform, checked at once so one message can list all that is missing. */
-export async function checkRequirements(platform: Platform, context?: string): Promise<Requirement[]> {
+export async function checkRequirements(platform: Platform, { context, namespace }: AccessConfig): Promise<Requirement[]> {
   const hasDocker = await onPath('docker')
   const requirements: Requirement[] = [
     { what: `Node.js >= ${minimumNode.join('.')} (have ${process.versions.node})`, ok: nodeIsRecentEnough(), fix: 'install Node 20 LTS from nodejs.org or your package manager' },
@@ -35,16 +72,14 @@ export async function checkRequirements(platform: Platform, context?: string): P
     requirements.push({ what: 'minikube', ok: await onPath('minikube'), fix: 'install minikube: https://minikube.sigs.k8s.io/docs/start/' })
   }
   if (platform === 'kubernetes') {
-    const reachable = await connectKube(context)
-      .then(async (kube) => (await kube.core.listNamespace({ limit: 1 }), ''))
-      .catch((error: unknown) => errorMessage(error))
-    requirements.push({ what: `kube context ${context ?? '(current)'} reachable`, ok: reachable === '', fix: reachable || 'check --context and your kubeconfig' })
+    const problem = await kubeAccessProblem(context, namespace)
+    requirements.push({ what: `kube context ${context ?? '(current)'} reachable, with the tool's rights in namespace ${namespace}`, ok: !problem, fix: problem ?? '' })
   }
   return requirements
 }
 
-export async function checkDependencies(platform: Platform, context?: string): Promise<string> {
-  const requirements = await checkRequirements(platform, context)
+export async function checkDependencies(platform: Platform, access: AccessConfig): Promise<string> {
+  const requirements = await checkRequirements(platform, access)
   const missing = requirements.filter((r) => !r.ok)
   if (missing.length > 0) {
     throw new StepError(
@@ -58,5 +93,5 @@ export async function checkDependencies(platform: Platform, context?: string): P
 runIfMain(import.meta.url, async () => {
   const config = parseConfig('up', process.argv.slice(2))
   const { platform } = await resolvePlatform(config)
-  console.log(`${platform}: ${await checkDependencies(platform, config.context)}`)
+  console.log(`${platform}: ${await checkDependencies(platform, config)}`)
 })

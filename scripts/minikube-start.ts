@@ -1,65 +1,91 @@
 #!/usr/bin/env -S npx tsx
-// README step "minikube start", skipped when the profile already runs, sized to the workers asked for.
+// README step "minikube start". A new profile is sized to what the pods request, within what the
+// machine that really hosts it has (the Docker engine for the docker/podman drivers); an existing
+// profile is read and never re-sized (minikube would only warn), and refused before anything starts
+// when the cluster cannot fit in it.
 import { cpus, totalmem } from 'node:os'
+import { clusterRequests, describeRequests, formatRoom, roomRemedies, total, type Room } from './lib/capacity.ts'
 import { parseConfig, type Config } from './lib/config.ts'
+import { StepError } from './lib/errors.ts'
 import { runIfMain } from './lib/main.ts'
 import { describeOutcome, type StepOutcome } from './lib/outcome.ts'
-import { loadManifests, mainContainer, renderCluster, type ClusterManifests } from './lib/manifests.ts'
+import { loadManifests, type ClusterManifests } from './lib/manifests.ts'
+import { isRunning, minikubeStatus, readProfile } from './lib/minikube.ts'
 import { run } from './lib/proc.ts'
-import { kubeCpuToCores, kubeQuantityToMebibytes } from './lib/units.ts'
 
-export interface MinikubeStatus {
-  Host?: string
-  Kubelet?: string
-  APIServer?: string
-  Kubeconfig?: string
+type StartConfig = Pick<Config, 'profile' | 'workers' | 'workerCores' | 'workerMemory'>
+
+/** Kubernetes itself (control plane, CoreDNS, the OS) on top of what our pods request. */
+const reserve: Room = { cpu: 1, memoryMiB: 2048 }
+/** minikube refuses less than this. */
+const minikubeMinimum: Room = { cpu: 2, memoryMiB: 1800 }
+
+/** What can host the node: for the docker/podman drivers the engine's own CPUs and memory (Docker Desktop's VM, say), else this machine. */
+export interface HostRoom extends Room {
+  what: string
 }
 
-/** `minikube status -o json`; exits non-zero when stopped (bit flags) or 85 with no profile, so read stdout. */
-export async function minikubeStatus(profile: string): Promise<MinikubeStatus | undefined> {
-  const result = await run({ nothrow: true })`minikube status -p ${profile} -o json`
-  try {
-    const parsed = JSON.parse(result.stdout) as MinikubeStatus | MinikubeStatus[]
-    return Array.isArray(parsed) ? parsed[0] : parsed
-  } catch {
-    return undefined
+/** The driver a new profile would get: `minikube config get driver`, else minikube's own first choice, Docker when its engine answers. */
+export async function driverForNewProfile(): Promise<string | undefined> {
+  const configured = await run({ nothrow: true })`minikube config get driver`
+  if (configured.exitCode === 0 && configured.stdout.trim()) return configured.stdout.trim()
+  return (await run({ nothrow: true, timeout: 15_000 })`docker info --format ${'{{.ID}}'}`).exitCode === 0 ? 'docker' : undefined
+}
+
+export async function hostRoom(driver: string | undefined): Promise<HostRoom> {
+  if (driver === 'docker') {
+    const info = JSON.parse((await run`docker info --format ${'{{json .}}'}`).stdout) as { NCPU: number; MemTotal: number }
+    return { what: 'the Docker engine', cpu: info.NCPU, memoryMiB: Math.floor(info.MemTotal / 1024 ** 2) }
   }
-}
-
-export function isRunning(status: MinikubeStatus | undefined): boolean {
-  return status?.Host === 'Running' && status.Kubelet === 'Running' && status.APIServer === 'Running'
+  if (driver === 'podman') {
+    const info = JSON.parse((await run`podman info --format json`).stdout) as { host: { cpus: number; memTotal: number } }
+    return { what: 'the Podman machine', cpu: info.host.cpus, memoryMiB: Math.floor(info.host.memTotal / 1024 ** 2) }
+  }
+  return { what: 'this machine', cpu: cpus().length, memoryMiB: Math.floor(totalmem() / 1024 ** 2) }
 }
 
 /**
- * CPUs and memory for the VM: what the pods request (workers, master, one Pi driver) plus a
- * reserve for Kubernetes itself, capped at what this machine has.
+ * CPUs and memory for a new profile: what the pods request (workers, master, one Pi driver) plus
+ * the reserve, capped at the host less 1 GiB for its own use (minikube warns past that).
  */
-export function minikubeSize(
-  manifests: ClusterManifests,
-  config: Pick<Config, 'workers' | 'workerCores' | 'workerMemory'>,
-  host = { cpus: cpus().length, memoryMiB: Math.floor(totalmem() / 1024 ** 2) },
-) {
-  const rendered = renderCluster(manifests, { ...config, image: '', namespace: '' })
-  const requests = [rendered.master, manifests.piJob].map((o) => mainContainer(o).resources?.requests ?? {})
-  const worker = mainContainer(rendered.worker).resources!.requests!
-  const reserve = { cpus: 1, memoryMiB: 2048 }
-  const memoryMiB =
-    reserve.memoryMiB +
-    config.workers * kubeQuantityToMebibytes(String(worker.memory)) +
-    requests.reduce((sum, r) => sum + kubeQuantityToMebibytes(String(r.memory ?? '0')), 0)
-  const wantedCpus = reserve.cpus + config.workers * kubeCpuToCores(worker.cpu) + requests.reduce((sum, r) => sum + kubeCpuToCores(r.cpu ?? 0), 0)
-  // Leave the host 2 GiB; a VM sized past the machine would not start at all.
-  return { cpus: Math.min(host.cpus, Math.max(2, Math.ceil(wantedCpus))), memoryMiB: Math.min(Math.ceil(memoryMiB), host.memoryMiB - 2048) }
+export function minikubeSize(manifests: ClusterManifests, config: StartConfig, host: Room): Room {
+  const wanted = total([...clusterRequests(manifests, config), reserve])
+  return {
+    cpu: Math.max(minikubeMinimum.cpu, Math.min(host.cpu, Math.ceil(wanted.cpu))),
+    memoryMiB: Math.max(minikubeMinimum.memoryMiB, Math.min(host.memoryMiB - 1024, Math.ceil(wanted.memoryMiB))),
+  }
 }
 
-export async function startMinikube(config: Pick<Config, 'profile' | 'workers' | 'workerCores' | 'workerMemory'>, manifests = loadManifests()): Promise<StepOutcome> {
-  if (isRunning(await minikubeStatus(config.profile))) {
-    return { skipped: `minikube profile ${config.profile} already running` }
+export async function startMinikube(config: StartConfig, manifests = loadManifests()): Promise<StepOutcome> {
+  const { profile } = config
+  const existing = await readProfile(profile)
+  if (existing) {
+    const size = `${existing.cpus} CPUs / ${existing.memoryMiB} MiB`
+    const pods = clusterRequests(manifests, config)
+    const node = [{ cpu: existing.cpus, memoryMiB: existing.memoryMiB }]
+    if (total(pods).cpu > existing.cpus || total(pods).memoryMiB > existing.memoryMiB) {
+      throw new StepError(
+        `minikube profile ${profile} (${size}) is too small for this cluster: it requests ${formatRoom(total(pods))} (${describeRequests(pods)})`,
+        roomRemedies(manifests, config, node, `or recreate the profile at the size this cluster needs (minikube never resizes one): \`minikube delete -p ${profile}\`, then \`npm run cluster:up\``),
+      )
+    }
+    if (isRunning(await minikubeStatus(profile))) return { skipped: `minikube profile ${profile} already running (${size})` }
+    // No --cpus/--memory: minikube keeps a profile's size, and for the docker driver it would
+    // still refuse values above what the engine has now.
+    await run`minikube start -p ${profile}`
+    return { done: `minikube profile ${profile} started (${size}, as created)` }
   }
-  const { cpus, memoryMiB } = minikubeSize(manifests, config)
-  // A profile that exists keeps its size (minikube ignores --cpus/--memory then and says so).
-  await run`minikube start -p ${config.profile} --cpus ${cpus} --memory ${`${memoryMiB}mb`}`
-  return { done: `minikube profile ${config.profile} started (${cpus} CPUs, ${memoryMiB} MiB)` }
+  const driver = await driverForNewProfile()
+  const host = await hostRoom(driver)
+  if (host.cpu < minikubeMinimum.cpu || host.memoryMiB - 1024 < minikubeMinimum.memoryMiB) {
+    throw new StepError(
+      `${host.what} has ${formatRoom(host)}; minikube needs at least ${minikubeMinimum.cpu} CPUs and ${minikubeMinimum.memoryMiB} MiB plus 1 GiB left to the host`,
+      driver === 'docker' ? '  - give Docker more CPUs and memory (Docker Desktop: Settings → Resources), then run `npm run cluster:up` again' : undefined,
+    )
+  }
+  const size = minikubeSize(manifests, config, host)
+  await run`minikube start -p ${profile} --cpus ${size.cpu} --memory ${`${size.memoryMiB}mb`}`
+  return { done: `minikube profile ${profile} created (${size.cpu} CPUs / ${size.memoryMiB} MiB${driver ? `, driver ${driver}` : ''}; ${host.what} has ${formatRoom(host)})` }
 }
 
 runIfMain(import.meta.url, async () => {

@@ -3,9 +3,9 @@
 // the cluster's Docker network) runs spark-submit of docker/pi.py, so executors can reach their driver.
 import { parseConfig } from './lib/config.ts'
 import { dockerLayout, listContainers, planContainer } from './lib/docker.ts'
-import { StepError } from './lib/errors.ts'
+import { errorMessage, StepError } from './lib/errors.ts'
 import { onInterrupt } from './lib/interrupt.ts'
-import { isNotFound } from './lib/kube.ts'
+import { isNotFound, podBlocker } from './lib/kube.ts'
 import { runIfMain } from './lib/main.ts'
 import { mainContainer, podTemplate, renderPiJob } from './lib/manifests.ts'
 import { resolvePlatform } from './lib/platform.ts'
@@ -111,18 +111,20 @@ async function runOnKubernetes(target: Target, job: ReturnType<typeof renderPiJo
         if ((current.status?.succeeded ?? 0) > 0) return { done: 'succeeded' }
         if ((current.status?.failed ?? 0) > 0) return { done: 'failed' }
         const { items } = await kube.core.listNamespacedPod({ namespace, labelSelector: selector })
+        const blocker = items.map((pod) => podBlocker(pod)).find(Boolean)
+        if (blocker) throw new StepError(`the Pi driver cannot run: ${blocker}`)
         const waiting = items.flatMap((pod) => pod.status?.containerStatuses ?? []).map((s) => s.state?.waiting?.reason).find(Boolean)
-        if (waiting && /ErrImagePull|ImagePullBackOff|InvalidImageName|CreateContainerConfigError/.test(waiting)) return { done: 'failed' }
-        const unschedulable = items.flatMap((pod) => pod.status?.conditions ?? []).find((c) => c.type === 'PodScheduled' && c.reason === 'Unschedulable')
-        if (unschedulable) throw new StepError(`the Pi driver cannot be scheduled: ${unschedulable.message}`)
         return { waiting: `driver ${items[0]?.status?.phase ?? 'not scheduled yet'}${waiting ? ` (${waiting})` : ''}` }
       },
       onProgress,
-    ).catch((error: Error) => error)
+    ).catch((error: Error) => {
+      if (error instanceof StepError) throw error // a driver that cannot run: its own message says why
+      return error // the timeout: the driver log so far is worth showing
+    })
     const { items } = await kube.core.listNamespacedPod({ namespace, labelSelector: selector })
     const podName = items[0]?.metadata?.name
     const containerName = mainContainer(job).name
-    const log = podName ? String(await kube.core.readNamespacedPodLog({ name: podName, namespace, container: containerName }).catch((e: Error) => `(no log: ${e.message})`)) : '(no driver pod was created)'
+    const log = podName ? String(await kube.core.readNamespacedPodLog({ name: podName, namespace, container: containerName }).catch((e: unknown) => `(no log: ${errorMessage(e)})`)) : '(no driver pod was created)'
     if (outcome instanceof Error) return { exitCode: 124, log: `${log}\n${outcome.message}`, driver: name }
     return { exitCode: outcome === 'succeeded' ? 0 : 1, log, driver: name }
   } finally {

@@ -4,6 +4,7 @@ import { parseConfig, type Config, type Platform } from './lib/config.ts'
 import { runIfMain } from './lib/main.ts'
 import { describeOutcome, type StepOutcome } from './lib/outcome.ts'
 import { resolvePlatform } from './lib/platform.ts'
+import { StepError } from './lib/errors.ts'
 import { run } from './lib/proc.ts'
 import { imageReference } from './build-image.ts'
 
@@ -34,6 +35,12 @@ export async function registryHasTag(reference: string): Promise<boolean | undef
   }
 }
 
+/** Whether `minikube image ls` lists the image (it prints docker.io/library/… for short names). */
+async function minikubeHasImage(profile: string, reference: string): Promise<boolean> {
+  const listed = await run`minikube -p ${profile} image ls`
+  return listed.stdout.split('\n').some((line) => line.trim().replace(/^docker\.io\/(library\/)?/, '') === reference)
+}
+
 export async function pushImage(reference: string, platform: Platform, config: Pick<Config, 'registry' | 'profile'>): Promise<StepOutcome> {
   if (platform === 'docker') return { skipped: 'the Docker engine that built the image runs it' }
   if (config.registry) {
@@ -42,10 +49,15 @@ export async function pushImage(reference: string, platform: Platform, config: P
     return { done: `pushed ${reference}` }
   }
   if (platform === 'minikube') {
-    const listed = await run`minikube -p ${config.profile} image ls`
-    const names = new Set(listed.stdout.split('\n').map((line) => line.trim().replace(/^docker\.io\/(library\/)?/, '')))
-    if (names.has(reference)) return { skipped: `image ${reference} already in minikube ${config.profile}` }
+    if (await minikubeHasImage(config.profile, reference)) return { skipped: `image ${reference} already in minikube ${config.profile}` }
     await run`minikube -p ${config.profile} image load ${reference}`
+    // `image load` can exit 0 although a node failed to load it (it only logs that): ask again.
+    if (!(await minikubeHasImage(config.profile, reference))) {
+      throw new StepError(
+        `minikube profile ${config.profile} does not list image ${reference} after \`minikube image load\` (which exited 0)`,
+        `  - see why: \`minikube -p ${config.profile} image load ${reference} --alsologtostderr\`; a full node disk is a common cause (\`minikube -p ${config.profile} ssh -- df -h\`)`,
+      )
+    }
     return { done: `loaded ${reference} into minikube ${config.profile}` }
   }
   return { skipped: 'no --registry: the cluster must already see this local image (e.g. Docker Desktop, kind load)' }

@@ -11,6 +11,7 @@ import { envValue, renderCluster } from './lib/manifests.ts'
 import { resolvePlatform } from './lib/platform.ts'
 import type { ExpectedWorkers } from './lib/spark-ui.ts'
 import { makeTarget, type Target } from './lib/target.ts'
+import { checkRoom } from './check-room.ts'
 import { verifyUi } from './verify-ui.ts'
 import { waitForRollout } from './wait-ready.ts'
 
@@ -42,6 +43,8 @@ export async function setWorkerCount(target: Target, count: number): Promise<Sca
   const container = live.spec!.template.spec!.containers[0]
   const expected = { count, cores: Number(envValue(container, 'SPARK_WORKER_CORES')), memory: envValue(container, 'SPARK_WORKER_MEMORY') ?? '' }
   if (live.spec?.replicas === count) return { skipped: `${name} already has ${count} replicas`, expected }
+  // More workers must fit beside what runs: said now, with the numbers, not by a Pending pod later.
+  if (count > (live.spec?.replicas ?? 0)) await checkRoom(target, { workers: count, workerCores: expected.cores, workerMemory: expected.memory })
   await kube.objects.patch(
     { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace }, spec: { replicas: count } },
     undefined,

@@ -1,20 +1,22 @@
 #!/usr/bin/env -S npx tsx
 // README steps "kubectl get all" and "open the web UI", in one report: pods or containers, the workers
-// the master has registered, and the UI URL.
+// the master has registered, and where to open the UI.
 import { parseConfig } from './lib/config.ts'
 import { listContainers } from './lib/docker.ts'
 import { errorMessage } from './lib/errors.ts'
 import { podSummary } from './lib/kube.ts'
 import { runIfMain } from './lib/main.ts'
 import { appLabels, selectorOf } from './lib/manifests.ts'
+import { masterUi } from './lib/master-ui.ts'
 import { resolvePlatform } from './lib/platform.ts'
-import { fetchMasterState, type MasterState } from './lib/spark-ui.ts'
+import type { MasterState } from './lib/spark-ui.ts'
 import { makeTarget, type Target } from './lib/target.ts'
-import { masterUiUrl } from './verify-ui.ts'
+import { describeLink, type VerifiedUi } from './verify-ui.ts'
 
 export interface StatusReport {
   platform: string
-  uiUrl: string
+  /** A URL that answers from here, or the hint. */
+  ui: VerifiedUi['link']
   members: Array<{ name: string; role: string; state: string; detail: string }>
   master?: MasterState
   masterError?: string
@@ -33,16 +35,15 @@ export async function clusterStatus(target: Target): Promise<StatusReport> {
       return { name: pod.metadata!.name!, role: pod.metadata?.labels?.role ?? '', state: pod.status?.phase ?? 'Unknown', detail: `ready ${ready}/${containers}, restarts ${restarts}` }
     })
   }
-  const uiUrl = await masterUiUrl(target)
-  try {
-    return { platform: target.platform, uiUrl, members, master: await fetchMasterState(uiUrl) }
-  } catch (error) {
-    return { platform: target.platform, uiUrl, members, masterError: errorMessage(error) }
-  }
+  const ui = masterUi(target)
+  const [master, link] = await Promise.all([ui.readState().catch((error: unknown) => new Error(errorMessage(error))), ui.link()])
+  return master instanceof Error
+    ? { platform: target.platform, ui: link, members, masterError: master.message }
+    : { platform: target.platform, ui: link, members, master }
 }
 
 export function formatStatus(report: StatusReport): string {
-  const lines = [`platform: ${report.platform}`, `master UI: ${report.uiUrl}`, '', report.platform === 'docker' ? 'containers:' : 'pods:']
+  const lines = [`platform: ${report.platform}`, `master UI: ${describeLink(report.ui)}`, '', report.platform === 'docker' ? 'containers:' : 'pods:']
   lines.push(...(report.members.length ? report.members.map((m) => `  ${m.name.padEnd(34)} ${m.role.padEnd(7)} ${m.state.padEnd(9)} ${m.detail}`) : ['  (none)']))
   lines.push('', 'workers registered with the master:')
   if (report.master) {

@@ -2,13 +2,18 @@
 // README step "kubectl get all": instead of eyeballing, wait until the rollout is complete by kubectl's rule.
 import { parseConfig } from './lib/config.ts'
 import { dockerLayout, listContainers } from './lib/docker.ts'
-import { rolloutPending } from './lib/kube.ts'
+import { StepError } from './lib/errors.ts'
+import { podBlocker, rolloutPending } from './lib/kube.ts'
+import { selectorOf } from './lib/manifests.ts'
 import { runIfMain } from './lib/main.ts'
 import { resolvePlatform } from './lib/platform.ts'
 import { pollUntil } from './lib/poll.ts'
 import { makeTarget, type Target } from './lib/target.ts'
 
-/** Kubernetes: both Deployments rolled out. Docker: master and every worker container running (not restarting). */
+/**
+ * Kubernetes: both Deployments rolled out by kubectl's rule, failing fast when a pod cannot get
+ * there by waiting (Unschedulable, image pull back-off, crash loop) with the scheduler's or the
+ * kubelet's own message. Docker: master and every worker container running (not restarting). */
 export async function waitForRollout(target: Target, onProgress?: (reason: string) => void): Promise<string> {
   const timeoutMs = target.config.timeoutSeconds * 1000
   if (target.platform === 'docker') {
@@ -23,12 +28,16 @@ export async function waitForRollout(target: Target, onProgress?: (reason: strin
     }, onProgress)
   }
   const kube = await target.kube()
-  const names = [target.manifests.master, target.manifests.worker].map((d) => d.metadata!.name!)
+  const namespace = target.config.namespace
+  const deploymentsOf = [target.manifests.master, target.manifests.worker]
   return pollUntil<string>('rollout', timeoutMs, async () => {
-    const deployments = await Promise.all(names.map((name) => kube.apps.readNamespacedDeployment({ name, namespace: target.config.namespace })))
+    const deployments = await Promise.all(deploymentsOf.map((d) => kube.apps.readNamespacedDeployment({ name: d.metadata!.name!, namespace })))
     const pending = deployments.map(rolloutPending).filter(Boolean)
-    if (pending.length > 0) return { waiting: pending.join('; ') }
-    return { done: deployments.map((d) => `${d.metadata?.name} ${d.status?.availableReplicas}/${d.spec?.replicas}`).join(', ') }
+    if (pending.length === 0) return { done: deployments.map((d) => `${d.metadata?.name} ${d.status?.availableReplicas}/${d.spec?.replicas}`).join(', ') }
+    const pods = await Promise.all(deploymentsOf.map((d) => kube.core.listNamespacedPod({ namespace, labelSelector: selectorOf(d.spec!.selector!.matchLabels!) })))
+    const blocker = pods.flatMap((list) => list.items).map((pod) => podBlocker(pod)).find(Boolean)
+    if (blocker) throw new StepError(blocker)
+    return { waiting: pending.join('; ') }
   }, onProgress)
 }
 

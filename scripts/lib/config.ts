@@ -1,9 +1,10 @@
 import { parseArgs } from 'node:util'
 import { UsageError } from './errors.ts'
 import { loadManifests, workerDefaults, type ClusterManifests } from './manifests.ts'
+import { profileNameProblem } from './minikube.ts'
 import { sparkMemoryToMebibytes } from './units.ts'
 
-export const commands = ['up', 'pi', 'scale', 'status', 'down'] as const
+export const commands = ['up', 'pi', 'scale', 'status', 'ui', 'down'] as const
 export type Command = (typeof commands)[number]
 export type PlatformChoice = 'auto' | 'minikube' | 'kubernetes' | 'docker'
 export type Platform = Exclude<PlatformChoice, 'auto'>
@@ -27,6 +28,9 @@ export interface Config {
   partitions?: number
   role?: 'master' | 'worker'
   keepMinikube: boolean
+  /** npm run ui: the local port (undefined: 8080, or any free one when 8080 is taken). */
+  port?: number
+  open: boolean
   help: boolean
 }
 
@@ -74,6 +78,13 @@ function parseSparkVersion(raw: string, flag: string): string {
   return raw
 }
 
+/** minikube's own rule for profile names (see scripts/lib/minikube.ts), checked before anything runs. */
+function parseProfile(raw: string, flag: string): string {
+  const problem = profileNameProblem(raw)
+  if (problem) throw new UsageError(`${flag}: ${problem}`)
+  return raw
+}
+
 function parseWorkerMemory(raw: string, flag: string): string {
   // Whole MiB only (m, g, t): the master reports worker memory in MiB, and that is what we verify.
   if (!/^[1-9]\d*[mgt]$/i.test(raw) || sparkMemoryToMebibytes(raw) < 512) {
@@ -103,7 +114,7 @@ export const optionSpecs: readonly OptionSpec[] = [
   { key: 'registry', flag: '--registry', env: 'SPARK_K8S_REGISTRY', form: 'host[:port][/path]', commands: buildCommands,
     help: 'push the image here (else it is loaded straight into minikube)', parse: matching(registryHost, 'host[:port][/path], like localhost:5000 or ghcr.io/team') },
   { key: 'profile', flag: '--profile', env: 'SPARK_K8S_MINIKUBE_PROFILE', form: 'a minikube profile name', commands: clusterCommands,
-    help: 'minikube profile (also the kube context minikube writes)', parse: matching(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a minikube profile name like minikube') },
+    help: 'minikube profile (also the kube context minikube writes)', parse: parseProfile },
   { key: 'namespace', flag: '--namespace', env: 'SPARK_K8S_NAMESPACE', form: 'a DNS label', commands: clusterCommands,
     help: 'Kubernetes namespace (created if missing)', parse: matching(dnsLabel, 'a DNS label like default or spark') },
   { key: 'context', flag: '--context', env: 'SPARK_K8S_CONTEXT', form: 'a kubeconfig context', commands: clusterCommands,
@@ -114,6 +125,10 @@ export const optionSpecs: readonly OptionSpec[] = [
     help: 'partitions (tasks) of the Pi job; the default is the job file\'s PI_PARTITIONS', parse: wholeNumber(1, 1000) },
   { key: 'role', flag: '--role', form: 'master|worker', commands: ['down'],
     help: 'delete only the master or only the workers', parse: oneOf(['master', 'worker']) },
+  { key: 'port', flag: '--port', env: 'SPARK_K8S_UI_PORT', form: '0..65535', commands: ['ui'],
+    help: 'local port for the UI (default 8080, or any free port when 8080 is taken; 0 = any free port)', parse: wholeNumber(0, 65535) },
+  { key: 'open', flag: '--open', boolean: true, form: '', commands: ['ui'],
+    help: 'also open the UI in your browser' },
   { key: 'keepMinikube', flag: '--keep-minikube', boolean: true, form: '', commands: ['down'],
     help: 'leave minikube running after deleting the Spark objects' },
   { key: 'json', flag: '--json', boolean: true, form: '', commands: clusterCommands,
@@ -130,6 +145,7 @@ const defaults = {
   timeoutSeconds: 600,
   json: false,
   keepMinikube: false,
+  open: false,
 } as const
 
 export const npmScriptOf: Record<Command, string> = {
@@ -137,6 +153,7 @@ export const npmScriptOf: Record<Command, string> = {
   pi: 'pi',
   scale: 'scale',
   status: 'status',
+  ui: 'ui',
   down: 'cluster:down',
 }
 
@@ -211,7 +228,8 @@ export function helpText(command: Command): string {
     up: 'Start minikube (if used), build and publish the Spark image, apply the manifests, wait for the rollout\nand prove the master UI reports every worker ALIVE with the configured cores and memory.',
     pi: 'Run the Pi job inside the cluster (spark-submit of docker/pi.py) and print the estimate.',
     scale: 'Set the number of workers and return when the master reports exactly that many ALIVE.',
-    status: 'Show pods or containers, the workers the master reports, and the UI URL.',
+    status: 'Show pods or containers, the workers the master reports, and where to open the UI.',
+    ui: 'Serve the master web UI (worker and application UIs too, through its reverse proxy) on\nhttp://localhost:<port> until Ctrl-C: a port-forward through the Kubernetes API server, or the\nport Docker publishes.',
     down: 'Delete everything labelled app=spark (or one --role), wait until gone, then stop minikube\n(unless --role or --keep-minikube).',
   }
   const args = command === 'scale' ? ' -- N [flags]' : ' [-- flags]'

@@ -1,5 +1,6 @@
-import type { KubernetesObject } from '@kubernetes/client-node'
-import { fieldManager, isNotFound, type Kube } from './kube.ts'
+import type { KubernetesObject, V1Service } from '@kubernetes/client-node'
+import { errorMessage } from './errors.ts'
+import { fieldManager, isForbidden, isNotFound, type Kube } from './kube.ts'
 import type { StepOutcome } from './outcome.ts'
 
 /** The parts of an object that apply can change; status and bookkeeping are left out. */
@@ -11,36 +12,89 @@ function describe(object: KubernetesObject): string {
   return `${object.kind?.toLowerCase()}/${object.metadata?.name}`
 }
 
+/** Creates the namespace when it is missing. A user bound to one namespace may not read namespaces: then it must exist already. */
 async function ensureNamespace(kube: Kube, namespace: string): Promise<boolean> {
   try {
     await kube.core.readNamespace({ name: namespace })
     return false
   } catch (error) {
+    if (isForbidden(error)) return false
     if (!isNotFound(error)) throw error
     await kube.core.createNamespace({ body: { metadata: { name: namespace } } })
     return true
   }
 }
 
+/** The classic NodePorts (30000/30001) are cluster-wide: a second cluster, or anyone else, may hold them. */
+export function isNodePortTaken(error: unknown): boolean {
+  return (error as { code?: number }).code === 422 && /port is already allocated/.test(errorMessage(error))
+}
+
+function withoutNodePorts(service: V1Service): V1Service {
+  return { ...service, spec: { ...service.spec, ports: service.spec?.ports?.map(({ nodePort: _, ...port }) => port) } }
+}
+
 /**
- * Server-side apply, but first a dry run: when the server says nothing would change, the
- * object is left alone, so a second `cluster:up` can say "unchanged" truthfully.
+ * NodePorts to ask for: a Service that exists keeps the ones it has (so a re-apply changes nothing);
+ * a new one gets the manifest's fixed ports only in the default namespace, and elsewhere lets the
+ * API server allocate free ones, so clusters in two namespaces never collide.
+ */
+export function nodePortsFor(service: V1Service, live: V1Service | undefined, namespace: string): V1Service {
+  if (service.spec?.type !== 'NodePort') return service
+  if (!live) return namespace === 'default' ? service : withoutNodePorts(service)
+  const livePorts = new Map((live.spec?.ports ?? []).map((port) => [port.name, port.nodePort]))
+  return { ...service, spec: { ...service.spec, ports: service.spec?.ports?.map((port) => ({ ...port, nodePort: livePorts.get(port.name) ?? port.nodePort })) } }
+}
+
+/** "7077→30000, 8080→30001" for a Service with NodePorts. */
+function nodePortSummary(service: V1Service): string {
+  const ports = (service.spec?.ports ?? []).filter((port) => port.nodePort)
+  return ports.length ? ` (NodePorts ${ports.map((port) => `${port.port}→${port.nodePort}`).join(', ')})` : ''
+}
+
+/**
+ * Server-side apply in two passes. First a dry run of every object: whatever the server would
+ * refuse (a taken NodePort, admission, quota, permissions) stops the step before anything is
+ * created, and objects the server says would not change are left alone, so a second `cluster:up`
+ * can say "unchanged" truthfully. Then the real apply; if it still fails part way, the objects
+ * this run created are deleted again, so no half-made cluster is left.
  */
 export async function applyToKubernetes(kube: Kube, objects: KubernetesObject[], namespace: string): Promise<StepOutcome> {
+  const { ServerSideApply } = kube.k8s.PatchStrategy
+  const dryRun = (object: KubernetesObject) => kube.objects.patch(object, undefined, 'All', fieldManager, true, ServerSideApply)
   const createdNamespace = await ensureNamespace(kube, namespace)
-  const changes: string[] = createdNamespace ? [`namespace/${namespace} created`] : []
-  for (const object of objects) {
-    const header = { apiVersion: object.apiVersion!, kind: object.kind!, metadata: { name: object.metadata!.name!, namespace } }
-    const live = await kube.objects.read(header).catch((error: unknown) => {
-      if (isNotFound(error)) return undefined
-      throw error
-    })
-    const { ServerSideApply } = kube.k8s.PatchStrategy
-    const planned = await kube.objects.patch(object, undefined, 'All', fieldManager, true, ServerSideApply)
-    if (live && declaredPart(planned) === declaredPart(live)) continue
-    await kube.objects.patch(object, undefined, undefined, fieldManager, true, ServerSideApply)
-    changes.push(`${describe(object)} ${live ? 'configured' : 'created'}`)
+  const created: KubernetesObject[] = []
+  const undo = async () => {
+    for (const object of created.reverse()) await kube.objects.delete(object, undefined, undefined, undefined, undefined, 'Background').catch(() => undefined)
+    if (createdNamespace) await kube.core.deleteNamespace({ name: namespace }).catch(() => undefined)
   }
-  if (changes.length === 0) return { skipped: `${objects.map(describe).join(', ')} already as declared` }
-  return { done: changes.join(', ') }
+  try {
+    const plan: Array<{ object: KubernetesObject; live?: KubernetesObject; changes: boolean }> = []
+    for (const declared of objects) {
+      const header = { apiVersion: declared.apiVersion!, kind: declared.kind!, metadata: { name: declared.metadata!.name!, namespace } }
+      const live = await kube.objects.read(header).catch((error: unknown) => {
+        if (isNotFound(error)) return undefined
+        throw error
+      })
+      let object = declared.kind === 'Service' ? nodePortsFor(declared as V1Service, live as V1Service | undefined, namespace) : declared
+      const planned = await dryRun(object).catch(async (error: unknown) => {
+        if (object.kind !== 'Service' || live || !isNodePortTaken(error)) throw error
+        object = withoutNodePorts(object as V1Service)
+        return dryRun(object)
+      })
+      plan.push({ object, live, changes: !live || declaredPart(planned) !== declaredPart(live) })
+    }
+    const changes: string[] = createdNamespace ? [`namespace/${namespace} created`] : []
+    for (const { object, live } of plan.filter((step) => step.changes)) {
+      const applied = await kube.objects.patch(object, undefined, undefined, fieldManager, true, ServerSideApply)
+      if (!live) created.push(object)
+      const ports = applied.kind === 'Service' ? nodePortSummary(applied as V1Service) : ''
+      changes.push(`${describe(object)} ${live ? 'configured' : 'created'}${ports}`)
+    }
+    if (changes.length === 0) return { skipped: `${objects.map(describe).join(', ')} already as declared` }
+    return { done: changes.join(', ') }
+  } catch (error) {
+    await undo()
+    throw error
+  }
 }

@@ -1,3 +1,5 @@
+import { request as httpRequest, type RequestOptions } from 'node:http'
+import { request as httpsRequest } from 'node:https'
 import type * as K8s from '@kubernetes/client-node'
 
 /** Our name in managedFields: server-side apply records which fields this tool owns. */
@@ -11,6 +13,7 @@ export interface Kube {
   core: K8s.CoreV1Api
   apps: K8s.AppsV1Api
   batch: K8s.BatchV1Api
+  authorization: K8s.AuthorizationV1Api
 }
 
 /**
@@ -36,11 +39,46 @@ export async function connectKube(context: string | undefined, kubeconfigFile?: 
     core: config.makeApiClient(k8s.CoreV1Api),
     apps: config.makeApiClient(k8s.AppsV1Api),
     batch: config.makeApiClient(k8s.BatchV1Api),
+    authorization: config.makeApiClient(k8s.AuthorizationV1Api),
   }
 }
 
 export function isNotFound(error: unknown): boolean {
   return (error as { code?: number }).code === 404
+}
+
+/** A cluster-scoped read a namespace-bound user may not make: such lookups are optional. */
+export function isForbidden(error: unknown): boolean {
+  return (error as { code?: number }).code === 403
+}
+
+/**
+ * A GET on the API server with the context's own credentials, returning the body as text. For
+ * paths the generated client mangles, like the Service proxy (it would escape the slashes).
+ */
+export async function kubeGet(kube: Kube, path: string, timeoutMs = 5_000): Promise<string> {
+  const server = kube.config.getCurrentCluster()?.server
+  if (!server) throw new Error(`kube context ${kube.context} names no cluster server`)
+  const url = new URL(path, server)
+  const options: RequestOptions & { headers: Record<string, string> } = { method: 'GET', headers: {}, timeout: timeoutMs }
+  await kube.config.applyToHTTPSOptions(options)
+  const send = url.protocol === 'http:' ? httpRequest : httpsRequest
+  return new Promise<string>((resolve, reject) => {
+    const req = send(url, options, (response) => {
+      const chunks: Buffer[] = []
+      response.on('data', (chunk: Buffer) => chunks.push(chunk))
+      response.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8')
+        const code = response.statusCode ?? 0
+        if (code >= 200 && code < 300) resolve(body)
+        // The same shape as client-node's errors, so errorMessage() renders the server's message.
+        else reject(Object.assign(new Error(`HTTP-Code: ${code}\nMessage: GET ${url.pathname}`), { code, body }))
+      })
+    })
+    req.on('timeout', () => req.destroy(new Error(`no answer from ${url.host} within ${timeoutMs / 1000} s`)))
+    req.on('error', reject)
+    req.end()
+  })
 }
 
 /** What `kubectl get pods` shows of a pod's containers: ready count, restarts, and why any is waiting. */
@@ -67,5 +105,35 @@ export function rolloutPending(deployment: K8s.V1Deployment): string | undefined
   if (updated < wanted) return `${name}: ${updated} of ${wanted} new replicas updated`
   if ((status.replicas ?? 0) > updated) return `${name}: ${(status.replicas ?? 0) - updated} old replicas pending termination`
   if ((status.availableReplicas ?? 0) < updated) return `${name}: ${status.availableReplicas ?? 0} of ${updated} updated replicas available`
+  return undefined
+}
+
+/** Waiting reasons that waiting longer does not cure. (ErrImagePull is left out: a retry may still succeed; its BackOff follows within seconds.) */
+const stuckReasons = /^(ImagePullBackOff|ErrImageNeverPull|InvalidImageName|CreateContainerConfigError|CreateContainerError|CrashLoopBackOff)$/
+
+/** How long a pod may stay Unschedulable before we believe it: a rolling update frees room within seconds. */
+export const unschedulableGraceMs = 20_000
+
+/**
+ * Why waiting for this pod is pointless, in the scheduler's or kubelet's words, or undefined while
+ * it may still come up: a container stuck in one of the reasons above, or Unschedulable for longer
+ * than the grace period.
+ */
+export function podBlocker(pod: K8s.V1Pod, now: number = Date.now()): string | undefined {
+  const name = pod.metadata?.name
+  if (pod.metadata?.deletionTimestamp) return undefined
+  for (const status of [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]) {
+    const waiting = status.state?.waiting
+    if (waiting?.reason && stuckReasons.test(waiting.reason)) {
+      const last = status.lastState?.terminated
+      const exit = waiting.reason === 'CrashLoopBackOff' && last ? ` (last exit code ${last.exitCode}${last.reason ? `, ${last.reason}` : ''})` : ''
+      return `pod ${name}: ${waiting.reason}${exit}${waiting.message ? `: ${waiting.message}` : ''}`
+    }
+  }
+  const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled')
+  if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable') {
+    const since = scheduled.lastTransitionTime ? new Date(scheduled.lastTransitionTime).getTime() : now
+    if (now - since >= unschedulableGraceMs) return `pod ${name} cannot be scheduled: ${scheduled.message ?? 'Unschedulable'}`
+  }
   return undefined
 }

@@ -1,4 +1,5 @@
 import { pathToFileURL } from 'node:url'
+import { errorMessage } from './errors.ts'
 
 /** True when the module at `moduleUrl` is the script node was asked to run. */
 export function isMain(moduleUrl: string): boolean {
@@ -11,7 +12,7 @@ export function runIfMain(moduleUrl: string, body: () => Promise<unknown>): void
   if (!isMain(moduleUrl)) return
   body().catch((error: unknown) => {
     const exitCode = (error as { exitCode?: number }).exitCode ?? 1
-    console.error(`error: ${error instanceof Error ? error.message : String(error)}`)
+    console.error(`error: ${errorMessage(error)}`)
     process.exit(exitCode)
   })
 }

@@ -114,11 +114,15 @@ export function publishedPorts(manifests: ClusterManifests): PublishedPort[] {
   })
 }
 
-/** The NodePort of the master web UI: the Service port named …webui. */
-export function uiNodePort(manifests: ClusterManifests): number {
+/** The master web UI's Service port (the one named …webui): its name, NodePort and container port. */
+export function uiPort(manifests: ClusterManifests): PublishedPort {
   const ui = publishedPorts(manifests).find((port) => /webui/.test(port.name))
   if (!ui) throw new Error('the master Service publishes no web UI port')
-  return ui.nodePort
+  return ui
+}
+
+export function uiNodePort(manifests: ClusterManifests): number {
+  return uiPort(manifests).nodePort
 }
 
 /**

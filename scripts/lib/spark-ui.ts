@@ -26,6 +26,11 @@ export async function fetchMasterState(uiUrl: string, timeoutMs = 5_000): Promis
   return (await response.json()) as MasterState
 }
 
+/** Reading the master's state from a URL that answers directly (the Docker platform's loopback port, tests). */
+export function urlReader(uiUrl: string): { via: string; readState: () => Promise<MasterState> } {
+  return { via: uiUrl, readState: () => fetchMasterState(uiUrl) }
+}
+
 export function aliveWorkers(state: MasterState): WorkerState[] {
   return state.workers.filter((worker) => worker.state === 'ALIVE')
 }
@@ -48,18 +53,18 @@ export function workerMismatch(state: MasterState, expected: ExpectedWorkers): s
   return undefined
 }
 
-/** Polls /json/ until the master reports exactly the expected workers; throws with the last reason. */
+/** Polls the master's state until it reports exactly the expected workers; throws with the last reason. */
 export function waitForWorkers(
-  uiUrl: string,
+  ui: { via: string; readState: () => Promise<MasterState> },
   expected: ExpectedWorkers,
   options: { timeoutMs: number; onProgress?: (reason: string) => void },
 ): Promise<MasterState> {
   return pollUntil<MasterState>(
-    `${expected.count} alive workers at ${uiUrl}`,
+    `${expected.count} alive workers (master UI ${ui.via})`,
     options.timeoutMs,
     async () => {
       try {
-        const state = await fetchMasterState(uiUrl)
+        const state = await ui.readState()
         const mismatch = workerMismatch(state, expected)
         return mismatch ? { waiting: mismatch } : { done: state }
       } catch (error) {

@@ -1,7 +1,10 @@
 import type { Config, Platform } from './config.ts'
+import { ClusterUnavailable } from './errors.ts'
 import { connectKube, type Kube } from './kube.ts'
 import { loadManifests, type ClusterManifests } from './manifests.ts'
+import { isRunning, minikubeStatus } from './minikube.ts'
 import { kubeContext } from './platform.ts'
+import { run } from './proc.ts'
 
 /** What every step needs to know about the cluster it works on. */
 export interface Target {
@@ -14,10 +17,30 @@ export interface Target {
 
 export function makeTarget(config: Config, platform: Platform, manifests: ClusterManifests = loadManifests()): Target {
   let connection: Promise<Kube> | undefined
+  const connect = async () => {
+    if (platform === 'minikube') await requireRunningMinikube(config.profile)
+    return connectKube(kubeContext(config, platform))
+  }
   return {
     platform,
     config,
     manifests,
-    kube: () => (connection ??= connectKube(kubeContext(config, platform))),
+    kube: () => (connection ??= connect()),
   }
+}
+
+/**
+ * `minikube stop` deletes the profile's kube context, so a stopped profile must be named as such
+ * before any API call ("context minikube is not in your kubeconfig" helps nobody). A running
+ * profile whose context is missing or stale (`Kubeconfig: Misconfigured`) is repaired the way
+ * minikube itself suggests, with `minikube update-context`.
+ */
+export async function requireRunningMinikube(profile: string): Promise<void> {
+  const status = await minikubeStatus(profile)
+  if (!status) throw new ClusterUnavailable(`there is no minikube profile ${profile} — run \`npm run cluster:up\``)
+  if (status.Host !== 'Running') throw new ClusterUnavailable(`minikube profile ${profile} is stopped — run \`npm run cluster:up\``)
+  if (!isRunning(status)) {
+    throw new ClusterUnavailable(`minikube profile ${profile} is not healthy (kubelet ${status.Kubelet}, API server ${status.APIServer}) — run \`npm run cluster:up\``)
+  }
+  if (status.Kubeconfig !== 'Configured') await run`minikube update-context -p ${profile}`
 }

@@ -17,7 +17,7 @@ import { parseConfig } from '../../scripts/lib/config.ts'
 import { dockerLayout, planContainer, workerPlans } from '../../scripts/lib/docker.ts'
 import { loadManifests, podTemplate, publishedPorts, renderCluster, renderPiJob, uiNodePort } from '../../scripts/lib/manifests.ts'
 import { repoRoot } from '../../scripts/lib/paths.ts'
-import { waitForWorkers } from '../../scripts/lib/spark-ui.ts'
+import { urlReader, waitForWorkers } from '../../scripts/lib/spark-ui.ts'
 
 const manifests = loadManifests()
 const quiet = $({ quiet: true, cwd: repoRoot })
@@ -57,7 +57,7 @@ function dockerRuntime(env: Record<string, string>): Runtime {
         const master = planContainer(podTemplate(rendered(workers).master), { name: layout.masterName, network: layout.network, aliases: layout.masterAliases, publish: publishedPorts(manifests), restart: true })
         await quiet`docker run ${master.runArgs}`
         await Promise.all(workerPlans(rendered(workers).worker, layout, workers, '').map((plan) => quiet`docker run ${plan.runArgs}`))
-        await waitForWorkers(uiUrl, expected(workers), { timeoutMs: 300_000 })
+        await waitForWorkers(urlReader(uiUrl), expected(workers), { timeoutMs: 300_000 })
       },
       async pi() {
         const job = renderPiJob(manifests, { image, namespace: 'default' })
@@ -66,7 +66,7 @@ function dockerRuntime(env: Record<string, string>): Runtime {
       },
       async scale(from, to) {
         await Promise.all(workerPlans(rendered(to).worker, layout, to, '').slice(from).map((plan) => quiet`docker run ${plan.runArgs}`))
-        await waitForWorkers(uiUrl, expected(to), { timeoutMs: 300_000 })
+        await waitForWorkers(urlReader(uiUrl), expected(to), { timeoutMs: 300_000 })
       },
       async down() {
         const ids = (await quiet`docker ps --all --quiet --filter label=app=spark`).stdout.split('\n').filter(Boolean)
@@ -97,7 +97,7 @@ function kubernetesRuntime(env: Record<string, string>, nodeIp: string): Runtime
         writeFileSync(join(dir, 'cluster.yml'), [master, service, worker].map((o) => stringify(o)).join('---\n'))
         await kubectl`kubectl ${ctx} apply -f ${join(dir, 'cluster.yml')}`
         await kubectl`kubectl ${ctx} rollout status deployment/spark-master deployment/spark-worker --timeout=300s`
-        await waitForWorkers(uiUrl, expected(workers), { timeoutMs: 300_000 })
+        await waitForWorkers(urlReader(uiUrl), expected(workers), { timeoutMs: 300_000 })
       },
       async pi() {
         writeFileSync(join(dir, 'pi.yml'), stringify(renderPiJob(manifests, { image, namespace: 'default' })))
@@ -108,7 +108,7 @@ function kubernetesRuntime(env: Record<string, string>, nodeIp: string): Runtime
       },
       async scale(_from, to) {
         await kubectl`kubectl ${ctx} scale deployment/spark-worker --replicas=${to}`
-        await waitForWorkers(uiUrl, expected(to), { timeoutMs: 300_000 })
+        await waitForWorkers(urlReader(uiUrl), expected(to), { timeoutMs: 300_000 })
       },
       async down() {
         await kubectl`kubectl ${ctx} delete all -l app=spark --wait`

@@ -22,6 +22,22 @@ async function stepError(promise: Promise<unknown>): Promise<StepError> {
   return error as StepError
 }
 
+const access = (context?: string) => ({ context, namespace: 'dev' })
+
+/** A kube client whose /version answers and whose SelfSubjectAccessReviews allow all but `denied` ("verb resource[/sub]"). */
+function fakeKube(denied: string[] = []) {
+  const getCode = vi.fn(async () => ({ gitVersion: 'v1.33.13' }))
+  const reviews: Array<Record<string, string>> = []
+  const createSelfSubjectAccessReview = vi.fn(async ({ body }: { body: { spec: { resourceAttributes: Record<string, string> } } }) => {
+    const right = body.spec.resourceAttributes
+    reviews.push(right)
+    const name = `${right.verb} ${right.resource}${right.subresource ? `/${right.subresource}` : ''}`
+    return { status: { allowed: !denied.includes(name) } }
+  })
+  const kube = { k8s: { VersionApi: 'VersionApi' }, config: { makeApiClient: () => ({ getCode }) }, authorization: { createSelfSubjectAccessReview } }
+  return { kube, getCode, reviews }
+}
+
 beforeEach(() => {
   fake.reset()
   onPath.mockReset()
@@ -52,7 +68,7 @@ describe('nodeIsRecentEnough', () => {
 describe('checkDependencies', () => {
   it('passes when everything is present, naming what it checked', async () => {
     host({ onPath: ['docker', 'minikube'], dockerAnswers: true })
-    const said = await checkDependencies('minikube')
+    const said = await checkDependencies('minikube', access())
     expect(said).toContain('docker CLI')
     expect(said).toContain('a reachable Docker daemon')
     expect(said).toContain('minikube')
@@ -62,7 +78,7 @@ describe('checkDependencies', () => {
 
   it('reports every missing piece in one StepError, with a fix for each', async () => {
     host({ onPath: [], dockerAnswers: false })
-    const error = await stepError(checkDependencies('minikube'))
+    const error = await stepError(checkDependencies('minikube', access()))
     expect(error.message).toMatch(/^missing /)
     expect(error.message).toContain('docker CLI')
     expect(error.message).toContain('a reachable Docker daemon')
@@ -78,47 +94,68 @@ describe('checkDependencies', () => {
 
   it('reports only the daemon when the CLI is there but docker info fails', async () => {
     host({ onPath: ['docker', 'minikube'], dockerAnswers: false })
-    const error = await stepError(checkDependencies('minikube'))
+    const error = await stepError(checkDependencies('minikube', access()))
     expect(error.message).toBe('missing a reachable Docker daemon')
     expect(error.details).toMatch(/DOCKER_HOST/)
   })
 
   it('requires minikube only on the minikube platform', async () => {
     host({ onPath: ['docker'], dockerAnswers: true })
-    await expect(checkDependencies('docker')).resolves.not.toContain('minikube')
-    connectKube.mockResolvedValueOnce({ core: { listNamespace: async () => ({ items: [] }) } })
-    await expect(checkDependencies('kubernetes')).resolves.not.toContain('minikube')
-    const error = await stepError(checkDependencies('minikube'))
+    await expect(checkDependencies('docker', access())).resolves.not.toContain('minikube')
+    connectKube.mockResolvedValueOnce(fakeKube().kube)
+    await expect(checkDependencies('kubernetes', access())).resolves.not.toContain('minikube')
+    const error = await stepError(checkDependencies('minikube', access()))
     expect(error.message).toBe('missing minikube')
     expect(onPath).toHaveBeenCalledWith('minikube')
   })
 
   it('does not probe for minikube on other platforms', async () => {
     host({ onPath: ['docker'], dockerAnswers: true })
-    await checkDependencies('docker')
+    await checkDependencies('docker', access())
     expect(onPath.mock.calls.map(([name]) => name)).not.toContain('minikube')
   })
 
   it('reports docker missing on the docker platform too', async () => {
     host({ onPath: ['minikube'], dockerAnswers: false })
-    const error = await stepError(checkDependencies('docker'))
+    const error = await stepError(checkDependencies('docker', access()))
     expect(error.message).toBe('missing docker CLI, a reachable Docker daemon')
   })
 
   it('on kubernetes, checks that the kube context answers and says why when it does not', async () => {
     host({ onPath: ['docker'], dockerAnswers: true })
     connectKube.mockRejectedValueOnce(new Error('kube context "nope" is not in your kubeconfig (known: a, b)'))
-    const error = await stepError(checkDependencies('kubernetes', 'nope'))
-    expect(error.message).toBe('missing kube context nope reachable')
+    const error = await stepError(checkDependencies('kubernetes', access('nope')))
+    expect(error.message).toBe("missing kube context nope reachable, with the tool's rights in namespace dev")
     expect(error.details).toContain('kube context "nope" is not in your kubeconfig (known: a, b)')
     expect(connectKube).toHaveBeenCalledWith('nope')
   })
 
-  it('on kubernetes, passes when the context lists namespaces', async () => {
+  it('on kubernetes, an API error is one line with the server message, not an HTTP dump', async () => {
     host({ onPath: ['docker'], dockerAnswers: true })
-    const listNamespace = vi.fn(async () => ({ items: [] }))
-    connectKube.mockResolvedValueOnce({ core: { listNamespace } })
-    await expect(checkDependencies('kubernetes', 'lab')).resolves.toContain('kube context lab reachable')
-    expect(listNamespace).toHaveBeenCalled()
+    const { kube, getCode } = fakeKube()
+    const body = JSON.stringify({ kind: 'Status', status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 })
+    getCode.mockRejectedValueOnce(Object.assign(new Error(`HTTP-Code: 401\nMessage: Unknown API Status Code!\nBody: ${JSON.stringify(body)}\nHeaders: {}`), { code: 401, body }))
+    connectKube.mockResolvedValueOnce(kube)
+    const error = await stepError(checkDependencies('kubernetes', access('lab')))
+    expect(error.details).toBe("  - kube context lab reachable, with the tool's rights in namespace dev: Unauthorized (Unauthorized, HTTP 401); hint: your credentials were rejected: log in again or refresh the kubeconfig")
+  })
+
+  it('on kubernetes, passes for a user allowed everything in the namespace, asking only namespaced questions', async () => {
+    host({ onPath: ['docker'], dockerAnswers: true })
+    const { kube, getCode, reviews } = fakeKube()
+    connectKube.mockResolvedValueOnce(kube)
+    await expect(checkDependencies('kubernetes', access('lab'))).resolves.toContain("kube context lab reachable, with the tool's rights in namespace dev")
+    expect(getCode).toHaveBeenCalled()
+    expect(reviews.length).toBeGreaterThanOrEqual(8)
+    expect(reviews.every((right) => right.namespace === 'dev')).toBe(true)
+  })
+
+  it('on kubernetes, names every right the user lacks in the namespace before anything is applied', async () => {
+    host({ onPath: ['docker'], dockerAnswers: true })
+    connectKube.mockResolvedValueOnce(fakeKube(['create deployments', 'create pods/portforward']).kube)
+    const error = await stepError(checkDependencies('kubernetes', access('lab')))
+    expect(error.details).toBe(
+      "  - kube context lab reachable, with the tool's rights in namespace dev: not allowed in namespace dev: create deployments, create pods/portforward; the tool needs the built-in admin (or edit) role there (`kubectl auth can-i --list -n dev`)",
+    )
   })
 })

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import { aliveWorkers, fetchMasterState, waitForWorkers, workerMismatch, type MasterState, type WorkerState } from '../../scripts/lib/spark-ui.ts'
+import { aliveWorkers, fetchMasterState, urlReader, waitForWorkers, workerMismatch, type MasterState, type WorkerState } from '../../scripts/lib/spark-ui.ts'
 
 function worker(n: number, overrides: Partial<WorkerState> = {}): WorkerState {
   return { id: `worker-20250101000000-10.0.0.${n}-4000${n}`, host: `10.0.0.${n}`, cores: 1, memory: 1024, state: 'ALIVE', ...overrides }
@@ -124,7 +124,7 @@ describe('waitForWorkers against a local /json/ server', () => {
     const { url, server, requests } = await startMaster((n) => ({ body: master(n === 1 ? [worker(1)] : [worker(1), worker(2)]) }))
     servers.push(server)
     const progress: string[] = []
-    const state = await waitForWorkers(url, expected, { timeoutMs: 10_000, onProgress: (reason) => progress.push(reason) })
+    const state = await waitForWorkers(urlReader(url), expected, { timeoutMs: 10_000, onProgress: (reason) => progress.push(reason) })
     expect(state.aliveworkers).toBe(2)
     expect(state.workers.map((w) => w.host)).toEqual(['10.0.0.1', '10.0.0.2'])
     expect(progress).toEqual(['1 of 2 workers alive'])
@@ -134,10 +134,10 @@ describe('waitForWorkers against a local /json/ server', () => {
   it('rejects with the last reason when the master never matches', async () => {
     const { url, server, requests } = await startMaster((n) => ({ body: master(n === 1 ? [] : [worker(1)]) }))
     servers.push(server)
-    const error = await waitForWorkers(url, expected, { timeoutMs: 50 }).catch((e: unknown) => e)
+    const error = await waitForWorkers(urlReader(url), expected, { timeoutMs: 50 }).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(Error)
     expect((error as Error).message).toMatch(/timed out/)
-    expect((error as Error).message).toMatch(/waiting for 2 alive workers at http:\/\/127\.0\.0\.1:\d+/)
+    expect((error as Error).message).toMatch(/waiting for 2 alive workers \(master UI http:\/\/127\.0\.0\.1:\d+\)/)
     expect((error as Error).message).toMatch(/1 of 2 workers alive$/)
     expect(requests.length).toBeGreaterThanOrEqual(2)
   })
@@ -146,7 +146,7 @@ describe('waitForWorkers against a local /json/ server', () => {
     const { url, server } = await startMaster(() => ({ status: 500, body: { error: 'boom' } }))
     servers.push(server)
     const progress: string[] = []
-    const error = await waitForWorkers(url, expected, { timeoutMs: 20, onProgress: (r) => progress.push(r) }).catch((e: unknown) => e)
+    const error = await waitForWorkers(urlReader(url), expected, { timeoutMs: 20, onProgress: (r) => progress.push(r) }).catch((e: unknown) => e)
     expect((error as Error).message).toMatch(/UI not answering \(.*HTTP 500\)/)
     expect(progress[0]).toMatch(/UI not answering/)
   })

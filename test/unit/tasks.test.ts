@@ -27,6 +27,11 @@ vi.mock('../../scripts/lib/kube.ts', async (importOriginal) => ({
 }))
 vi.mock('../../scripts/lib/diagnostics.ts', () => ({ collectDiagnostics: vi.fn() }))
 vi.mock('../../scripts/check-deps.ts', () => ({ checkDependencies: vi.fn() }))
+vi.mock('../../scripts/check-room.ts', () => ({ checkRoom: vi.fn() }))
+vi.mock('../../scripts/lib/minikube.ts', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('../../scripts/lib/minikube.ts')>()),
+  minikubeStatus: vi.fn(),
+}))
 vi.mock('../../scripts/minikube-start.ts', () => ({ startMinikube: vi.fn() }))
 vi.mock('../../scripts/build-image.ts', async (importOriginal) => ({
   ...(await importOriginal<typeof import('../../scripts/build-image.ts')>()),
@@ -36,7 +41,10 @@ vi.mock('../../scripts/push-image.ts', () => ({ pushImage: vi.fn() }))
 vi.mock('../../scripts/lib/docker-apply.ts', () => ({ applyToDocker: vi.fn() }))
 vi.mock('../../scripts/lib/kube-apply.ts', () => ({ applyToKubernetes: vi.fn() }))
 vi.mock('../../scripts/wait-ready.ts', () => ({ waitForRollout: vi.fn() }))
-vi.mock('../../scripts/verify-ui.ts', () => ({ verifyUi: vi.fn(), masterUiUrl: vi.fn() }))
+vi.mock('../../scripts/verify-ui.ts', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('../../scripts/verify-ui.ts')>()),
+  verifyUi: vi.fn(),
+}))
 vi.mock('../../scripts/delete.ts', () => ({ deleteCluster: vi.fn() }))
 vi.mock('../../scripts/minikube-stop.ts', () => ({ stopMinikube: vi.fn() }))
 vi.mock('../../scripts/pi.ts', async (importOriginal) => ({
@@ -54,6 +62,8 @@ const { resolvePlatform } = await import('../../scripts/lib/platform.ts')
 const { connectKube } = await import('../../scripts/lib/kube.ts')
 const { collectDiagnostics } = await import('../../scripts/lib/diagnostics.ts')
 const { checkDependencies } = await import('../../scripts/check-deps.ts')
+const { checkRoom } = await import('../../scripts/check-room.ts')
+const { minikubeStatus } = await import('../../scripts/lib/minikube.ts')
 const { startMinikube } = await import('../../scripts/minikube-start.ts')
 const { buildImage } = await import('../../scripts/build-image.ts')
 const { pushImage } = await import('../../scripts/push-image.ts')
@@ -80,7 +90,7 @@ const uiState: MasterState = {
   ],
 }
 
-const stepMocks = [checkDependencies, startMinikube, buildImage, pushImage, applyToDocker, applyToKubernetes, waitForRollout, verifyUi, deleteCluster, stopMinikube, runPi, setWorkerCount, clusterStatus]
+const stepMocks = [checkDependencies, checkRoom, startMinikube, buildImage, pushImage, applyToDocker, applyToKubernetes, waitForRollout, verifyUi, deleteCluster, stopMinikube, runPi, setWorkerCount, clusterStatus]
 
 function usePlatform(platform: 'docker' | 'minikube' | 'kubernetes') {
   vi.mocked(resolvePlatform).mockImplementation(async () => ({ platform, reason: `faked ${platform}` }))
@@ -90,20 +100,22 @@ function usePlatform(platform: 'docker' | 'minikube' | 'kubernetes') {
 function stepsSucceed() {
   const { record } = steps
   vi.mocked(checkDependencies).mockImplementation(record('check-deps', () => 'Node.js, docker CLI'))
+  vi.mocked(checkRoom).mockImplementation(record('check-room', () => ({ done: '1.35 CPUs / 6144 MiB requested, 2 CPUs / 8000 MiB free on node minikube' })))
+  vi.mocked(minikubeStatus).mockImplementation(async () => ({ Name: 'minikube', Host: 'Running', Kubelet: 'Running', APIServer: 'Running', Kubeconfig: 'Configured' }))
   vi.mocked(startMinikube).mockImplementation(record('minikube-start', () => ({ done: 'minikube started' })))
   vi.mocked(buildImage).mockImplementation(record('build-image', () => ({ done: 'image built' })))
   vi.mocked(pushImage).mockImplementation(record('push-image', () => ({ done: 'image loaded' })))
   vi.mocked(applyToDocker).mockImplementation(record('apply-docker', () => ({ done: 'containers created' })))
   vi.mocked(applyToKubernetes).mockImplementation(record('apply-kubernetes', () => ({ done: 'deployments created' })))
   vi.mocked(waitForRollout).mockImplementation(record('wait-ready', () => '3 containers running'))
-  vi.mocked(verifyUi).mockImplementation(record('verify-ui', () => ({ url: 'http://127.0.0.1:30001', state: uiState })))
+  vi.mocked(verifyUi).mockImplementation(record('verify-ui', () => ({ via: 'http://127.0.0.1:30001', link: { url: 'http://127.0.0.1:30001' }, state: uiState })))
   vi.mocked(deleteCluster).mockImplementation(record('delete', () => ({ done: 'deleted 3 containers' })))
   vi.mocked(stopMinikube).mockImplementation(record('minikube-stop', () => ({ done: 'minikube stopped' })))
   vi.mocked(runPi).mockImplementation(record('pi', () => ({ pi: 3.1415, partitions: 2, samples: 4000000, seconds: 9.5, driver: 'spark-pi-x' })))
   vi.mocked(setWorkerCount).mockImplementation(
     record('scale', () => ({ done: 'spark-worker-3 created', expected: { count: 3, cores: 1, memory: '1g' } })),
   )
-  vi.mocked(clusterStatus).mockImplementation(record('status', () => ({ platform: 'docker', uiUrl: 'http://127.0.0.1:30001', members: [], master: uiState })))
+  vi.mocked(clusterStatus).mockImplementation(record('status', () => ({ platform: 'docker', ui: { url: 'http://127.0.0.1:30001' }, members: [], master: uiState })))
   vi.mocked(collectDiagnostics).mockImplementation(async () => 'DIAGNOSTICS: spark-master running, spark-worker-1 restarting')
 }
 
@@ -187,7 +199,8 @@ describe('up', () => {
 
   it('passes the configured shape and the built image to the steps', async () => {
     expect(await main(['up', '--platform', 'docker', '--workers', '3', '--worker-cores', '2', '--worker-memory', '2g'])).toBe(0)
-    expect(checkDependencies).toHaveBeenCalledWith('docker', undefined)
+    expect(checkDependencies).toHaveBeenCalledWith('docker', expect.objectContaining({ namespace: 'default' }))
+    expect(vi.mocked(checkDependencies).mock.calls[0][1].context).toBeUndefined()
     const image = vi.mocked(buildImage).mock.calls[0][0]
     expect(image).toMatch(/^spark-standalone:4\.0\.1-[0-9a-f]{12}$/)
     expect(vi.mocked(pushImage).mock.calls[0].slice(0, 2)).toEqual([image, 'docker'])
@@ -229,7 +242,7 @@ describe('up', () => {
     usePlatform('minikube')
     const code = await main(['up'])
     expect(code).toBe(0)
-    expect(steps.order).toEqual(['check-deps', 'minikube-start', 'build-image', 'push-image', 'apply-kubernetes', 'wait-ready', 'verify-ui'])
+    expect(steps.order).toEqual(['check-deps', 'minikube-start', 'build-image', 'push-image', 'check-room', 'apply-kubernetes', 'wait-ready', 'verify-ui'])
     expect(applyToDocker).not.toHaveBeenCalled()
     expect(connectKube).toHaveBeenCalledWith('minikube')
     const [kube, objects, namespace] = vi.mocked(applyToKubernetes).mock.calls[0]
@@ -244,7 +257,7 @@ describe('up', () => {
   it('on kubernetes does not start minikube and connects to the given context', async () => {
     usePlatform('kubernetes')
     expect(await main(['up', '--context', 'prod-like', '--namespace', 'spark'])).toBe(0)
-    expect(steps.order).toEqual(['check-deps', 'build-image', 'push-image', 'apply-kubernetes', 'wait-ready', 'verify-ui'])
+    expect(steps.order).toEqual(['check-deps', 'build-image', 'push-image', 'check-room', 'apply-kubernetes', 'wait-ready', 'verify-ui'])
     expect(connectKube).toHaveBeenCalledWith('prod-like')
     expect(vi.mocked(applyToKubernetes).mock.calls[0][2]).toBe('spark')
   })
@@ -392,6 +405,28 @@ describe('pi, scale and status', () => {
   it('status prints the report without a task graph', async () => {
     expect(await main(['status', '--json', '--platform', 'docker'])).toBe(0)
     expect(steps.order).toEqual(['status'])
-    expect(JSON.parse(captured.log[0])).toMatchObject({ platform: 'docker', uiUrl: 'http://127.0.0.1:30001' })
+    expect(JSON.parse(captured.log[0])).toMatchObject({ platform: 'docker', ui: { url: 'http://127.0.0.1:30001' } })
+  })
+
+  it.each(['status', 'pi', 'scale'])('%s on a stopped minikube says so in one line and exits 1, touching nothing', async (command) => {
+    usePlatform('minikube')
+    vi.mocked(minikubeStatus).mockImplementation(async () => ({ Name: 'minikube', Host: 'Stopped', Kubelet: 'Stopped', APIServer: 'Stopped', Kubeconfig: 'Stopped' }))
+    vi.mocked(clusterStatus).mockImplementation(async (target) => (await target.kube(), { platform: 'minikube', ui: { hint: '' }, members: [] }))
+    vi.mocked(runPi).mockImplementation(async (target) => (await target.kube(), { pi: 3, partitions: 1, samples: 1, seconds: 1, driver: '' }))
+    vi.mocked(setWorkerCount).mockImplementation(async (target) => (await target.kube(), { skipped: '', expected: { count: 1, cores: 1, memory: '1g' } }))
+    const argv = command === 'scale' ? ['scale', '2'] : [command]
+    expect(await main(argv)).toBe(1)
+    expect(captured.error.join('\n')).toContain('error: minikube profile minikube is stopped — run `npm run cluster:up`')
+    expect(connectKube).not.toHaveBeenCalled()
+    expect(fake.calls).toEqual([])
+  })
+
+  it('a running minikube whose kube context is misconfigured is repaired with minikube update-context', async () => {
+    usePlatform('minikube')
+    vi.mocked(minikubeStatus).mockImplementation(async () => ({ Name: 'dev', Host: 'Running', Kubelet: 'Running', APIServer: 'Running', Kubeconfig: 'Misconfigured' }))
+    vi.mocked(clusterStatus).mockImplementation(async (target) => (await target.kube(), { platform: 'minikube', ui: { hint: 'run `npm run ui`' }, members: [] }))
+    expect(await main(['status', '--profile', 'dev'])).toBe(0)
+    expect(fake.lines()).toEqual(['minikube update-context -p dev'])
+    expect(connectKube).toHaveBeenCalledWith('dev')
   })
 })

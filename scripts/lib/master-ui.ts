@@ -1,0 +1,36 @@
+import { dockerUi } from './docker-ui.ts'
+import { kubeUi } from './kube-ui.ts'
+import type { MasterState } from './spark-ui.ts'
+import type { Target } from './target.ts'
+
+/** A local URL serving the master UI, and how to stop serving it. */
+export interface Forwarding {
+  url: string
+  /** What serves it, for the message ("published by Docker", "port-forward to pod …"). */
+  how: string
+  /** Resolves when the forwarding ends by itself (it never does for a published port). */
+  closed: Promise<void>
+  close(): Promise<void>
+}
+
+/**
+ * The master web UI, reached the way that works on each runtime: on Kubernetes through the API
+ * server (the Service proxy and port-forward need only what kubectl needs), on Docker through the
+ * port published on loopback.
+ */
+export interface MasterUi {
+  /** How /json/ is read, for messages. */
+  via: string
+  readState(): Promise<MasterState>
+  /** A URL a browser on this machine can open right now, or a hint for getting one. */
+  link(): Promise<{ url: string } | { hint: string }>
+  /** npm run ui: serve the UI at http://localhost:<port> (0 = any free port). */
+  forward(port: number): Promise<Forwarding>
+}
+
+export function masterUi(target: Target): MasterUi {
+  return target.platform === 'docker' ? dockerUi(target) : kubeUi(target)
+}
+
+/** `npm run ui` in words, for where no URL answers directly. */
+export const uiHint = 'run `npm run ui` to open it on http://localhost'

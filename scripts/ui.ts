@@ -1,0 +1,61 @@
+#!/usr/bin/env -S npx tsx
+// README "open http://<minikube ip>:30001 in your browser", made to work wherever kubectl works: the
+// master UI served on http://localhost:<port> (a port-forward through the API server on Kubernetes,
+// the loopback port Docker publishes) until Ctrl-C. Worker and application UIs open through it too:
+// the master runs with spark.ui.reverseProxy=true.
+import { parseConfig, type Config } from './lib/config.ts'
+import { errorMessage, StepError } from './lib/errors.ts'
+import { runIfMain } from './lib/main.ts'
+import { masterUi, type Forwarding } from './lib/master-ui.ts'
+import { resolvePlatform } from './lib/platform.ts'
+import { run } from './lib/proc.ts'
+import { makeTarget, type Target } from './lib/target.ts'
+
+const defaultPort = 8080
+
+/** Starts serving the UI locally, once the master has answered through the same path. */
+export async function serveUi(target: Target, port: number | undefined): Promise<Forwarding> {
+  const ui = masterUi(target)
+  await ui.readState().catch((error: unknown) => {
+    throw new StepError(`the Spark master UI does not answer ${ui.via}: ${errorMessage(error)}; run \`npm run cluster:up\` first`)
+  })
+  try {
+    return await ui.forward(port ?? defaultPort)
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'EADDRINUSE') throw error
+    if (port === undefined) return ui.forward(0)
+    throw new StepError(`--port ${port} is in use on this machine: pass another --port, or --port 0 for any free one`)
+  }
+}
+
+/** The desktop's own "open this URL"; on WSL the Windows browser. A failure only warns: the URL is printed anyway. */
+export async function openInBrowser(url: string): Promise<void> {
+  const opener =
+    process.platform === 'darwin' ? ['open', url]
+    : process.platform === 'win32' ? ['cmd', '/c', 'start', '""', url]
+    : process.env.WSL_DISTRO_NAME ? ['cmd.exe', '/c', 'start', '""', url]
+    : ['xdg-open', url]
+  const result = await run({ nothrow: true, timeout: 10_000 })`${opener}`
+  if (result.exitCode !== 0) console.error(`ui: could not open a browser (${opener[0]} exited ${result.exitCode}); open ${url} yourself`)
+}
+
+/** Serves until Ctrl-C/SIGTERM (exit 0: stopping is how this command ends) or until the forwarding ends by itself. */
+export async function runUi(target: Target, config: Pick<Config, 'port' | 'open' | 'json'>): Promise<number> {
+  const forwarding = await serveUi(target, config.port)
+  if (config.json) console.log(JSON.stringify({ ok: true, command: 'ui', platform: target.platform, url: forwarding.url, via: forwarding.how }))
+  else console.log(`Spark master UI: ${forwarding.url}  (${forwarding.how})`)
+  if (config.open) await openInBrowser(forwarding.url)
+  const stopped = new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve)
+    process.once('SIGTERM', resolve)
+  })
+  await Promise.race([stopped, forwarding.closed])
+  await forwarding.close()
+  return 0
+}
+
+runIfMain(import.meta.url, async () => {
+  const config = parseConfig('ui', process.argv.slice(2))
+  const { platform } = await resolvePlatform(config)
+  process.exitCode = await runUi(makeTarget(config, platform), config)
+})
