@@ -1,4 +1,5 @@
 // Runs the real CLI as a user would (`tsx tasks.ts <command>`), never in-process.
+import { spawn } from 'node:child_process'
 import { $ } from 'zx'
 import { repoRoot } from '../../scripts/lib/paths.ts'
 
@@ -25,4 +26,35 @@ export async function cli(env: Record<string, string>, ...args: string[]): Promi
 export async function labelled(kind: 'container' | 'network' | 'volume', label: string): Promise<string[]> {
   const listing = kind === 'container' ? $`docker ps --all --filter label=${label} --format {{.Names}}` : $`docker ${kind} ls --filter label=${label} --format {{.Name}}`
   return (await listing.quiet()).stdout.split('\n').filter(Boolean)
+}
+
+/** A long-running CLI command (npm run ui): its first stdout line, and a stop by signal that yields the exit code. */
+export interface RunningCli {
+  firstLine: Promise<string>
+  stop(signal?: NodeJS.Signals): Promise<number | null>
+  output(): { stdout: string; stderr: string }
+}
+
+export function startCli(env: Record<string, string>, ...args: string[]): RunningCli {
+  // One process (node with tsx's loader), so the signal reaches the CLI itself, as Ctrl-C would.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'tasks.ts', ...args], { cwd: repoRoot, env: { ...process.env, ...env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk))
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  const firstLine = new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk
+      if (stdout.includes('\n')) resolve(stdout.split('\n')[0])
+    })
+    void exited.then((code) => reject(new Error(`exited ${code} before printing a line: ${stderr}`)))
+  })
+  return {
+    firstLine,
+    stop: async (signal = 'SIGINT') => {
+      if (child.exitCode === null) child.kill(signal)
+      return exited
+    },
+    output: () => ({ stdout, stderr }),
+  }
 }

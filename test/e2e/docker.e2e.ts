@@ -74,6 +74,16 @@ describe.skipIf(ground.skipReason)('Spark standalone on a local Docker engine (r
     expectWorkers(await fetchMasterState(uiUrl), 2)
   })
 
+  it('npm run ui gives the loopback URL Docker publishes: /json/ answers and a worker page loads through the reverse proxy', async () => {
+    const result = await cli(ground.env, 'ui', ...docker, '--json')
+    expect(result.exitCode, result.stderr).toBe(0)
+    expect(result.json).toMatchObject({ ok: true, command: 'ui', url: uiUrl, via: expect.stringMatching(/published on loopback by Docker/) })
+    const worker = aliveWorkers(await fetchMasterState(result.json!.url))[0]
+    const page = await fetch(`${result.json!.url}/proxy/${worker.id}/`)
+    expect(page.status).toBe(200)
+    expect(await page.text()).toContain(`Spark Worker at ${worker.host}`)
+  })
+
   it('pi estimates π within 0.01 inside the cluster and leaves no driver behind', async () => {
     const result = await cli(ground.env, 'pi', ...docker, '--json')
     expect(result.exitCode, result.stderr).toBe(0)
@@ -132,7 +142,7 @@ describe.skipIf(ground.skipReason)('Spark standalone on a local Docker engine (r
   it('status lists the containers, the registered workers and the UI URL', async () => {
     const result = await cli(ground.env, 'status', ...docker, '--json')
     expect(result.exitCode, result.stderr).toBe(0)
-    expect(result.json).toMatchObject({ platform: 'docker', uiUrl })
+    expect(result.json).toMatchObject({ platform: 'docker', ui: { url: uiUrl } })
     expect(result.json!.members.map((m: { name: string }) => m.name).sort()).toEqual(['spark-master', 'spark-worker-1'])
     expect(result.json!.master.aliveworkers).toBe(1)
   })

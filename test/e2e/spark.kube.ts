@@ -1,17 +1,20 @@
 // The tool's Kubernetes path against a real cluster: the same code users run against minikube or
 // a cloud cluster with --context and --registry. Build, push to a real registry, server-side apply,
-// rollout, the master UI through the NodePort, pi, scale, a deleted worker pod, down.
+// rollout, the master UI through the API server, npm run ui (a real port-forward), pi, scale, a
+// deleted worker pod; then a second cluster in another namespace, run by a user bound to one
+// namespace only, beside the first; the room check and the fail-fast rollout wait; down.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { connectKube, type Kube } from '../../scripts/lib/kube.ts'
+import { connectKube, kubeGet, type Kube } from '../../scripts/lib/kube.ts'
 import { pollUntil } from '../../scripts/lib/poll.ts'
 import { aliveWorkers, fetchMasterState, type MasterState, type WorkerState } from '../../scripts/lib/spark-ui.ts'
 import { registryHasTag } from '../../scripts/push-image.ts'
-import { cli } from './cli.ts'
+import { cli, startCli } from './cli.ts'
+import { makeNamespaceUser, type NamespaceUser } from './namespace-user.ts'
 
 const ground = inject('kubeGround')
 const platform = ['--platform', 'kubernetes']
 const run = (command: string, ...args: string[]) => cli(ground.env, command, ...platform, ...args)
-const uiUrl = () => `http://${ground.nodeIp}:30001`
+const teamB = 'ssk8s-team-b'
 
 function expectWorkers(state: MasterState, count: number) {
   expect(state.status).toBe('ALIVE')
@@ -20,28 +23,49 @@ function expectWorkers(state: MasterState, count: number) {
   for (const worker of alive) expect([worker.cores, worker.memory]).toEqual([1, 1024])
 }
 
+/** Every line a person sees on stderr that starts with "error:"; the tool promises exactly one. */
+function errorLines(stderr: string): string[] {
+  return stderr.split('\n').filter((line) => line.startsWith('error:'))
+}
+
 describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--context + --registry)', () => {
   let kube: Kube
+  /** The master's /json/ read the way the tool reads it: the Service proxy of the API server. */
+  const masterState = async (namespace = 'default', as: Kube = kube) =>
+    JSON.parse(await kubeGet(as, `/api/v1/namespaces/${namespace}/services/spark-master-service:spark-master-webui/proxy/json/`)) as MasterState
+  const resourceVersions = async (namespace: string) =>
+    Promise.all([
+      kube.apps.readNamespacedDeployment({ name: 'spark-master', namespace }),
+      kube.apps.readNamespacedDeployment({ name: 'spark-worker', namespace }),
+      kube.core.readNamespacedService({ name: 'spark-master-service', namespace }),
+    ]).then((objects) => objects.map((o) => o.metadata?.resourceVersion))
 
   beforeAll(async () => {
     process.env.KUBECONFIG = ground.env.KUBECONFIG
     kube = await connectKube(ground.env.SPARK_K8S_CONTEXT)
     expect((await run('down')).exitCode).toBe(0)
+    await kube.core.deleteNamespace({ name: teamB }).catch(() => undefined)
   })
 
   afterAll(async () => {
     await run('down')
+    await kube.core.deleteNamespace({ name: teamB }).catch(() => undefined)
   })
 
-  it('cluster:up builds, pushes to the registry, applies, rolls out and the UI reports 2 ALIVE workers', async () => {
+  it('cluster:up builds, pushes to the registry, checks the room, applies, rolls out and the UI reports 2 ALIVE workers', async () => {
     const result = await run('up', '--workers', '2', '--json')
     expect(result.exitCode, result.stderr).toBe(0)
-    expect(result.json).toMatchObject({ ok: true, platform: 'kubernetes', uiUrl: uiUrl(), aliveWorkers: 2 })
+    // The NodePort answers from this machine (the node is local), so it is offered; /json/ was read through the API server.
+    expect(result.json).toMatchObject({ ok: true, platform: 'kubernetes', uiUrl: `http://${ground.nodeIp}:30001`, aliveWorkers: 2 })
+    expect(result.stderr).toMatch(/Verify the master UI reports 2 ALIVE workers: ALIVE, 2 workers × 1 cores\/1g \(read through the Kubernetes API server/)
+    expect(result.stderr).toMatch(/Check the cluster has room for 2 workers: 1\.35 CPUs \/ 6144 MiB requested, [\d.]+ CPUs \/ \d+ MiB free on node ssk8s-node/)
+    expect(result.stderr).toMatch(/service\/spark-master-service created \(NodePorts 7077→30000, 8080→30001\)/)
     expect(result.json!.image).toMatch(new RegExp(`^${ground.env.SPARK_K8S_REGISTRY.replace(/\./g, '\\.')}/spark-standalone:`))
     // Pushed now, or by an earlier run into this same registry: either way the registry has the tag.
     expect(result.stderr).toMatch(/Publish the image to the cluster(: pushed |.*SKIPPED: .* already in the registry)/)
     expect(await registryHasTag(result.json!.image)).toBe(true)
-    expectWorkers(await fetchMasterState(uiUrl()), 2)
+    expectWorkers(await masterState(), 2)
+    expectWorkers(await fetchMasterState(result.json!.uiUrl), 2)
     // The pods run the pushed image, pulled from the registry by the node.
     const { items } = await kube.core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=spark' })
     expect(items.map((pod) => pod.spec!.containers[0].image)).toEqual(items.map(() => result.json!.image))
@@ -52,19 +76,30 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
   })
 
   it('a second cluster:up skips every step and changes nothing', async () => {
-    const versions = async () =>
-      Promise.all([
-        kube.apps.readNamespacedDeployment({ name: 'spark-master', namespace: 'default' }),
-        kube.apps.readNamespacedDeployment({ name: 'spark-worker', namespace: 'default' }),
-        kube.core.readNamespacedService({ name: 'spark-master-service', namespace: 'default' }),
-      ]).then((objects) => objects.map((o) => o.metadata?.resourceVersion))
-    const before = await versions()
+    const before = await resourceVersions('default')
     const result = await run('up', '--workers', '2')
     expect(result.exitCode, result.stderr).toBe(0)
     expect(result.stderr).toMatch(/\[SKIPPED\].*Build the Spark image/)
     expect(result.stderr).toMatch(/\[SKIPPED: .* already in the registry\]/)
     expect(result.stderr).toMatch(/\[SKIPPED: deployment\/spark-master, service\/spark-master-service, deployment\/spark-worker already as declared\]/)
-    expect(await versions()).toEqual(before)
+    expect(await resourceVersions('default')).toEqual(before)
+  })
+
+  it('npm run ui forwards the master UI to localhost: /json/ answers and a worker page loads through the reverse proxy; Ctrl-C ends it with 0', async () => {
+    const ui = startCli(ground.env, 'ui', ...platform, '--port', '0', '--json')
+    try {
+      const said = JSON.parse(await ui.firstLine) as { url: string; via: string }
+      expect(said.url).toMatch(/^http:\/\/localhost:\d+$/)
+      expect(said.via).toMatch(/^port-forward to pod spark-master-/)
+      const state = await fetchMasterState(said.url)
+      expectWorkers(state, 2)
+      const worker = aliveWorkers(state)[0]
+      const page = await fetch(`${said.url}/proxy/${worker.id}/`)
+      expect(page.status).toBe(200)
+      expect(await page.text()).toContain(`Spark Worker at ${worker.host}`)
+    } finally {
+      expect(await ui.stop('SIGINT'), ui.output().stderr).toBe(0)
+    }
   })
 
   it('pi runs as a Job in the cluster, estimates π within 0.01 and leaves no Job behind', async () => {
@@ -81,23 +116,113 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
     for (const count of [3, 1]) {
       const result = await run('scale', String(count), '--json')
       expect(result.exitCode, result.stderr).toBe(0)
-      expectWorkers(await fetchMasterState(uiUrl()), count)
+      expectWorkers(await masterState(), count)
     }
   })
 
   it('a deleted worker pod is replaced and its worker registers within 60 s', async () => {
-    const [before] = aliveWorkers(await fetchMasterState(uiUrl()))
+    const [before] = aliveWorkers(await masterState())
     // The pod that runs that worker (not one still terminating from the scale down).
     const { items } = await kube.core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=spark,role=worker' })
     const pod = items.find((p) => p.status?.podIP === before.host && !p.metadata?.deletionTimestamp)
     expect(pod, `a live pod with IP ${before.host}`).toBeDefined()
     await kube.core.deleteNamespacedPod({ name: pod!.metadata!.name!, namespace: 'default' })
     const fresh = await pollUntil<WorkerState>('a re-registered worker', 60_000, async () => {
-      const alive = aliveWorkers(await fetchMasterState(uiUrl()))
+      const alive = aliveWorkers(await masterState())
       const replaced = alive.filter((worker) => worker.id !== before.id)
       return replaced.length === 1 && alive.length === 1 ? { done: replaced[0] } : { waiting: `${alive.length} alive` }
     })
     expect(fresh.cores).toBe(1)
+  })
+
+  it('a cluster that cannot fit is refused before anything is applied, with the numbers and both remedies', async () => {
+    const result = await run('up', '--namespace', 'ssk8s-too-big', '--workers', '3', '--worker-cores', '2')
+    expect(result.exitCode).toBe(1)
+    expect(errorLines(result.stderr)).toEqual([
+      expect.stringMatching(/^error: node ssk8s-node has no room for this cluster: it requests 3\.35 CPUs \/ 8192 MiB \(master 0\.1\/1024, 3 workers × 1\/2048, Pi driver 0\.25\/1024 \(CPUs\/MiB\)\), [\d.]+ CPUs \/ \d+ MiB is free$/),
+    ])
+    expect(result.stderr).toMatch(/ask for less: (at most \d worker|not even one worker)/)
+    expect(result.stderr).toMatch(/or give it more room/)
+    expect(result.stderr).not.toContain('Apply manifests/ (master, service, workers):')
+    await expect(kube.core.readNamespace({ name: 'ssk8s-too-big' })).rejects.toMatchObject({ code: 404 })
+  })
+
+  describe('a second cluster in another namespace, run by a user bound to that namespace only', () => {
+    let user: NamespaceUser
+    let env: Record<string, string>
+    let defaultVersions: Array<string | undefined>
+    const runB = (command: string, ...args: string[]) => cli(env, command, ...platform, '--namespace', teamB, ...args)
+
+    beforeAll(async () => {
+      user = await makeNamespaceUser(kube, teamB)
+      env = { ...ground.env, KUBECONFIG: user.kubeconfig, SPARK_K8S_CONTEXT: user.context }
+      defaultVersions = await resourceVersions('default')
+    })
+
+    it('the user really is namespace-bound: cluster-scoped reads are refused, and the error is the server message in one line', async () => {
+      const result = await cli(env, 'status', ...platform, '--namespace', 'kube-system')
+      expect(result.exitCode).toBe(1)
+      expect(errorLines(result.stderr)).toEqual([
+        `error: pods is forbidden: User "${user.user}" cannot list resource "pods" in API group "" in the namespace "kube-system" (Forbidden, HTTP 403); hint: the tool needs the built-in admin (or edit) role in its namespace: \`kubectl auth can-i --list -n <namespace>\` shows yours`,
+      ])
+      expect(result.stderr).not.toMatch(/HTTP-Code|Headers/)
+      const denied = await cli(env, 'up', ...platform, '--namespace', 'default')
+      expect(denied.exitCode).toBe(1)
+      expect(denied.stderr).toContain('not allowed in namespace default: create deployments, create services, create jobs')
+    })
+
+    it('up works with allocated NodePorts, and the first cluster is untouched', async () => {
+      const result = await runB('up', '--workers', '1', '--json')
+      expect(result.exitCode, result.stderr).toBe(0)
+      expect(result.json).toMatchObject({ ok: true, aliveWorkers: 1 })
+      expect(result.stderr).toMatch(/Check the cluster has room for 1 workers \[SKIPPED: these credentials may not read nodes/)
+      const ports = /service\/spark-master-service created \(NodePorts 7077→(\d+), 8080→(\d+)\)/.exec(result.stderr)
+      expect(ports, result.stderr).not.toBeNull()
+      expect(ports!.slice(1).map(Number)).not.toContain(30000)
+      expect(ports!.slice(1).map(Number)).not.toContain(30001)
+      expectWorkers(await masterState(teamB), 1)
+      expect(await resourceVersions('default')).toEqual(defaultVersions)
+      expectWorkers(await masterState(), 1)
+    })
+
+    it('status, pi, scale and ui work for the namespace-bound user', async () => {
+      const status = await runB('status', '--json')
+      expect(status.exitCode, status.stderr).toBe(0)
+      expect(status.json!.master.aliveworkers).toBe(1)
+      expect(status.json!.members.map((m: { role: string }) => m.role).sort()).toEqual(['master', 'worker'])
+      const pi = await runB('pi', '--json')
+      expect(pi.exitCode, pi.stderr).toBe(0)
+      expect(Math.abs(pi.json!.pi - Math.PI)).toBeLessThan(0.01)
+      const scale = await runB('scale', '2')
+      expect(scale.exitCode, scale.stderr).toBe(0)
+      expectWorkers(await masterState(teamB), 2)
+      const ui = startCli(env, 'ui', ...platform, '--namespace', teamB, '--port', '0', '--json')
+      try {
+        expectWorkers(await fetchMasterState((JSON.parse(await ui.firstLine) as { url: string }).url), 2)
+      } finally {
+        expect(await ui.stop('SIGTERM'), ui.output().stderr).toBe(0)
+      }
+    })
+
+    it('a pod that cannot be scheduled ends the rollout wait within 30 s with the scheduler message', async () => {
+      const started = Date.now()
+      const result = await runB('up', '--workers', '2', '--worker-cores', '8')
+      const seconds = (Date.now() - started) / 1000
+      expect(result.exitCode).toBe(1)
+      expect(errorLines(result.stderr)).toEqual([expect.stringMatching(/^error: pod spark-worker-[\w-]+ cannot be scheduled: 0\/1 nodes are available: 1 Insufficient cpu/)])
+      // Apply and rollout start at about 10 s into the command; the wait itself gives up within 30 s.
+      expect(result.stderr).toMatch(/Wait for the rollout \[FAILED: pod spark-worker-.* cannot be scheduled/)
+      expect(seconds).toBeLessThan(90)
+    })
+
+    it('cluster:down of the second cluster leaves the first untouched', async () => {
+      const result = await runB('down')
+      expect(result.exitCode, result.stderr).toBe(0)
+      const { items } = await kube.core.listNamespacedPod({ namespace: teamB, labelSelector: 'app=spark' })
+      expect(items).toEqual([])
+      expect(await resourceVersions('default')).toEqual(defaultVersions)
+      expectWorkers(await masterState(), 1)
+    })
   })
 
   it('cluster:down leaves nothing labelled app=spark', async () => {

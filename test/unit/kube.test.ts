@@ -1,6 +1,6 @@
 import type { V1Deployment, V1DeploymentCondition, V1DeploymentStatus } from '@kubernetes/client-node'
 import { describe, expect, it } from 'vitest'
-import { isNotFound, rolloutPending } from '../../scripts/lib/kube.ts'
+import { isNotFound, podBlocker, rolloutPending } from '../../scripts/lib/kube.ts'
 
 function deployment(options: { generation?: number; replicas?: number; status?: V1DeploymentStatus }): V1Deployment {
   return {
@@ -81,5 +81,37 @@ describe('isNotFound', () => {
     expect(isNotFound(Object.assign(new Error('x'), { code: 404 }))).toBe(true)
     expect(isNotFound({ code: 409 })).toBe(false)
     expect(isNotFound(new Error('404'))).toBe(false)
+  })
+})
+
+describe('podBlocker', () => {
+  const now = Date.parse('2026-11-24T12:00:30Z')
+  const pod = (status: import('@kubernetes/client-node').V1PodStatus, deleting = false): import('@kubernetes/client-node').V1Pod => ({
+    metadata: { name: 'spark-worker-7d9-x', ...(deleting ? { deletionTimestamp: new Date(now) } : {}) },
+    status,
+  })
+  const unschedulable = (since: string) => ({ conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/1 nodes are available: 1 Insufficient cpu.', lastTransitionTime: new Date(since) }] })
+
+  it('reports an Unschedulable pod with the scheduler message once the grace period is over', () => {
+    expect(podBlocker(pod(unschedulable('2026-11-24T12:00:00Z')), now)).toBe('pod spark-worker-7d9-x cannot be scheduled: 0/1 nodes are available: 1 Insufficient cpu.')
+  })
+
+  it('gives a pod that just became Unschedulable time (a rolling update frees room)', () => {
+    expect(podBlocker(pod(unschedulable('2026-11-24T12:00:25Z')), now)).toBeUndefined()
+  })
+
+  it('reports image pull back-off and crash loops at once, in the kubelet words', () => {
+    const waiting = (reason: string, message?: string, last?: object) => pod({ containerStatuses: [{ name: 'c', image: 'i', imageID: '', ready: false, restartCount: 3, state: { waiting: { reason, message } }, lastState: last }] })
+    expect(podBlocker(waiting('ImagePullBackOff', 'Back-off pulling image "x:1"'), now)).toBe('pod spark-worker-7d9-x: ImagePullBackOff: Back-off pulling image "x:1"')
+    expect(podBlocker(waiting('CrashLoopBackOff', 'back-off 40s restarting failed container', { terminated: { exitCode: 137, reason: 'OOMKilled' } }), now)).toBe(
+      'pod spark-worker-7d9-x: CrashLoopBackOff (last exit code 137, OOMKilled): back-off 40s restarting failed container',
+    )
+    // A first pull failure may still succeed on retry; its back-off follows within seconds.
+    expect(podBlocker(waiting('ErrImagePull'), now)).toBeUndefined()
+    expect(podBlocker(waiting('ContainerCreating'), now)).toBeUndefined()
+  })
+
+  it('ignores a pod that is being deleted', () => {
+    expect(podBlocker(pod(unschedulable('2026-11-24T11:00:00Z'), true), now)).toBeUndefined()
   })
 })

@@ -7,7 +7,9 @@ import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { npmScriptOf, parseConfig, type Command } from '../../scripts/lib/config.ts'
 import { UsageError } from '../../scripts/lib/errors.ts'
+import { clusterRequests, fits } from '../../scripts/lib/capacity.ts'
 import { loadManifests } from '../../scripts/lib/manifests.ts'
+import { minikubeSize } from '../../scripts/minikube-start.ts'
 import { repoRoot } from '../../scripts/lib/paths.ts'
 
 interface Step {
@@ -58,8 +60,20 @@ describe('.github/workflows/smoke.yml uses the CLI as it is', () => {
     }
   })
 
-  it('runs on the minikube platform, which setup-minikube provides', () => {
-    expect(steps.some((step) => String(step.uses ?? '').startsWith('medyagh/setup-minikube@'))).toBe(true)
+  it('is sized for a 2-CPU runner: the profile cluster:up creates there holds minikube\'s control plane and every pod', () => {
+    const up = invocations.find((i) => i.script === 'cluster:up')!
+    const config = parseConfig('up', up.args, {}, manifests)
+    // A private-repository runner: 2 CPUs, 7 GB, of which Docker reports about 6.7 GiB.
+    const size = minikubeSize(manifests, config, { cpu: 2, memoryMiB: 6860 })
+    expect(size.cpu).toBeLessThanOrEqual(2)
+    // What minikube's own control-plane pods request (kubeadm's manifests and CoreDNS): 0.75 CPU, 170 MiB.
+    const node = [{ cpu: size.cpu - 0.75, memoryMiB: size.memoryMiB - 170 }]
+    expect(fits(clusterRequests(manifests, config), node), `${config.workers} workers in ${size.cpu} CPUs / ${size.memoryMiB} MiB`).toBe(true)
+    // …and the check is not vacuous: the README default of 2 workers would not fit there.
+    expect(fits(clusterRequests(manifests, { ...config, workers: 2 }), node)).toBe(false)
+  })
+
+  it('runs on the minikube platform', () => {
     for (const { script, args } of invocations) {
       const command = commandOfScript[script]
       expect(parseConfig(command, args, {}, manifests).platform, script).toBe('minikube')

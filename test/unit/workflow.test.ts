@@ -22,9 +22,15 @@ describe('.github/workflows/smoke.yml', () => {
     expect(validateWorkflow(text.replace('runs-on:', 'runs-onn:')).errors.length).toBeGreaterThan(0)
   })
 
-  it('sets up minikube, installs with npm ci, then runs cluster:up, pi and cluster:down in that order', () => {
-    expect(steps.some((s) => String(s.uses ?? '').startsWith('medyagh/setup-minikube@'))).toBe(true)
-    const order = [/^npm ci$/, /npm run cluster:up/, /npm run pi/, /npm run cluster:down/].map(indexOfRun)
+  it('installs a pinned, checksummed minikube, then npm ci, then runs cluster:up, pi and cluster:down in that order', () => {
+    const install = steps.find((s) => s.name === 'Install minikube')!
+    expect(install.env.MINIKUBE_VERSION).toMatch(/^v\d+\.\d+\.\d+$/)
+    expect(install.run).toMatch(/sha256sum --check/)
+    // The tool starts minikube itself (the default path), so nothing else may start it first.
+    expect(steps.some((s) => /setup-minikube|minikube start/.test(`${s.uses ?? ''} ${s.run ?? ''}`))).toBe(false)
+    const order = [/^Install minikube$/, /^npm ci$/, /npm run cluster:up/, /npm run pi/, /npm run cluster:down/].map((pattern) =>
+      steps.findIndex((s) => pattern.test(s.name ?? '') || pattern.test(s.run ?? '')),
+    )
     expect(order.every((i) => i >= 0)).toBe(true)
     expect([...order].sort((a, b) => a - b)).toEqual(order)
   })

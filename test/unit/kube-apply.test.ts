@@ -1,0 +1,126 @@
+// Server-side apply in two passes, against a fake API that records what it was asked: a dry run of
+// everything first, NodePorts that never collide, and a half-made cluster undone.
+import type { KubernetesObject, V1Service } from '@kubernetes/client-node'
+import { describe, expect, it } from 'vitest'
+import { applyToKubernetes, nodePortsFor } from '../../scripts/lib/kube-apply.ts'
+import type { Kube } from '../../scripts/lib/kube.ts'
+import { loadManifests, renderCluster } from '../../scripts/lib/manifests.ts'
+
+const manifests = loadManifests()
+const rendered = (namespace: string) => renderCluster(manifests, { image: 'spark:1', namespace, workers: 2, workerCores: 1, workerMemory: '1g' })
+const objects = (namespace: string): KubernetesObject[] => {
+  const { master, service, worker } = rendered(namespace)
+  return [master, service, worker]
+}
+const nodePorts = (service: KubernetesObject) => (service as V1Service).spec!.ports!.map((port) => port.nodePort)
+
+function apiError(code: number, message: string) {
+  const body = JSON.stringify({ kind: 'Status', message, reason: code === 422 ? 'Invalid' : 'Forbidden', code })
+  return Object.assign(new Error(`HTTP-Code: ${code}\nMessage: Unknown API Status Code!\nBody: ${JSON.stringify(body)}\nHeaders: {}`), { code, body })
+}
+
+/** A fake API: `live` objects by kind/name; `refuse` decides which calls fail. Records every call. */
+function fakeKube(options: { live?: KubernetesObject[]; refuse?: (call: { dryRun: boolean; object: KubernetesObject }) => Error | undefined; namespaceExists?: boolean | 'forbidden' } = {}) {
+  const calls: string[] = []
+  const live = new Map((options.live ?? []).map((o) => [`${o.kind}/${o.metadata!.name}`, o]))
+  const kube = {
+    k8s: { PatchStrategy: { ServerSideApply: 'application/apply-patch+yaml' } },
+    core: {
+      readNamespace: async ({ name }: { name: string }) => {
+        if (options.namespaceExists === 'forbidden') throw apiError(403, `namespaces "${name}" is forbidden`)
+        if (options.namespaceExists === false) throw Object.assign(apiError(404, 'not found'), { code: 404 })
+        return {}
+      },
+      createNamespace: async ({ body }: { body: KubernetesObject }) => void calls.push(`create namespace/${body.metadata!.name}`),
+      deleteNamespace: async ({ name }: { name: string }) => void calls.push(`delete namespace/${name}`),
+    },
+    objects: {
+      read: async (o: KubernetesObject) => {
+        const found = live.get(`${o.kind}/${o.metadata!.name}`)
+        if (!found) throw apiError(404, 'not found')
+        return found
+      },
+      patch: async (o: KubernetesObject, _pretty: unknown, dryRun: string | undefined) => {
+        calls.push(`${dryRun ? 'dry-run' : 'apply'} ${o.kind}/${o.metadata!.name}${o.kind === 'Service' ? ` ${nodePorts(o).join(',')}` : ''}`)
+        const refused = options.refuse?.({ dryRun: Boolean(dryRun), object: o })
+        if (refused) throw refused
+        // The server allocates NodePorts the object leaves open.
+        if (o.kind === 'Service') return { ...o, spec: { ...(o as V1Service).spec, ports: (o as V1Service).spec!.ports!.map((p, i) => ({ ...p, nodePort: p.nodePort ?? 31000 + i })) } }
+        return o
+      },
+      delete: async (o: KubernetesObject) => void calls.push(`delete ${o.kind}/${o.metadata!.name}`),
+    },
+  }
+  return { kube: kube as unknown as Kube, calls }
+}
+
+describe('nodePortsFor', () => {
+  const service = rendered('default').service
+
+  it('keeps the classic 30000/30001 for a new Service in the default namespace', () => {
+    expect(nodePorts(nodePortsFor(service, undefined, 'default'))).toEqual([30000, 30001])
+  })
+
+  it('lets the API server allocate them for a new Service elsewhere', () => {
+    expect(nodePorts(nodePortsFor(service, undefined, 'team-b'))).toEqual([undefined, undefined])
+  })
+
+  it('keeps what a live Service has, so a re-apply changes nothing', () => {
+    const live = { ...service, spec: { ...service.spec, ports: service.spec!.ports!.map((p, i) => ({ ...p, nodePort: 32100 + i })) } }
+    expect(nodePorts(nodePortsFor(service, live, 'team-b'))).toEqual([32100, 32101])
+  })
+})
+
+describe('applyToKubernetes', () => {
+  it('dry-runs every object before applying any, and reports the NodePorts', async () => {
+    const { kube, calls } = fakeKube()
+    const outcome = await applyToKubernetes(kube, objects('default'), 'default')
+    expect(calls).toEqual([
+      'dry-run Deployment/spark-master',
+      'dry-run Service/spark-master-service 30000,30001',
+      'dry-run Deployment/spark-worker',
+      'apply Deployment/spark-master',
+      'apply Service/spark-master-service 30000,30001',
+      'apply Deployment/spark-worker',
+    ])
+    expect(outcome).toEqual({ done: 'deployment/spark-master created, service/spark-master-service created (NodePorts 7077→30000, 8080→30001), deployment/spark-worker created' })
+  })
+
+  it('falls back to allocated NodePorts when 30000/30001 are taken, before anything is created', async () => {
+    const taken = apiError(422, 'Service "spark-master-service" is invalid: spec.ports[0].nodePort: Invalid value: 30000: provided port is already allocated')
+    const { kube, calls } = fakeKube({ refuse: ({ object }) => (object.kind === 'Service' && nodePorts(object)[0] === 30000 ? taken : undefined) })
+    const outcome = await applyToKubernetes(kube, objects('default'), 'default')
+    expect(calls.filter((c) => c.includes('Service'))).toEqual(['dry-run Service/spark-master-service 30000,30001', 'dry-run Service/spark-master-service ,', 'apply Service/spark-master-service ,'])
+    expect(outcome).toMatchObject({ done: expect.stringContaining('service/spark-master-service created (NodePorts 7077→31000, 8080→31001)') })
+  })
+
+  it('changes nothing when a dry run is refused, and removes a namespace it had just created', async () => {
+    const forbidden = apiError(403, 'deployments.apps "spark-worker" is forbidden: exceeded quota')
+    const { kube, calls } = fakeKube({ namespaceExists: false, refuse: ({ object }) => (object.metadata!.name === 'spark-worker' ? forbidden : undefined) })
+    await expect(applyToKubernetes(kube, objects('team-b'), 'team-b')).rejects.toBe(forbidden)
+    expect(calls.filter((c) => c.startsWith('apply'))).toEqual([])
+    expect(calls.at(-1)).toBe('delete namespace/team-b')
+  })
+
+  it('deletes what it created when the real apply fails part way', async () => {
+    const gone = apiError(403, 'admission webhook denied the request')
+    const { kube, calls } = fakeKube({ refuse: ({ dryRun, object }) => (!dryRun && object.kind === 'Deployment' && object.metadata!.name === 'spark-worker' ? gone : undefined) })
+    await expect(applyToKubernetes(kube, objects('default'), 'default')).rejects.toBe(gone)
+    expect(calls.slice(-2)).toEqual(['delete Service/spark-master-service', 'delete Deployment/spark-master'])
+  })
+
+  it('leaves objects that already existed alone on failure, and needs no namespace read rights', async () => {
+    const { master } = rendered('dev')
+    const gone = apiError(500, 'etcd timeout')
+    const { kube, calls } = fakeKube({ namespaceExists: 'forbidden', live: [master], refuse: ({ dryRun, object }) => (!dryRun && object.kind === 'Service' ? gone : undefined) })
+    await expect(applyToKubernetes(kube, objects('dev'), 'dev')).rejects.toBe(gone)
+    expect(calls.filter((c) => c.startsWith('delete'))).toEqual([])
+  })
+
+  it('skips with the reason when the server says nothing would change', async () => {
+    const live = objects('default')
+    const { kube, calls } = fakeKube({ live })
+    expect(await applyToKubernetes(kube, objects('default'), 'default')).toEqual({ skipped: 'deployment/spark-master, service/spark-master-service, deployment/spark-worker already as declared' })
+    expect(calls.every((c) => c.startsWith('dry-run'))).toBe(true)
+  })
+})

@@ -1,0 +1,113 @@
+// minikube start as laptops run it, fed what minikube v1.37.0 really prints (test/fixtures/minikube):
+// an existing profile is read and never re-sized, a new one is sized within what the Docker engine has.
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
+import { StepError } from '../../scripts/lib/errors.ts'
+import { loadManifests } from '../../scripts/lib/manifests.ts'
+import { repoRoot } from '../../scripts/lib/paths.ts'
+import { fake, type CannedResult } from './fake-proc.ts'
+
+vi.mock('../../scripts/lib/proc.ts', () => import('./fake-proc.ts'))
+const { minikubeSize, startMinikube } = await import('../../scripts/minikube-start.ts')
+
+const manifests = loadManifests()
+const profile = 'spark-contract' // the profile name the fixtures were recorded with
+const recorded = (name: string): CannedResult & { stdout: string } => JSON.parse(readFileSync(join(repoRoot, 'test/fixtures/minikube/v1.37.0', `${name}.json`), 'utf8'))
+
+/** The recorded profile list with its one profile's Memory (MiB) and CPUs changed: the shape stays minikube's own. */
+function profileList(memory: number, cpus: number): CannedResult {
+  const list = recorded('profile-list-json-node-gone')
+  const parsed = JSON.parse(list.stdout)
+  Object.assign(parsed.valid[0].Config, { Memory: memory, CPUs: cpus })
+  return { ...list, stdout: JSON.stringify(parsed) }
+}
+
+const running: CannedResult = {
+  stdout: JSON.stringify({ Name: profile, Host: 'Running', Kubelet: 'Running', APIServer: 'Running', Kubeconfig: 'Configured', Worker: false }),
+  exitCode: 0,
+}
+// What `docker info --format '{{json .}}'` gives on Docker Desktop with 4 CPUs / 7.7 GiB for its VM (fields trimmed).
+const dockerDesktop = { stdout: JSON.stringify({ NCPU: 4, MemTotal: 8_241_434_624, OperatingSystem: 'Docker Desktop' }) }
+
+function answer(table: Record<string, CannedResult>) {
+  fake.reset((command) => {
+    const key = Object.keys(table).find((prefix) => command.line.startsWith(prefix))
+    return key ? table[key] : { exitCode: 127, stderr: `unexpected: ${command.line}` }
+  })
+}
+
+beforeEach(() => fake.reset())
+
+describe('startMinikube with an existing profile', () => {
+  it('refuses a profile too small for the pods before starting anything, with its size, the numbers and both remedies', async () => {
+    answer({ 'minikube profile list': profileList(3072, 2) })
+    const error = (await startMinikube({ profile, workers: 2, workerCores: 1, workerMemory: '1g' }, manifests).catch((e: unknown) => e)) as StepError
+    expect(error).toBeInstanceOf(StepError)
+    expect(error.message).toBe(
+      'minikube profile spark-contract (2 CPUs / 3072 MiB) is too small for this cluster: it requests 1.35 CPUs / 6144 MiB (master 0.1/1024, 2 workers × 0.5/2048, Pi driver 0.25/1024 (CPUs/MiB))',
+    )
+    expect(error.details).toMatch(/ask for less: not even one worker of this size fits/)
+    expect(error.details).toContain('`minikube delete -p spark-contract`, then `npm run cluster:up`')
+    expect(fake.lines()).toEqual(['minikube profile list -o json'])
+  })
+
+  it('starts a stopped profile that fits without --cpus/--memory (minikube keeps its size; for docker it would recheck them)', async () => {
+    answer({ 'minikube profile list': profileList(8192, 4), 'minikube status': recorded('status-json-node-gone'), 'minikube start': {} })
+    const outcome = await startMinikube({ profile, workers: 2, workerCores: 1, workerMemory: '1g' }, manifests)
+    expect(outcome).toEqual({ done: 'minikube profile spark-contract started (4 CPUs / 8192 MiB, as created)' })
+    expect(fake.lines().at(-1)).toBe('minikube start -p spark-contract')
+  })
+
+  it('skips a running profile, saying its real size', async () => {
+    answer({ 'minikube profile list': profileList(8192, 4), 'minikube status': running })
+    expect(await startMinikube({ profile, workers: 2, workerCores: 1, workerMemory: '1g' }, manifests)).toEqual({ skipped: 'minikube profile spark-contract already running (4 CPUs / 8192 MiB)' })
+    expect(fake.lines().some((line) => line.startsWith('minikube start'))).toBe(false)
+  })
+})
+
+describe('startMinikube with no profile', () => {
+  it('sizes a new docker-driver profile within the engine (Docker Desktop), not the host', async () => {
+    answer({
+      'minikube profile list': recorded('profile-list-json-no-profiles'),
+      'minikube config get driver': { exitCode: 14 },
+      'docker info --format {{.ID}}': { stdout: 'ABCD' },
+      'docker info --format {{json .}}': dockerDesktop,
+      'minikube start': {},
+    })
+    const outcome = await startMinikube({ profile, workers: 3, workerCores: 1, workerMemory: '1g' }, manifests)
+    // Wanted: 1.85 + 1 CPUs → 3; 8192 + 2048 MiB → capped at the engine's 7859 MiB less 1 GiB.
+    expect(fake.lines().at(-1)).toBe('minikube start -p spark-contract --cpus 3 --memory 6835mb')
+    expect(outcome).toEqual({ done: 'minikube profile spark-contract created (3 CPUs / 6835 MiB, driver docker; the Docker engine has 4 CPUs / 7859 MiB)' })
+  })
+
+  it('uses the configured driver, and this machine for VM drivers', async () => {
+    answer({ 'minikube profile list': recorded('profile-list-json-no-profiles'), 'minikube config get driver': { stdout: 'kvm2\n' }, 'minikube start': {} })
+    await startMinikube({ profile, workers: 1, workerCores: 1, workerMemory: '1g' }, manifests)
+    expect(fake.lines().some((line) => line.startsWith('docker info'))).toBe(false)
+    expect(fake.lines().at(-1)).toMatch(/^minikube start -p spark-contract --cpus 2 --memory \d+mb$/)
+  })
+
+  it('says what to do when the engine is below what minikube accepts at all', async () => {
+    answer({
+      'minikube profile list': recorded('profile-list-json-no-profiles'),
+      'minikube config get driver': { stdout: 'docker' },
+      'docker info --format {{json .}}': { stdout: JSON.stringify({ NCPU: 1, MemTotal: 2 * 1024 ** 3 }) },
+    })
+    const error = (await startMinikube({ profile, workers: 1, workerCores: 1, workerMemory: '1g' }, manifests).catch((e: unknown) => e)) as StepError
+    expect(error.message).toBe('the Docker engine has 1 CPUs / 2048 MiB; minikube needs at least 2 CPUs and 1800 MiB plus 1 GiB left to the host')
+    expect(error.details).toMatch(/Docker Desktop: Settings → Resources/)
+    expect(fake.lines().some((line) => line.startsWith('minikube start'))).toBe(false)
+  })
+})
+
+describe('minikubeSize', () => {
+  it('never asks for more than minikube would accept from the recorded refusals: CPUs ≤ the engine, memory below its limit', () => {
+    // RSRC_INSUFFICIENT_CORES / RSRC_OVER_ALLOC_MEM, recorded from the real binary on this 2-CPU machine.
+    const cpus = Number(/Requested cpu count \d+ is greater than the available cpus of (\d+)/i.exec(recorded('start-cpus-over-docker').stderr)![1])
+    const limit = Number(/system limit (\d+)MB/.exec(recorded('start-memory-over-docker').stderr)![1])
+    const size = minikubeSize(manifests, { workers: 64, workerCores: 8, workerMemory: '64g' }, { cpu: cpus, memoryMiB: limit })
+    expect(size.cpu).toBeLessThanOrEqual(cpus)
+    expect(size.memoryMiB).toBeLessThan(limit)
+  })
+})
