@@ -1,8 +1,9 @@
 import { defineConfig } from 'vitest/config'
 
-// Three projects: fast unit tests (fakes allowed), and two end-to-end suites that drive the real CLI
+// Four projects: fast unit tests (fakes allowed), two end-to-end suites that drive the real CLI
 // against real Spark on a real Docker engine (test/e2e/ground.ts) and on a real single-node
-// Kubernetes built here (test/e2e/kube-ground.ts). One file at a time: they share the machine.
+// Kubernetes built here (test/e2e/kube-ground.ts), and contract tests of the real minikube binary
+// (test/contract/). One file at a time: they share the machine.
 export default defineConfig({
   test: {
     maxWorkers: 1,
@@ -34,6 +35,18 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 15 * 60_000,
           hookTimeout: 60 * 60_000,
+        },
+      },
+      {
+        // The real minikube binary (built from source and cached) against the recorded fixtures and
+        // scripts/lib/minikube.ts; no cluster is started (test/contract/minikube-ground.ts).
+        test: {
+          name: 'contract',
+          include: ['test/contract/**/*.contract.ts'],
+          globalSetup: ['test/contract/minikube-ground.ts'],
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
         },
       },
     ],

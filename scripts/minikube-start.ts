@@ -48,7 +48,7 @@ export async function hostRoom(driver: string | undefined): Promise<HostRoom> {
  * CPUs and memory for a new profile: what the pods request (workers, master, one Pi driver) plus
  * the reserve, capped at the host less 1 GiB for its own use (minikube warns past that).
  */
-export function minikubeSize(manifests: ClusterManifests, config: StartConfig, host: Room): Room {
+export function minikubeSize(manifests: ClusterManifests, config: Omit<StartConfig, 'profile'>, host: Room): Room {
   const wanted = total([...clusterRequests(manifests, config), reserve])
   return {
     cpu: Math.max(minikubeMinimum.cpu, Math.min(host.cpu, Math.ceil(wanted.cpu))),
@@ -58,8 +58,9 @@ export function minikubeSize(manifests: ClusterManifests, config: StartConfig, h
 
 export async function startMinikube(config: StartConfig, manifests = loadManifests()): Promise<StepOutcome> {
   const { profile } = config
+  // An invalid profile (a start that failed before saving its config) is started like a new one.
   const existing = await readProfile(profile)
-  if (existing) {
+  if (existing?.valid) {
     const size = `${existing.cpus} CPUs / ${existing.memoryMiB} MiB`
     const pods = clusterRequests(manifests, config)
     const node = [{ cpu: existing.cpus, memoryMiB: existing.memoryMiB }]

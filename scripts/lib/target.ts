@@ -2,7 +2,7 @@ import type { Config, Platform } from './config.ts'
 import { ClusterUnavailable } from './errors.ts'
 import { connectKube, type Kube } from './kube.ts'
 import { loadManifests, type ClusterManifests } from './manifests.ts'
-import { isRunning, minikubeStatus } from './minikube.ts'
+import { isRunning, minikubeStatus, readProfile } from './minikube.ts'
 import { kubeContext } from './platform.ts'
 import { run } from './proc.ts'
 
@@ -37,7 +37,11 @@ export function makeTarget(config: Config, platform: Platform, manifests: Cluste
  */
 export async function requireRunningMinikube(profile: string): Promise<void> {
   const status = await minikubeStatus(profile)
-  if (!status) throw new ClusterUnavailable(`there is no minikube profile ${profile} — run \`npm run cluster:up\``)
+  if (!status) {
+    // A profile whose node was removed outside minikube reports no status at all, like a missing one.
+    const exists = await readProfile(profile)
+    throw new ClusterUnavailable(exists ? `minikube profile ${profile} is stopped (its node is gone) — run \`npm run cluster:up\`` : `there is no minikube profile ${profile} — run \`npm run cluster:up\``)
+  }
   if (status.Host !== 'Running') throw new ClusterUnavailable(`minikube profile ${profile} is stopped — run \`npm run cluster:up\``)
   if (!isRunning(status)) {
     throw new ClusterUnavailable(`minikube profile ${profile} is not healthy (kubelet ${status.Kubelet}, API server ${status.APIServer}) — run \`npm run cluster:up\``)

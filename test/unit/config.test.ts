@@ -108,6 +108,13 @@ describe('parseConfig precedence: flag > SPARK_K8S_* env > default', () => {
     expect(parse('pi', []).partitions).toBeUndefined()
   })
 
+  it('reads --port and --open for ui, and accepts minikube profile names minikube accepts', () => {
+    expect(parseConfig('ui', ['--port', '0', '--open'], {}, manifests)).toMatchObject({ port: 0, open: true })
+    expect(parseConfig('ui', [], { SPARK_K8S_UI_PORT: '9090' }, manifests)).toMatchObject({ port: 9090, open: false })
+    expect(parseConfig('ui', [], {}, manifests).port).toBeUndefined()
+    for (const name of ['minikube', 'spark-dev', 'team.b-2', 'p1']) expect(parseConfig('up', ['--profile', name], {}, manifests).profile).toBe(name)
+  })
+
   it('reads --role and --keep-minikube for down', () => {
     expect(parse('down', ['--role', 'worker', '--keep-minikube'])).toMatchObject({ role: 'worker', keepMinikube: true })
     expect(parse('down', [])).toMatchObject({ keepMinikube: false })
@@ -163,6 +170,11 @@ describe('parseConfig rejects bad input with a one-line UsageError (exit code 2)
     { name: "--registry 'a b'", command: 'up', argv: ['--registry', 'a b'], mentions: ['--registry', 'host[:port][/path]', '"a b"'] },
     { name: '--platform cloud', command: 'up', argv: ['--platform', 'cloud'], mentions: ['--platform', 'auto', 'minikube', 'kubernetes', 'docker', '"cloud"'] },
     { name: '--timeout 5', command: 'up', argv: ['--timeout', '5'], mentions: ['--timeout', '10 to 7200'] },
+    { name: '--profile a (minikube: too short)', command: 'up', argv: ['--profile', 'a'], mentions: ['--profile', 'at least 2 characters'] },
+    { name: '--profile my_profile (minikube: no underscores)', command: 'status', argv: ['--profile', 'my_profile'], mentions: ['--profile', "letters, digits and '-'", '"my_profile"'] },
+    { name: '--profile start (a word minikube reserves)', command: 'up', argv: ['--profile', 'start'], mentions: ['--profile', 'reserves'] },
+    { name: '--port 70000', command: 'ui', argv: ['--port', '70000'], mentions: ['--port', '0 to 65535'] },
+    { name: '--open for up', command: 'up', argv: ['--open'], mentions: ['--open', 'unknown flag'] },
     { name: '--role leader', command: 'down', argv: ['--role', 'leader'], mentions: ['--role', 'master', 'worker'] },
     { name: 'unknown flag --bogus', command: 'up', argv: ['--bogus'], mentions: ['--bogus', 'unknown flag', '--help'] },
     { name: 'a flag of another command (--workers for pi)', command: 'pi', argv: ['--workers', '3'], mentions: ['--workers', 'unknown flag'] },

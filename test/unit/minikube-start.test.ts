@@ -81,6 +81,12 @@ describe('startMinikube with no profile', () => {
     expect(outcome).toEqual({ done: 'minikube profile spark-contract created (3 CPUs / 6835 MiB, driver docker; the Docker engine has 4 CPUs / 7859 MiB)' })
   })
 
+  it('starts over an invalid profile (a start that failed before saving its config) like a new one', async () => {
+    answer({ 'minikube profile list': recorded('profile-list-json-dry-run-leftover'), 'minikube config get driver': { stdout: 'docker' }, 'docker info --format {{json .}}': dockerDesktop, 'minikube start': {} })
+    await startMinikube({ profile, workers: 1, workerCores: 1, workerMemory: '1g' }, manifests)
+    expect(fake.lines().at(-1)).toMatch(/^minikube start -p spark-contract --cpus 2 --memory \d+mb$/)
+  })
+
   it('uses the configured driver, and this machine for VM drivers', async () => {
     answer({ 'minikube profile list': recorded('profile-list-json-no-profiles'), 'minikube config get driver': { stdout: 'kvm2\n' }, 'minikube start': {} })
     await startMinikube({ profile, workers: 1, workerCores: 1, workerMemory: '1g' }, manifests)
@@ -104,8 +110,8 @@ describe('startMinikube with no profile', () => {
 describe('minikubeSize', () => {
   it('never asks for more than minikube would accept from the recorded refusals: CPUs ≤ the engine, memory below its limit', () => {
     // RSRC_INSUFFICIENT_CORES / RSRC_OVER_ALLOC_MEM, recorded from the real binary on this 2-CPU machine.
-    const cpus = Number(/Requested cpu count \d+ is greater than the available cpus of (\d+)/i.exec(recorded('start-cpus-over-docker').stderr)![1])
-    const limit = Number(/system limit (\d+)MB/.exec(recorded('start-memory-over-docker').stderr)![1])
+    const cpus = Number(/Requested cpu count \d+ is greater than the available cpus of (\d+)/i.exec(recorded('start-cpus-over-docker').stderr ?? '')![1])
+    const limit = Number(/system limit (\d+)MB/.exec(recorded('start-memory-over-docker').stderr ?? '')![1])
     const size = minikubeSize(manifests, { workers: 64, workerCores: 8, workerMemory: '64g' }, { cpu: cpus, memoryMiB: limit })
     expect(size.cpu).toBeLessThanOrEqual(cpus)
     expect(size.memoryMiB).toBeLessThan(limit)
