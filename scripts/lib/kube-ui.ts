@@ -87,7 +87,9 @@ async function forwardToMaster(target: Target, kube: Kube, localPort: number, co
       .then((ws) => {
         if (typeof ws === 'function') return
         ws.on('close', () => socket.end())
-        socket.on('close', () => ws.close())
+        // The browser may have given up while the forward was being set up.
+        if (socket.destroyed) ws.close()
+        else socket.on('close', () => ws.close())
       })
       .catch((error: unknown) => {
         console.error(`ui: a connection could not be forwarded: ${errorMessage(error)}`)
