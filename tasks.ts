@@ -120,7 +120,7 @@ function scaleTasks(config: Config, _platform: Platform, platformNote: string): 
 
 // npm run cluster:down — README: kubectl delete all -l app=spark → minikube stop.
 function downTasks(config: Config, platform: Platform, platformNote: string): Task[] {
-  const label = config.role ? `role=${config.role}` : 'app=spark'
+  const label = `app=spark${config.role ? `,role=${config.role}` : ''} and managed by this tool`
   return [
     step(`Delete everything labelled ${label} on ${platformNote}`, async (ctx, task) => deleteCluster(ctx.target, config.role, progress(task))),
     step('Stop minikube', async () => stopMinikube(config.profile), { enabled: platform === 'minikube' && !config.keepMinikube && !config.role }),
@@ -201,7 +201,7 @@ export async function main(argv: string[]): Promise<number> {
     await new Listr<Context, any, any>(graphs[config.command](config, platform, note), listrOptions(config)).run(ctx)
   } catch (error) {
     const interrupted = interruption()
-    if (interrupted) return interrupted.then(() => 130)
+    if (interrupted) return interrupted
     console.error(`\nerror: ${errorMessage(error)}`)
     if (error instanceof StepError && error.details) console.error(error.details)
     if (ctx.diagnose) console.error(`\ndiagnostics:\n${await collectDiagnostics(ctx.target)}`)

@@ -19,11 +19,18 @@ type AccessConfig = Pick<Config, 'context' | 'namespace'>
 
 /** What the commands do in the namespace; all within the built-in `admin` (or `edit`) role bound there. */
 export const neededRights = [
+  { verb: 'get', group: 'apps', resource: 'deployments' },
   { verb: 'create', group: 'apps', resource: 'deployments' },
-  { verb: 'create', group: '', resource: 'services' },
-  { verb: 'create', group: 'batch', resource: 'jobs' },
+  { verb: 'patch', group: 'apps', resource: 'deployments' },
   { verb: 'delete', group: 'apps', resource: 'deployments' },
+  { verb: 'get', group: '', resource: 'services' },
+  { verb: 'create', group: '', resource: 'services' },
+  { verb: 'patch', group: '', resource: 'services' },
+  { verb: 'delete', group: '', resource: 'services' },
+  { verb: 'create', group: 'batch', resource: 'jobs' },
+  { verb: 'delete', group: 'batch', resource: 'jobs' },
   { verb: 'list', group: '', resource: 'pods' },
+  { verb: 'delete', group: '', resource: 'pods' },
   { verb: 'get', group: '', resource: 'pods', subresource: 'log' },
   { verb: 'get', group: '', resource: 'services', subresource: 'proxy' },
   { verb: 'create', group: '', resource: 'pods', subresource: 'portforward' },

@@ -6,7 +6,7 @@ import { ClusterUnavailable } from './lib/errors.ts'
 import { isNotFound } from './lib/kube.ts'
 import { runIfMain } from './lib/main.ts'
 import { describeOutcome, type StepOutcome } from './lib/outcome.ts'
-import { appLabels, selectorOf } from './lib/manifests.ts'
+import { ourLabels, selectorOf } from './lib/manifests.ts'
 import { resolvePlatform } from './lib/platform.ts'
 import { pollUntil } from './lib/poll.ts'
 import { run } from './lib/proc.ts'
@@ -22,7 +22,7 @@ const kinds = [
 ]
 
 export async function deleteCluster(target: Target, role?: 'master' | 'worker', onProgress?: (reason: string) => void): Promise<StepOutcome> {
-  const labels = { ...appLabels(target.manifests), ...(role ? { role } : {}) }
+  const labels = { ...ourLabels(target.manifests), ...(role ? { role } : {}) }
   const selector = selectorOf(labels)
   const timeoutMs = target.config.timeoutSeconds * 1000
   if (target.platform === 'docker') return deleteOnDocker(target, labels, timeoutMs)
@@ -62,7 +62,7 @@ async function deleteOnDocker(target: Target, labels: Record<string, string>, ti
   const deleted = containers.map((c) => c.name)
   if (deleted.length > 0) await run({ timeout: timeoutMs })`docker rm --force --volumes ${deleted}`
   if (!labels.role) {
-    const filter = `label=${selectorOf(appLabels(target.manifests))}`
+    const filter = `label=${selectorOf(ourLabels(target.manifests))}`
     for (const kind of ['network', 'volume']) {
       const names = (await run`docker ${kind} ls --filter ${filter} --format ${'{{.Name}}'}`).stdout.split('\n').filter(Boolean)
       if (names.length > 0) await run`docker ${kind} rm ${names}`

@@ -4,7 +4,7 @@
 // profile is read and never re-sized (minikube would only warn), and refused before anything starts
 // when the cluster cannot fit in it.
 import { cpus, totalmem } from 'node:os'
-import { clusterRequests, describeRequests, formatRoom, roomRemedies, total, type Room } from './lib/capacity.ts'
+import { clusterRequests, formatRoom, requireRoom, total, type Room } from './lib/capacity.ts'
 import { parseConfig, type Config } from './lib/config.ts'
 import { StepError } from './lib/errors.ts'
 import { runIfMain } from './lib/main.ts'
@@ -15,8 +15,10 @@ import { run } from './lib/proc.ts'
 
 type StartConfig = Pick<Config, 'profile' | 'workers' | 'workerCores' | 'workerMemory'>
 
-/** Kubernetes itself (control plane, CoreDNS, the OS) on top of what our pods request. */
+/** Room asked for on top of what our pods request, when sizing a new profile: Kubernetes, the OS, slack. */
 const reserve: Room = { cpu: 1, memoryMiB: 2048 }
+/** What minikube's own pods request (kubeadm's control plane and CoreDNS: 0.75 CPU, 170 MiB), rounded up: what a profile's node has less. */
+export const controlPlane: Room = { cpu: 0.75, memoryMiB: 256 }
 /** minikube refuses less than this. */
 const minikubeMinimum: Room = { cpu: 2, memoryMiB: 1800 }
 
@@ -62,13 +64,10 @@ export async function startMinikube(config: StartConfig, manifests = loadManifes
   const existing = await readProfile(profile)
   if (existing?.valid) {
     const size = `${existing.cpus} CPUs / ${existing.memoryMiB} MiB`
-    const pods = clusterRequests(manifests, config)
-    const node = [{ cpu: existing.cpus, memoryMiB: existing.memoryMiB }]
-    if (total(pods).cpu > existing.cpus || total(pods).memoryMiB > existing.memoryMiB) {
-      throw new StepError(
-        `minikube profile ${profile} (${size}) is too small for this cluster: it requests ${formatRoom(total(pods))} (${describeRequests(pods)})`,
-        roomRemedies(manifests, config, node, `or recreate the profile at the size this cluster needs (minikube never resizes one): \`minikube delete -p ${profile}\`, then \`npm run cluster:up\``),
-      )
+    // A profile made with --cpus/--memory=no-limit says 0: then only the node itself can tell (the room check).
+    if (existing.cpus > 0 && existing.memoryMiB > 0) {
+      requireRoom(manifests, config, [{ cpu: existing.cpus - controlPlane.cpu, memoryMiB: existing.memoryMiB - controlPlane.memoryMiB }], `minikube profile ${profile} (${size})`,
+        `or recreate the profile at the size this cluster needs (minikube never resizes one): \`minikube delete -p ${profile}\`, then \`npm run cluster:up\``)
     }
     if (isRunning(await minikubeStatus(profile))) return { skipped: `minikube profile ${profile} already running (${size})` }
     // No --cpus/--memory: minikube keeps a profile's size, and for the docker driver it would
@@ -85,6 +84,9 @@ export async function startMinikube(config: StartConfig, manifests = loadManifes
     )
   }
   const size = minikubeSize(manifests, config, host)
+  requireRoom(manifests, config, [{ cpu: size.cpu - controlPlane.cpu, memoryMiB: size.memoryMiB - controlPlane.memoryMiB }],
+    `a new minikube profile of ${size.cpu} CPUs / ${size.memoryMiB} MiB (as much as ${host.what} can give)`,
+    driver === 'docker' ? 'or give Docker more CPUs and memory (Docker Desktop: Settings → Resources)' : `or free CPUs and memory on ${host.what}`)
   await run`minikube start -p ${profile} --cpus ${size.cpu} --memory ${`${size.memoryMiB}mb`}`
   return { done: `minikube profile ${profile} created (${size.cpu} CPUs / ${size.memoryMiB} MiB${driver ? `, driver ${driver}` : ''}; ${host.what} has ${formatRoom(host)})` }
 }

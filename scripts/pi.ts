@@ -5,11 +5,11 @@ import { parseConfig } from './lib/config.ts'
 import { dockerLayout, listContainers, planContainer } from './lib/docker.ts'
 import { errorMessage, StepError } from './lib/errors.ts'
 import { onInterrupt } from './lib/interrupt.ts'
-import { isNotFound, podBlocker } from './lib/kube.ts'
+import { blockerWatch, isNotFound } from './lib/kube.ts'
 import { runIfMain } from './lib/main.ts'
 import { mainContainer, podTemplate, renderPiJob } from './lib/manifests.ts'
 import { resolvePlatform } from './lib/platform.ts'
-import { pollUntil } from './lib/poll.ts'
+import { pollUntil, TimeoutError } from './lib/poll.ts'
 import { run } from './lib/proc.ts'
 import { makeTarget, type Target } from './lib/target.ts'
 
@@ -41,7 +41,7 @@ const tail = (log: string, lines = 40) => log.trimEnd().split('\n').slice(-lines
 /** The image the running master uses: the job must run the same Spark. */
 async function clusterImage(target: Target): Promise<string> {
   if (target.platform === 'docker') {
-    const masters = await listContainers({ ...dockerLayout(target.manifests).appLabels, role: 'master' })
+    const masters = await listContainers({ ...dockerLayout(target.manifests).ourLabels, role: 'master' })
     if (masters.length === 0) throw new StepError('no Spark master container here: run `npm run cluster:up` first')
     return masters[0].image
   }
@@ -54,7 +54,7 @@ async function clusterImage(target: Target): Promise<string> {
 }
 
 export async function runPi(target: Target, partitions: number | undefined, onProgress?: (line: string) => void): Promise<PiRun> {
-  const job = renderPiJob(target.manifests, { image: await clusterImage(target), namespace: target.config.namespace, partitions })
+  const job = renderPiJob(target.manifests, { image: await clusterImage(target), namespace: target.config.namespace, partitions, timeoutSeconds: target.config.timeoutSeconds })
   const started = Date.now()
   const { exitCode, log, driver } = target.platform === 'docker' ? await runOnDocker(target, job, onProgress) : await runOnKubernetes(target, job, onProgress)
   const seconds = (Date.now() - started) / 1000
@@ -103,6 +103,7 @@ async function runOnKubernetes(target: Target, job: ReturnType<typeof renderPiJo
   const forget = onInterrupt(deleteJob)
   try {
     await kube.batch.createNamespacedJob({ namespace, body: job })
+    const blockerOf = blockerWatch()
     const outcome = await pollUntil<'succeeded' | 'failed'>(
       `job ${name}`,
       target.config.timeoutSeconds * 1000,
@@ -111,15 +112,17 @@ async function runOnKubernetes(target: Target, job: ReturnType<typeof renderPiJo
         if ((current.status?.succeeded ?? 0) > 0) return { done: 'succeeded' }
         if ((current.status?.failed ?? 0) > 0) return { done: 'failed' }
         const { items } = await kube.core.listNamespacedPod({ namespace, labelSelector: selector })
-        const blocker = items.map((pod) => podBlocker(pod)).find(Boolean)
+        const blocker = items.map(blockerOf).find(Boolean)
         if (blocker) throw new StepError(`the Pi driver cannot run: ${blocker}`)
         const waiting = items.flatMap((pod) => pod.status?.containerStatuses ?? []).map((s) => s.state?.waiting?.reason).find(Boolean)
         return { waiting: `driver ${items[0]?.status?.phase ?? 'not scheduled yet'}${waiting ? ` (${waiting})` : ''}` }
       },
       onProgress,
-    ).catch((error: Error) => {
-      if (error instanceof StepError) throw error // a driver that cannot run: its own message says why
-      return error // the timeout: the driver log so far is worth showing
+    ).catch((error: unknown) => {
+      // The timeout: the driver log so far is worth showing. Anything else (a driver that cannot
+      // run, an API error) says why in its own words.
+      if (error instanceof TimeoutError) return error
+      throw error
     })
     const { items } = await kube.core.listNamespacedPod({ namespace, labelSelector: selector })
     const podName = items[0]?.metadata?.name

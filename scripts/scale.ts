@@ -21,7 +21,7 @@ export type ScaleOutcome = StepOutcome & { expected: ExpectedWorkers }
 export async function setWorkerCount(target: Target, count: number): Promise<ScaleOutcome> {
   if (target.platform === 'docker') {
     const layout = dockerLayout(target.manifests)
-    const containers = await listContainers(layout.appLabels)
+    const containers = await listContainers(layout.ourLabels)
     // New workers copy the running ones (image, cores, memory), which carry their shape as a label.
     const shape = decodeShape(containers.find((c) => c.labels.role === 'worker')?.labels[shapeLabel])
     if (!shape) throw new StepError('no Spark worker containers to copy here: run `npm run cluster:up` first')

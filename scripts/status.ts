@@ -6,7 +6,7 @@ import { listContainers } from './lib/docker.ts'
 import { errorMessage } from './lib/errors.ts'
 import { podSummary } from './lib/kube.ts'
 import { runIfMain } from './lib/main.ts'
-import { appLabels, selectorOf } from './lib/manifests.ts'
+import { ourLabels, selectorOf } from './lib/manifests.ts'
 import { masterUi } from './lib/master-ui.ts'
 import { resolvePlatform } from './lib/platform.ts'
 import type { MasterState } from './lib/spark-ui.ts'
@@ -23,7 +23,7 @@ export interface StatusReport {
 }
 
 export async function clusterStatus(target: Target): Promise<StatusReport> {
-  const labels = appLabels(target.manifests)
+  const labels = ourLabels(target.manifests)
   let members: StatusReport['members']
   if (target.platform === 'docker') {
     members = (await listContainers(labels)).map((c) => ({ name: c.name, role: c.labels.role ?? '', state: c.state, detail: c.status }))

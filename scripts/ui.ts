@@ -39,17 +39,16 @@ export async function openInBrowser(url: string): Promise<void> {
   if (result.exitCode !== 0) console.error(`ui: could not open a browser (${opener[0]} exited ${result.exitCode}); open ${url} yourself`)
 }
 
-/** Serves until Ctrl-C/SIGTERM (exit 0: stopping is how this command ends) or until the forwarding ends by itself. */
+/** Serves until Ctrl-C, SIGTERM or SIGHUP (exit 0: stopping is how this command ends); a URL Docker publishes needs no serving. */
 export async function runUi(target: Target, config: Pick<Config, 'port' | 'open' | 'json'>): Promise<number> {
   const forwarding = await serveUi(target, config.port)
   if (config.json) console.log(JSON.stringify({ ok: true, command: 'ui', platform: target.platform, url: forwarding.url, via: forwarding.how }))
   else console.log(`Spark master UI: ${forwarding.url}  (${forwarding.how})`)
   if (config.open) await openInBrowser(forwarding.url)
-  const stopped = new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve)
-    process.once('SIGTERM', resolve)
+  if (!forwarding.keepsRunning) return 0
+  await new Promise<void>((resolve) => {
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => resolve())
   })
-  await Promise.race([stopped, forwarding.closed])
   await forwarding.close()
   return 0
 }

@@ -3,8 +3,7 @@
 import { parseConfig } from './lib/config.ts'
 import { dockerLayout, listContainers } from './lib/docker.ts'
 import { StepError } from './lib/errors.ts'
-import { podBlocker, rolloutPending } from './lib/kube.ts'
-import { selectorOf } from './lib/manifests.ts'
+import { blockerWatch, newestPods, rolloutPending } from './lib/kube.ts'
 import { runIfMain } from './lib/main.ts'
 import { resolvePlatform } from './lib/platform.ts'
 import { pollUntil } from './lib/poll.ts'
@@ -19,7 +18,7 @@ export async function waitForRollout(target: Target, onProgress?: (reason: strin
   if (target.platform === 'docker') {
     const layout = dockerLayout(target.manifests)
     return pollUntil<string>('containers running', timeoutMs, async () => {
-      const containers = await listContainers(layout.appLabels)
+      const containers = await listContainers(layout.ourLabels)
       const roles = containers.filter((c) => c.labels.role === 'master' || c.labels.role === 'worker')
       const notRunning = roles.filter((c) => c.state !== 'running')
       if (!roles.some((c) => c.labels.role === 'master')) return { waiting: 'no master container' }
@@ -29,13 +28,19 @@ export async function waitForRollout(target: Target, onProgress?: (reason: strin
   }
   const kube = await target.kube()
   const namespace = target.config.namespace
-  const deploymentsOf = [target.manifests.master, target.manifests.worker]
+  const names = [target.manifests.master, target.manifests.worker].map((d) => d.metadata!.name!)
+  const blockerOf = blockerWatch()
   return pollUntil<string>('rollout', timeoutMs, async () => {
-    const deployments = await Promise.all(deploymentsOf.map((d) => kube.apps.readNamespacedDeployment({ name: d.metadata!.name!, namespace })))
+    const deployments = await Promise.all(names.map((name) => kube.apps.readNamespacedDeployment({ name, namespace })))
     const pending = deployments.map(rolloutPending).filter(Boolean)
     if (pending.length === 0) return { done: deployments.map((d) => `${d.metadata?.name} ${d.status?.availableReplicas}/${d.spec?.replicas}`).join(', ') }
-    const pods = await Promise.all(deploymentsOf.map((d) => kube.core.listNamespacedPod({ namespace, labelSelector: selectorOf(d.spec!.selector!.matchLabels!) })))
-    const blocker = pods.flatMap((list) => list.items).map((pod) => podBlocker(pod)).find(Boolean)
+    // Pods the controller could not even create (admission refused them: PodSecurity, quota).
+    const refused = deployments.map((d) => d.status?.conditions?.find((c) => c.type === 'ReplicaFailure' && c.status === 'True')).find(Boolean)
+    if (refused) throw new StepError(`the pods cannot be created: ${refused.message}`)
+    // Until the controller has seen the new spec, the newest ReplicaSet is still the old one.
+    const observed = deployments.filter((d) => (d.metadata?.generation ?? 0) <= (d.status?.observedGeneration ?? 0))
+    const pods = (await Promise.all(observed.map((d) => newestPods(kube, d)))).flat()
+    const blocker = pods.map(blockerOf).find(Boolean)
     if (blocker) throw new StepError(blocker)
     return { waiting: pending.join('; ') }
   }, onProgress)

@@ -116,7 +116,7 @@ export const optionSpecs: readonly OptionSpec[] = [
   { key: 'profile', flag: '--profile', env: 'SPARK_K8S_MINIKUBE_PROFILE', form: 'a minikube profile name', commands: clusterCommands,
     help: 'minikube profile (also the kube context minikube writes)', parse: parseProfile },
   { key: 'namespace', flag: '--namespace', env: 'SPARK_K8S_NAMESPACE', form: 'a DNS label', commands: clusterCommands,
-    help: 'Kubernetes namespace (created if missing)', parse: matching(dnsLabel, 'a DNS label like default or spark') },
+    help: 'Kubernetes namespace (created if missing, when you may create namespaces)', parse: matching(dnsLabel, 'a DNS label like default or spark') },
   { key: 'context', flag: '--context', env: 'SPARK_K8S_CONTEXT', form: 'a kubeconfig context', commands: clusterCommands,
     help: 'use this existing cluster instead of minikube', parse: matching(/^\S+$/, 'a kubeconfig context name') },
   { key: 'timeoutSeconds', flag: '--timeout', env: 'SPARK_K8S_TIMEOUT', form: 'seconds, 10..7200', commands: clusterCommands,
@@ -229,8 +229,8 @@ export function helpText(command: Command): string {
     pi: 'Run the Pi job inside the cluster (spark-submit of docker/pi.py) and print the estimate.',
     scale: 'Set the number of workers and return when the master reports exactly that many ALIVE.',
     status: 'Show pods or containers, the workers the master reports, and where to open the UI.',
-    ui: 'Serve the master web UI (worker and application UIs too, through its reverse proxy) on\nhttp://localhost:<port> until Ctrl-C: a port-forward through the Kubernetes API server, or the\nport Docker publishes.',
-    down: 'Delete everything labelled app=spark (or one --role), wait until gone, then stop minikube\n(unless --role or --keep-minikube).',
+    ui: 'Serve the master web UI (worker and application UIs too, through its reverse proxy) on\nhttp://localhost:<port> until Ctrl-C: a port-forward through the Kubernetes API server. On the\ndocker platform it prints the loopback URL Docker already publishes and returns (--port does not apply).',
+    down: 'Delete everything this tool made (labelled app=spark and app.kubernetes.io/managed-by=spark-standalone-k8s;\nor one --role), wait until gone, then stop minikube (unless --role or --keep-minikube).',
   }
   const args = command === 'scale' ? ' -- N [flags]' : ' [-- flags]'
   const rows = optionSpecs

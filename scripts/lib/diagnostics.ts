@@ -2,7 +2,7 @@ import type { V1Pod } from '@kubernetes/client-node'
 import { listContainers } from './docker.ts'
 import { errorMessage } from './errors.ts'
 import { podSummary } from './kube.ts'
-import { appLabels, selectorOf } from './manifests.ts'
+import { ourLabels, selectorOf } from './manifests.ts'
 import { run } from './proc.ts'
 import type { Target } from './target.ts'
 
@@ -18,7 +18,7 @@ export async function collectDiagnostics(target: Target): Promise<string> {
 }
 
 async function dockerDiagnostics(target: Target): Promise<string> {
-  const containers = await listContainers(appLabels(target.manifests))
+  const containers = await listContainers(ourLabels(target.manifests))
   const sections = [`containers:\n${containers.map((c) => `  ${c.name}  ${c.state}  ${c.status}`).join('\n') || '  (none)'}`]
   for (const container of containers) {
     const logs = await run({ nothrow: true })`docker logs --tail ${logLines} ${container.name}`
@@ -30,7 +30,7 @@ async function dockerDiagnostics(target: Target): Promise<string> {
 async function kubeDiagnostics(target: Target): Promise<string> {
   const kube = await target.kube()
   const namespace = target.config.namespace
-  const { items: pods } = await kube.core.listNamespacedPod({ namespace, labelSelector: selectorOf(appLabels(target.manifests)) })
+  const { items: pods } = await kube.core.listNamespacedPod({ namespace, labelSelector: selectorOf(ourLabels(target.manifests)) })
   const sections = [
     `pods:\n${
       pods

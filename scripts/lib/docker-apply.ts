@@ -17,9 +17,9 @@ import type { StepOutcome } from './outcome.ts'
 export async function applyToDocker(manifests: ClusterManifests, shape: ClusterShape): Promise<StepOutcome> {
   const rendered = renderCluster(manifests, shape)
   const layout = dockerLayout(manifests)
-  const existing = await listContainers(layout.appLabels)
+  const existing = await listContainers(layout.ourLabels)
   const shapeText = encodeShape(shape)
-  const createdNetwork = await ensureNetwork(layout.network, layout.appLabels)
+  const createdNetwork = await ensureNetwork(layout.network, layout.ourLabels)
   const masterPlan = planContainer(podTemplate(rendered.master), {
     name: layout.masterName,
     network: layout.network,

@@ -10,6 +10,6 @@ export function dockerUi(target: Target): MasterUi {
     via: url,
     readState: () => fetchMasterState(url),
     link: async () => ({ url }),
-    forward: async () => ({ url, how: 'published on loopback by Docker; nothing to keep running', closed: Promise.resolve(), close: async () => {} }),
+    forward: async () => ({ url, how: 'published on loopback by Docker; nothing to keep running', keepsRunning: false, close: async () => {} }),
   }
 }

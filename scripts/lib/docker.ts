@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { V1Deployment, V1PodTemplateSpec } from '@kubernetes/client-node'
-import { appLabels, podTemplate, type ClusterManifests, type ClusterShape, type PublishedPort } from './manifests.ts'
+import { ourLabels, podTemplate, type ClusterManifests, type ClusterShape, type PublishedPort } from './manifests.ts'
 import { run } from './proc.ts'
 import { kubeCpuToCores, kubeQuantityToBytes } from './units.ts'
 
@@ -119,17 +119,17 @@ export async function imageExists(reference: string): Promise<boolean> {
 /** The Docker side of the manifests: network named after the app label, containers after the Deployments. */
 export interface DockerLayout {
   network: string
-  appLabels: Record<string, string>
+  ourLabels: Record<string, string>
   masterName: string
   masterAliases: string[]
   workerName: (index: number) => string
 }
 
 export function dockerLayout(manifests: ClusterManifests): DockerLayout {
-  const labels = appLabels(manifests)
+  const labels = ourLabels(manifests)
   return {
     network: labels.app,
-    appLabels: labels,
+    ourLabels: labels,
     masterName: manifests.master.metadata!.name!,
     masterAliases: [manifests.service.metadata!.name!],
     workerName: (index) => `${manifests.worker.metadata!.name}-${index}`,

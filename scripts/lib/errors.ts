@@ -60,5 +60,8 @@ export function errorMessage(error: unknown): string {
     const line = error.message.split('\n')[0]
     return cause?.message && !line.includes(cause.message) ? `${line}: ${cause.message}` : line
   }
+  // Not an Error, but carrying one (a WebSocket ErrorEvent from a port-forward, say).
+  const inner = (error as { error?: unknown; message?: unknown } | undefined) ?? {}
+  if (inner.error instanceof Error || typeof inner.message === 'string') return errorMessage(inner.error ?? new Error(String(inner.message)))
   return String(error).split('\n')[0]
 }

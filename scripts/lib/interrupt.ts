@@ -1,4 +1,4 @@
-/** Work to undo on Ctrl-C (a half-run Pi driver, say), so the next run starts clean. */
+/** Work to undo when the command is stopped (a half-run Pi driver, say), so the next run starts clean. */
 const cleanups = new Set<() => Promise<unknown>>()
 
 export function onInterrupt(cleanup: () => Promise<unknown>): () => void {
@@ -6,17 +6,23 @@ export function onInterrupt(cleanup: () => Promise<unknown>): () => void {
   return () => cleanups.delete(cleanup)
 }
 
-let cleaningUp: Promise<unknown> | undefined
+/** Ctrl-C, a CI cancel (SIGTERM) and a closed terminal (SIGHUP) all stop the same way; exit 128 + the signal's number. */
+const stopSignals = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const
+
+let stopping: { signal: NodeJS.Signals; cleaned: Promise<unknown> } | undefined
 
 export function installInterruptHandler(): void {
-  process.once('SIGINT', () => {
-    console.error('\ninterrupted: cleaning up, then exiting (running the command again converges)')
-    cleaningUp = Promise.allSettled([...cleanups].map((cleanup) => cleanup()))
-    void cleaningUp.then(() => process.exit(130))
-  })
+  for (const [signal, number] of Object.entries(stopSignals) as Array<[NodeJS.Signals, number]>) {
+    process.once(signal, () => {
+      if (stopping) return
+      console.error(`\n${signal === 'SIGINT' ? 'interrupted' : `stopped by ${signal}`}: cleaning up, then exiting (running the command again converges)`)
+      stopping = { signal, cleaned: Promise.allSettled([...cleanups].map((cleanup) => cleanup())) }
+      void stopping.cleaned.then(() => process.exit(128 + number))
+    })
+  }
 }
 
-/** After Ctrl-C: resolves once the cleanups ran (a step failing because of the interrupt is no news). */
-export function interruption(): Promise<unknown> | undefined {
-  return cleaningUp
+/** Once stopped by a signal: the exit code, resolved when the cleanups ran (a step failing because of the stop is no news). */
+export function interruption(): Promise<number> | undefined {
+  return stopping?.cleaned.then(() => 128 + stopSignals[stopping!.signal as keyof typeof stopSignals])
 }

@@ -1,6 +1,7 @@
 import type { KubernetesObject, V1Service } from '@kubernetes/client-node'
-import { errorMessage } from './errors.ts'
+import { errorMessage, StepError } from './errors.ts'
 import { fieldManager, isForbidden, isNotFound, type Kube } from './kube.ts'
+import { managedByLabel } from './manifests.ts'
 import type { StepOutcome } from './outcome.ts'
 
 /** The parts of an object that apply can change; status and bookkeeping are left out. */
@@ -76,6 +77,13 @@ export async function applyToKubernetes(kube: Kube, objects: KubernetesObject[],
         if (isNotFound(error)) return undefined
         throw error
       })
+      const owner = declared.metadata?.labels?.[managedByLabel]
+      if (live && owner && live.metadata?.labels?.[managedByLabel] !== owner) {
+        throw new StepError(
+          `${describe(declared)} already exists in namespace ${namespace} without our ${managedByLabel}=${owner} label: refusing to take it over`,
+          '  - it belongs to someone else: remove or rename it, or use another --namespace',
+        )
+      }
       let object = declared.kind === 'Service' ? nodePortsFor(declared as V1Service, live as V1Service | undefined, namespace) : declared
       const planned = await dryRun(object).catch(async (error: unknown) => {
         if (object.kind !== 'Service' || live || !isNodePortTaken(error)) throw error

@@ -1,12 +1,15 @@
 import { createServer, type Socket } from 'node:net'
-import { errorMessage } from './errors.ts'
+import { Writable } from 'node:stream'
+import { errorMessage, StepError } from './errors.ts'
 import { isForbidden, isNotFound, kubeGet, type Kube } from './kube.ts'
 import { selectorOf, uiPort } from './manifests.ts'
 import type { Forwarding, MasterUi } from './master-ui.ts'
-import { uiHint } from './master-ui.ts'
 import { run } from './proc.ts'
 import type { MasterState } from './spark-ui.ts'
 import type { Target } from './target.ts'
+
+/** `npm run ui` in words, for where no URL answers directly. */
+const uiHint = 'run `npm run ui` to open it on http://localhost'
 
 /**
  * Kubernetes (minikube included): /json/ through the API server's Service proxy and `npm run ui`
@@ -73,17 +76,31 @@ async function masterPod(target: Target, kube: Kube): Promise<string> {
   return pod.metadata!.name!
 }
 
+/** Port-forwarding needs its own right (pods/portforward); asked first, so no URL is printed that every connection would fail on. */
+async function requirePortForwardRight(kube: Kube, namespace: string): Promise<void> {
+  const review = await kube.authorization.createSelfSubjectAccessReview({
+    body: { spec: { resourceAttributes: { namespace, verb: 'create', resource: 'pods', subresource: 'portforward' } } },
+  })
+  if (!review.status?.allowed) {
+    throw new StepError(`you may not port-forward in namespace ${namespace} (create pods/portforward): ask for the built-in admin or edit role there`)
+  }
+}
+
 /** A loopback listener whose every connection is a port-forward (client-node, over the API server) to the master pod's UI port. */
 async function forwardToMaster(target: Target, kube: Kube, localPort: number, containerPort: number): Promise<Forwarding> {
+  const namespace = target.config.namespace
+  await requirePortForwardRight(kube, namespace)
   const first = await masterPod(target, kube)
   const forwarder = new kube.k8s.PortForward(kube.config)
   const sockets = new Set<Socket>()
+  // What the kubelet says on the error channel (the master restarting, say), as one line each.
+  const kubeletErrors = new Writable({ write: (chunk: Buffer, _encoding, done) => (console.error(`ui: ${chunk.toString().trim()}`), done()) })
   const server = createServer((socket) => {
     sockets.add(socket)
     socket.on('close', () => sockets.delete(socket))
     socket.on('error', () => socket.destroy())
     masterPod(target, kube)
-      .then((pod) => forwarder.portForward(target.config.namespace, pod, [containerPort], socket, null, socket))
+      .then((pod) => forwarder.portForward(namespace, pod, [containerPort], socket, kubeletErrors, socket))
       .then((ws) => {
         if (typeof ws === 'function') return
         ws.on('close', () => socket.end())
@@ -98,15 +115,18 @@ async function forwardToMaster(target: Target, kube: Kube, localPort: number, co
   })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
-    server.listen(localPort, '127.0.0.1', () => resolve())
+    server.listen(localPort, '127.0.0.1', () => {
+      server.off('error', reject)
+      resolve()
+    })
   })
+  server.on('error', (error) => console.error(`ui: ${errorMessage(error)}`))
   const address = server.address()
   const port = typeof address === 'object' && address ? address.port : localPort
-  const closed = new Promise<void>((resolve) => server.once('close', () => resolve()))
   return {
     url: `http://localhost:${port}`,
     how: `port-forward to pod ${first} port ${containerPort} through the API server`,
-    closed,
+    keepsRunning: true,
     close: async () => {
       for (const socket of sockets) socket.destroy()
       await new Promise<void>((resolve) => server.close(() => resolve()))

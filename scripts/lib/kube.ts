@@ -117,9 +117,10 @@ export const unschedulableGraceMs = 20_000
 /**
  * Why waiting for this pod is pointless, in the scheduler's or kubelet's words, or undefined while
  * it may still come up: a container stuck in one of the reasons above, or Unschedulable for longer
- * than the grace period.
+ * than the grace period since `firstSeen` first saw it so. Counted on this machine's clock: the API
+ * server's lastTransitionTime may be off by more than the grace.
  */
-export function podBlocker(pod: K8s.V1Pod, now: number = Date.now()): string | undefined {
+export function podBlocker(pod: K8s.V1Pod, firstSeen: Map<string, number>, now: number = Date.now()): string | undefined {
   const name = pod.metadata?.name
   if (pod.metadata?.deletionTimestamp) return undefined
   for (const status of [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]) {
@@ -132,8 +133,31 @@ export function podBlocker(pod: K8s.V1Pod, now: number = Date.now()): string | u
   }
   const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled')
   if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable') {
-    const since = scheduled.lastTransitionTime ? new Date(scheduled.lastTransitionTime).getTime() : now
-    if (now - since >= unschedulableGraceMs) return `pod ${name} cannot be scheduled: ${scheduled.message ?? 'Unschedulable'}`
+    const key = pod.metadata?.uid ?? name ?? ''
+    if (!firstSeen.has(key)) firstSeen.set(key, now)
+    if (now - firstSeen.get(key)! >= unschedulableGraceMs) return `pod ${name} cannot be scheduled: ${scheduled.message ?? 'Unschedulable'}`
   }
   return undefined
+}
+
+/** podBlocker for one wait: it remembers when each pod was first seen Unschedulable. */
+export function blockerWatch(): (pod: K8s.V1Pod) => string | undefined {
+  const firstSeen = new Map<string, number>()
+  return (pod) => podBlocker(pod, firstSeen)
+}
+
+const revisionAnnotation = 'deployment.kubernetes.io/revision'
+
+/**
+ * The pods of a Deployment's newest ReplicaSet: the ones its rollout waits for. Pods of an older,
+ * broken ReplicaSet are not news to a run that is replacing them.
+ */
+export async function newestPods(kube: Kube, deployment: K8s.V1Deployment): Promise<K8s.V1Pod[]> {
+  const namespace = deployment.metadata!.namespace!
+  const labelSelector = Object.entries(deployment.spec!.selector.matchLabels ?? {}).map(([key, value]) => `${key}=${value}`).join(',')
+  const [{ items: sets }, { items: pods }] = await Promise.all([kube.apps.listNamespacedReplicaSet({ namespace, labelSelector }), kube.core.listNamespacedPod({ namespace, labelSelector })])
+  const revision = deployment.metadata?.annotations?.[revisionAnnotation]
+  const newest = sets.find((set) => set.metadata?.annotations?.[revisionAnnotation] === revision && set.metadata?.ownerReferences?.some((owner) => owner.uid === deployment.metadata?.uid))
+  const hash = newest?.metadata?.labels?.['pod-template-hash']
+  return hash ? pods.filter((pod) => pod.metadata?.labels?.['pod-template-hash'] === hash) : []
 }

@@ -156,8 +156,10 @@ export function renderCluster(manifests: ClusterManifests, shape: ClusterShape):
   return { master, service, worker }
 }
 
-export function renderPiJob(manifests: ClusterManifests, options: { image: string; namespace: string; partitions?: number }): V1Job {
+export function renderPiJob(manifests: ClusterManifests, options: { image: string; namespace: string; partitions?: number; timeoutSeconds?: number }): V1Job {
   const job = withNamespace(manifests.piJob, options.namespace)
+  // Kubernetes stops the driver itself when --timeout runs out, even if this process was killed.
+  if (options.timeoutSeconds !== undefined) job.spec = { ...job.spec!, activeDeadlineSeconds: options.timeoutSeconds }
   const container = mainContainer(job)
   container.image = options.image
   if (options.partitions !== undefined) setEnv(container, 'PI_PARTITIONS', String(options.partitions))
@@ -170,9 +172,15 @@ function withNamespace<T extends KubernetesObject>(object: T, namespace: string)
   return copy
 }
 
-/** The label every object of the cluster carries (app=spark): what teardown and listings select by. */
-export function appLabels(manifests: ClusterManifests): Record<string, string> {
-  return { app: manifests.master.metadata!.labels!.app }
+export const managedByLabel = 'app.kubernetes.io/managed-by'
+
+/**
+ * The labels every object of the cluster carries: the classic app=spark plus our managed-by label.
+ * Teardown and listings select by both, so an unrelated app=spark object is never touched.
+ */
+export function ourLabels(manifests: ClusterManifests): Record<string, string> {
+  const labels = manifests.master.metadata!.labels!
+  return { app: labels.app, [managedByLabel]: labels[managedByLabel] }
 }
 
 /** A label selector string (app=spark,role=worker) from a labels map. */

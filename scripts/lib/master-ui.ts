@@ -8,8 +8,8 @@ export interface Forwarding {
   url: string
   /** What serves it, for the message ("published by Docker", "port-forward to pod …"). */
   how: string
-  /** Resolves when the forwarding ends by itself (it never does for a published port). */
-  closed: Promise<void>
+  /** Whether this process must keep running to serve it (a port-forward), or the URL answers without it (Docker's published port). */
+  keepsRunning: boolean
   close(): Promise<void>
 }
 
@@ -31,6 +31,3 @@ export interface MasterUi {
 export function masterUi(target: Target): MasterUi {
   return target.platform === 'docker' ? dockerUi(target) : kubeUi(target)
 }
-
-/** `npm run ui` in words, for where no URL answers directly. */
-export const uiHint = 'run `npm run ui` to open it on http://localhost'

@@ -1,3 +1,6 @@
+/** The deadline of pollUntil passed: the one failure a caller may want to tell from the others. */
+export class TimeoutError extends Error {}
+
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 /** Polls `check` until it returns a value; throws with its last reason at the deadline. */
@@ -13,7 +16,7 @@ export async function pollUntil<T>(
     const result = await check()
     if ('done' in result) return result.done
     onProgress?.(result.waiting)
-    if (Date.now() >= deadline) throw new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}: ${result.waiting}`)
+    if (Date.now() >= deadline) throw new TimeoutError(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}: ${result.waiting}`)
     await sleep(intervalMs)
   }
 }

@@ -53,7 +53,7 @@ function valuesOf(args: string[], flag: string): string[] {
 describe('dockerLayout', () => {
   it('names the network after the app label and the containers after the Deployments', () => {
     expect(layout.network).toBe('spark')
-    expect(layout.appLabels).toEqual({ app: 'spark' })
+    expect(layout.ourLabels).toEqual({ app: 'spark', 'app.kubernetes.io/managed-by': 'spark-standalone-k8s' })
     expect(layout.masterName).toBe('spark-master')
     expect(layout.masterAliases).toEqual(['spark-master-service'])
     expect(layout.workerName(1)).toBe('spark-worker-1')

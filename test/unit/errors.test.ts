@@ -50,5 +50,8 @@ describe('errorMessage of a Kubernetes API error', () => {
     const fetchFailure = Object.assign(new Error('fetch failed'), { cause: { code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 10.0.0.1:6443' } })
     expect(errorMessage(fetchFailure)).toBe('fetch failed: connect ECONNREFUSED 10.0.0.1:6443')
     expect(errorMessage('plain')).toBe('plain')
+    // What the WebSocket of a refused port-forward rejects with: an event that carries the error.
+    expect(errorMessage({ type: 'error', error: new Error('Unexpected server response: 403'), message: 'Unexpected server response: 403' })).toBe('Unexpected server response: 403')
+    expect(errorMessage({ message: 'socket hang up' })).toBe('socket hang up')
   })
 })

@@ -3,6 +3,7 @@
 import type { KubernetesObject, V1Service } from '@kubernetes/client-node'
 import { describe, expect, it } from 'vitest'
 import { applyToKubernetes, nodePortsFor } from '../../scripts/lib/kube-apply.ts'
+import { StepError } from '../../scripts/lib/errors.ts'
 import type { Kube } from '../../scripts/lib/kube.ts'
 import { loadManifests, renderCluster } from '../../scripts/lib/manifests.ts'
 
@@ -115,6 +116,15 @@ describe('applyToKubernetes', () => {
     const { kube, calls } = fakeKube({ namespaceExists: 'forbidden', live: [master], refuse: ({ dryRun, object }) => (!dryRun && object.kind === 'Service' ? gone : undefined) })
     await expect(applyToKubernetes(kube, objects('dev'), 'dev')).rejects.toBe(gone)
     expect(calls.filter((c) => c.startsWith('delete'))).toEqual([])
+  })
+
+  it('refuses to take over an object of the same name that lacks our managed-by label, changing nothing', async () => {
+    const theirs = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'spark-master-service', namespace: 'default', labels: { app: 'spark' } } }
+    const { kube, calls } = fakeKube({ live: [theirs] })
+    const error = (await applyToKubernetes(kube, objects('default'), 'default').catch((e: unknown) => e)) as StepError
+    expect(error).toBeInstanceOf(StepError)
+    expect(error.message).toBe('service/spark-master-service already exists in namespace default without our app.kubernetes.io/managed-by=spark-standalone-k8s label: refusing to take it over')
+    expect(calls.filter((c) => !c.startsWith('dry-run'))).toEqual([])
   })
 
   it('skips with the reason when the server says nothing would change', async () => {

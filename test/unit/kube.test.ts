@@ -92,26 +92,29 @@ describe('podBlocker', () => {
   })
   const unschedulable = (since: string) => ({ conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/1 nodes are available: 1 Insufficient cpu.', lastTransitionTime: new Date(since) }] })
 
-  it('reports an Unschedulable pod with the scheduler message once the grace period is over', () => {
-    expect(podBlocker(pod(unschedulable('2026-11-24T12:00:00Z')), now)).toBe('pod spark-worker-7d9-x cannot be scheduled: 0/1 nodes are available: 1 Insufficient cpu.')
-  })
-
-  it('gives a pod that just became Unschedulable time (a rolling update frees room)', () => {
-    expect(podBlocker(pod(unschedulable('2026-11-24T12:00:25Z')), now)).toBeUndefined()
+  it('reports an Unschedulable pod with the scheduler message once it has been so for the grace period, by our clock', () => {
+    const firstSeen = new Map<string, number>()
+    // The server says since an hour ago; our own first sighting is what counts (clocks differ).
+    const stuck = pod(unschedulable('2026-11-24T11:00:00Z'))
+    expect(podBlocker(stuck, firstSeen, now)).toBeUndefined()
+    expect(podBlocker(stuck, firstSeen, now + 19_000)).toBeUndefined()
+    expect(podBlocker(stuck, firstSeen, now + 20_000)).toBe('pod spark-worker-7d9-x cannot be scheduled: 0/1 nodes are available: 1 Insufficient cpu.')
   })
 
   it('reports image pull back-off and crash loops at once, in the kubelet words', () => {
     const waiting = (reason: string, message?: string, last?: object) => pod({ containerStatuses: [{ name: 'c', image: 'i', imageID: '', ready: false, restartCount: 3, state: { waiting: { reason, message } }, lastState: last }] })
-    expect(podBlocker(waiting('ImagePullBackOff', 'Back-off pulling image "x:1"'), now)).toBe('pod spark-worker-7d9-x: ImagePullBackOff: Back-off pulling image "x:1"')
-    expect(podBlocker(waiting('CrashLoopBackOff', 'back-off 40s restarting failed container', { terminated: { exitCode: 137, reason: 'OOMKilled' } }), now)).toBe(
+    const seen = new Map<string, number>()
+    expect(podBlocker(waiting('ImagePullBackOff', 'Back-off pulling image "x:1"'), seen, now)).toBe('pod spark-worker-7d9-x: ImagePullBackOff: Back-off pulling image "x:1"')
+    expect(podBlocker(waiting('CrashLoopBackOff', 'back-off 40s restarting failed container', { terminated: { exitCode: 137, reason: 'OOMKilled' } }), seen, now)).toBe(
       'pod spark-worker-7d9-x: CrashLoopBackOff (last exit code 137, OOMKilled): back-off 40s restarting failed container',
     )
     // A first pull failure may still succeed on retry; its back-off follows within seconds.
-    expect(podBlocker(waiting('ErrImagePull'), now)).toBeUndefined()
-    expect(podBlocker(waiting('ContainerCreating'), now)).toBeUndefined()
+    expect(podBlocker(waiting('ErrImagePull'), seen, now)).toBeUndefined()
+    expect(podBlocker(waiting('ContainerCreating'), seen, now)).toBeUndefined()
   })
 
   it('ignores a pod that is being deleted', () => {
-    expect(podBlocker(pod(unschedulable('2026-11-24T11:00:00Z'), true), now)).toBeUndefined()
+    const seen = new Map([['', now - 60_000]])
+    expect(podBlocker(pod(unschedulable('2026-11-24T11:00:00Z'), true), seen, now)).toBeUndefined()
   })
 })

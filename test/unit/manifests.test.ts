@@ -7,7 +7,7 @@ import { Job } from 'kubernetes-models/batch/v1'
 import { Service } from 'kubernetes-models/v1'
 import { describe, expect, it } from 'vitest'
 import {
-  appLabels,
+  ourLabels,
   envValue,
   loadManifests,
   mainContainer,
@@ -153,6 +153,10 @@ describe('the static manifests', () => {
 
         it('has enableServiceLinks false', () => {
           expect(pod.enableServiceLinks).toBe(false)
+        })
+
+        it('mounts no service account token (Spark never calls the Kubernetes API)', () => {
+          expect(pod.automountServiceAccountToken).toBe(false)
         })
 
         it('runs as non-root with a non-zero runAsUser', () => {
@@ -361,6 +365,11 @@ describe('renderCluster', () => {
 })
 
 describe('renderPiJob', () => {
+  it('gives the Job an activeDeadlineSeconds of --timeout, so the driver stops even if the tool is killed', () => {
+    expect(renderPiJob(manifests, { image: 'spark:test', namespace: 'ns', timeoutSeconds: 120 }).spec!.activeDeadlineSeconds).toBe(120)
+    expect(manifests.piJob.spec!.activeDeadlineSeconds).toBeUndefined()
+  })
+
   it('sets PI_PARTITIONS, the image and the namespace', () => {
     const job = renderPiJob(manifests, { image: 'spark:test', namespace: 'ns', partitions: 7 })
     expect(envValue(mainContainer(job), 'PI_PARTITIONS')).toBe('7')
@@ -413,8 +422,13 @@ describe('derived values', () => {
     expect(workerDefaults(manifests)).toEqual({ workers: 2, workerCores: 1, workerMemory: '1g' })
   })
 
-  it('appLabels is app=spark', () => {
-    expect(appLabels(manifests)).toEqual({ app: 'spark' })
+  it('ourLabels is app=spark plus our managed-by label, which every object and pod template carries', () => {
+    expect(ourLabels(manifests)).toEqual({ app: 'spark', 'app.kubernetes.io/managed-by': 'spark-standalone-k8s' })
+    for (const object of [manifests.master, manifests.service, manifests.worker, manifests.piJob]) {
+      expect(object.metadata!.labels, object.metadata!.name).toMatchObject(ourLabels(manifests))
+      const template = (object as { spec?: { template?: { metadata?: { labels?: object } } } }).spec?.template
+      if (template) expect(template.metadata!.labels).toMatchObject(ourLabels(manifests))
+    }
   })
 
   it('selectorOf joins labels as a selector', () => {

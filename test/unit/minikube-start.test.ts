@@ -45,7 +45,7 @@ describe('startMinikube with an existing profile', () => {
     const error = (await startMinikube({ profile, workers: 2, workerCores: 1, workerMemory: '1g' }, manifests).catch((e: unknown) => e)) as StepError
     expect(error).toBeInstanceOf(StepError)
     expect(error.message).toBe(
-      'minikube profile spark-contract (2 CPUs / 3072 MiB) is too small for this cluster: it requests 1.35 CPUs / 6144 MiB (master 0.1/1024, 2 workers × 0.5/2048, Pi driver 0.25/1024 (CPUs/MiB))',
+      'minikube profile spark-contract (2 CPUs / 3072 MiB) has no room for this cluster: it requests 1.35 CPUs / 6144 MiB (master 0.1/1024, 2 workers × 0.5/2048, Pi driver 0.25/1024 (CPUs/MiB)), 1.25 CPUs / 2816 MiB is free',
     )
     expect(error.details).toMatch(/ask for less: not even one worker of this size fits/)
     expect(error.details).toContain('`minikube delete -p spark-contract`, then `npm run cluster:up`')
@@ -67,7 +67,7 @@ describe('startMinikube with an existing profile', () => {
 })
 
 describe('startMinikube with no profile', () => {
-  it('sizes a new docker-driver profile within the engine (Docker Desktop), not the host', async () => {
+  const newProfileOnDockerDesktop = () =>
     answer({
       'minikube profile list': recorded('profile-list-json-no-profiles'),
       'minikube config get driver': { exitCode: 14 },
@@ -75,10 +75,26 @@ describe('startMinikube with no profile', () => {
       'docker info --format {{json .}}': dockerDesktop,
       'minikube start': {},
     })
-    const outcome = await startMinikube({ profile, workers: 3, workerCores: 1, workerMemory: '1g' }, manifests)
-    // Wanted: 1.85 + 1 CPUs → 3; 8192 + 2048 MiB → capped at the engine's 7859 MiB less 1 GiB.
+
+  it('sizes a new docker-driver profile within the engine (Docker Desktop), not the host', async () => {
+    newProfileOnDockerDesktop()
+    const outcome = await startMinikube({ profile, workers: 2, workerCores: 1, workerMemory: '1g' }, manifests)
+    // Wanted: 1.35 + 1 CPUs → 3; 6144 + 2048 MiB → capped at the engine's 7859 MiB less 1 GiB.
     expect(fake.lines().at(-1)).toBe('minikube start -p spark-contract --cpus 3 --memory 6835mb')
     expect(outcome).toEqual({ done: 'minikube profile spark-contract created (3 CPUs / 6835 MiB, driver docker; the Docker engine has 4 CPUs / 7859 MiB)' })
+  })
+
+  it('refuses, before creating anything, a cluster that even the largest profile the engine allows could not hold', async () => {
+    newProfileOnDockerDesktop()
+    const error = (await startMinikube({ profile, workers: 3, workerCores: 1, workerMemory: '1g' }, manifests).catch((e: unknown) => e)) as StepError
+    expect(error.message).toMatch(/^a new minikube profile of 3 CPUs \/ 6835 MiB \(as much as the Docker engine can give\) has no room for this cluster: it requests 1\.85 CPUs \/ 8192 MiB/)
+    expect(error.details).toBe('  - ask for less: at most 2 workers of this size fit (--workers 2), or make each smaller (--worker-cores, --worker-memory)\n  - or give Docker more CPUs and memory (Docker Desktop: Settings → Resources)')
+    expect(fake.lines().some((line) => line.startsWith('minikube start'))).toBe(false)
+  })
+
+  it('reads a no-limit profile (0 CPUs / 0 MiB) as unknown, leaving the check to the node', async () => {
+    answer({ 'minikube profile list': profileList(0, 0), 'minikube status': running })
+    expect(await startMinikube({ profile, workers: 2, workerCores: 1, workerMemory: '1g' }, manifests)).toMatchObject({ skipped: expect.stringContaining('already running') })
   })
 
   it('starts over an invalid profile (a start that failed before saving its config) like a new one', async () => {

@@ -9,7 +9,7 @@ import { npmScriptOf, parseConfig, type Command } from '../../scripts/lib/config
 import { UsageError } from '../../scripts/lib/errors.ts'
 import { clusterRequests, fits } from '../../scripts/lib/capacity.ts'
 import { loadManifests } from '../../scripts/lib/manifests.ts'
-import { minikubeSize } from '../../scripts/minikube-start.ts'
+import { controlPlane, minikubeSize } from '../../scripts/minikube-start.ts'
 import { repoRoot } from '../../scripts/lib/paths.ts'
 
 interface Step {
@@ -66,8 +66,7 @@ describe('.github/workflows/smoke.yml uses the CLI as it is', () => {
     // A private-repository runner: 2 CPUs, 7 GB, of which Docker reports about 6.7 GiB.
     const size = minikubeSize(manifests, config, { cpu: 2, memoryMiB: 6860 })
     expect(size.cpu).toBeLessThanOrEqual(2)
-    // What minikube's own control-plane pods request (kubeadm's manifests and CoreDNS): 0.75 CPU, 170 MiB.
-    const node = [{ cpu: size.cpu - 0.75, memoryMiB: size.memoryMiB - 170 }]
+    const node = [{ cpu: size.cpu - controlPlane.cpu, memoryMiB: size.memoryMiB - controlPlane.memoryMiB }]
     expect(fits(clusterRequests(manifests, config), node), `${config.workers} workers in ${size.cpu} CPUs / ${size.memoryMiB} MiB`).toBe(true)
     // …and the check is not vacuous: the README default of 2 workers would not fit there.
     expect(fits(clusterRequests(manifests, { ...config, workers: 2 }), node)).toBe(false)

@@ -130,7 +130,8 @@ interface Captured {
 
 let captured: Captured
 let savedCI: string | undefined
-let sigintBefore: Function[] = []
+let listenersBefore: Record<string, Function[]> = {}
+const stopSignals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
 
 beforeEach(() => {
   steps.order.length = 0
@@ -141,7 +142,7 @@ beforeEach(() => {
   vi.mocked(resolvePlatform).mockReset()
   stepsSucceed()
   usePlatform('docker')
-  sigintBefore = process.listeners('SIGINT')
+  listenersBefore = Object.fromEntries(stopSignals.map((signal) => [signal, process.listeners(signal)]))
   savedCI = process.env.CI
   process.env.CI = 'true'
   const c: Captured = {
@@ -160,8 +161,10 @@ beforeEach(() => {
 
 afterEach(() => {
   // main() may install a Ctrl-C handler for its run; drop the ones this test's runs added.
-  for (const listener of process.listeners('SIGINT')) {
-    if (!sigintBefore.includes(listener)) process.removeListener('SIGINT', listener as (...args: unknown[]) => void)
+  for (const signal of stopSignals) {
+    for (const listener of process.listeners(signal)) {
+      if (!listenersBefore[signal].includes(listener)) process.removeListener(signal, listener as (...args: unknown[]) => void)
+    }
   }
   vi.restoreAllMocks()
   if (savedCI === undefined) delete process.env.CI
