@@ -1,7 +1,7 @@
 #!/usr/bin/env -S npx tsx
 // README step "kubectl delete all -l app=spark" (or role=master|worker), then wait until it is really gone.
 import { parseConfig } from './lib/config.ts'
-import { listContainers } from './lib/docker.ts'
+import { labelFilters, listContainers } from './lib/docker.ts'
 import { ClusterUnavailable } from './lib/errors.ts'
 import { isNotFound } from './lib/kube.ts'
 import { runIfMain } from './lib/main.ts'
@@ -62,9 +62,9 @@ async function deleteOnDocker(target: Target, labels: Record<string, string>, ti
   const deleted = containers.map((c) => c.name)
   if (deleted.length > 0) await run({ timeout: timeoutMs })`docker rm --force --volumes ${deleted}`
   if (!labels.role) {
-    const filter = `label=${selectorOf(ourLabels(target.manifests))}`
+    const filters = labelFilters(ourLabels(target.manifests))
     for (const kind of ['network', 'volume']) {
-      const names = (await run`docker ${kind} ls --filter ${filter} --format ${'{{.Name}}'}`).stdout.split('\n').filter(Boolean)
+      const names = (await run`docker ${kind} ls ${filters} --format ${'{{.Name}}'}`).stdout.split('\n').filter(Boolean)
       if (names.length > 0) await run`docker ${kind} rm ${names}`
       deleted.push(...names.map((name) => `${kind} ${name}`))
     }

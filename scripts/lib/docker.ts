@@ -72,9 +72,14 @@ export interface ContainerSummary {
   labels: Record<string, string>
 }
 
+/** `--filter label=k=v` for each label: Docker ANDs repeated filters (a comma-joined selector would be one odd value). */
+export function labelFilters(labels: Record<string, string>): string[] {
+  return Object.entries(labels).flatMap(([key, value]) => ['--filter', `label=${key}=${value}`])
+}
+
 /** Containers (running or not) carrying every given label. */
 export async function listContainers(labels: Record<string, string>): Promise<ContainerSummary[]> {
-  const filters = Object.entries(labels).flatMap(([key, value]) => ['--filter', `label=${key}=${value}`])
+  const filters = labelFilters(labels)
   // The labels we read, one field each: {{.Labels}} joins all with commas, and label values may hold commas.
   const wanted = ['app', 'role', shapeLabel]
   const format = ['{{.ID}}', '{{.Names}}', '{{.State}}', '{{.Status}}', '{{.Image}}', `{{.Label "${specHashLabel}"}}`, ...wanted.map((key) => `{{.Label "${key}"}}`)].join('\t')

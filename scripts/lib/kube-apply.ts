@@ -13,6 +13,8 @@ function describe(object: KubernetesObject): string {
   return `${object.kind?.toLowerCase()}/${object.metadata?.name}`
 }
 
+export const restrictedNamespaceLabels = { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/warn': 'restricted' }
+
 /** Creates the namespace when it is missing. A user bound to one namespace may not read namespaces: then it must exist already. */
 async function ensureNamespace(kube: Kube, namespace: string): Promise<boolean> {
   try {
@@ -21,7 +23,8 @@ async function ensureNamespace(kube: Kube, namespace: string): Promise<boolean> 
   } catch (error) {
     if (isForbidden(error)) return false
     if (!isNotFound(error)) throw error
-    await kube.core.createNamespace({ body: { metadata: { name: namespace } } })
+    // PodSecurity admission (built into the API server) then refuses any pod that is not "restricted".
+    await kube.core.createNamespace({ body: { metadata: { name: namespace, labels: restrictedNamespaceLabels } } })
     return true
   }
 }

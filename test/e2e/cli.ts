@@ -49,6 +49,8 @@ export function startCli(env: Record<string, string>, ...args: string[]): Runnin
     })
     void exited.then((code) => reject(new Error(`exited ${code} before printing a line: ${stderr}`)))
   })
+  // Awaited only by callers that want the line: a command stopped before printing one is no error then.
+  firstLine.catch(() => undefined)
   return {
     firstLine,
     stop: async (signal = 'SIGINT') => {

@@ -4,7 +4,7 @@ import { $ } from 'zx'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { aliveWorkers, fetchMasterState, type MasterState, type WorkerState } from '../../scripts/lib/spark-ui.ts'
 import { pollUntil } from '../../scripts/lib/poll.ts'
-import { cli, labelled } from './cli.ts'
+import { cli, labelled, startCli } from './cli.ts'
 
 const ground = inject('ground')
 const uiUrl = 'http://127.0.0.1:30001'
@@ -61,6 +61,10 @@ describe.skipIf(ground.skipReason)('Spark standalone on a local Docker engine (r
     expect(ports.stdout).toMatch(/8080\/tcp -> 127\.0\.0\.1:30001/)
     expect(ports.stdout).toMatch(/7077\/tcp -> 127\.0\.0\.1:30000/)
     expect(ports.stdout).not.toMatch(/0\.0\.0\.0/)
+    // The REST submission server (6066, unauthenticated, on by default since Spark 4.1) stays off.
+    const rest = await $`docker exec spark-master bash -c ${'exec 3<>/dev/tcp/127.0.0.1/6066'}`.quiet().nothrow()
+    expect(rest.exitCode).not.toBe(0)
+    expect(rest.stderr).toMatch(/Connection refused/)
   })
 
   it('a second cluster:up skips every step with its reason and restarts nothing', async () => {
@@ -99,6 +103,17 @@ describe.skipIf(ground.skipReason)('Spark standalone on a local Docker engine (r
     expect(result.stderr).toMatch(/Pi job spark-pi-\w+ failed/)
     expect(result.stderr).toMatch(/driver log \(last lines\):/)
     expect(result.stderr).toMatch(/SparkContext|spark-submit|INFO/)
+    expect(await labelled('container', 'role=driver')).toEqual([])
+  })
+
+  it('a CI cancel (SIGTERM) during pi removes the driver and exits 143', async () => {
+    const pi = startCli(ground.env, 'pi', ...docker, '--partitions', '200')
+    try {
+      await pollUntil('a running driver container', 60_000, async () => ((await labelled('container', 'role=driver')).length > 0 ? { done: true } : { waiting: 'no driver yet' }))
+    } finally {
+      expect(await pi.stop('SIGTERM'), pi.output().stderr).toBe(143)
+    }
+    expect(pi.output().stderr).toMatch(/stopped by SIGTERM: cleaning up/)
     expect(await labelled('container', 'role=driver')).toEqual([])
   })
 
@@ -147,9 +162,18 @@ describe.skipIf(ground.skipReason)('Spark standalone on a local Docker engine (r
     expect(result.json!.master.aliveworkers).toBe(1)
   })
 
-  it('cluster:down leaves no container, network or volume labelled app=spark', async () => {
-    const result = await cli(ground.env, 'down', ...docker, '--json')
-    expect(result.exitCode, result.stderr).toBe(0)
+  it('cluster:down leaves nothing of ours, and an unrelated app=spark container and volume survive it', async () => {
+    await $`docker volume create --label app=spark someone-elses-spark-data`.quiet()
+    await $`docker run --detach --label app=spark --name someone-elses-spark ${ground.env.SPARK_K8S_BASE_IMAGE ?? 'debian:bookworm-slim'} sleep 600`.quiet()
+    try {
+      const result = await cli(ground.env, 'down', ...docker, '--json')
+      expect(result.exitCode, result.stderr).toBe(0)
+      expect(await labelled('container', 'app=spark')).toEqual(['someone-elses-spark'])
+      expect(await labelled('volume', 'app=spark')).toEqual(['someone-elses-spark-data'])
+    } finally {
+      await $`docker rm --force someone-elses-spark`.quiet()
+      await $`docker volume rm someone-elses-spark-data`.quiet()
+    }
     for (const kind of ['container', 'network', 'volume'] as const) expect(await labelled(kind, 'app=spark')).toEqual([])
     const again = await cli(ground.env, 'down', ...docker)
     expect(again.exitCode).toBe(0)

@@ -5,6 +5,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { stringify } from 'yaml'
+import { restrictedNamespaceLabels } from '../../scripts/lib/kube-apply.ts'
 import type { Kube } from '../../scripts/lib/kube.ts'
 
 export interface NamespaceUser {
@@ -17,7 +18,8 @@ export async function makeNamespaceUser(admin: Kube, namespace: string, name = '
   const ignoreExisting = (error: unknown) => {
     if ((error as { code?: number }).code !== 409) throw error
   }
-  await admin.core.createNamespace({ body: { metadata: { name: namespace } } }).catch(ignoreExisting)
+  // As the tool labels the namespaces it creates: PodSecurity "restricted" enforced.
+  await admin.core.createNamespace({ body: { metadata: { name: namespace, labels: restrictedNamespaceLabels } } }).catch(ignoreExisting)
   await admin.core.createNamespacedServiceAccount({ namespace, body: { metadata: { name } } }).catch(ignoreExisting)
   await admin.objects
     .create({

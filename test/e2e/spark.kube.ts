@@ -4,6 +4,7 @@
 // deleted worker pod; then a second cluster in another namespace, run by a user bound to one
 // namespace only, beside the first; the room check and the fail-fast rollout wait; down.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { errorMessage } from '../../scripts/lib/errors.ts'
 import { connectKube, kubeGet, type Kube } from '../../scripts/lib/kube.ts'
 import { pollUntil } from '../../scripts/lib/poll.ts'
 import { aliveWorkers, fetchMasterState, type MasterState, type WorkerState } from '../../scripts/lib/spark-ui.ts'
@@ -147,6 +148,27 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
     await expect(kube.core.readNamespace({ name: 'ssk8s-too-big' })).rejects.toMatchObject({ code: 404 })
   })
 
+  it('refuses to take over an object of the same name that is not ours, changing nothing', async () => {
+    const namespace = 'ssk8s-foreign'
+    await kube.core.createNamespace({ body: { metadata: { name: namespace } } })
+    try {
+      const theirs = await kube.core.createNamespacedService({
+        namespace,
+        body: { metadata: { name: 'spark-master-service', labels: { app: 'spark' } }, spec: { selector: { app: 'theirs' }, ports: [{ name: 'http', port: 80 }] } },
+      })
+      const result = await run('up', '--namespace', namespace)
+      expect(result.exitCode).toBe(1)
+      expect(errorLines(result.stderr)).toEqual([
+        `error: service/spark-master-service already exists in namespace ${namespace} without our app.kubernetes.io/managed-by=spark-standalone-k8s label: refusing to take it over`,
+      ])
+      const after = await kube.core.readNamespacedService({ name: 'spark-master-service', namespace })
+      expect(after.metadata?.resourceVersion).toBe(theirs.metadata?.resourceVersion)
+      expect((await kube.apps.listNamespacedDeployment({ namespace })).items).toEqual([])
+    } finally {
+      await kube.core.deleteNamespace({ name: namespace })
+    }
+  })
+
   describe('a second cluster in another namespace, run by a user bound to that namespace only', () => {
     let user: NamespaceUser
     let env: Record<string, string>
@@ -183,6 +205,18 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
       expectWorkers(await masterState(teamB), 1)
       expect(await resourceVersions('default')).toEqual(defaultVersions)
       expectWorkers(await masterState(), 1)
+      // The pods passed PodSecurity "restricted", and carry no service account token.
+      const { items } = await kube.core.listNamespacedPod({ namespace: teamB, labelSelector: 'app=spark' })
+      expect(items.length).toBe(2)
+      for (const pod of items) expect(pod.spec!.volumes ?? [], pod.metadata!.name).not.toContainEqual(expect.objectContaining({ name: expect.stringMatching(/^kube-api-access-/) }))
+    })
+
+    it('the namespace really enforces PodSecurity "restricted": a pod that is not refused at admission', async () => {
+      const refused = await kube.core
+        .createNamespacedPod({ namespace: teamB, body: { metadata: { name: 'not-restricted' }, spec: { containers: [{ name: 'c', image: 'spark:none' }] } } })
+        .then(() => undefined, (error: unknown) => error)
+      expect((refused as { code?: number }).code).toBe(403)
+      expect(errorMessage(refused)).toMatch(/^pods "not-restricted" is forbidden: violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false/)
     })
 
     it('status, pi, scale and ui work for the namespace-bound user', async () => {
@@ -225,9 +259,19 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
     })
   })
 
-  it('cluster:down leaves nothing labelled app=spark', async () => {
+  it('cluster:down leaves nothing of ours, and an unrelated app=spark Deployment survives it', async () => {
+    const theirs = await kube.apps.createNamespacedDeployment({
+      namespace: 'default',
+      body: {
+        metadata: { name: 'someone-elses-spark', labels: { app: 'spark' } },
+        spec: { replicas: 0, selector: { matchLabels: { app: 'spark', owner: 'someone' } }, template: { metadata: { labels: { app: 'spark', owner: 'someone' } }, spec: { containers: [{ name: 'c', image: 'spark:none' }] } } },
+      },
+    })
     const result = await run('down', '--json')
     expect(result.exitCode, result.stderr).toBe(0)
+    const survivor = await kube.apps.readNamespacedDeployment({ name: 'someone-elses-spark', namespace: 'default' })
+    expect(survivor.metadata?.uid).toBe(theirs.metadata?.uid)
+    await kube.apps.deleteNamespacedDeployment({ name: 'someone-elses-spark', namespace: 'default' })
     const selector = { namespace: 'default', labelSelector: 'app=spark' }
     expect((await kube.core.listNamespacedPod(selector)).items).toEqual([])
     expect((await kube.core.listNamespacedService(selector)).items).toEqual([])

@@ -32,7 +32,7 @@ function fakeKube(options: { live?: KubernetesObject[]; refuse?: (call: { dryRun
         if (options.namespaceExists === false) throw Object.assign(apiError(404, 'not found'), { code: 404 })
         return {}
       },
-      createNamespace: async ({ body }: { body: KubernetesObject }) => void calls.push(`create namespace/${body.metadata!.name}`),
+      createNamespace: async ({ body }: { body: KubernetesObject }) => void calls.push(`create namespace/${body.metadata!.name} ${JSON.stringify(body.metadata!.labels)}`),
       deleteNamespace: async ({ name }: { name: string }) => void calls.push(`delete namespace/${name}`),
     },
     objects: {
@@ -100,6 +100,7 @@ describe('applyToKubernetes', () => {
     const { kube, calls } = fakeKube({ namespaceExists: false, refuse: ({ object }) => (object.metadata!.name === 'spark-worker' ? forbidden : undefined) })
     await expect(applyToKubernetes(kube, objects('team-b'), 'team-b')).rejects.toBe(forbidden)
     expect(calls.filter((c) => c.startsWith('apply'))).toEqual([])
+    expect(calls[0]).toBe('create namespace/team-b {"pod-security.kubernetes.io/enforce":"restricted","pod-security.kubernetes.io/warn":"restricted"}')
     expect(calls.at(-1)).toBe('delete namespace/team-b')
   })
 
