@@ -1,9 +1,11 @@
 #!/usr/bin/env -S npx tsx
 // README step "kubectl apply -f spark-master.yml / spark-worker.yml": server-side apply of the parsed
-// manifests with only the run-time values set; on Docker the same pod templates become containers.
+// manifests with only the run-time values set, after the cluster's Secret (RPC authentication and
+// encryption); on Docker the same pod templates become containers and the Secret a volume.
 import { parseConfig } from './lib/config.ts'
 import { applyToDocker } from './lib/docker-apply.ts'
 import { applyToKubernetes } from './lib/kube-apply.ts'
+import { declaredAuthSecret } from './lib/kube-secret.ts'
 import { runIfMain } from './lib/main.ts'
 import { renderCluster } from './lib/manifests.ts'
 import { describeOutcome, type StepOutcome } from './lib/outcome.ts'
@@ -16,7 +18,9 @@ export async function applyCluster(target: Target, image: string): Promise<StepO
   const shape = { ...target.config, image }
   if (target.platform === 'docker') return applyToDocker(target.manifests, shape)
   const rendered = renderCluster(target.manifests, shape)
-  return applyToKubernetes(await target.kube(), [rendered.master, rendered.service, rendered.worker], target.config.namespace)
+  const kube = await target.kube()
+  const secret = await declaredAuthSecret(kube, target.manifests, target.config.namespace)
+  return applyToKubernetes(kube, [secret, rendered.master, rendered.service, rendered.worker], target.config.namespace)
 }
 
 runIfMain(import.meta.url, async () => {

@@ -27,6 +27,8 @@ export const neededRights = [
   { verb: 'create', group: '', resource: 'services' },
   { verb: 'patch', group: '', resource: 'services' },
   { verb: 'delete', group: '', resource: 'services' },
+  { verb: 'get', group: '', resource: 'secrets' },
+  { verb: 'create', group: '', resource: 'secrets' },
   { verb: 'create', group: 'batch', resource: 'jobs' },
   { verb: 'delete', group: 'batch', resource: 'jobs' },
   { verb: 'list', group: '', resource: 'pods' },

@@ -12,13 +12,14 @@ import { pollUntil } from './lib/poll.ts'
 import { run } from './lib/proc.ts'
 import { makeTarget, type Target } from './lib/target.ts'
 
-/** Kinds `kubectl delete all` covers that our manifests and jobs create. */
+/** Kinds `kubectl delete all` covers that our manifests and jobs create, and the cluster's Secret. */
 const kinds = [
   { apiVersion: 'apps/v1', kind: 'Deployment' },
   { apiVersion: 'apps/v1', kind: 'ReplicaSet' },
   { apiVersion: 'batch/v1', kind: 'Job' },
   { apiVersion: 'v1', kind: 'Service' },
   { apiVersion: 'v1', kind: 'Pod' },
+  { apiVersion: 'v1', kind: 'Secret' },
 ]
 
 export async function deleteCluster(target: Target, role?: 'master' | 'worker', onProgress?: (reason: string) => void): Promise<StepOutcome> {

@@ -1,3 +1,5 @@
+import { authVolume } from './cluster-secret.ts'
+import { ensureAuthVolume } from './docker-secret.ts'
 import {
   describeChanges,
   dockerLayout,
@@ -20,6 +22,7 @@ export async function applyToDocker(manifests: ClusterManifests, shape: ClusterS
   const existing = await listContainers(layout.ourLabels)
   const shapeText = encodeShape(shape)
   const createdNetwork = await ensureNetwork(layout.network, layout.ourLabels)
+  const createdSecret = await ensureAuthVolume(manifests, shape.image)
   const masterPlan = planContainer(podTemplate(rendered.master), {
     name: layout.masterName,
     network: layout.network,
@@ -32,6 +35,7 @@ export async function applyToDocker(manifests: ClusterManifests, shape: ClusterS
   const workerChanges = await reconcileWorkers(plans, existing.filter((c) => c.labels.role === 'worker'))
   const changes: Array<[string, ContainerChange]> = [[layout.masterName, masterChange], ...workerChanges]
   const summary = describeChanges(changes)
-  if (!createdNetwork && !summary) return { skipped: `network ${layout.network} and ${changes.length} containers already as declared` }
-  return { done: [createdNetwork ? `network ${layout.network} created` : '', summary].filter(Boolean).join(', ') }
+  if (!createdNetwork && !createdSecret && !summary) return { skipped: `network ${layout.network}, secret volume ${authVolume(manifests).name} and ${changes.length} containers already as declared` }
+  const made = [createdNetwork ? `network ${layout.network} created` : '', createdSecret ? `secret volume ${authVolume(manifests).name} created` : '']
+  return { done: [...made, summary].filter(Boolean).join(', ') }
 }

@@ -51,6 +51,13 @@ export function planContainer(template: V1PodTemplateSpec, options: PlanOptions)
   if (security.allowPrivilegeEscalation === false) args.push('--security-opt', 'no-new-privileges')
   if (security.readOnlyRootFilesystem) args.push('--read-only')
 
+  // Secret volumes become the Docker volume of that name (scripts/lib/docker-secret.ts fills it).
+  for (const mount of container.volumeMounts ?? []) {
+    const secretName = pod.volumes?.find((volume) => volume.name === mount.name)?.secret?.secretName
+    if (!secretName) throw new Error(`volume ${mount.name}: only Secret volumes run on Docker`)
+    args.push('--mount', `type=volume,source=${secretName},target=${mount.mountPath}${mount.readOnly ? ',readonly' : ''}`)
+  }
+
   const limits = container.resources?.limits ?? {}
   if (limits.memory) args.push('--memory', `${kubeQuantityToBytes(String(limits.memory))}b`)
   if (limits.cpu) args.push('--cpus', String(kubeCpuToCores(limits.cpu)))

@@ -3,6 +3,7 @@
 import { $ } from 'zx'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { aliveWorkers, fetchMasterState, type MasterState, type WorkerState } from '../../scripts/lib/spark-ui.ts'
+import { secretOf } from '../../scripts/lib/cluster-secret.ts'
 import { pollUntil } from '../../scripts/lib/poll.ts'
 import { cli, labelled, startCli } from './cli.ts'
 
@@ -76,6 +77,34 @@ describe.skipIf(ground.skipReason)('Spark standalone on a local Docker engine (r
     }
     expect(await containerIds()).toEqual(before)
     expectWorkers(await fetchMasterState(uiUrl), 2)
+  })
+
+  it('RPC is authenticated and encrypted: the secret stays put, is seen nowhere, and a driver without it is refused', async () => {
+    const image = (await $`docker inspect --format {{.Config.Image}} spark-master`.quiet()).stdout.trim()
+    const readSecret = async () => secretOf((await $`docker run --rm --user 185:0 --volume spark-auth:/auth:ro --entrypoint cat ${image} /auth/spark-defaults.conf`.quiet()).stdout)
+    const secret = await readSecret()
+    expect(secret).toMatch(/^[0-9a-f]{64}$/)
+    const again = await up('--workers', '2')
+    expect(again.exitCode, again.stderr).toBe(0)
+    expect(await readSecret()).toBe(secret)
+    const names = await labelled('container', 'app=spark')
+    const seen = [again.stdout, again.stderr, (await $`docker inspect ${names}`.quiet()).stdout]
+    for (const name of names) seen.push((await $`docker logs ${name}`.quiet()).stdout, (await $`docker logs ${name}`.quiet()).stderr)
+    for (const text of seen) expect(text.includes(secret!)).toBe(false)
+    // A driver on the cluster's own network, without the secret: the master refuses it.
+    const submit = `exec /opt/spark/bin/spark-submit --master spark://spark-master-service:7077 --conf spark.driver.host=$(hostname -i) /opt/spark/apps/pi.py`
+    await $`docker run --detach --name intruder --network spark --entrypoint bash ${image} -c ${submit}`.quiet()
+    try {
+      const refused = await pollUntil<string>('the intruding driver to be refused', 90_000, async () => {
+        const log = await $`docker logs intruder`.quiet().nothrow()
+        const line = `${log.stdout}${log.stderr}`.split('\n').find((l) => /Failed to connect to master spark-master-service:7077/.test(l))
+        return line ? { done: `${log.stdout}${log.stderr}` } : { waiting: 'no refusal yet' }
+      })
+      expect(refused).toMatch(/Unknown challenge message/)
+      expect(refused).not.toMatch(/PI_RESULT|Registered app|Connected to Spark cluster with app ID/)
+    } finally {
+      await $`docker rm --force intruder`.quiet()
+    }
   })
 
   it('npm run ui gives the loopback URL Docker publishes: /json/ answers and a worker page loads through the reverse proxy', async () => {

@@ -4,6 +4,7 @@
 // deleted worker pod; then a second cluster in another namespace, run by a user bound to one
 // namespace only, beside the first; the room check and the fail-fast rollout wait; down.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { secretOf } from '../../scripts/lib/cluster-secret.ts'
 import { errorMessage } from '../../scripts/lib/errors.ts'
 import { connectKube, kubeGet, type Kube } from '../../scripts/lib/kube.ts'
 import { pollUntil } from '../../scripts/lib/poll.ts'
@@ -60,7 +61,7 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
     expect(result.json).toMatchObject({ ok: true, platform: 'kubernetes', uiUrl: `http://${ground.nodeIp}:30001`, aliveWorkers: 2 })
     expect(result.stderr).toMatch(/Verify the master UI reports 2 ALIVE workers: ALIVE, 2 workers × 1 cores\/1g \(read through the Kubernetes API server/)
     expect(result.stderr).toMatch(/Check the cluster has room for 2 workers: 1\.35 CPUs \/ 6144 MiB requested, [\d.]+ CPUs \/ \d+ MiB free on node ssk8s-node/)
-    expect(result.stderr).toMatch(/service\/spark-master-service created \(NodePorts 7077→30000, 8080→30001\)/)
+    expect(result.stderr).toMatch(/secret\/spark-auth created, deployment\/spark-master created, service\/spark-master-service created \(NodePorts 7077→30000, 8080→30001\)/)
     expect(result.json!.image).toMatch(new RegExp(`^${ground.env.SPARK_K8S_REGISTRY.replace(/\./g, '\\.')}/spark-standalone:`))
     // Pushed now, or by an earlier run into this same registry: either way the registry has the tag.
     expect(result.stderr).toMatch(/Publish the image to the cluster(: pushed |.*SKIPPED: .* already in the registry)/)
@@ -82,8 +83,49 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
     expect(result.exitCode, result.stderr).toBe(0)
     expect(result.stderr).toMatch(/\[SKIPPED\].*Build the Spark image/)
     expect(result.stderr).toMatch(/\[SKIPPED: .* already in the registry\]/)
-    expect(result.stderr).toMatch(/\[SKIPPED: deployment\/spark-master, service\/spark-master-service, deployment\/spark-worker already as declared\]/)
+    expect(result.stderr).toMatch(/\[SKIPPED: secret\/spark-auth, deployment\/spark-master, service\/spark-master-service, deployment\/spark-worker already as declared\]/)
     expect(await resourceVersions('default')).toEqual(before)
+  })
+
+  it('RPC is authenticated and encrypted: the Secret is ours, kept, seen nowhere else, and a driver without it is refused', async () => {
+    const readSecret = async () => {
+      const object = await kube.core.readNamespacedSecret({ name: 'spark-auth', namespace: 'default' })
+      expect(object.metadata?.labels).toMatchObject({ app: 'spark', 'app.kubernetes.io/managed-by': 'spark-standalone-k8s' })
+      return secretOf(Buffer.from(object.data!['spark-defaults.conf'], 'base64').toString())
+    }
+    const secret = await readSecret()
+    expect(secret).toMatch(/^[0-9a-f]{64}$/)
+    const again = await run('up', '--workers', '2', '--json')
+    expect(again.exitCode, again.stderr).toBe(0)
+    expect(await readSecret()).toBe(secret)
+    const selector = { namespace: 'default', labelSelector: 'app=spark' }
+    const { items: pods } = await kube.core.listNamespacedPod(selector)
+    const seen = [again.stdout, again.stderr, JSON.stringify(pods), JSON.stringify((await kube.apps.listNamespacedDeployment(selector)).items)]
+    for (const pod of pods) seen.push(String(await kube.core.readNamespacedPodLog({ name: pod.metadata!.name!, namespace: 'default' })))
+    for (const text of seen) expect(text.includes(secret!)).toBe(false)
+    // A driver inside the cluster, without the Secret: the master refuses it.
+    const image = pods[0].spec!.containers[0].image!
+    await kube.core.createNamespacedPod({
+      namespace: 'default',
+      body: {
+        metadata: { name: 'intruder' },
+        spec: {
+          restartPolicy: 'Never',
+          automountServiceAccountToken: false,
+          containers: [{ name: 'driver', image, command: ['bash', '-c', 'exec /opt/spark/bin/spark-submit --master spark://spark-master-service:7077 --conf spark.driver.host=$(hostname -i) /opt/spark/apps/pi.py'] }],
+        },
+      },
+    })
+    try {
+      const refused = await pollUntil<string>('the intruding driver to be refused', 90_000, async () => {
+        const log = await kube.core.readNamespacedPodLog({ name: 'intruder', namespace: 'default' }).then(String, () => '')
+        return /Failed to connect to master spark-master-service:7077/.test(log) ? { done: log } : { waiting: 'no refusal yet' }
+      })
+      expect(refused).toMatch(/Unknown challenge message/)
+      expect(refused).not.toMatch(/PI_RESULT|Connected to Spark cluster with app ID/)
+    } finally {
+      await kube.core.deleteNamespacedPod({ name: 'intruder', namespace: 'default', gracePeriodSeconds: 0 })
+    }
   })
 
   it('npm run ui forwards the master UI to localhost: /json/ answers and a worker page loads through the reverse proxy; Ctrl-C ends it with 0', async () => {
@@ -277,5 +319,6 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
     expect((await kube.core.listNamespacedService(selector)).items).toEqual([])
     expect((await kube.apps.listNamespacedDeployment(selector)).items).toEqual([])
     expect((await kube.batch.listNamespacedJob(selector)).items).toEqual([])
+    expect((await kube.core.listNamespacedSecret(selector)).items).toEqual([])
   })
 })

@@ -146,7 +146,7 @@ describe('checkDependencies', () => {
     connectKube.mockResolvedValueOnce(kube)
     await expect(checkDependencies('kubernetes', access('lab'))).resolves.toContain("kube context lab reachable, with the tool's rights in namespace dev")
     expect(getCode).toHaveBeenCalled()
-    expect(reviews.length).toBeGreaterThanOrEqual(15)
+    expect(reviews.length).toBeGreaterThanOrEqual(17)
     expect(reviews.every((right) => right.namespace === 'dev')).toBe(true)
   })
 

@@ -28,6 +28,9 @@ vi.mock('../../scripts/lib/kube.ts', async (importOriginal) => ({
 vi.mock('../../scripts/lib/diagnostics.ts', () => ({ collectDiagnostics: vi.fn() }))
 vi.mock('../../scripts/check-deps.ts', () => ({ checkDependencies: vi.fn() }))
 vi.mock('../../scripts/check-room.ts', () => ({ checkRoom: vi.fn() }))
+vi.mock('../../scripts/lib/kube-secret.ts', () => ({
+  declaredAuthSecret: vi.fn(async (_kube: unknown, _manifests: unknown, namespace: string) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'spark-auth', namespace } })),
+}))
 vi.mock('../../scripts/lib/minikube.ts', async (importOriginal) => ({
   ...(await importOriginal<typeof import('../../scripts/lib/minikube.ts')>()),
   minikubeStatus: vi.fn(),
@@ -250,10 +253,10 @@ describe('up', () => {
     expect(connectKube).toHaveBeenCalledWith('minikube')
     const [kube, objects, namespace] = vi.mocked(applyToKubernetes).mock.calls[0]
     expect(kube).toEqual({ fake: 'kube', context: 'minikube' })
-    expect(objects.map((o) => `${o.kind}/${o.metadata?.name}`)).toEqual(['Deployment/spark-master', 'Service/spark-master-service', 'Deployment/spark-worker'])
+    expect(objects.map((o) => `${o.kind}/${o.metadata?.name}`)).toEqual(['Secret/spark-auth', 'Deployment/spark-master', 'Service/spark-master-service', 'Deployment/spark-worker'])
     expect(namespace).toBe('default')
     const image = vi.mocked(buildImage).mock.calls[0][0]
-    const master = objects[0] as { spec: { template: { spec: { containers: Array<{ image: string }> } } } }
+    const master = objects[1] as { spec: { template: { spec: { containers: Array<{ image: string }> } } } }
     expect(master.spec.template.spec.containers[0].image).toBe(image)
   })
 

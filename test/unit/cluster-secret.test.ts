@@ -1,0 +1,100 @@
+// The cluster's shared secret: made once, kept, and never put where people or logs can see it.
+import { beforeEach, describe, expect, it, vi } from 'vitest'
+import { authVolume, secretOf, sparkAuthConf } from '../../scripts/lib/cluster-secret.ts'
+import { StepError } from '../../scripts/lib/errors.ts'
+import { envValue, loadManifests, mainContainer, podTemplate } from '../../scripts/lib/manifests.ts'
+import { fake } from './fake-proc.ts'
+
+vi.mock('../../scripts/lib/proc.ts', () => import('./fake-proc.ts'))
+const { ensureAuthVolume } = await import('../../scripts/lib/docker-secret.ts')
+const { declaredAuthSecret } = await import('../../scripts/lib/kube-secret.ts')
+const { planContainer } = await import('../../scripts/lib/docker.ts')
+
+const manifests = loadManifests()
+
+beforeEach(() => fake.reset())
+
+describe('sparkAuthConf', () => {
+  it('turns on authentication and AES RPC encryption without SASL fallback, with 256 random bits', () => {
+    const conf = sparkAuthConf()
+    expect(conf).toMatch(/^spark\.authenticate true$/m)
+    expect(conf).toMatch(/^spark\.network\.crypto\.enabled true$/m)
+    expect(conf).toMatch(/^spark\.network\.crypto\.saslFallback false$/m)
+    expect(secretOf(conf)).toMatch(/^[0-9a-f]{64}$/)
+    expect(secretOf(sparkAuthConf())).not.toBe(secretOf(conf))
+  })
+})
+
+describe('the pod templates', () => {
+  it('all mount the one Secret read-only where SPARK_CONF_DIR points', () => {
+    const { name, mountPath } = authVolume(manifests)
+    expect(name).toBe('spark-auth')
+    for (const workload of [manifests.master, manifests.worker, manifests.piJob]) {
+      const template = podTemplate(workload)
+      const container = mainContainer(workload)
+      const volume = template.spec!.volumes!.find((v) => v.secret?.secretName === name)!
+      expect(volume, workload.metadata!.name ?? workload.metadata!.generateName).toBeDefined()
+      expect(volume.secret!.defaultMode).toBe(0o440)
+      expect(container.volumeMounts).toContainEqual({ name: volume.name, mountPath, readOnly: true })
+      expect(envValue(container, 'SPARK_CONF_DIR')).toBe(mountPath)
+      // Nothing secret in the files themselves.
+      expect(JSON.stringify(workload)).not.toMatch(/spark\.authenticate/)
+    }
+  })
+
+  it('become a read-only mount of the same-named volume on Docker', () => {
+    const plan = planContainer(podTemplate(manifests.master), { name: 'spark-master', network: 'spark', restart: true })
+    const at = plan.runArgs.indexOf('--mount')
+    expect(plan.runArgs[at + 1]).toBe('type=volume,source=spark-auth,target=/etc/spark/auth,readonly')
+  })
+})
+
+describe('declaredAuthSecret (Kubernetes)', () => {
+  const kubeWith = (live?: Record<string, string>) =>
+    ({
+      core: {
+        readNamespacedSecret: async () => {
+          if (!live) throw Object.assign(new Error('HTTP-Code: 404'), { code: 404 })
+          return { data: live }
+        },
+      },
+    }) as never
+
+  it('makes a new random secret, labelled ours, when there is none', async () => {
+    const secret = await declaredAuthSecret(kubeWith(), manifests, 'dev')
+    expect(secret.metadata).toMatchObject({ name: 'spark-auth', namespace: 'dev', labels: { app: 'spark', 'app.kubernetes.io/managed-by': 'spark-standalone-k8s', role: 'auth' } })
+    expect(secretOf(Buffer.from(secret.data!['spark-defaults.conf'], 'base64').toString())).toMatch(/^[0-9a-f]{64}$/)
+  })
+
+  it('keeps the live secret, so a second cluster:up changes nothing', async () => {
+    const kept = Buffer.from(sparkAuthConf('ab'.repeat(32))).toString('base64')
+    const secret = await declaredAuthSecret(kubeWith({ 'spark-defaults.conf': kept }), manifests, 'dev')
+    expect(secret.data).toEqual({ 'spark-defaults.conf': kept })
+  })
+})
+
+describe('ensureAuthVolume (Docker)', () => {
+  const ours = JSON.stringify({ app: 'spark', 'app.kubernetes.io/managed-by': 'spark-standalone-k8s', role: 'auth' })
+
+  it('creates the volume and writes the conf through stdin: the secret is on no command line', async () => {
+    fake.reset((command) => (command.line.startsWith('docker volume inspect') ? { exitCode: 1, stderr: 'no such volume' } : {}))
+    expect(await ensureAuthVolume(manifests, 'spark:1')).toBe(true)
+    const write = fake.calls.find((call) => call.line.startsWith('docker run'))!
+    const secret = secretOf(String(write.options.input))
+    expect(secret).toMatch(/^[0-9a-f]{64}$/)
+    for (const call of fake.calls) expect(call.line).not.toContain(secret)
+    expect(write.line).toContain('--network none')
+    expect(fake.lines()[1]).toBe('docker volume create --label app=spark --label app.kubernetes.io/managed-by=spark-standalone-k8s --label role=auth spark-auth')
+  })
+
+  it('keeps a volume that is ours', async () => {
+    fake.reset(() => ({ stdout: ours }))
+    expect(await ensureAuthVolume(manifests, 'spark:1')).toBe(false)
+    expect(fake.lines()).toEqual(["docker volume inspect --format {{json .Labels}} spark-auth"])
+  })
+
+  it('refuses a same-named volume that is not ours', async () => {
+    fake.reset(() => ({ stdout: JSON.stringify({ app: 'spark' }) }))
+    await expect(ensureAuthVolume(manifests, 'spark:1')).rejects.toThrow(StepError)
+  })
+})
