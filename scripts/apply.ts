@@ -7,7 +7,7 @@ import { applyToDocker } from './lib/docker-apply.ts'
 import { applyToKubernetes } from './lib/kube-apply.ts'
 import { declaredAuthSecret } from './lib/kube-secret.ts'
 import { runIfMain } from './lib/main.ts'
-import { renderCluster } from './lib/manifests.ts'
+import { asClusterIp, renderCluster } from './lib/manifests.ts'
 import { describeOutcome, type StepOutcome } from './lib/outcome.ts'
 import { resolvePlatform } from './lib/platform.ts'
 import { makeTarget, type Target } from './lib/target.ts'
@@ -20,7 +20,16 @@ export async function applyCluster(target: Target, image: string): Promise<StepO
   const rendered = renderCluster(target.manifests, shape)
   const kube = await target.kube()
   const secret = await declaredAuthSecret(kube, target.manifests, target.config.namespace)
-  return applyToKubernetes(kube, [secret, rendered.master, rendered.service, rendered.worker], target.config.namespace)
+  const service = exposure(target) === 'nodeport' ? rendered.service : asClusterIp(rendered.service)
+  return applyToKubernetes(kube, [secret, rendered.master, service, rendered.worker], target.config.namespace)
+}
+
+/**
+ * NodePorts face every node's address: fine on minikube (a local VM, and the classic README's
+ * path), asked for explicitly on a shared cluster, where the UI goes through the API server instead.
+ */
+export function exposure(target: Target): 'nodeport' | 'clusterip' {
+  return target.config.expose ?? (target.platform === 'kubernetes' ? 'clusterip' : 'nodeport')
 }
 
 runIfMain(import.meta.url, async () => {

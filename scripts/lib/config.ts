@@ -28,6 +28,8 @@ export interface Config {
   partitions?: number
   role?: 'master' | 'worker'
   keepMinikube: boolean
+  /** How the master Service is reached (undefined: nodeport on minikube, clusterip on kubernetes). */
+  expose?: 'nodeport' | 'clusterip'
   /** npm run ui: the local port (undefined: 8080, or any free one when 8080 is taken). */
   port?: number
   open: boolean
@@ -119,6 +121,9 @@ export const optionSpecs: readonly OptionSpec[] = [
     help: 'Kubernetes namespace (created if missing, when you may create namespaces)', parse: matching(dnsLabel, 'a DNS label like default or spark') },
   { key: 'context', flag: '--context', env: 'SPARK_K8S_CONTEXT', form: 'a kubeconfig context', commands: clusterCommands,
     help: 'use this existing cluster instead of minikube', parse: matching(/^\S+$/, 'a kubeconfig context name') },
+  { key: 'expose', flag: '--expose', env: 'SPARK_K8S_EXPOSE', form: 'nodeport|clusterip', commands: ['up'],
+    help: 'the master Service: nodeport publishes 7077/8080 on every node (NodePorts 30000/30001 as in the classic README; the default on minikube), clusterip keeps them inside the cluster (the UI through the API server; the default on --platform kubernetes)',
+    parse: oneOf(['nodeport', 'clusterip']) },
   { key: 'timeoutSeconds', flag: '--timeout', env: 'SPARK_K8S_TIMEOUT', form: 'seconds, 10..7200', commands: clusterCommands,
     help: 'give up waiting (rollout, workers, Pi, teardown) after this long', parse: wholeNumber(10, 7200) },
   { key: 'partitions', flag: '--partitions', env: 'SPARK_K8S_PI_PARTITIONS', form: '1..1000', commands: ['pi'],

@@ -1,7 +1,7 @@
 import type { KubernetesObject, V1Service } from '@kubernetes/client-node'
 import { errorMessage, StepError } from './errors.ts'
 import { fieldManager, isForbidden, isNotFound, type Kube } from './kube.ts'
-import { managedByLabel } from './manifests.ts'
+import { managedByLabel, withoutNodePorts } from './manifests.ts'
 import type { StepOutcome } from './outcome.ts'
 
 /** The parts of an object that apply can change; status and bookkeeping are left out. */
@@ -32,10 +32,6 @@ async function ensureNamespace(kube: Kube, namespace: string): Promise<boolean> 
 /** The classic NodePorts (30000/30001) are cluster-wide: a second cluster, or anyone else, may hold them. */
 export function isNodePortTaken(error: unknown): boolean {
   return (error as { code?: number }).code === 422 && /port is already allocated/.test(errorMessage(error))
-}
-
-function withoutNodePorts(service: V1Service): V1Service {
-  return { ...service, spec: { ...service.spec, ports: service.spec?.ports?.map(({ nodePort: _, ...port }) => port) } }
 }
 
 /**

@@ -156,6 +156,17 @@ export function renderCluster(manifests: ClusterManifests, shape: ClusterShape):
   return { master, service, worker }
 }
 
+/** The Service without NodePorts: what the API server then allocates, or nothing at all for a ClusterIP one. */
+export function withoutNodePorts(service: V1Service): V1Service {
+  return { ...service, spec: { ...service.spec, ports: service.spec?.ports?.map(({ nodePort: _, ...port }) => port) } }
+}
+
+/** The master Service kept inside the cluster: Spark RPC and the UI face no node address. */
+export function asClusterIp(service: V1Service): V1Service {
+  const inside = withoutNodePorts(service)
+  return { ...inside, spec: { ...inside.spec, type: 'ClusterIP' } }
+}
+
 export function renderPiJob(manifests: ClusterManifests, options: { image: string; namespace: string; partitions?: number; timeoutSeconds?: number }): V1Job {
   const job = withNamespace(manifests.piJob, options.namespace)
   // Kubernetes stops the driver itself when --timeout runs out, even if this process was killed.

@@ -57,17 +57,20 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
   it('cluster:up builds, pushes to the registry, checks the room, applies, rolls out and the UI reports 2 ALIVE workers', async () => {
     const result = await run('up', '--workers', '2', '--json')
     expect(result.exitCode, result.stderr).toBe(0)
-    // The NodePort answers from this machine (the node is local), so it is offered; /json/ was read through the API server.
-    expect(result.json).toMatchObject({ ok: true, platform: 'kubernetes', uiUrl: `http://${ground.nodeIp}:30001`, aliveWorkers: 2 })
+    // ClusterIP by default on a real cluster: no node address to offer, /json/ was read through the API server.
+    expect(result.json).toMatchObject({ ok: true, platform: 'kubernetes', uiHint: 'run `npm run ui` to open it on http://localhost', aliveWorkers: 2 })
+    expect(result.json!.uiUrl).toBeUndefined()
     expect(result.stderr).toMatch(/Verify the master UI reports 2 ALIVE workers: ALIVE, 2 workers × 1 cores\/1g \(read through the Kubernetes API server/)
     expect(result.stderr).toMatch(/Check the cluster has room for 2 workers: 1\.35 CPUs \/ 6144 MiB requested, [\d.]+ CPUs \/ \d+ MiB free on node ssk8s-node/)
-    expect(result.stderr).toMatch(/secret\/spark-auth created, deployment\/spark-master created, service\/spark-master-service created \(NodePorts 7077→30000, 8080→30001\)/)
+    expect(result.stderr).toMatch(/secret\/spark-auth created, deployment\/spark-master created, service\/spark-master-service created, deployment\/spark-worker created/)
+    const service = await kube.core.readNamespacedService({ name: 'spark-master-service', namespace: 'default' })
+    expect(service.spec?.type).toBe('ClusterIP')
+    expect(service.spec?.ports?.map((port) => port.nodePort)).toEqual([undefined, undefined])
     expect(result.json!.image).toMatch(new RegExp(`^${ground.env.SPARK_K8S_REGISTRY.replace(/\./g, '\\.')}/spark-standalone:`))
     // Pushed now, or by an earlier run into this same registry: either way the registry has the tag.
     expect(result.stderr).toMatch(/Publish the image to the cluster(: pushed |.*SKIPPED: .* already in the registry)/)
     expect(await registryHasTag(result.json!.image)).toBe(true)
     expectWorkers(await masterState(), 2)
-    expectWorkers(await fetchMasterState(result.json!.uiUrl), 2)
     // The pods run the pushed image, pulled from the registry by the node.
     const { items } = await kube.core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=spark' })
     expect(items.map((pod) => pod.spec!.containers[0].image)).toEqual(items.map(() => result.json!.image))
@@ -235,8 +238,8 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
       expect(denied.stderr).toContain('not allowed in namespace default: get deployments, create deployments, patch deployments, delete deployments, get services')
     })
 
-    it('up works with allocated NodePorts, and the first cluster is untouched', async () => {
-      const result = await runB('up', '--workers', '1', '--json')
+    it('up --expose nodeport works with NodePorts the API server allocates, and the first cluster is untouched', async () => {
+      const result = await runB('up', '--workers', '1', '--expose', 'nodeport', '--json')
       expect(result.exitCode, result.stderr).toBe(0)
       expect(result.json).toMatchObject({ ok: true, aliveWorkers: 1 })
       expect(result.stderr).toMatch(/Check the cluster has room for 1 workers \[SKIPPED: these credentials may not read nodes/)
@@ -299,6 +302,14 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
       expect(await resourceVersions('default')).toEqual(defaultVersions)
       expectWorkers(await masterState(), 1)
     })
+  })
+
+  it('--expose nodeport in the default namespace gives the classic 30000/30001, and the URL is offered once it answers', async () => {
+    const result = await run('up', '--workers', '1', '--expose', 'nodeport', '--json')
+    expect(result.exitCode, result.stderr).toBe(0)
+    expect(result.stderr).toMatch(/service\/spark-master-service configured \(NodePorts 7077→30000, 8080→30001\)/)
+    expect(result.json).toMatchObject({ uiUrl: `http://${ground.nodeIp}:30001` })
+    expectWorkers(await fetchMasterState(result.json!.uiUrl), 1)
   })
 
   it('cluster:down leaves nothing of ours, and an unrelated app=spark Deployment survives it', async () => {

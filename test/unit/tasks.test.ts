@@ -267,6 +267,19 @@ describe('up', () => {
     expect(connectKube).toHaveBeenCalledWith('prod-like')
     expect(vi.mocked(applyToKubernetes).mock.calls[0][2]).toBe('spark')
   })
+
+  it.each([
+    [['--platform', 'minikube'], 'minikube', 'NodePort'],
+    [['--context', 'prod-like'], 'kubernetes', 'ClusterIP'],
+    [['--context', 'prod-like', '--expose', 'nodeport'], 'kubernetes', 'NodePort'],
+    [['--platform', 'minikube', '--expose', 'clusterip'], 'minikube', 'ClusterIP'],
+  ] as const)('%j exposes the master Service as %s → %s', async (argv, platform, type) => {
+    usePlatform(platform)
+    expect(await main(['up', ...argv])).toBe(0)
+    const service = vi.mocked(applyToKubernetes).mock.calls[0][1].find((o) => o.kind === 'Service') as { spec: { type: string; ports: Array<{ nodePort?: number }> } }
+    expect(service.spec.type).toBe(type)
+    expect(service.spec.ports.some((port) => port.nodePort !== undefined)).toBe(type === 'NodePort')
+  })
 })
 
 describe('bad input', () => {
