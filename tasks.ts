@@ -9,6 +9,7 @@ import { installInterruptHandler, interruption } from './scripts/lib/interrupt.t
 import { isMain } from './scripts/lib/main.ts'
 import { resolvePlatform } from './scripts/lib/platform.ts'
 import type { StepOutcome } from './scripts/lib/outcome.ts'
+import { aliveWorkers } from './scripts/lib/spark-ui.ts'
 import { makeTarget, type Target } from './scripts/lib/target.ts'
 import { applyCluster } from './scripts/apply.ts'
 import { buildImage, imageReference } from './scripts/build-image.ts'
@@ -158,10 +159,16 @@ function summary(command: Command, ctx: Context, ok: boolean, error?: string) {
     platform: ctx.target.platform,
     ...(error ? { error } : {}),
     ...(ctx.image ? { image: ctx.image } : {}),
-    ...(ctx.ui ? { ...('url' in ctx.ui.link ? { uiUrl: ctx.ui.link.url } : { uiHint: ctx.ui.link.hint }), aliveWorkers: ctx.ui.state.aliveworkers, workers: ctx.ui.state.workers.filter((w) => w.state === 'ALIVE').map(({ id, host, cores, memory }) => ({ id, host, cores, memoryMiB: memory })) } : {}),
+    ...(ctx.ui ? { ...('url' in ctx.ui.link ? { uiUrl: ctx.ui.link.url } : { uiHint: ctx.ui.link.hint }), aliveWorkers: ctx.ui.state.aliveworkers, workers: aliveWorkers(ctx.ui.state).map(({ id, host, cores, memory }) => ({ id, host, cores, memoryMiB: memory })) } : {}),
     ...(ctx.pi ? { pi: ctx.pi.pi, piPartitions: ctx.pi.partitions, piSamples: ctx.pi.samples, piSeconds: ctx.pi.seconds } : {}),
     timingsSeconds: ctx.timings,
   }
+}
+
+/** The one line users read, then what a StepError has to add (what is missing, how to fix it). */
+function printError(error: unknown, before = ''): void {
+  console.error(`${before}error: ${errorMessage(error)}`)
+  if (error instanceof StepError && error.details) console.error(error.details)
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -190,8 +197,7 @@ export async function main(argv: string[]): Promise<number> {
       console.log(config.json ? JSON.stringify(report, null, 2) : formatStatus(report))
       return 0
     } catch (error) {
-      console.error(`error: ${errorMessage(error)}`)
-      if (error instanceof StepError && error.details) console.error(error.details)
+      printError(error)
       return 1
     }
   }
@@ -202,8 +208,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     const interrupted = interruption()
     if (interrupted) return interrupted
-    console.error(`\nerror: ${errorMessage(error)}`)
-    if (error instanceof StepError && error.details) console.error(error.details)
+    printError(error, '\n')
     if (ctx.diagnose) console.error(`\ndiagnostics:\n${await collectDiagnostics(ctx.target)}`)
     if (config.json) console.log(JSON.stringify(summary(config.command, ctx, false, errorMessage(error)), null, 2))
     return 1
