@@ -51,11 +51,18 @@ export function planContainer(template: V1PodTemplateSpec, options: PlanOptions)
   if (security.allowPrivilegeEscalation === false) args.push('--security-opt', 'no-new-privileges')
   if (security.readOnlyRootFilesystem) args.push('--read-only')
 
-  // Secret volumes become the Docker volume of that name (scripts/lib/docker-secret.ts fills it).
+  // Secret volumes become the Docker volume of that name (scripts/lib/docker-secret.ts fills it);
+  // emptyDirs a tmpfs with the same size limit (writable by any user, like an emptyDir).
   for (const mount of container.volumeMounts ?? []) {
-    const secretName = pod.volumes?.find((volume) => volume.name === mount.name)?.secret?.secretName
-    if (!secretName) throw new Error(`volume ${mount.name}: only Secret volumes run on Docker`)
-    args.push('--mount', `type=volume,source=${secretName},target=${mount.mountPath}${mount.readOnly ? ',readonly' : ''}`)
+    const volume = pod.volumes?.find((v) => v.name === mount.name)
+    if (volume?.secret?.secretName) {
+      args.push('--mount', `type=volume,source=${volume.secret.secretName},target=${mount.mountPath}${mount.readOnly ? ',readonly' : ''}`)
+    } else if (volume?.emptyDir) {
+      const size = volume.emptyDir.sizeLimit ? `:size=${kubeQuantityToBytes(String(volume.emptyDir.sizeLimit))}` : ''
+      args.push('--tmpfs', `${mount.mountPath}${size}`)
+    } else {
+      throw new Error(`volume ${mount.name}: only Secret and emptyDir volumes run on Docker`)
+    }
   }
 
   const limits = container.resources?.limits ?? {}

@@ -3,6 +3,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { authVolume, secretOf, sparkAuthConf } from '../../scripts/lib/cluster-secret.ts'
 import { StepError } from '../../scripts/lib/errors.ts'
 import { envValue, loadManifests, mainContainer, podTemplate } from '../../scripts/lib/manifests.ts'
+import { kubeQuantityToBytes } from '../../scripts/lib/units.ts'
 import { fake } from './fake-proc.ts'
 
 vi.mock('../../scripts/lib/proc.ts', () => import('./fake-proc.ts'))
@@ -46,6 +47,23 @@ describe('the pod templates', () => {
     const plan = planContainer(podTemplate(manifests.master), { name: 'spark-master', network: 'spark', restart: true })
     const at = plan.runArgs.indexOf('--mount')
     expect(plan.runArgs[at + 1]).toBe('type=volume,source=spark-auth,target=/etc/spark/auth,readonly')
+  })
+})
+
+describe('a read-only root filesystem with bounded scratch space', () => {
+  it('every pod template writes only to emptyDirs with a size limit, which Docker runs as tmpfs of that size', () => {
+    for (const workload of [manifests.master, manifests.worker, manifests.piJob]) {
+      const template = podTemplate(workload)
+      const container = mainContainer(workload)
+      expect(container.securityContext?.readOnlyRootFilesystem).toBe(true)
+      const scratch = (template.spec!.volumes ?? []).filter((volume) => volume.emptyDir)
+      expect(scratch.map((volume) => volume.name)).toContain('tmp')
+      for (const volume of scratch) expect(volume.emptyDir!.sizeLimit, volume.name).toBeDefined()
+      const plan = planContainer(template, { name: 'x', network: 'spark', restart: false })
+      expect(plan.runArgs).toContain('--read-only')
+      expect(plan.runArgs.filter((_, i) => plan.runArgs[i - 1] === '--tmpfs')).toContain(`/tmp:size=${kubeQuantityToBytes(String(scratch.find((v) => v.name === 'tmp')!.emptyDir!.sizeLimit))}`)
+    }
+    expect(mainContainer(manifests.worker).volumeMounts).toContainEqual({ name: 'work', mountPath: '/opt/spark/work' })
   })
 })
 
