@@ -1,6 +1,7 @@
 #!/usr/bin/env -S npx tsx
 // README step "python test.py", moved into the cluster: a driver pod (a Kubernetes Job, or a container on
 // the cluster's Docker network) runs spark-submit of docker/pi.py, so executors can reach their driver.
+import type { V1Job, V1PodTemplateSpec } from '@kubernetes/client-node'
 import { parseConfig } from './lib/config.ts'
 import { dockerLayout, listContainers, planContainer } from './lib/docker.ts'
 import { errorMessage, StepError } from './lib/errors.ts'
@@ -71,10 +72,22 @@ interface DriverRun {
   driver: string
 }
 
-async function runOnDocker(target: Target, job: ReturnType<typeof renderPiJob>, onProgress?: (line: string) => void): Promise<DriverRun> {
+/**
+ * The driver's pod template for Docker, which has no activeDeadlineSeconds: the command stops itself
+ * at the Job's deadline (coreutils `timeout`), so a driver never runs on after the tool was killed.
+ */
+export function dockerDriverTemplate(job: V1Job): V1PodTemplateSpec {
+  const template = structuredClone(podTemplate(job))
+  const deadline = job.spec?.activeDeadlineSeconds
+  const container = template.spec!.containers[0]
+  if (deadline) container.args = ['timeout', '--kill-after=10', String(deadline), ...(container.args ?? [])]
+  return template
+}
+
+async function runOnDocker(target: Target, job: V1Job, onProgress?: (line: string) => void): Promise<DriverRun> {
   const layout = dockerLayout(target.manifests)
   const name = `${job.metadata!.generateName}${Date.now().toString(36)}`
-  const plan = planContainer(podTemplate(job), { name, network: layout.network, restart: false })
+  const plan = planContainer(dockerDriverTemplate(job), { name, network: layout.network, restart: false })
   const removeDriver = () => run({ nothrow: true })`docker rm --force ${name}`
   const forget = onInterrupt(removeDriver)
   try {
@@ -91,7 +104,7 @@ async function runOnDocker(target: Target, job: ReturnType<typeof renderPiJob>, 
   }
 }
 
-async function runOnKubernetes(target: Target, job: ReturnType<typeof renderPiJob>, onProgress?: (line: string) => void): Promise<DriverRun> {
+async function runOnKubernetes(target: Target, job: V1Job, onProgress?: (line: string) => void): Promise<DriverRun> {
   const kube = await target.kube()
   const namespace = target.config.namespace
   // Named here rather than by the server, so Ctrl-C during the create still knows what to delete.

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { describePi, parsePiResult } from '../../scripts/pi.ts'
+import { loadManifests, mainContainer, renderPiJob } from '../../scripts/lib/manifests.ts'
+import { describePi, dockerDriverTemplate, parsePiResult } from '../../scripts/pi.ts'
 
 const driverLog = [
   '25/01/01 12:00:00 INFO SparkContext: Running Spark version 4.0.1',
@@ -45,5 +46,16 @@ describe('describePi', () => {
   it('rounds pi to six decimals and the time to tenths', () => {
     const text = describePi({ pi: 3.14, partitions: 2, samples: 4000000, seconds: 7, driver: 'd' })
     expect(text).toMatch(/^Pi ≈ 3\.140000 \(error 1\.6e-3; 2 partitions, 4,000,000 samples\) in 7\.0 s$/)
+  })
+})
+
+describe('dockerDriverTemplate', () => {
+  it('stops the driver itself at the Job deadline (Docker has no activeDeadlineSeconds), leaving the Job untouched', () => {
+    const manifests = loadManifests()
+    const job = renderPiJob(manifests, { image: 'spark:1', namespace: 'default', timeoutSeconds: 90 })
+    const template = dockerDriverTemplate(job)
+    expect(template.spec!.containers[0].args!.slice(0, 4)).toEqual(['timeout', '--kill-after=10', '90', '/opt/spark/bin/spark-submit'])
+    expect(mainContainer(job).args![0]).toBe('/opt/spark/bin/spark-submit')
+    expect(dockerDriverTemplate(renderPiJob(manifests, { image: 'spark:1', namespace: 'default' })).spec!.containers[0].args![0]).toBe('/opt/spark/bin/spark-submit')
   })
 })
