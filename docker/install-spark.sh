@@ -72,11 +72,18 @@ install_pypi() {
   if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
     export PIP_CERT=/etc/ssl/certs/ca-certificates.crt
   fi
-  # pyspark is an sdist that pip builds locally; its integrity rests on TLS and the
-  # index's published hash, as a pinned --require-hashes would need one per version.
-  say "pip install pyspark==$SPARK_VERSION (a ~400 MB sdist)"
-  "$VENV/bin/pip" install --no-cache-dir --disable-pip-version-check --progress-bar off \
-    "pyspark==$SPARK_VERSION" || die "pip could not install pyspark==$SPARK_VERSION"
+  # The versions the tool offers have their digests pinned in pypi-lock/ (a mismatch fails the
+  # build); any other version installs by version only, and says so.
+  lock=${PYPI_LOCK_DIR:-/tmp/pypi-lock}/pyspark-$SPARK_VERSION.txt
+  if [ -f "$lock" ]; then
+    say "pip install pyspark==$SPARK_VERSION (a ~400 MB sdist) with the hashes pinned in $(basename "$lock")"
+    set -- --require-hashes -r "$lock"
+  else
+    say "warning: no pinned hashes for pyspark==$SPARK_VERSION in docker/pypi-lock/: installing by version only"
+    set -- "pyspark==$SPARK_VERSION"
+  fi
+  "$VENV/bin/pip" install --no-cache-dir --disable-pip-version-check --progress-bar off "$@" ||
+    die "pip could not install pyspark==$SPARK_VERSION (a hash mismatch is reported above)"
 
   pkg=$("$VENV/bin/python" -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))') ||
     die "pyspark does not import from $VENV"

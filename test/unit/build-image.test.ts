@@ -1,8 +1,9 @@
-import { appendFileSync, cpSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeEach, describe, expect, it } from 'vitest'
 import { buildArgs, imageReference } from '../../scripts/build-image.ts'
+import { parseConfig } from '../../scripts/lib/config.ts'
 import { dockerDir } from '../../scripts/lib/paths.ts'
 
 const base = { image: 'spark-standalone', sparkVersion: '4.0.1', sparkDist: 'apache' as const }
@@ -104,5 +105,16 @@ describe('buildArgs', () => {
 
   it('passes BASE_IMAGE when set', () => {
     expect(buildArgs({ ...base, sparkDist: 'pypi', baseImage: 'ubuntu:24.04' })).toEqual({ SPARK_VERSION: '4.0.1', SPARK_DIST: 'pypi', BASE_IMAGE: 'ubuntu:24.04' })
+  })
+})
+
+describe('docker/pypi-lock (the PyPI path installs by digest)', () => {
+  it('pins pyspark and py4j by sha256 for the default Spark version, and the build context sends the lock files', () => {
+    const version = parseConfig('up', [], {}).sparkVersion
+    const lock = readFileSync(join(dockerDir, 'pypi-lock', `pyspark-${version}.txt`), 'utf8')
+    expect(lock).toMatch(new RegExp(`^pyspark==${version.replace(/\./g, '\\.')} \\\\\\n\\s+--hash=sha256:[0-9a-f]{64}$`, 'm'))
+    expect(lock).toMatch(/^py4j==[\d.]+ \\\n\s+--hash=sha256:[0-9a-f]{64}/m)
+    expect(readFileSync(join(dockerDir, '.dockerignore'), 'utf8')).toMatch(/^!pypi-lock\/$/m)
+    expect(readFileSync(join(dockerDir, 'install-spark.sh'), 'utf8')).toContain('--require-hashes -r "$lock"')
   })
 })
