@@ -15,6 +15,8 @@ import { applyCluster } from './scripts/apply.ts'
 import { buildImage, imageReference } from './scripts/build-image.ts'
 import { checkDependencies } from './scripts/check-deps.ts'
 import { checkRoom } from './scripts/check-room.ts'
+import { applyConnect, serveConnect } from './scripts/connect.ts'
+import { connectServer } from './scripts/lib/connect-server.ts'
 import { deleteCluster } from './scripts/delete.ts'
 import { startMinikube } from './scripts/minikube-start.ts'
 import { stopMinikube } from './scripts/minikube-stop.ts'
@@ -102,6 +104,18 @@ function piTasks(config: Config, _platform: Platform, platformNote: string): Tas
   ]
 }
 
+// npm run connect — README: python test.py, from your laptop, through a driver that lives in the cluster.
+function connectTasks(_config: Config, _platform: Platform, platformNote: string): Task[] {
+  return [
+    step(`Start the Spark Connect server on ${platformNote}`, async (ctx) => {
+      const { image, outcome } = await applyConnect(ctx.target)
+      ctx.image = image
+      return outcome
+    }, { diagnose: true }),
+    step('Wait until it accepts connections', async (ctx, task) => connectServer(ctx.target).waitReady(progress(task)), { diagnose: true }),
+  ]
+}
+
 // npm run scale -- N — README: kubectl scale, then wait until the master agrees.
 function scaleTasks(config: Config, _platform: Platform, platformNote: string): Task[] {
   let expected: Awaited<ReturnType<typeof setWorkerCount>>['expected'] | undefined
@@ -132,6 +146,7 @@ const graphs: Record<Exclude<Command, 'status' | 'ui'>, (config: Config, platfor
   up: upTasks,
   pi: piTasks,
   scale: scaleTasks,
+  connect: connectTasks,
   down: downTasks,
 }
 
@@ -171,10 +186,20 @@ function printError(error: unknown, before = ''): void {
   if (error instanceof StepError && error.details) console.error(error.details)
 }
 
+/** The serving phase of a command (after its graph): its errors are reported like a step's. */
+async function serveAfterwards(serve: () => Promise<number>): Promise<number> {
+  try {
+    return await serve()
+  } catch (error) {
+    printError(error, '\n')
+    return 1
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
   if (!commands.includes(command as Command)) {
-    console.error(`error: unknown command "${command ?? ''}"; use one of: npm run cluster:up | pi | scale | status | ui | cluster:down`)
+    console.error(`error: unknown command "${command ?? ''}"; use one of: npm run cluster:up | pi | scale | status | ui | connect | cluster:down`)
     return 2
   }
   let config: Config
@@ -213,6 +238,7 @@ export async function main(argv: string[]): Promise<number> {
     if (config.json) console.log(JSON.stringify(summary(config.command, ctx, false, errorMessage(error)), null, 2))
     return 1
   }
+  if (config.command === 'connect') return serveAfterwards(() => serveConnect(ctx.target, ctx.image!, config))
   if (config.json) console.log(JSON.stringify(summary(config.command, ctx, true), null, 2))
   else if (ctx.ui) console.log(`\nSpark master UI: ${describeLink(ctx.ui.link)}`)
   else if (ctx.pi) console.log(`\n${describePi(ctx.pi)}`)

@@ -3,10 +3,11 @@
 // the cluster's Docker network) runs spark-submit of docker/pi.py, so executors can reach their driver.
 import type { V1Job, V1PodTemplateSpec } from '@kubernetes/client-node'
 import { parseConfig } from './lib/config.ts'
-import { dockerLayout, listContainers, planContainer } from './lib/docker.ts'
+import { clusterImage } from './lib/cluster-image.ts'
+import { dockerLayout, planContainer } from './lib/docker.ts'
 import { errorMessage, StepError } from './lib/errors.ts'
 import { onInterrupt } from './lib/interrupt.ts'
-import { blockerWatch, isNotFound } from './lib/kube.ts'
+import { blockerWatch } from './lib/kube.ts'
 import { runIfMain } from './lib/main.ts'
 import { mainContainer, podTemplate, renderPiJob } from './lib/manifests.ts'
 import { resolvePlatform } from './lib/platform.ts'
@@ -38,21 +39,6 @@ export function parsePiResult(log: string): PiEstimate | undefined {
 }
 
 const tail = (log: string, lines = 40) => log.trimEnd().split('\n').slice(-lines).join('\n')
-
-/** The image the running master uses: the job must run the same Spark. */
-async function clusterImage(target: Target): Promise<string> {
-  if (target.platform === 'docker') {
-    const masters = await listContainers({ ...dockerLayout(target.manifests).ourLabels, role: 'master' })
-    if (masters.length === 0) throw new StepError('no Spark master container here: run `npm run cluster:up` first')
-    return masters[0].image
-  }
-  const kube = await target.kube()
-  const name = target.manifests.master.metadata!.name!
-  const master = await kube.apps.readNamespacedDeployment({ name, namespace: target.config.namespace }).catch((error: unknown) => {
-    throw isNotFound(error) ? new StepError(`no Deployment ${name} in namespace ${target.config.namespace}: run \`npm run cluster:up\` first`) : error
-  })
-  return master.spec!.template.spec!.containers[0].image!
-}
 
 export async function runPi(target: Target, partitions: number | undefined, onProgress?: (line: string) => void): Promise<PiRun> {
   const job = renderPiJob(target.manifests, { image: await clusterImage(target), namespace: target.config.namespace, partitions, timeoutSeconds: target.config.timeoutSeconds })

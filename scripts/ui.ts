@@ -5,6 +5,7 @@
 // the master runs with spark.ui.reverseProxy=true.
 import { parseConfig, type Config } from './lib/config.ts'
 import { errorMessage, StepError } from './lib/errors.ts'
+import { untilStopped } from './lib/interrupt.ts'
 import { runIfMain } from './lib/main.ts'
 import { masterUi, type Forwarding } from './lib/master-ui.ts'
 import { resolvePlatform } from './lib/platform.ts'
@@ -46,9 +47,7 @@ export async function runUi(target: Target, config: Pick<Config, 'port' | 'open'
   else console.log(`Spark master UI: ${forwarding.url}  (${forwarding.how})`)
   if (config.open) await openInBrowser(forwarding.url)
   if (!forwarding.keepsRunning) return 0
-  await new Promise<void>((resolve) => {
-    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => resolve())
-  })
+  await untilStopped()
   await forwarding.close()
   return 0
 }

@@ -3,7 +3,7 @@
 import { parseConfig } from './lib/config.ts'
 import { dockerLayout, listContainers } from './lib/docker.ts'
 import { StepError } from './lib/errors.ts'
-import { blockerWatch, newestPods, rolloutPending } from './lib/kube.ts'
+import { blockerWatch, newestPods, rolloutPending, type Kube } from './lib/kube.ts'
 import { runIfMain } from './lib/main.ts'
 import { resolvePlatform } from './lib/platform.ts'
 import { pollUntil } from './lib/poll.ts'
@@ -26,9 +26,12 @@ export async function waitForRollout(target: Target, onProgress?: (reason: strin
       return { done: `${roles.length} containers running` }
     }, onProgress)
   }
-  const kube = await target.kube()
-  const namespace = target.config.namespace
   const names = [target.manifests.master, target.manifests.worker].map((d) => d.metadata!.name!)
+  return waitForDeployments(await target.kube(), target.config.namespace, names, timeoutMs, onProgress)
+}
+
+/** The named Deployments rolled out by kubectl's rule, or the reason a pod cannot get there by waiting. */
+export async function waitForDeployments(kube: Kube, namespace: string, names: string[], timeoutMs: number, onProgress?: (reason: string) => void): Promise<string> {
   const blockerOf = blockerWatch()
   return pollUntil<string>('rollout', timeoutMs, async () => {
     const deployments = await Promise.all(names.map((name) => kube.apps.readNamespacedDeployment({ name, namespace })))

@@ -27,12 +27,27 @@ export function authVolume(manifests: ClusterManifests): AuthVolume {
   return { name: volume.secret!.secretName!, file: authConfFile, mountPath: mount.mountPath }
 }
 
+const connectTokenKey = 'spark.connect.authenticate.token'
+
+const randomHex = () => randomBytes(32).toString('hex')
+
 /**
  * RPC authentication with a 256-bit shared secret, and AES encryption of all RPC traffic with no
- * fallback to the older SASL scheme (Spark's "network crypto").
+ * fallback to the older SASL scheme (Spark's "network crypto"). Plus the token Spark Connect
+ * clients must present: a second random value, so the one a laptop holds is not the RPC secret.
  */
-export function sparkAuthConf(secret: string = randomBytes(32).toString('hex')): string {
-  return ['spark.authenticate true', `spark.authenticate.secret ${secret}`, 'spark.network.crypto.enabled true', 'spark.network.crypto.saslFallback false', ''].join('\n')
+export function sparkAuthConf(secret: string = randomHex(), connectToken: string = randomHex()): string {
+  return ['spark.authenticate true', `spark.authenticate.secret ${secret}`, 'spark.network.crypto.enabled true', 'spark.network.crypto.saslFallback false', `${connectTokenKey} ${connectToken}`, ''].join('\n')
+}
+
+/** A conf made before Spark Connect was offered gets its token; the RPC secret stays. */
+export function withConnectToken(conf: string): string {
+  return connectTokenOf(conf) ? conf : `${conf.replace(/\n*$/, '\n')}${connectTokenKey} ${randomHex()}\n`
+}
+
+/** The token a Spark Connect client must send (sc://…/;token=…). */
+export function connectTokenOf(conf: string): string | undefined {
+  return /^spark\.connect\.authenticate\.token\s+(\S+)$/m.exec(conf)?.[1]
 }
 
 /** The secret in a spark-defaults.conf made by sparkAuthConf (for tests that look for leaks). */

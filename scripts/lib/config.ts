@@ -4,7 +4,7 @@ import { loadManifests, workerDefaults, type ClusterManifests } from './manifest
 import { profileNameProblem } from './minikube.ts'
 import { sparkMemoryToMebibytes } from './units.ts'
 
-export const commands = ['up', 'pi', 'scale', 'status', 'ui', 'down'] as const
+export const commands = ['up', 'pi', 'scale', 'status', 'ui', 'connect', 'down'] as const
 export type Command = (typeof commands)[number]
 export type PlatformChoice = 'auto' | 'minikube' | 'kubernetes' | 'docker'
 export type Platform = Exclude<PlatformChoice, 'auto'>
@@ -30,7 +30,7 @@ export interface Config {
   keepMinikube: boolean
   /** How the master Service is reached (undefined: nodeport on minikube, clusterip on kubernetes). */
   expose?: 'nodeport' | 'clusterip'
-  /** npm run ui: the local port (undefined: 8080, or any free one when 8080 is taken). */
+  /** npm run ui / connect: the local port (undefined: 8080 / 15002, or any free one when that is taken). */
   port?: number
   open: boolean
   help: boolean
@@ -130,8 +130,8 @@ export const optionSpecs: readonly OptionSpec[] = [
     help: 'partitions (tasks) of the Pi job; the default is the job file\'s PI_PARTITIONS', parse: wholeNumber(1, 1000) },
   { key: 'role', flag: '--role', form: 'master|worker', commands: ['down'],
     help: 'delete only the master or only the workers', parse: oneOf(['master', 'worker']) },
-  { key: 'port', flag: '--port', env: 'SPARK_K8S_UI_PORT', form: '0..65535', commands: ['ui'],
-    help: 'local port for the UI (default 8080, or any free port when 8080 is taken; 0 = any free port)', parse: wholeNumber(0, 65535) },
+  { key: 'port', flag: '--port', env: 'SPARK_K8S_LOCAL_PORT', form: '0..65535', commands: ['ui', 'connect'],
+    help: 'local port to serve on (ui: 8080, connect: 15002; any free port when that one is taken; 0 = any free port)', parse: wholeNumber(0, 65535) },
   { key: 'open', flag: '--open', boolean: true, form: '', commands: ['ui'],
     help: 'also open the UI in your browser' },
   { key: 'keepMinikube', flag: '--keep-minikube', boolean: true, form: '', commands: ['down'],
@@ -159,6 +159,7 @@ export const npmScriptOf: Record<Command, string> = {
   scale: 'scale',
   status: 'status',
   ui: 'ui',
+  connect: 'connect',
   down: 'cluster:down',
 }
 
@@ -235,6 +236,7 @@ export function helpText(command: Command): string {
     scale: 'Set the number of workers and return when the master reports exactly that many ALIVE.',
     status: 'Show pods or containers, the workers the master reports, and where to open the UI.',
     ui: 'Serve the master web UI (worker and application UIs too, through its reverse proxy) on\nhttp://localhost:<port> until Ctrl-C: a port-forward through the Kubernetes API server. On the\ndocker platform it prints the loopback URL Docker already publishes and returns (--port does not apply).',
+    connect: 'Start a Spark Connect server in the cluster (a driver your own Python drives over gRPC), make it\nreachable at sc://localhost:15002 (a port-forward until Ctrl-C on Kubernetes; Docker publishes it on\nloopback) and print the connection string with its token and a Python snippet.',
     down: 'Delete everything this tool made (labelled app=spark and app.kubernetes.io/managed-by=spark-standalone-k8s;\nor one --role), wait until gone, then stop minikube (unless --role or --keep-minikube).',
   }
   const args = command === 'scale' ? ' -- N [flags]' : ' [-- flags]'

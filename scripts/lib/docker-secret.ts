@@ -25,3 +25,13 @@ export async function ensureAuthVolume(manifests: ClusterManifests, image: strin
   await run({ input: sparkAuthConf() })`docker run --rm --interactive --network none --user 0:0 --volume ${`${name}:/auth`} --entrypoint sh ${image} -c ${write}`
   return true
 }
+
+/** The cluster's spark-defaults.conf as the volume holds it, read by the Spark user in a throwaway container. */
+export async function volumeAuthConf(manifests: ClusterManifests, image: string): Promise<string> {
+  const { name, file } = authVolume(manifests)
+  // Checked first: `docker run --mount` would quietly create a missing volume, unlabelled.
+  if ((await run({ nothrow: true })`docker volume inspect ${name}`).exitCode !== 0) throw new StepError(`no Docker volume ${name} (the cluster's secret): run \`npm run cluster:up\` first`)
+  const read = await run({ nothrow: true })`docker run --rm --network none --user 185:0 --mount ${`type=volume,source=${name},target=/auth,readonly`} --entrypoint cat ${image} ${`/auth/${file}`}`
+  if (read.exitCode !== 0) throw new StepError(`could not read the cluster's secret from Docker volume ${name}: ${read.stderr.trim().split('\n').pop()}; run \`npm run cluster:up\` first`)
+  return read.stdout
+}

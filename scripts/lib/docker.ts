@@ -52,17 +52,28 @@ export function planContainer(template: V1PodTemplateSpec, options: PlanOptions)
   if (security.readOnlyRootFilesystem) args.push('--read-only')
 
   // Secret volumes become the Docker volume of that name (scripts/lib/docker-secret.ts fills it);
-  // emptyDirs a tmpfs with the same size limit (writable by any user, like an emptyDir).
+  // emptyDirs a tmpfs with the same size limit (writable by any user, like an emptyDir). `exec` as an
+  // emptyDir has it: Docker's tmpfs default is noexec, and Spark's zstd and snappy load the native
+  // libraries they unpack into /tmp (without it every shuffle hangs).
   for (const mount of container.volumeMounts ?? []) {
     const volume = pod.volumes?.find((v) => v.name === mount.name)
     if (volume?.secret?.secretName) {
       args.push('--mount', `type=volume,source=${volume.secret.secretName},target=${mount.mountPath}${mount.readOnly ? ',readonly' : ''}`)
     } else if (volume?.emptyDir) {
-      const size = volume.emptyDir.sizeLimit ? `:size=${kubeQuantityToBytes(String(volume.emptyDir.sizeLimit))}` : ''
-      args.push('--tmpfs', `${mount.mountPath}${size}`)
+      const size = volume.emptyDir.sizeLimit ? `size=${kubeQuantityToBytes(String(volume.emptyDir.sizeLimit))},` : ''
+      args.push('--tmpfs', `${mount.mountPath}:${size}exec`)
     } else {
       throw new Error(`volume ${mount.name}: only Secret and emptyDir volumes run on Docker`)
     }
+  }
+
+  // A tcpSocket readiness probe becomes Docker's health check, so "ready" means the same on both.
+  const tcpProbe = container.readinessProbe?.tcpSocket
+  if (tcpProbe) {
+    const port = typeof tcpProbe.port === 'number' ? tcpProbe.port : container.ports?.find((p) => p.name === tcpProbe.port)?.containerPort
+    if (!port) throw new Error(`container ${container.name}: readiness probe port ${tcpProbe.port} is not a container port`)
+    args.push('--health-cmd', `bash -c ':</dev/tcp/127.0.0.1/${port}'`, '--health-interval', `${container.readinessProbe!.periodSeconds ?? 10}s`)
+    args.push('--health-start-period', `${container.readinessProbe!.initialDelaySeconds ?? 0}s`)
   }
 
   const limits = container.resources?.limits ?? {}

@@ -1,9 +1,7 @@
-import { createServer, type Socket } from 'node:net'
-import { Writable } from 'node:stream'
-import { errorMessage, StepError } from './errors.ts'
 import { isForbidden, isNotFound, kubeGet, type Kube } from './kube.ts'
 import { selectorOf, uiPort } from './manifests.ts'
-import type { Forwarding, MasterUi } from './master-ui.ts'
+import type { MasterUi } from './master-ui.ts'
+import { forwardToPods } from './port-forward.ts'
 import { run } from './proc.ts'
 import type { MasterState } from './spark-ui.ts'
 import type { Target } from './target.ts'
@@ -28,7 +26,15 @@ export function kubeUi(target: Target): MasterUi {
       const url = await nodePortUrl(target, await target.kube())
       return url && (await answers(url)) ? { url } : { hint: uiHint }
     },
-    forward: async (localPort) => forwardToMaster(target, await target.kube(), localPort, port.containerPort),
+    forward: async (localPort) =>
+      forwardToPods(await target.kube(), {
+        namespace,
+        selector: selectorOf(target.manifests.master.spec!.selector!.matchLabels!),
+        containerPort: port.containerPort,
+        localPort,
+        what: 'master',
+        scheme: 'http',
+      }),
   }
 }
 
@@ -68,68 +74,3 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
-/** The Running, not-terminating master pod: the target of each forwarded connection (looked up anew, so a replaced master is followed). */
-async function masterPod(target: Target, kube: Kube): Promise<string> {
-  const { items } = await kube.core.listNamespacedPod({ namespace: target.config.namespace, labelSelector: selectorOf(target.manifests.master.spec!.selector!.matchLabels!) })
-  const pod = items.find((p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp)
-  if (!pod) throw new Error(`no running master pod in namespace ${target.config.namespace}: run \`npm run cluster:up\` first`)
-  return pod.metadata!.name!
-}
-
-/** Port-forwarding needs its own right (pods/portforward); asked first, so no URL is printed that every connection would fail on. */
-async function requirePortForwardRight(kube: Kube, namespace: string): Promise<void> {
-  const review = await kube.authorization.createSelfSubjectAccessReview({
-    body: { spec: { resourceAttributes: { namespace, verb: 'create', resource: 'pods', subresource: 'portforward' } } },
-  })
-  if (!review.status?.allowed) {
-    throw new StepError(`you may not port-forward in namespace ${namespace} (create pods/portforward): ask for the built-in admin or edit role there`)
-  }
-}
-
-/** A loopback listener whose every connection is a port-forward (client-node, over the API server) to the master pod's UI port. */
-async function forwardToMaster(target: Target, kube: Kube, localPort: number, containerPort: number): Promise<Forwarding> {
-  const namespace = target.config.namespace
-  await requirePortForwardRight(kube, namespace)
-  const first = await masterPod(target, kube)
-  const forwarder = new kube.k8s.PortForward(kube.config)
-  const sockets = new Set<Socket>()
-  // What the kubelet says on the error channel (the master restarting, say), as one line each.
-  const kubeletErrors = new Writable({ write: (chunk: Buffer, _encoding, done) => (console.error(`ui: ${chunk.toString().trim()}`), done()) })
-  const server = createServer((socket) => {
-    sockets.add(socket)
-    socket.on('close', () => sockets.delete(socket))
-    socket.on('error', () => socket.destroy())
-    masterPod(target, kube)
-      .then((pod) => forwarder.portForward(namespace, pod, [containerPort], socket, kubeletErrors, socket))
-      .then((ws) => {
-        if (typeof ws === 'function') return
-        ws.on('close', () => socket.end())
-        // The browser may have given up while the forward was being set up.
-        if (socket.destroyed) ws.close()
-        else socket.on('close', () => ws.close())
-      })
-      .catch((error: unknown) => {
-        console.error(`ui: a connection could not be forwarded: ${errorMessage(error)}`)
-        socket.destroy()
-      })
-  })
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(localPort, '127.0.0.1', () => {
-      server.off('error', reject)
-      resolve()
-    })
-  })
-  server.on('error', (error) => console.error(`ui: ${errorMessage(error)}`))
-  const address = server.address()
-  const port = typeof address === 'object' && address ? address.port : localPort
-  return {
-    url: `http://localhost:${port}`,
-    how: `port-forward to pod ${first} port ${containerPort} through the API server`,
-    keepsRunning: true,
-    close: async () => {
-      for (const socket of sockets) socket.destroy()
-      await new Promise<void>((resolve) => server.close(() => resolve()))
-    },
-  }
-}

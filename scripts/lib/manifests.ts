@@ -18,6 +18,8 @@ export interface ClusterManifests {
   service: V1Service
   worker: V1Deployment
   piJob: V1Job
+  /** The Spark Connect server (manifests/connect/), started by `npm run connect`. */
+  connect: { deployment: V1Deployment; service: V1Service }
 }
 
 /** What a user may change at run time; everything else comes from the files unchanged. */
@@ -38,14 +40,15 @@ export function parseManifestFile(path: string): KubernetesObject[] {
     .filter((object): object is KubernetesObject => object !== null)
 }
 
-/** Reads manifests/*.yml (what `kubectl apply -f manifests/` applies) and manifests/jobs/spark-pi.yml. */
+/** Reads manifests/*.yml (what `kubectl apply -f manifests/` applies), manifests/jobs/spark-pi.yml and manifests/connect/. */
 export function loadManifests(dir: string = manifestsDir): ClusterManifests {
   const objects = readdirSync(dir)
     .filter((name) => /\.ya?ml$/.test(name))
     .sort()
     .flatMap((name) => parseManifestFile(join(dir, name)))
-  const find = <T extends KubernetesObject>(kind: string, role: string): T => {
-    const found = objects.filter((o) => o.kind === kind && o.metadata?.labels?.role === role)
+  const connect = parseManifestFile(join(dir, 'connect', 'spark-connect.yml'))
+  const find = <T extends KubernetesObject>(kind: string, role: string, among = objects): T => {
+    const found = among.filter((o) => o.kind === kind && o.metadata?.labels?.role === role)
     if (found.length !== 1) throw new Error(`${dir}: expected one ${kind} labelled role=${role}, found ${found.length}`)
     return found[0] as T
   }
@@ -55,6 +58,7 @@ export function loadManifests(dir: string = manifestsDir): ClusterManifests {
     service: find<V1Service>('Service', 'master'),
     worker: find<V1Deployment>('Deployment', 'worker'),
     piJob,
+    connect: { deployment: find<V1Deployment>('Deployment', 'connect', connect), service: find<V1Service>('Service', 'connect', connect) },
   }
 }
 
@@ -175,6 +179,22 @@ export function renderPiJob(manifests: ClusterManifests, options: { image: strin
   container.image = options.image
   if (options.partitions !== undefined) setEnv(container, 'PI_PARTITIONS', String(options.partitions))
   return job
+}
+
+/** The Connect server's Deployment and Service for this cluster: its image and namespace. */
+export function renderConnect(manifests: ClusterManifests, options: { image: string; namespace: string }): { deployment: V1Deployment; service: V1Service } {
+  const deployment = withNamespace(manifests.connect.deployment, options.namespace)
+  mainContainer(deployment).image = options.image
+  return { deployment, service: withNamespace(manifests.connect.service, options.namespace) }
+}
+
+/** The port the Connect server listens on: the Service's first port, resolved to the container's. */
+export function connectPort(manifests: ClusterManifests): number {
+  const port = manifests.connect.service.spec?.ports?.[0]
+  const target = port?.targetPort ?? port?.port
+  const containerPort = typeof target === 'number' ? target : mainContainer(manifests.connect.deployment).ports?.find((p) => p.name === target)?.containerPort
+  if (!containerPort) throw new Error('the spark-connect Service has no port that resolves to a container port')
+  return containerPort
 }
 
 function withNamespace<T extends KubernetesObject>(object: T, namespace: string): T {

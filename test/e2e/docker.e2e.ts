@@ -6,6 +6,7 @@ import { aliveWorkers, fetchMasterState, type MasterState, type WorkerState } fr
 import { secretOf } from '../../scripts/lib/cluster-secret.ts'
 import { pollUntil } from '../../scripts/lib/poll.ts'
 import { cli, labelled, startCli } from './cli.ts'
+import { expectRefused, piThroughConnect } from './connect-client.ts'
 
 const ground = inject('ground')
 const uiUrl = 'http://127.0.0.1:30001'
@@ -183,11 +184,35 @@ describe.skipIf(ground.skipReason)('Spark standalone on a local Docker engine (r
     expect(after['spark-worker-1']).toBe(workersBefore['spark-worker-1'])
   })
 
+  it('connect runs a Spark Connect server that the classic test.py drives from this machine; wrong or missing tokens are refused', async () => {
+    const result = await cli(ground.env, 'connect', ...docker, '--json')
+    expect(result.exitCode, result.stderr).toBe(0)
+    const info = result.json!
+    expect(info).toMatchObject({ ok: true, command: 'connect', url: 'sc://localhost:15002', sparkVersion: expect.stringMatching(/^\d+\.\d+\.\d+$/) })
+    expect(info.connectionString).toMatch(/^sc:\/\/localhost:15002\/;token=[0-9a-f]{64}$/)
+    expect(info.snippet.join('\n')).toContain(info.connectionString)
+    expect(Math.abs((await piThroughConnect(info.sparkVersion, info.connectionString)) - Math.PI)).toBeLessThan(0.01)
+    await expectRefused(info.sparkVersion, 'sc://localhost:15002/;token=wrong')
+    await expectRefused(info.sparkVersion, 'sc://localhost:15002')
+    // Published on loopback only; the token is on no command line, env or log.
+    expect((await $`docker port spark-connect`.quiet()).stdout).toMatch(/^15002\/tcp -> 127\.0\.0\.1:15002$/m)
+    const token = info.connectionString.split('token=')[1]
+    const logs = await $`docker logs spark-connect`.quiet()
+    const seen = [(await $`docker inspect spark-connect`.quiet()).stdout, logs.stdout, logs.stderr]
+    for (const text of seen) expect(text.includes(token)).toBe(false)
+    // A second run keeps the server (and its sessions) as it is.
+    const again = await cli(ground.env, 'connect', ...docker)
+    expect(again.exitCode, again.stderr).toBe(0)
+    expect(again.stderr).toMatch(/SKIPPED: container spark-connect already runs/)
+    expect(again.stdout).toContain(info.connectionString)
+    expect(again.stdout).toContain(`pip install "${info.clientPackage}"`)
+  })
+
   it('status lists the containers, the registered workers and the UI URL', async () => {
     const result = await cli(ground.env, 'status', ...docker, '--json')
     expect(result.exitCode, result.stderr).toBe(0)
     expect(result.json).toMatchObject({ platform: 'docker', ui: { url: uiUrl } })
-    expect(result.json!.members.map((m: { name: string }) => m.name).sort()).toEqual(['spark-master', 'spark-worker-1'])
+    expect(result.json!.members.map((m: { name: string }) => m.name).sort()).toEqual(['spark-connect', 'spark-master', 'spark-worker-1'])
     expect(result.json!.master.aliveworkers).toBe(1)
   })
 

@@ -1,13 +1,13 @@
 // The cluster's shared secret: made once, kept, and never put where people or logs can see it.
 import { beforeEach, describe, expect, it, vi } from 'vitest'
-import { authVolume, secretOf, sparkAuthConf } from '../../scripts/lib/cluster-secret.ts'
+import { authVolume, connectTokenOf, secretOf, sparkAuthConf, withConnectToken } from '../../scripts/lib/cluster-secret.ts'
 import { StepError } from '../../scripts/lib/errors.ts'
 import { envValue, loadManifests, mainContainer, podTemplate } from '../../scripts/lib/manifests.ts'
 import { kubeQuantityToBytes } from '../../scripts/lib/units.ts'
 import { fake } from './fake-proc.ts'
 
 vi.mock('../../scripts/lib/proc.ts', () => import('./fake-proc.ts'))
-const { ensureAuthVolume } = await import('../../scripts/lib/docker-secret.ts')
+const { ensureAuthVolume, volumeAuthConf } = await import('../../scripts/lib/docker-secret.ts')
 const { declaredAuthSecret } = await import('../../scripts/lib/kube-secret.ts')
 const { planContainer } = await import('../../scripts/lib/docker.ts')
 
@@ -24,13 +24,27 @@ describe('sparkAuthConf', () => {
     expect(secretOf(conf)).toMatch(/^[0-9a-f]{64}$/)
     expect(secretOf(sparkAuthConf())).not.toBe(secretOf(conf))
   })
+
+  it('holds a Spark Connect token of its own, apart from the RPC secret', () => {
+    const conf = sparkAuthConf()
+    expect(connectTokenOf(conf)).toMatch(/^[0-9a-f]{64}$/)
+    expect(connectTokenOf(conf)).not.toBe(secretOf(conf))
+  })
+
+  it('gives a conf made before Spark Connect a token, keeps the RPC secret, and leaves a conf with one as it is', () => {
+    const old = 'spark.authenticate true\nspark.authenticate.secret abc\n'
+    const upgraded = withConnectToken(old)
+    expect(secretOf(upgraded)).toBe('abc')
+    expect(connectTokenOf(upgraded)).toMatch(/^[0-9a-f]{64}$/)
+    expect(withConnectToken(upgraded)).toBe(upgraded)
+  })
 })
 
 describe('the pod templates', () => {
   it('all mount the one Secret read-only where SPARK_CONF_DIR points', () => {
     const { name, mountPath } = authVolume(manifests)
     expect(name).toBe('spark-auth')
-    for (const workload of [manifests.master, manifests.worker, manifests.piJob]) {
+    for (const workload of [manifests.master, manifests.worker, manifests.piJob, manifests.connect.deployment]) {
       const template = podTemplate(workload)
       const container = mainContainer(workload)
       const volume = template.spec!.volumes!.find((v) => v.secret?.secretName === name)!
@@ -51,8 +65,8 @@ describe('the pod templates', () => {
 })
 
 describe('a read-only root filesystem with bounded scratch space', () => {
-  it('every pod template writes only to emptyDirs with a size limit, which Docker runs as tmpfs of that size', () => {
-    for (const workload of [manifests.master, manifests.worker, manifests.piJob]) {
+  it('every pod template writes only to emptyDirs with a size limit, which Docker runs as exec tmpfs of that size', () => {
+    for (const workload of [manifests.master, manifests.worker, manifests.piJob, manifests.connect.deployment]) {
       const template = podTemplate(workload)
       const container = mainContainer(workload)
       expect(container.securityContext?.readOnlyRootFilesystem).toBe(true)
@@ -61,7 +75,7 @@ describe('a read-only root filesystem with bounded scratch space', () => {
       for (const volume of scratch) expect(volume.emptyDir!.sizeLimit, volume.name).toBeDefined()
       const plan = planContainer(template, { name: 'x', network: 'spark', restart: false })
       expect(plan.runArgs).toContain('--read-only')
-      expect(plan.runArgs.filter((_, i) => plan.runArgs[i - 1] === '--tmpfs')).toContain(`/tmp:size=${kubeQuantityToBytes(String(scratch.find((v) => v.name === 'tmp')!.emptyDir!.sizeLimit))}`)
+      expect(plan.runArgs.filter((_, i) => plan.runArgs[i - 1] === '--tmpfs')).toContain(`/tmp:size=${kubeQuantityToBytes(String(scratch.find((v) => v.name === 'tmp')!.emptyDir!.sizeLimit))},exec`)
     }
     expect(mainContainer(manifests.worker).volumeMounts).toContainEqual({ name: 'work', mountPath: '/opt/spark/work' })
   })
@@ -88,6 +102,28 @@ describe('declaredAuthSecret (Kubernetes)', () => {
     const kept = Buffer.from(sparkAuthConf('ab'.repeat(32))).toString('base64')
     const secret = await declaredAuthSecret(kubeWith({ 'spark-defaults.conf': kept }), manifests, 'dev')
     expect(secret.data).toEqual({ 'spark-defaults.conf': kept })
+  })
+
+  it('adds a Connect token to a live secret made before Spark Connect, keeping its RPC secret', async () => {
+    const old = Buffer.from('spark.authenticate true\nspark.authenticate.secret abc\n').toString('base64')
+    const secret = await declaredAuthSecret(kubeWith({ 'spark-defaults.conf': old }), manifests, 'dev')
+    const conf = Buffer.from(secret.data!['spark-defaults.conf'], 'base64').toString()
+    expect(secretOf(conf)).toBe('abc')
+    expect(connectTokenOf(conf)).toMatch(/^[0-9a-f]{64}$/)
+  })
+})
+
+describe('volumeAuthConf (Docker)', () => {
+  it('reads the conf through a read-only mount, as the Spark user, without a network', async () => {
+    fake.reset(() => ({ stdout: sparkAuthConf() }))
+    expect(connectTokenOf(await volumeAuthConf(manifests, 'spark:1'))).toMatch(/^[0-9a-f]{64}$/)
+    expect(fake.lines()[1]).toBe('docker run --rm --network none --user 185:0 --mount type=volume,source=spark-auth,target=/auth,readonly --entrypoint cat spark:1 /auth/spark-defaults.conf')
+  })
+
+  it('never makes a missing volume (docker run would, unlabelled): it says to run cluster:up', async () => {
+    fake.reset(() => ({ exitCode: 1, stderr: 'no such volume' }))
+    await expect(volumeAuthConf(manifests, 'spark:1')).rejects.toThrow(/no Docker volume spark-auth .*npm run cluster:up/)
+    expect(fake.lines()).toEqual(['docker volume inspect spark-auth'])
   })
 })
 

@@ -110,7 +110,7 @@ describe('parseConfig precedence: flag > SPARK_K8S_* env > default', () => {
 
   it('reads --port and --open for ui, and accepts minikube profile names minikube accepts', () => {
     expect(parseConfig('ui', ['--port', '0', '--open'], {}, manifests)).toMatchObject({ port: 0, open: true })
-    expect(parseConfig('ui', [], { SPARK_K8S_UI_PORT: '9090' }, manifests)).toMatchObject({ port: 9090, open: false })
+    expect(parseConfig('ui', [], { SPARK_K8S_LOCAL_PORT: '9090' }, manifests)).toMatchObject({ port: 9090, open: false })
     expect(parseConfig('ui', [], {}, manifests).port).toBeUndefined()
     for (const name of ['minikube', 'spark-dev', 'team.b-2', 'p1']) expect(parseConfig('up', ['--profile', name], {}, manifests).profile).toBe(name)
   })

@@ -268,6 +268,8 @@ describe('loadManifests', () => {
     expect(manifests.worker.metadata?.name).toBe('spark-worker')
     expect(manifests.service.metadata?.name).toBe('spark-master-service')
     expect(manifests.piJob.kind).toBe('Job')
+    expect(manifests.connect.deployment.metadata?.name).toBe('spark-connect')
+    expect(manifests.connect.service.spec?.type).toBe('ClusterIP')
   })
 
   it('refuses a directory with two worker Deployments', () => {
@@ -277,6 +279,8 @@ describe('loadManifests', () => {
       copyFileSync(join(manifestsDir, 'spark-worker.yml'), join(dir, 'spark-worker-copy.yml'))
       mkdirSync(join(dir, 'jobs'))
       copyFileSync(jobFile, join(dir, 'jobs', 'spark-pi.yml'))
+      mkdirSync(join(dir, 'connect'))
+      copyFileSync(join(manifestsDir, 'connect', 'spark-connect.yml'), join(dir, 'connect', 'spark-connect.yml'))
       expect(() => loadManifests(dir)).toThrow(/expected one Deployment labelled role=worker, found 2/)
       rmSync(join(dir, 'spark-worker-copy.yml'))
       expect(loadManifests(dir).worker.metadata?.name).toBe('spark-worker')

@@ -1,0 +1,102 @@
+#!/usr/bin/env -S npx tsx
+// README step "python test.py", done the Spark 4 way: the driver (a Spark Connect server) runs in the
+// cluster, and your laptop's Python talks to it over gRPC with the thin pyspark-client: no Java on
+// the laptop, and no executors trying to reach back to it.
+import { clusterImage, sparkVersionOf } from './lib/cluster-image.ts'
+import { connectTokenOf } from './lib/cluster-secret.ts'
+import { parseConfig, type Config } from './lib/config.ts'
+import { connectServer } from './lib/connect-server.ts'
+import { StepError } from './lib/errors.ts'
+import { untilStopped } from './lib/interrupt.ts'
+import { runIfMain } from './lib/main.ts'
+import type { Forwarding } from './lib/master-ui.ts'
+import { describeOutcome, type StepOutcome } from './lib/outcome.ts'
+import { resolvePlatform } from './lib/platform.ts'
+import { makeTarget, type Target } from './lib/target.ts'
+
+/** What a client needs, as printed and as --json returns it. */
+export interface ConnectInfo {
+  /** sc://localhost:<port> */
+  url: string
+  /** The URL with the token: what SparkSession.builder.remote() takes. */
+  connectionString: string
+  sparkVersion?: string
+  /** The pip requirement of the matching client. */
+  clientPackage: string
+  snippet: string[]
+  via: string
+}
+
+/** Starts (or keeps) the server on the cluster's image. */
+export async function applyConnect(target: Target): Promise<{ image: string; outcome: StepOutcome }> {
+  const image = await clusterImage(target)
+  return { image, outcome: await connectServer(target).apply(image) }
+}
+
+/**
+ * The thin client where PyPI has it (Spark 4: pyspark-client, a few MB, no Java); Spark 3.5's
+ * Connect client is the full package with its connect extra.
+ */
+export function clientPackage(sparkVersion: string | undefined): string {
+  if (!sparkVersion) return 'pyspark-client'
+  return Number(sparkVersion.split('.')[0]) >= 4 ? `pyspark-client==${sparkVersion}` : `pyspark[connect]==${sparkVersion}`
+}
+
+/**
+ * The client only sends its token over plain gRPC to the host name `localhost` (anything else
+ * turns TLS on), so the string always names localhost: that is where the forward listens.
+ */
+export function connectInfo(forwarding: Forwarding, token: string, image: string): ConnectInfo {
+  const sparkVersion = sparkVersionOf(image)
+  const connectionString = `${forwarding.url}/;token=${token}`
+  return {
+    url: forwarding.url,
+    connectionString,
+    sparkVersion,
+    clientPackage: clientPackage(sparkVersion),
+    snippet: ['from pyspark.sql import SparkSession', `spark = SparkSession.builder.remote("${connectionString}").getOrCreate()`, 'spark.range(10).count()'],
+    via: forwarding.how,
+  }
+}
+
+/** Reads the token, makes the server reachable from this machine, and says how to connect. */
+export async function reachConnect(target: Target, image: string, port: number | undefined): Promise<{ info: ConnectInfo; forwarding: Forwarding }> {
+  const server = connectServer(target)
+  const token = connectTokenOf(await server.authConf(image))
+  if (!token) {
+    throw new StepError('the cluster\'s secret predates Spark Connect and holds no client token', '  - rotate it: npm run cluster:down && npm run cluster:up, then npm run connect')
+  }
+  const forwarding = await server.reach(port)
+  return { info: connectInfo(forwarding, token, image), forwarding }
+}
+
+export function formatConnect(info: ConnectInfo, keepsRunning: boolean): string {
+  return [
+    `Spark Connect: ${info.connectionString}`,
+    `  (${info.via}${keepsRunning ? '; Ctrl-C stops it' : ''})`,
+    '',
+    'From Python on this machine (no Java needed):',
+    `  pip install "${info.clientPackage}"`,
+    ...info.snippet.map((line) => `  ${line}`),
+  ].join('\n')
+}
+
+/** Prints how to connect, then serves the forward (if any) until Ctrl-C, SIGTERM or SIGHUP: exit 0, stopping is how it ends. */
+export async function serveConnect(target: Target, image: string, config: Pick<Config, 'port' | 'json'>): Promise<number> {
+  const { info, forwarding } = await reachConnect(target, image, config.port)
+  console.log(config.json ? JSON.stringify({ ok: true, command: 'connect', platform: target.platform, ...info }) : formatConnect(info, forwarding.keepsRunning))
+  if (!forwarding.keepsRunning) return 0
+  await untilStopped()
+  await forwarding.close()
+  return 0
+}
+
+runIfMain(import.meta.url, async () => {
+  const config = parseConfig('connect', process.argv.slice(2))
+  const { platform } = await resolvePlatform(config)
+  const target = makeTarget(config, platform)
+  const { image, outcome } = await applyConnect(target)
+  console.error(describeOutcome(outcome))
+  console.error(await connectServer(target).waitReady((line) => console.error(line)))
+  process.exitCode = await serveConnect(target, image, config)
+})

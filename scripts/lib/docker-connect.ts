@@ -1,0 +1,40 @@
+import type { ConnectServer } from './connect-server.ts'
+import { dockerLayout, ensureContainer, listContainers, planContainer } from './docker.ts'
+import { volumeAuthConf } from './docker-secret.ts'
+import { StepError } from './errors.ts'
+import { connectPort, podTemplate, renderConnect } from './manifests.ts'
+import { pollUntil } from './poll.ts'
+import { run } from './proc.ts'
+import type { Target } from './target.ts'
+
+/** Docker: one container on the cluster's network, its port published on 127.0.0.1 like the master's. */
+export function dockerConnect(target: Target): ConnectServer {
+  const layout = dockerLayout(target.manifests)
+  const name = target.manifests.connect.deployment.metadata!.name!
+  const port = connectPort(target.manifests)
+  return {
+    apply: async (image) => {
+      const { deployment } = renderConnect(target.manifests, { image, namespace: target.config.namespace })
+      const plan = planContainer(podTemplate(deployment), { name, network: layout.network, publish: [{ name: 'grpc', nodePort: port, containerPort: port }], restart: true })
+      const existing = (await listContainers({ ...layout.ourLabels, role: 'connect' })).find((c) => c.name === name)
+      const change = await ensureContainer(plan, existing)
+      return change === 'unchanged' ? { skipped: `container ${name} already runs ${image}` } : { done: `container ${name} ${change}` }
+    },
+    waitReady: async (onProgress) =>
+      pollUntil<string>(`container ${name} to accept connections`, target.config.timeoutSeconds * 1000, async () => {
+        const inspected = await run({ nothrow: true })`docker inspect --format ${'{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}'} ${name}`
+        const [state, health] = inspected.stdout.trim().split(' ')
+        if (health === 'healthy') return { done: `${name} accepts connections on port ${port}` }
+        if (state === 'exited' || state === 'dead') {
+          const logs = await run({ nothrow: true })`docker logs --tail 20 ${name}`
+          throw new StepError(`the Spark Connect server exited`, `its last log lines:\n${logs.stdout}${logs.stderr}`)
+        }
+        return { waiting: `${name} ${state ?? 'missing'}, not accepting connections yet` }
+      }, onProgress),
+    authConf: async (image) => volumeAuthConf(target.manifests, image),
+    reach: async (localPort) => {
+      if (localPort !== undefined && localPort !== port) throw new StepError(`--port does not apply on the docker platform: Docker publishes the server on 127.0.0.1:${port}`)
+      return { url: `sc://localhost:${port}`, how: 'published on loopback by Docker; nothing to keep running', keepsRunning: false, close: async () => {} }
+    },
+  }
+}

@@ -1,0 +1,41 @@
+import { waitForDeployments } from '../wait-ready.ts'
+import type { ConnectServer } from './connect-server.ts'
+import { StepError } from './errors.ts'
+import { applyToKubernetes } from './kube-apply.ts'
+import { liveAuthConf } from './kube-secret.ts'
+import { connectPort, renderConnect, selectorOf } from './manifests.ts'
+import { forwardToPods } from './port-forward.ts'
+import type { Target } from './target.ts'
+
+/** Kubernetes (minikube too): server-side apply of manifests/connect/, reached through a port-forward like `npm run ui`. */
+export function kubeConnect(target: Target): ConnectServer {
+  const namespace = target.config.namespace
+  const { deployment } = target.manifests.connect
+  const port = connectPort(target.manifests)
+  const forward = async (localPort: number) =>
+    forwardToPods(await target.kube(), {
+      namespace,
+      selector: selectorOf(deployment.spec!.selector!.matchLabels!),
+      containerPort: port,
+      localPort,
+      what: 'Spark Connect server',
+      scheme: 'sc',
+    })
+  return {
+    apply: async (image) => {
+      const rendered = renderConnect(target.manifests, { image, namespace })
+      return applyToKubernetes(await target.kube(), [rendered.deployment, rendered.service], namespace)
+    },
+    waitReady: async (onProgress) => waitForDeployments(await target.kube(), namespace, [deployment.metadata!.name!], target.config.timeoutSeconds * 1000, onProgress),
+    authConf: async () => liveAuthConf(await target.kube(), target.manifests, namespace),
+    reach: async (localPort) => {
+      try {
+        return await forward(localPort ?? port)
+      } catch (error) {
+        if ((error as { code?: string }).code !== 'EADDRINUSE') throw error
+        if (localPort === undefined) return forward(0)
+        throw new StepError(`--port ${localPort} is in use on this machine: pass another --port, or --port 0 for any free one`)
+      }
+    },
+  }
+}

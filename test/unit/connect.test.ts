@@ -1,0 +1,64 @@
+// npm run connect: what it prints, which client it names, and the server's container on Docker.
+import { describe, expect, it } from 'vitest'
+import { clientPackage, connectInfo, formatConnect } from '../../scripts/connect.ts'
+import { sparkVersionOf } from '../../scripts/lib/cluster-image.ts'
+import { planContainer } from '../../scripts/lib/docker.ts'
+import { connectPort, loadManifests, podTemplate, renderConnect } from '../../scripts/lib/manifests.ts'
+
+const manifests = loadManifests()
+const forwarding = { url: 'sc://localhost:15002', how: 'port-forward to pod spark-connect-1 port 15002 through the API server', keepsRunning: true, close: async () => {} }
+
+describe('sparkVersionOf', () => {
+  it('reads the Spark release from the tags this tool builds, with or without a registry', () => {
+    expect(sparkVersionOf('spark-standalone:4.0.1-b3ce6d592a77')).toBe('4.0.1')
+    expect(sparkVersionOf('localhost:5000/team/spark:3.5.7-0123456789ab')).toBe('3.5.7')
+    expect(sparkVersionOf('localhost:5000/spark')).toBeUndefined()
+    expect(sparkVersionOf('spark:latest')).toBeUndefined()
+  })
+})
+
+describe('clientPackage', () => {
+  it('names the thin client for Spark 4, the full package with its connect extra for 3.5', () => {
+    expect(clientPackage('4.0.1')).toBe('pyspark-client==4.0.1')
+    expect(clientPackage('3.5.7')).toBe('pyspark[connect]==3.5.7')
+    expect(clientPackage(undefined)).toBe('pyspark-client')
+  })
+})
+
+describe('connectInfo', () => {
+  it('puts the token in a localhost connection string (the client sends tokens without TLS only to localhost)', () => {
+    const info = connectInfo(forwarding, 'f'.repeat(64), 'spark-standalone:4.0.1-b3ce6d592a77')
+    expect(info.connectionString).toBe(`sc://localhost:15002/;token=${'f'.repeat(64)}`)
+    expect(info.sparkVersion).toBe('4.0.1')
+    expect(info.snippet).toHaveLength(3)
+    expect(info.snippet[1]).toBe(`spark = SparkSession.builder.remote("${info.connectionString}").getOrCreate()`)
+    const text = formatConnect(info, true)
+    expect(text.split('\n')[0]).toBe(`Spark Connect: ${info.connectionString}`)
+    expect(text).toContain('pip install "pyspark-client==4.0.1"')
+    expect(text).toContain('Ctrl-C stops it')
+  })
+})
+
+describe('the Connect server manifest', () => {
+  it('runs the cluster image against the master Service, with the shared conf and no token on its command line', () => {
+    const { deployment, service } = renderConnect(manifests, { image: 'spark:1', namespace: 'dev' })
+    expect(deployment.metadata).toMatchObject({ name: 'spark-connect', namespace: 'dev', labels: { app: 'spark', role: 'connect' } })
+    const container = podTemplate(deployment).spec!.containers[0]
+    expect(container.image).toBe('spark:1')
+    expect(container.args).toContain('org.apache.spark.sql.connect.service.SparkConnectServer')
+    expect(container.args).toContain('spark://spark-master-service:7077')
+    expect(JSON.stringify(deployment)).not.toMatch(/token/)
+    expect(service.spec?.type).toBe('ClusterIP')
+    expect(connectPort(manifests)).toBe(15002)
+  })
+
+  it('becomes a container published on loopback whose health check is the readiness probe', () => {
+    const plan = planContainer(podTemplate(manifests.connect.deployment), { name: 'spark-connect', network: 'spark', publish: [{ name: 'grpc', nodePort: 15002, containerPort: 15002 }], restart: true })
+    const after = (flag: string) => plan.runArgs[plan.runArgs.indexOf(flag) + 1]
+    expect(after('--publish')).toBe('127.0.0.1:15002:15002')
+    expect(after('--health-cmd')).toBe("bash -c ':</dev/tcp/127.0.0.1/15002'")
+    expect(after('--health-interval')).toBe('3s')
+    // The master's probe is an HTTP one: no health check, so its spec (and running containers) stay as they were.
+    expect(planContainer(podTemplate(manifests.master), { name: 'spark-master', network: 'spark', restart: true }).runArgs).not.toContain('--health-cmd')
+  })
+})
