@@ -24,6 +24,7 @@ import { describePi, runPi, type PiRun } from './scripts/pi.ts'
 import { pushImage } from './scripts/push-image.ts'
 import { setWorkerCount } from './scripts/scale.ts'
 import { clusterStatus, formatStatus } from './scripts/status.ts'
+import { runSubmit } from './scripts/submit.ts'
 import { runUi } from './scripts/ui.ts'
 import { describeLink, verifyUi, type VerifiedUi } from './scripts/verify-ui.ts'
 import { waitForRollout } from './scripts/wait-ready.ts'
@@ -142,7 +143,7 @@ function downTasks(config: Config, platform: Platform, platformNote: string): Ta
   ]
 }
 
-const graphs: Record<Exclude<Command, 'status' | 'ui'>, (config: Config, platform: Platform, platformNote: string) => Task[]> = {
+const graphs: Record<Exclude<Command, 'status' | 'ui' | 'submit'>, (config: Config, platform: Platform, platformNote: string) => Task[]> = {
   up: upTasks,
   pi: piTasks,
   scale: scaleTasks,
@@ -199,7 +200,7 @@ async function serveAfterwards(serve: () => Promise<number>): Promise<number> {
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
   if (!commands.includes(command as Command)) {
-    console.error(`error: unknown command "${command ?? ''}"; use one of: npm run cluster:up | pi | scale | status | ui | connect | cluster:down`)
+    console.error(`error: unknown command "${command ?? ''}"; use one of: npm run cluster:up | pi | scale | status | ui | connect | submit | cluster:down`)
     return 2
   }
   let config: Config
@@ -215,6 +216,17 @@ export async function main(argv: string[]): Promise<number> {
   }
   const { platform, reason } = await resolvePlatform(config)
   const ctx: Context = { target: makeTarget(config, platform), timings: {} }
+  if (config.command === 'submit') {
+    installInterruptHandler()
+    try {
+      return await runSubmit(ctx.target, config)
+    } catch (error) {
+      const interrupted = interruption()
+      if (interrupted) return interrupted
+      printError(error)
+      return error instanceof UsageError ? 2 : 1
+    }
+  }
   if (config.command === 'status' || config.command === 'ui') {
     try {
       if (config.command === 'ui') return await runUi(ctx.target, config)

@@ -29,6 +29,8 @@ export const neededRights = [
   { verb: 'delete', group: '', resource: 'services' },
   { verb: 'get', group: '', resource: 'secrets' },
   { verb: 'create', group: '', resource: 'secrets' },
+  { verb: 'create', group: '', resource: 'configmaps' },
+  { verb: 'delete', group: '', resource: 'configmaps' },
   { verb: 'create', group: 'batch', resource: 'jobs' },
   { verb: 'delete', group: 'batch', resource: 'jobs' },
   { verb: 'list', group: '', resource: 'pods' },

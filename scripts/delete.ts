@@ -1,6 +1,6 @@
 #!/usr/bin/env -S npx tsx
 // README step "kubectl delete all -l app=spark" (or role=master|worker), then wait until it is really gone.
-import { parseConfig } from './lib/config.ts'
+import { parseConfig, type DeletableRole } from './lib/config.ts'
 import { labelFilters, listContainers } from './lib/docker.ts'
 import { ClusterUnavailable } from './lib/errors.ts'
 import { isNotFound } from './lib/kube.ts'
@@ -12,7 +12,7 @@ import { pollUntil } from './lib/poll.ts'
 import { run } from './lib/proc.ts'
 import { makeTarget, type Target } from './lib/target.ts'
 
-/** Kinds `kubectl delete all` covers that our manifests and jobs create, and the cluster's Secret. */
+/** Kinds `kubectl delete all` covers that our manifests and jobs create, the cluster's Secret and the ConfigMaps of `npm run submit`. */
 const kinds = [
   { apiVersion: 'apps/v1', kind: 'Deployment' },
   { apiVersion: 'apps/v1', kind: 'ReplicaSet' },
@@ -20,9 +20,10 @@ const kinds = [
   { apiVersion: 'v1', kind: 'Service' },
   { apiVersion: 'v1', kind: 'Pod' },
   { apiVersion: 'v1', kind: 'Secret' },
+  { apiVersion: 'v1', kind: 'ConfigMap' },
 ]
 
-export async function deleteCluster(target: Target, role?: 'master' | 'worker', onProgress?: (reason: string) => void): Promise<StepOutcome> {
+export async function deleteCluster(target: Target, role?: DeletableRole, onProgress?: (reason: string) => void): Promise<StepOutcome> {
   const labels = { ...ourLabels(target.manifests), ...(role ? { role } : {}) }
   const selector = selectorOf(labels)
   const timeoutMs = target.config.timeoutSeconds * 1000

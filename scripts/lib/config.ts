@@ -4,10 +4,12 @@ import { loadManifests, workerDefaults, type ClusterManifests } from './manifest
 import { profileNameProblem } from './minikube.ts'
 import { sparkMemoryToMebibytes } from './units.ts'
 
-export const commands = ['up', 'pi', 'scale', 'status', 'ui', 'connect', 'down'] as const
+export const commands = ['up', 'pi', 'scale', 'status', 'ui', 'connect', 'submit', 'down'] as const
 export type Command = (typeof commands)[number]
 export type PlatformChoice = 'auto' | 'minikube' | 'kubernetes' | 'docker'
 export type Platform = Exclude<PlatformChoice, 'auto'>
+/** What `cluster:down --role` may remove alone. */
+export type DeletableRole = 'master' | 'worker' | 'connect'
 
 export interface Config {
   command: Command
@@ -26,23 +28,31 @@ export interface Config {
   timeoutSeconds: number
   json: boolean
   partitions?: number
-  role?: 'master' | 'worker'
+  role?: DeletableRole
   keepMinikube: boolean
   /** How the master Service is reached (undefined: nodeport on minikube, clusterip on kubernetes). */
   expose?: 'nodeport' | 'clusterip'
   /** npm run ui / connect: the local port (undefined: 8080 / 15002, or any free one when that is taken). */
   port?: number
   open: boolean
+  /** npm run submit: the user's Python file, its arguments (verbatim), and what spark-submit gets besides. */
+  app?: string
+  appArgs: string[]
+  pyFiles: string[]
+  files: string[]
+  confs: string[]
   help: boolean
 }
 
-type Key = Exclude<keyof Config, 'command' | 'help'>
+type Key = Exclude<keyof Config, 'command' | 'help' | 'app' | 'appArgs'>
 
 interface OptionSpec {
   key: Key
   flag: string
   env?: string
   boolean?: true
+  /** May be given more than once (--conf a=1 --conf b=2). */
+  multiple?: true
   /** The accepted form, as the error and --help say it. */
   form: string
   help: string
@@ -51,6 +61,7 @@ interface OptionSpec {
 }
 
 const clusterCommands: readonly Command[] = commands
+const driverCommands: readonly Command[] = ['submit']
 const buildCommands: readonly Command[] = ['up']
 
 const wholeNumber = (min: number, max: number) => (raw: string, flag: string) => {
@@ -128,17 +139,44 @@ export const optionSpecs: readonly OptionSpec[] = [
     help: 'give up waiting (rollout, workers, Pi, teardown) after this long', parse: wholeNumber(10, 7200) },
   { key: 'partitions', flag: '--partitions', env: 'SPARK_K8S_PI_PARTITIONS', form: '1..1000', commands: ['pi'],
     help: 'partitions (tasks) of the Pi job; the default is the job file\'s PI_PARTITIONS', parse: wholeNumber(1, 1000) },
-  { key: 'role', flag: '--role', form: 'master|worker', commands: ['down'],
-    help: 'delete only the master or only the workers', parse: oneOf(['master', 'worker']) },
+  { key: 'role', flag: '--role', form: 'master|worker|connect', commands: ['down'],
+    help: 'delete only the master, only the workers, or only the Spark Connect server', parse: oneOf(['master', 'worker', 'connect']) },
   { key: 'port', flag: '--port', env: 'SPARK_K8S_LOCAL_PORT', form: '0..65535', commands: ['ui', 'connect'],
     help: 'local port to serve on (ui: 8080, connect: 15002; any free port when that one is taken; 0 = any free port)', parse: wholeNumber(0, 65535) },
   { key: 'open', flag: '--open', boolean: true, form: '', commands: ['ui'],
     help: 'also open the UI in your browser' },
+  { key: 'pyFiles', flag: '--py-files', form: 'a.py,deps.zip', commands: driverCommands,
+    help: 'comma-separated .py, .zip or .egg files for the Python path (mounted beside the app)', parse: fileList },
+  { key: 'files', flag: '--files', form: 'data.csv,lookup.json', commands: driverCommands,
+    help: 'comma-separated files the app opens by name (its working directory; SparkFiles.get on executors)', parse: fileList },
+  { key: 'confs', flag: '--conf', multiple: true, form: 'key=value', commands: driverCommands,
+    help: 'a Spark property for this application, like spark.executor.memory=1g (repeatable)', parse: matching(/^spark\.[\w.-]+=\S.*$/, 'a Spark property key=value, like spark.executor.memory=1g') },
   { key: 'keepMinikube', flag: '--keep-minikube', boolean: true, form: '', commands: ['down'],
     help: 'leave minikube running after deleting the Spark objects' },
   { key: 'json', flag: '--json', boolean: true, form: '', commands: clusterCommands,
     help: 'print a machine-readable summary on stdout (progress goes to stderr)' },
 ]
+
+function fileList(raw: string, flag: string): string[] {
+  const files = raw.split(',').map((file) => file.trim())
+  if (files.some((file) => file === '')) throw new UsageError(`${flag} must be comma-separated file paths, like a.py,deps.zip (got "${raw}")`)
+  return files
+}
+
+/**
+ * Where the app's own arguments start in `submit`'s argv: at the first word that is neither a flag
+ * of ours nor a flag's value (or after a lone --), as spark-submit reads it. They reach the app verbatim.
+ */
+export function appStart(argv: string[]): number {
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i]
+    if (word === '--') return i + 1
+    if (!word.startsWith('-')) return i
+    const spec = optionSpecs.find((s) => s.flag === word.split('=')[0])
+    if (!word.includes('=') && !spec?.boolean && word !== '--help' && word !== '-h') i++
+  }
+  return argv.length
+}
 
 const defaults = {
   platform: 'auto',
@@ -151,6 +189,10 @@ const defaults = {
   json: false,
   keepMinikube: false,
   open: false,
+  appArgs: [],
+  pyFiles: [],
+  files: [],
+  confs: [],
 } as const
 
 export const npmScriptOf: Record<Command, string> = {
@@ -160,6 +202,7 @@ export const npmScriptOf: Record<Command, string> = {
   status: 'status',
   ui: 'ui',
   connect: 'connect',
+  submit: 'submit',
   down: 'cluster:down',
 }
 
@@ -176,15 +219,17 @@ export function parseConfig(
   const specs = optionSpecs.filter((spec) => spec.commands.includes(command))
   const options = Object.fromEntries([
     ['help', { type: 'boolean', short: 'h' }],
-    ...specs.map((spec) => [spec.flag.slice(2), { type: spec.boolean ? 'boolean' : 'string' }]),
+    ...specs.map((spec) => [spec.flag.slice(2), { type: spec.boolean ? 'boolean' : 'string', multiple: Boolean(spec.multiple) }]),
   ])
+  const app = command === 'submit' ? argv.slice(appStart(argv)) : []
+  const ours = command === 'submit' ? argv.slice(0, argv.length - app.length).filter((word) => word !== '--') : argv
   let parsed: ReturnType<typeof parseArgs>
   try {
-    parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: command === 'scale' })
+    parsed = parseArgs({ args: ours, options, strict: true, allowPositionals: command === 'scale' })
   } catch (error) {
     throw new UsageError(rephraseParseError(error, command))
   }
-  const values = parsed.values as Record<string, string | boolean | undefined>
+  const values = parsed.values as Record<string, string | string[] | boolean | undefined>
   const config: Record<string, unknown> = { ...defaults, ...workerDefaults(manifests), command, help: Boolean(values.help) }
 
   for (const spec of specs) {
@@ -195,7 +240,8 @@ export function parseConfig(
       else if (fromEnv !== undefined && fromEnv !== '') config[spec.key] = /^(1|true|yes)$/i.test(fromEnv)
       continue
     }
-    if (typeof fromFlag === 'string') config[spec.key] = spec.parse!(fromFlag, spec.flag)
+    if (Array.isArray(fromFlag)) config[spec.key] = fromFlag.map((value) => spec.parse!(value, spec.flag))
+    else if (typeof fromFlag === 'string') config[spec.key] = spec.parse!(fromFlag, spec.flag)
     else if (fromEnv !== undefined && fromEnv !== '') config[spec.key] = spec.parse!(fromEnv, `${spec.env} (${spec.flag})`)
   }
 
@@ -205,6 +251,12 @@ export function parseConfig(
       throw new UsageError('scale takes one worker count: npm run scale -- N (N from 1 to 64)')
     }
     config.workers = optionSpecs.find((spec) => spec.key === 'workers')!.parse!(count, 'the worker count')
+  }
+  if (command === 'submit' && !config.help) {
+    const [file, ...args] = app
+    if (!file || !/\.py$/.test(file)) throw new UsageError(`submit takes your PySpark file first: npm run submit -- [flags] app.py [its arguments] (got "${file ?? ''}")`)
+    config.app = file
+    config.appArgs = args
   }
   if (config.context && config.platform === 'auto') config.platform = 'kubernetes'
   if (config.context && (config.platform === 'minikube' || config.platform === 'docker')) {
@@ -237,9 +289,10 @@ export function helpText(command: Command): string {
     status: 'Show pods or containers, the workers the master reports, and where to open the UI.',
     ui: 'Serve the master web UI (worker and application UIs too, through its reverse proxy) on\nhttp://localhost:<port> until Ctrl-C: a port-forward through the Kubernetes API server. On the\ndocker platform it prints the loopback URL Docker already publishes and returns (--port does not apply).',
     connect: 'Start a Spark Connect server in the cluster (a driver your own Python drives over gRPC), make it\nreachable at sc://localhost:15002 (a port-forward until Ctrl-C on Kubernetes; Docker publishes it on\nloopback) and print the connection string with its token and a Python snippet.',
+    submit: 'Run your PySpark file as a driver in the cluster (a Job whose files come from a ConfigMap; a container\non Docker), stream its output, and exit with its exit code. Everything after the file goes to it verbatim.',
     down: 'Delete everything this tool made (labelled app=spark and app.kubernetes.io/managed-by=spark-standalone-k8s;\nor one --role), wait until gone, then stop minikube (unless --role or --keep-minikube).',
   }
-  const args = command === 'scale' ? ' -- N [flags]' : ' [-- flags]'
+  const args = command === 'scale' ? ' -- N [flags]' : command === 'submit' ? ' -- [flags] app.py [args…]' : ' [-- flags]'
   const rows = optionSpecs
     .filter((spec) => spec.commands.includes(command))
     .map((spec) => {

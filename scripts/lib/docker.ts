@@ -51,19 +51,20 @@ export function planContainer(template: V1PodTemplateSpec, options: PlanOptions)
   if (security.allowPrivilegeEscalation === false) args.push('--security-opt', 'no-new-privileges')
   if (security.readOnlyRootFilesystem) args.push('--read-only')
 
-  // Secret volumes become the Docker volume of that name (scripts/lib/docker-secret.ts fills it);
+  // Secret and ConfigMap volumes become the Docker volume of that name (docker-secret.ts and driver.ts fill them);
   // emptyDirs a tmpfs with the same size limit (writable by any user, like an emptyDir). `exec` as an
   // emptyDir has it: Docker's tmpfs default is noexec, and Spark's zstd and snappy load the native
   // libraries they unpack into /tmp (without it every shuffle hangs).
   for (const mount of container.volumeMounts ?? []) {
     const volume = pod.volumes?.find((v) => v.name === mount.name)
-    if (volume?.secret?.secretName) {
-      args.push('--mount', `type=volume,source=${volume.secret.secretName},target=${mount.mountPath}${mount.readOnly ? ',readonly' : ''}`)
+    const named = volume?.secret?.secretName ?? volume?.configMap?.name
+    if (named) {
+      args.push('--mount', `type=volume,source=${named},target=${mount.mountPath}${mount.readOnly ? ',readonly' : ''}`)
     } else if (volume?.emptyDir) {
       const size = volume.emptyDir.sizeLimit ? `size=${kubeQuantityToBytes(String(volume.emptyDir.sizeLimit))},` : ''
       args.push('--tmpfs', `${mount.mountPath}:${size}exec`)
     } else {
-      throw new Error(`volume ${mount.name}: only Secret and emptyDir volumes run on Docker`)
+      throw new Error(`volume ${mount.name}: only Secret, ConfigMap and emptyDir volumes run on Docker`)
     }
   }
 
@@ -75,6 +76,8 @@ export function planContainer(template: V1PodTemplateSpec, options: PlanOptions)
     args.push('--health-cmd', `bash -c ':</dev/tcp/127.0.0.1/${port}'`, '--health-interval', `${container.readinessProbe!.periodSeconds ?? 10}s`)
     args.push('--health-start-period', `${container.readinessProbe!.initialDelaySeconds ?? 0}s`)
   }
+
+  if (container.workingDir) args.push('--workdir', container.workingDir)
 
   const limits = container.resources?.limits ?? {}
   if (limits.memory) args.push('--memory', `${kubeQuantityToBytes(String(limits.memory))}b`)

@@ -181,6 +181,50 @@ export function renderPiJob(manifests: ClusterManifests, options: { image: strin
   return job
 }
 
+/** What `npm run submit` runs: the user's file, its arguments, and spark-submit's extras. */
+export interface SubmitSpec {
+  image: string
+  namespace: string
+  timeoutSeconds?: number
+  /** Base names of the files, all mounted in one directory. */
+  app: string
+  appArgs: string[]
+  pyFiles: string[]
+  files: string[]
+  confs: string[]
+}
+
+/**
+ * The user's driver, made from the Pi Job (one source for the driver's command, resources and
+ * security): its spark-submit up to the application file, then the user's conf, py-files, files,
+ * app and arguments. The files come from a volume named `files` mounted read-only at the
+ * working directory, so the app opens its --files by name.
+ */
+export function renderSubmitJob(manifests: ClusterManifests, spec: SubmitSpec, filesDir = '/opt/spark/submit'): V1Job {
+  const job = renderPiJob(manifests, { image: spec.image, namespace: spec.namespace, timeoutSeconds: spec.timeoutSeconds })
+  job.metadata = { ...job.metadata, generateName: 'spark-submit-' }
+  const container = mainContainer(job)
+  const piArgs = container.args ?? []
+  const submitArgs = piArgs.slice(0, piArgs.findIndex((arg) => arg.endsWith('.py')))
+  const inDir = (names: string[]) => names.map((name) => `${filesDir}/${name}`).join(',')
+  container.name = 'spark-submit'
+  container.args = [
+    ...submitArgs,
+    ...spec.confs.flatMap((conf) => ['--conf', conf]),
+    ...(spec.pyFiles.length ? ['--py-files', inDir(spec.pyFiles)] : []),
+    ...(spec.files.length ? ['--files', inDir(spec.files)] : []),
+    `${filesDir}/${spec.app}`,
+    ...spec.appArgs,
+  ]
+  container.env = container.env?.filter((variable) => !variable.name.startsWith('PI_'))
+  container.workingDir = filesDir
+  container.volumeMounts = [...(container.volumeMounts ?? []), { name: 'files', mountPath: filesDir, readOnly: true }]
+  const pod = podTemplate(job).spec!
+  // 0444: the Spark user reads them; the ConfigMap's name is the Job's, set when it is created.
+  pod.volumes = [...(pod.volumes ?? []), { name: 'files', configMap: { name: 'spark-submit', defaultMode: 0o444 } }]
+  return job
+}
+
 /** The Connect server's Deployment and Service for this cluster: its image and namespace. */
 export function renderConnect(manifests: ClusterManifests, options: { image: string; namespace: string }): { deployment: V1Deployment; service: V1Service } {
   const deployment = withNamespace(manifests.connect.deployment, options.namespace)

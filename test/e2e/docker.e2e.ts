@@ -7,6 +7,7 @@ import { secretOf } from '../../scripts/lib/cluster-secret.ts'
 import { pollUntil } from '../../scripts/lib/poll.ts'
 import { cli, labelled, startCli } from './cli.ts'
 import { expectRefused, piThroughConnect } from './connect-client.ts'
+import { expectFailure, expectWordcount, failingArgs, wordcountArgs } from './submit-apps.ts'
 
 const ground = inject('ground')
 const uiUrl = 'http://127.0.0.1:30001'
@@ -206,6 +207,19 @@ describe.skipIf(ground.skipReason)('Spark standalone on a local Docker engine (r
     expect(again.stderr).toMatch(/SKIPPED: container spark-connect already runs/)
     expect(again.stdout).toContain(info.connectionString)
     expect(again.stdout).toContain(`pip install "${info.clientPackage}"`)
+  })
+
+  it('submit runs your PySpark file in the cluster: verbatim arguments, --py-files, --files, a groupBy, live output, its exit code, nothing left', async () => {
+    const result = await cli(ground.env, 'submit', ...docker, ...wordcountArgs)
+    expectWordcount(result)
+    expect(await labelled('container', 'role=driver')).toEqual([])
+    expect(await labelled('volume', 'role=driver')).toEqual([])
+    const failed = await cli(ground.env, 'submit', ...docker, ...failingArgs)
+    expectFailure(failed)
+    expect(await labelled('container', 'role=driver')).toEqual([])
+    const missing = await cli(ground.env, 'submit', ...docker, 'no-such-app.py')
+    expect(missing.exitCode).toBe(2)
+    expect(missing.stderr).toMatch(/^error: the app: cannot read no-such-app\.py/m)
   })
 
   it('status lists the containers, the registered workers and the UI URL', async () => {

@@ -11,6 +11,7 @@ import { pollUntil } from '../../scripts/lib/poll.ts'
 import { aliveWorkers, fetchMasterState, type MasterState, type WorkerState } from '../../scripts/lib/spark-ui.ts'
 import { registryHasTag } from '../../scripts/push-image.ts'
 import { cli, startCli } from './cli.ts'
+import { expectRefused, piThroughConnect } from './connect-client.ts'
 import { makeNamespaceUser, type NamespaceUser } from './namespace-user.ts'
 
 const ground = inject('kubeGround')
@@ -179,6 +180,32 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
       return replaced.length === 1 && alive.length === 1 ? { done: replaced[0] } : { waiting: `${alive.length} alive` }
     })
     expect(fresh.cores).toBe(1)
+  })
+
+  it('connect: the classic test.py drives a Spark Connect server in the cluster from this machine through a port-forward; wrong or missing tokens are refused; Ctrl-C ends it with 0', async () => {
+    const connect = startCli(ground.env, 'connect', ...platform, '--port', '0', '--json')
+    let token = ''
+    try {
+      const info = JSON.parse(await connect.firstLine) as Record<string, any>
+      expect(info).toMatchObject({ ok: true, command: 'connect', via: expect.stringMatching(/^port-forward to pod spark-connect-/) })
+      expect(info.connectionString).toMatch(/^sc:\/\/localhost:\d+\/;token=[0-9a-f]{64}$/)
+      token = info.connectionString.split('token=')[1]
+      expect(Math.abs((await piThroughConnect(info.sparkVersion, info.connectionString)) - Math.PI)).toBeLessThan(0.01)
+      await expectRefused(info.sparkVersion, `${info.url}/;token=wrong`)
+      await expectRefused(info.sparkVersion, info.url)
+    } finally {
+      expect(await connect.stop('SIGINT'), connect.output().stderr).toBe(0)
+    }
+    // The token lives in the Secret only: not in the pod, its Deployment or the server's log.
+    const [pod] = (await kube.core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=spark,role=connect' })).items
+    const deployment = await kube.apps.readNamespacedDeployment({ name: 'spark-connect', namespace: 'default' })
+    const log = await kube.core.readNamespacedPodLog({ name: pod.metadata!.name!, namespace: 'default' })
+    for (const text of [JSON.stringify(pod), JSON.stringify(deployment), String(log)]) expect(text.includes(token)).toBe(false)
+    expect(pod.spec?.containers[0].securityContext?.readOnlyRootFilesystem).toBe(true)
+    const down = await run('down', '--role', 'connect')
+    expect(down.exitCode, down.stderr).toBe(0)
+    expect((await kube.apps.listNamespacedDeployment({ namespace: 'default', labelSelector: 'app=spark,role=connect' })).items).toEqual([])
+    expect((await kube.apps.listNamespacedDeployment({ namespace: 'default', labelSelector: 'app=spark' })).items.map((d) => d.metadata?.name).sort()).toEqual(['spark-master', 'spark-worker'])
   })
 
   it('a cluster that cannot fit is refused before anything is applied, with the numbers and both remedies', async () => {

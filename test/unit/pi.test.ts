@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { loadManifests, mainContainer, renderPiJob } from '../../scripts/lib/manifests.ts'
-import { describePi, dockerDriverTemplate, parsePiResult } from '../../scripts/pi.ts'
+import { dockerDriverTemplate } from '../../scripts/lib/driver.ts'
+import { describePi, parsePiResult } from '../../scripts/pi.ts'
 
 const driverLog = [
   '25/01/01 12:00:00 INFO SparkContext: Running Spark version 4.0.1',

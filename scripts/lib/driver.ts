@@ -1,0 +1,167 @@
+// A driver in the cluster, run to its end: a Kubernetes Job (its files from a ConfigMap) or a
+// container on the cluster's Docker network (its files in a volume). Used by `npm run pi` and
+// `npm run submit`; executors can reach a driver there, unlike one on the user's laptop.
+import { PassThrough } from 'node:stream'
+import type { V1Job, V1PodTemplateSpec } from '@kubernetes/client-node'
+import { dockerLayout, planContainer } from './docker.ts'
+import { errorMessage, StepError } from './errors.ts'
+import { onInterrupt } from './interrupt.ts'
+import { blockerWatch, type Kube } from './kube.ts'
+import { mainContainer, ourLabels, podTemplate } from './manifests.ts'
+import { pollUntil, TimeoutError } from './poll.ts'
+import { run } from './proc.ts'
+import type { Target } from './target.ts'
+
+export interface DriverRun {
+  exitCode: number
+  log: string
+  driver: string
+}
+
+export interface DriverOptions {
+  onProgress?: (line: string) => void
+  /** Streams the driver's output live (stdout, stderr) as it comes; without it, the log is read at the end. */
+  onOutput?: (chunk: string, stream: 'stdout' | 'stderr') => void
+  /** Files for the driver (name → content), mounted read-only where the Job's `files` volume says. */
+  files?: Map<string, Buffer>
+}
+
+/** The volume of a driver's pod template that carries its files: a ConfigMap on Kubernetes, a volume on Docker. */
+export const filesVolume = 'files'
+
+/** Runs the Job's driver to its end where the target says, and removes everything it made (also on Ctrl-C). */
+export async function runDriver(target: Target, job: V1Job, options: DriverOptions = {}): Promise<DriverRun> {
+  // Named here rather than by the server, so Ctrl-C during the create still knows what to delete.
+  const name = `${job.metadata!.generateName}${Date.now().toString(36)}`
+  const named = { ...job, metadata: { ...job.metadata, name, generateName: undefined } }
+  const volume = podTemplate(named).spec?.volumes?.find((v) => v.name === filesVolume)
+  if (volume?.configMap) volume.configMap.name = name
+  return target.platform === 'docker' ? runOnDocker(target, named, options) : runOnKubernetes(target, named, options)
+}
+
+/**
+ * The driver's pod template for Docker, which has no activeDeadlineSeconds: the command stops itself
+ * at the Job's deadline (coreutils `timeout`), so a driver never runs on after the tool was killed.
+ */
+export function dockerDriverTemplate(job: V1Job): V1PodTemplateSpec {
+  const template = structuredClone(podTemplate(job))
+  const deadline = job.spec?.activeDeadlineSeconds
+  const container = template.spec!.containers[0]
+  if (deadline) container.args = ['timeout', '--kill-after=10', String(deadline), ...(container.args ?? [])]
+  return template
+}
+
+async function runOnDocker(target: Target, job: V1Job, options: DriverOptions): Promise<DriverRun> {
+  const layout = dockerLayout(target.manifests)
+  const name = job.metadata!.name!
+  const image = mainContainer(job).image!
+  const plan = planContainer(dockerDriverTemplate(job), { name, network: layout.network, restart: false })
+  const removeDriver = async () => {
+    await run({ nothrow: true })`docker rm --force ${name}`
+    if (options.files) await run({ nothrow: true })`docker volume rm ${name}`
+  }
+  const forget = onInterrupt(removeDriver)
+  try {
+    if (options.files) await fillVolume(name, image, options.files, { ...ourLabels(target.manifests), role: 'driver' })
+    await run`docker run ${plan.runArgs}`
+    options.onProgress?.(`driver container ${name} started`)
+    const following = options.onOutput && followDockerLogs(name, options.onOutput)
+    const waited = await run({ nothrow: true, timeout: target.config.timeoutSeconds * 1000 })`docker wait ${name}`
+    await following
+    const logs = await run({ nothrow: true })`docker logs ${name}`
+    const log = `${logs.stdout}\n${logs.stderr}`
+    if (waited.exitCode !== 0) return { exitCode: 124, log: `${log}\n(timed out after ${target.config.timeoutSeconds} s)`, driver: name }
+    return { exitCode: Number(waited.stdout.trim()), log, driver: name }
+  } finally {
+    forget()
+    await removeDriver()
+  }
+}
+
+/** A labelled volume holding the files, each written through stdin by a throwaway container. */
+async function fillVolume(name: string, image: string, files: Map<string, Buffer>, labels: Record<string, string>): Promise<void> {
+  const labelArgs = Object.entries(labels).flatMap(([key, value]) => ['--label', `${key}=${value}`])
+  await run`docker volume create ${labelArgs} ${name}`
+  for (const [file, content] of files) {
+    // Written by root (a new volume is root's), readable by everyone, as a ConfigMap's 0444 files are.
+    await run({ input: content })`docker run --rm --interactive --network none --user 0:0 --volume ${`${name}:/files`} --entrypoint sh ${image} -c ${'cat > "/files/$1" && chmod 0444 "/files/$1"'} sh ${file}`
+  }
+}
+
+function followDockerLogs(name: string, onOutput: NonNullable<DriverOptions['onOutput']>): Promise<unknown> {
+  const follow = run({ nothrow: true })`docker logs --follow ${name}`
+  follow.stdout.on('data', (chunk: Buffer) => onOutput(chunk.toString(), 'stdout'))
+  follow.stderr.on('data', (chunk: Buffer) => onOutput(chunk.toString(), 'stderr'))
+  return follow
+}
+
+async function runOnKubernetes(target: Target, job: V1Job, options: DriverOptions): Promise<DriverRun> {
+  const kube = await target.kube()
+  const namespace = target.config.namespace
+  const name = job.metadata!.name!
+  const selector = `job-name=${name}`
+  const containerName = mainContainer(job).name
+  // Finished Jobs would pile up; Background lets the garbage collector take the pod too.
+  const cleanUp = async () => {
+    await kube.batch.deleteNamespacedJob({ name, namespace, propagationPolicy: 'Background' }).catch(() => undefined)
+    if (options.files) await kube.core.deleteNamespacedConfigMap({ name, namespace }).catch(() => undefined)
+  }
+  const forget = onInterrupt(cleanUp)
+  try {
+    if (options.files) {
+      const binaryData = Object.fromEntries([...options.files].map(([file, content]) => [file, content.toString('base64')]))
+      await kube.core.createNamespacedConfigMap({ namespace, body: { metadata: { name, namespace, labels: { ...ourLabels(target.manifests), role: 'driver' } }, binaryData } })
+    }
+    await kube.batch.createNamespacedJob({ namespace, body: job })
+    const blockerOf = blockerWatch()
+    let following: Promise<unknown> | undefined
+    const outcome = await pollUntil<'succeeded' | 'failed'>(
+      `job ${name}`,
+      target.config.timeoutSeconds * 1000,
+      async () => {
+        const current = await kube.batch.readNamespacedJob({ name, namespace })
+        if ((current.status?.succeeded ?? 0) > 0) return { done: 'succeeded' }
+        if ((current.status?.failed ?? 0) > 0) return { done: 'failed' }
+        const { items } = await kube.core.listNamespacedPod({ namespace, labelSelector: selector })
+        const blocker = items.map(blockerOf).find(Boolean)
+        if (blocker) throw new StepError(`the driver cannot run: ${blocker}`)
+        const pod = items[0]
+        if (options.onOutput && !following && pod && pod.status?.phase !== 'Pending') following = followPodLog(kube, namespace, pod.metadata!.name!, containerName, options.onOutput)
+        const waiting = items.flatMap((p) => p.status?.containerStatuses ?? []).map((s) => s.state?.waiting?.reason).find(Boolean)
+        return { waiting: `driver ${pod?.status?.phase ?? 'not scheduled yet'}${waiting ? ` (${waiting})` : ''}` }
+      },
+      options.onProgress,
+    ).catch((error: unknown) => {
+      // The timeout: the driver log so far is worth showing. Anything else (a driver that cannot
+      // run, an API error) says why in its own words.
+      if (error instanceof TimeoutError) return error
+      throw error
+    })
+    const { items } = await kube.core.listNamespacedPod({ namespace, labelSelector: selector })
+    const pod = items[0]
+    // A driver that finished between two polls was never followed: its whole log is shown once.
+    if (options.onOutput && !following && pod) following = followPodLog(kube, namespace, pod.metadata!.name!, containerName, options.onOutput)
+    await following
+    const log = pod ? String(await kube.core.readNamespacedPodLog({ name: pod.metadata!.name!, namespace, container: containerName }).catch((e: unknown) => `(no log: ${errorMessage(e)})`)) : '(no driver pod was created)'
+    if (outcome instanceof Error) return { exitCode: 124, log: `${log}\n${outcome.message}`, driver: name }
+    const terminated = pod?.status?.containerStatuses?.find((s) => s.name === containerName)?.state?.terminated
+    return { exitCode: terminated?.exitCode ?? (outcome === 'succeeded' ? 0 : 1), log, driver: name }
+  } finally {
+    forget()
+    await cleanUp()
+  }
+}
+
+/** The pod's log, followed until the container ends (the API server closes the stream then). */
+async function followPodLog(kube: Kube, namespace: string, pod: string, container: string, onOutput: NonNullable<DriverOptions['onOutput']>): Promise<void> {
+  const sink = new PassThrough()
+  sink.on('data', (chunk: Buffer) => onOutput(chunk.toString(), 'stdout'))
+  const ended = new Promise<void>((resolve) => sink.once('end', () => resolve()))
+  try {
+    await new kube.k8s.Log(kube.config).log(namespace, pod, container, sink, { follow: true })
+  } catch (error) {
+    onOutput(`(could not follow the driver's log: ${errorMessage(error)})\n`, 'stderr')
+    return
+  }
+  await ended
+}

@@ -1,0 +1,77 @@
+#!/usr/bin/env -S npx tsx
+// spark-submit of your own PySpark file, with the driver inside the cluster (so executors can reach
+// it): a Kubernetes Job whose files come from a ConfigMap, or a container on the cluster's Docker
+// network with them in a read-only volume. Output streams live; the exit code is the app's.
+import { readFileSync, statSync } from 'node:fs'
+import { basename } from 'node:path'
+import { clusterImage } from './lib/cluster-image.ts'
+import { parseConfig, type Config } from './lib/config.ts'
+import { runDriver, type DriverRun } from './lib/driver.ts'
+import { UsageError } from './lib/errors.ts'
+import { runIfMain } from './lib/main.ts'
+import { renderSubmitJob } from './lib/manifests.ts'
+import { resolvePlatform } from './lib/platform.ts'
+import { makeTarget, type Target } from './lib/target.ts'
+
+/** What the API server accepts in one ConfigMap: keys and values together, in bytes. */
+export const configMapLimit = 1024 * 1024
+
+type SubmitConfig = Pick<Config, 'app' | 'appArgs' | 'pyFiles' | 'files' | 'confs'>
+
+/**
+ * The app, --py-files and --files read from disk by base name, checked before anything touches
+ * the cluster: each must be a readable file, names must not clash (they share one directory), and
+ * on Kubernetes all must fit one ConfigMap.
+ */
+export function readSubmitFiles(config: SubmitConfig, limitBytes?: number): Map<string, Buffer> {
+  const files = new Map<string, Buffer>()
+  const flagged: Array<[string, string]> = [['the app', config.app!], ...config.pyFiles.map((f): [string, string] => ['--py-files', f]), ...config.files.map((f): [string, string] => ['--files', f])]
+  for (const [flag, path] of flagged) {
+    const name = basename(path)
+    if (!/^[-._a-zA-Z0-9]+$/.test(name)) throw new UsageError(`${flag}: file names may hold only letters, digits, '.', '-' and '_' (got "${name}")`)
+    if (files.has(name)) throw new UsageError(`${flag}: two files are named ${name}; they share one directory in the driver, so rename one`)
+    let content: Buffer
+    try {
+      if (!statSync(path).isFile()) throw new Error('not a file')
+      content = readFileSync(path)
+    } catch (error) {
+      throw new UsageError(`${flag}: cannot read ${path} (${(error as Error).message})`)
+    }
+    files.set(name, content)
+  }
+  const total = [...files].reduce((sum, [name, content]) => sum + name.length + content.length, 0)
+  if (limitBytes !== undefined && total > limitBytes) {
+    throw new UsageError(`the app and its files total ${Math.ceil(total / 1024)} KiB, above the 1 MiB a Kubernetes ConfigMap holds: put large data where the cluster reads it (object storage, a volume) and pass its path instead`)
+  }
+  return files
+}
+
+export async function submitApp(target: Target, config: SubmitConfig, onOutput: (chunk: string, stream: 'stdout' | 'stderr') => void, onProgress?: (line: string) => void): Promise<DriverRun> {
+  const files = readSubmitFiles(config, target.platform === 'docker' ? undefined : configMapLimit)
+  const job = renderSubmitJob(target.manifests, {
+    image: await clusterImage(target),
+    namespace: target.config.namespace,
+    timeoutSeconds: target.config.timeoutSeconds,
+    app: basename(config.app!),
+    appArgs: config.appArgs,
+    pyFiles: config.pyFiles.map((file) => basename(file)),
+    files: config.files.map((file) => basename(file)),
+    confs: config.confs,
+  })
+  return runDriver(target, job, { files, onOutput, onProgress })
+}
+
+/** The app's output on ours as it comes; what the tool says goes to stderr, prefixed. Returns the app's exit code. */
+export async function runSubmit(target: Target, config: Config): Promise<number> {
+  const say = (line: string) => console.error(`submit: ${line}`)
+  const result = await submitApp(target, config, (chunk, stream) => (stream === 'stdout' ? process.stdout : process.stderr).write(chunk), say)
+  if (result.exitCode === 124) say(result.log.split('\n').pop()!)
+  say(`driver ${result.driver} exited with ${result.exitCode}; it and its files are removed`)
+  return result.exitCode
+}
+
+runIfMain(import.meta.url, async () => {
+  const config = parseConfig('submit', process.argv.slice(2))
+  const { platform } = await resolvePlatform(config)
+  process.exitCode = await runSubmit(makeTarget(config, platform), config)
+})

@@ -1,0 +1,35 @@
+// The apps `npm run submit` runs in the e2e suites, and what they must print.
+import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { expect } from 'vitest'
+import type { CliResult } from './cli.ts'
+
+const apps = join(import.meta.dirname, 'apps')
+
+/** Arguments a shell would mangle: they must reach the app exactly. */
+export const awkwardArgs = ['two words', '--not-a-flag-of-ours', '$HOME', "it's", 'the']
+
+export const wordcountArgs = ['--py-files', join(apps, 'words.py'), '--files', join(apps, 'lines.txt'), '--conf', 'spark.sql.shuffle.partitions=3', join(apps, 'wordcount.py'), ...awkwardArgs]
+export const failingArgs = [join(apps, 'fails.py')]
+
+/** The app printed its verbatim arguments, the grouped counts of lines.txt plus them, and their checksum. */
+export function expectWordcount(result: CliResult): void {
+  expect(result.exitCode, result.stderr).toBe(0)
+  const line = (prefix: string) => result.stdout.split('\n').find((l) => l.startsWith(`${prefix} `))?.slice(prefix.length + 1)
+  expect(JSON.parse(line('ARGS') ?? 'null')).toEqual(awkwardArgs)
+  const words = [...readFileSync(join(apps, 'lines.txt'), 'utf8').split(/\s+/), ...awkwardArgs.flatMap((a) => a.split(/\s+/))].filter(Boolean)
+  const counts = new Map<string, number>()
+  for (const word of words) counts.set(word, (counts.get(word) ?? 0) + 1)
+  const expected = [...counts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+  expect(JSON.parse(line('COUNTS') ?? 'null')).toEqual(expected)
+  expect(line('CHECKSUM')).toBe(createHash('sha256').update(JSON.stringify(expected)).digest('hex'))
+}
+
+export function expectFailure(result: CliResult): void {
+  expect(result.exitCode).not.toBe(0)
+  expect(result.exitCode).not.toBe(2)
+  const output = `${result.stdout}${result.stderr}`
+  expect(output).toMatch(/Traceback \(most recent call last\)/)
+  expect(output).toMatch(/ValueError: raised on purpose by fails\.py/)
+}
