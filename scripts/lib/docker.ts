@@ -41,6 +41,8 @@ export function planContainer(template: V1PodTemplateSpec, options: PlanOptions)
   const labels = { ...template.metadata?.labels, ...options.labels }
   for (const [key, value] of Object.entries(labels)) args.push('--label', `${key}=${value}`)
   for (const variable of container.env ?? []) {
+    // The pod's IP from the downward API: on Docker's network the container's own name resolves.
+    if (variable.valueFrom?.fieldRef?.fieldPath === 'status.podIP') continue
     if (variable.value === undefined) throw new Error(`env ${variable.name}: only literal values run on Docker`)
     args.push('--env', `${variable.name}=${variable.value}`)
   }

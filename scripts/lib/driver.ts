@@ -7,7 +7,7 @@ import { dockerLayout, planContainer } from './docker.ts'
 import { errorMessage, StepError } from './errors.ts'
 import { onInterrupt } from './interrupt.ts'
 import { blockerWatch, type Kube } from './kube.ts'
-import { mainContainer, ourLabels, podTemplate } from './manifests.ts'
+import { filesVolume, mainContainer, ourLabels, podTemplate } from './manifests.ts'
 import { pollUntil, TimeoutError } from './poll.ts'
 import { run } from './proc.ts'
 import type { Target } from './target.ts'
@@ -25,9 +25,6 @@ export interface DriverOptions {
   /** Files for the driver (name → content), mounted read-only where the Job's `files` volume says. */
   files?: Map<string, Buffer>
 }
-
-/** The volume of a driver's pod template that carries its files: a ConfigMap on Kubernetes, a volume on Docker. */
-export const filesVolume = 'files'
 
 /** Runs the Job's driver to its end where the target says, and removes everything it made (also on Ctrl-C). */
 export async function runDriver(target: Target, job: V1Job, options: DriverOptions = {}): Promise<DriverRun> {

@@ -181,6 +181,9 @@ export function renderPiJob(manifests: ClusterManifests, options: { image: strin
   return job
 }
 
+/** The volume of a driver's pod template that carries its files: a ConfigMap on Kubernetes, a volume on Docker. */
+export const filesVolume = 'files'
+
 /** What `npm run submit` runs: the user's file, its arguments, and spark-submit's extras. */
 export interface SubmitSpec {
   image: string
@@ -218,10 +221,10 @@ export function renderSubmitJob(manifests: ClusterManifests, spec: SubmitSpec, f
   ]
   container.env = container.env?.filter((variable) => !variable.name.startsWith('PI_'))
   container.workingDir = filesDir
-  container.volumeMounts = [...(container.volumeMounts ?? []), { name: 'files', mountPath: filesDir, readOnly: true }]
+  container.volumeMounts = [...(container.volumeMounts ?? []), { name: filesVolume, mountPath: filesDir, readOnly: true }]
   const pod = podTemplate(job).spec!
   // 0444: the Spark user reads them; the ConfigMap's name is the Job's, set when it is created.
-  pod.volumes = [...(pod.volumes ?? []), { name: 'files', configMap: { name: 'spark-submit', defaultMode: 0o444 } }]
+  pod.volumes = [...(pod.volumes ?? []), { name: filesVolume, configMap: { name: 'spark-submit', defaultMode: 0o444 } }]
   return job
 }
 

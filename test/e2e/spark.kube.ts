@@ -3,6 +3,9 @@
 // rollout, the master UI through the API server, npm run ui (a real port-forward), pi, scale, a
 // deleted worker pod; then a second cluster in another namespace, run by a user bound to one
 // namespace only, beside the first; the room check and the fail-fast rollout wait; down.
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { secretOf } from '../../scripts/lib/cluster-secret.ts'
 import { errorMessage } from '../../scripts/lib/errors.ts'
@@ -12,6 +15,7 @@ import { aliveWorkers, fetchMasterState, type MasterState, type WorkerState } fr
 import { registryHasTag } from '../../scripts/push-image.ts'
 import { cli, startCli } from './cli.ts'
 import { expectRefused, piThroughConnect } from './connect-client.ts'
+import { expectFailure, expectWordcount, failingArgs, wordcountArgs } from './submit-apps.ts'
 import { makeNamespaceUser, type NamespaceUser } from './namespace-user.ts'
 
 const ground = inject('kubeGround')
@@ -206,6 +210,24 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
     expect(down.exitCode, down.stderr).toBe(0)
     expect((await kube.apps.listNamespacedDeployment({ namespace: 'default', labelSelector: 'app=spark,role=connect' })).items).toEqual([])
     expect((await kube.apps.listNamespacedDeployment({ namespace: 'default', labelSelector: 'app=spark' })).items.map((d) => d.metadata?.name).sort()).toEqual(['spark-master', 'spark-worker'])
+  })
+
+  it('submit runs your PySpark file as a Job with its files from a ConfigMap: verbatim arguments, its exit code, nothing left; over 1 MiB is refused untouched', async () => {
+    const leftovers = async () => [
+      ...(await kube.batch.listNamespacedJob({ namespace: 'default', labelSelector: 'app=spark' })).items,
+      ...(await kube.core.listNamespacedConfigMap({ namespace: 'default', labelSelector: 'app=spark' })).items,
+    ].map((o) => o.metadata?.name)
+    expectWordcount(await run('submit', ...wordcountArgs))
+    expectFailure(await run('submit', ...failingArgs))
+    const big = join(mkdtempSync(join(tmpdir(), 'submit-')), 'big.bin')
+    writeFileSync(big, Buffer.alloc(1024 * 1024))
+    const refused = await run('submit', '--files', big, ...failingArgs)
+    expect(refused.exitCode).toBe(2)
+    expect(errorLines(refused.stderr)).toEqual([expect.stringMatching(/above the 1 MiB a Kubernetes ConfigMap holds/)])
+    await pollUntil('no Job or ConfigMap of ours', 60_000, async () => {
+      const left = await leftovers()
+      return left.length === 0 ? { done: true } : { waiting: left.join(', ') }
+    })
   })
 
   it('a cluster that cannot fit is refused before anything is applied, with the numbers and both remedies', async () => {

@@ -214,12 +214,15 @@ describe('parseConfig rejects bad input with a one-line UsageError (exit code 2)
     for (const command of commands) {
       for (const spec of optionSpecs.filter((s) => s.commands.includes(command) && !s.boolean)) {
         const argv = command === 'scale' ? ['2'] : []
-        const fromFlag = usageError(command, [...argv, spec.flag, 'bad value'])
+        const app = command === 'submit' ? ['app.py'] : []
+        // A file list takes any path, spaces and all: an empty entry is what it refuses.
+        const bad = spec.key === 'pyFiles' || spec.key === 'files' ? 'a.py,,b.py' : 'bad value'
+        const fromFlag = usageError(command, [...argv, spec.flag, bad, ...app])
         expect(fromFlag.message, `${command} ${spec.flag}`).toContain(spec.flag)
-        expect(fromFlag.message).toContain('"bad value"')
+        expect(fromFlag.message).toContain(`"${bad}"`)
         expect(fromFlag.message).not.toMatch(/\n/)
         if (spec.env) {
-          const fromEnv = usageError(command, argv, { [spec.env]: 'bad value' })
+          const fromEnv = usageError(command, [...argv, ...app], { [spec.env]: 'bad value' })
           expect(fromEnv.message, `${command} ${spec.env}`).toContain(spec.env)
           expect(fromEnv.message).toContain(spec.flag)
           expect(fromEnv.message).not.toMatch(/\n/)
@@ -268,5 +271,20 @@ describe('helpText', () => {
     const text = commands.map((command) => helpText(command)).join('\n')
     const named = [...text.matchAll(/\[env (SPARK_K8S_[A-Z_]+)\]/g)].map((match) => match[1])
     expect(new Set(named)).toEqual(new Set(optionSpecs.flatMap((spec) => (spec.env ? [spec.env] : []))))
+  })
+})
+
+describe('submit', () => {
+  it('passes everything after the app file to the app verbatim, flags and all', () => {
+    const config = parseConfig('submit', ['--conf', 'spark.sql.shuffle.partitions=3', '--py-files=a.py,b.zip', 'app.py', '--conf', 'x', 'two words', '--'], {}, manifests)
+    expect(config).toMatchObject({ app: 'app.py', appArgs: ['--conf', 'x', 'two words', '--'], pyFiles: ['a.py', 'b.zip'], confs: ['spark.sql.shuffle.partitions=3'] })
+    expect(parseConfig('submit', ['--', '--odd.py', '-v'], {}, manifests)).toMatchObject({ app: '--odd.py', appArgs: ['-v'] })
+  })
+
+  it('repeats --conf, and refuses a conf that is not a Spark property or a missing app, in one line', () => {
+    expect(parseConfig('submit', ['--conf', 'spark.a=1', '--conf', 'spark.b=x y', 'app.py'], {}, manifests).confs).toEqual(['spark.a=1', 'spark.b=x y'])
+    expect(() => parseConfig('submit', ['--conf', 'oops', 'app.py'], {}, manifests)).toThrow(/--conf must be a Spark property key=value/)
+    expect(() => parseConfig('submit', ['--json'], {}, manifests)).toThrow(/submit takes your PySpark file first/)
+    expect(() => parseConfig('submit', ['notes.txt'], {}, manifests)).toThrow(/submit takes your PySpark file first.*"notes\.txt"/)
   })
 })
