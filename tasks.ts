@@ -24,6 +24,7 @@ import { describePi, runPi, type PiRun } from './scripts/pi.ts'
 import { pushImage } from './scripts/push-image.ts'
 import { setWorkerCount } from './scripts/scale.ts'
 import { clusterStatus, formatStatus } from './scripts/status.ts'
+import { runShell } from './scripts/shell.ts'
 import { runSubmit } from './scripts/submit.ts'
 import { runUi } from './scripts/ui.ts'
 import { describeLink, verifyUi, type VerifiedUi } from './scripts/verify-ui.ts'
@@ -143,7 +144,7 @@ function downTasks(config: Config, platform: Platform, platformNote: string): Ta
   ]
 }
 
-const graphs: Record<Exclude<Command, 'status' | 'ui' | 'submit'>, (config: Config, platform: Platform, platformNote: string) => Task[]> = {
+const graphs: Record<Exclude<Command, 'status' | 'ui' | 'submit' | 'shell'>, (config: Config, platform: Platform, platformNote: string) => Task[]> = {
   up: upTasks,
   pi: piTasks,
   scale: scaleTasks,
@@ -200,7 +201,7 @@ async function serveAfterwards(serve: () => Promise<number>): Promise<number> {
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
   if (!commands.includes(command as Command)) {
-    console.error(`error: unknown command "${command ?? ''}"; use one of: npm run cluster:up | pi | scale | status | ui | connect | submit | cluster:down`)
+    console.error(`error: unknown command "${command ?? ''}"; use one of: npm run cluster:up | pi | scale | status | ui | connect | submit | shell | cluster:down`)
     return 2
   }
   let config: Config
@@ -216,10 +217,10 @@ export async function main(argv: string[]): Promise<number> {
   }
   const { platform, reason } = await resolvePlatform(config)
   const ctx: Context = { target: makeTarget(config, platform), timings: {} }
-  if (config.command === 'submit') {
+  if (config.command === 'submit' || config.command === 'shell') {
     installInterruptHandler()
     try {
-      return await runSubmit(ctx.target, config)
+      return await (config.command === 'submit' ? runSubmit(ctx.target, config) : runShell(ctx.target))
     } catch (error) {
       const interrupted = interruption()
       if (interrupted) return interrupted

@@ -4,7 +4,7 @@ import { loadManifests, workerDefaults, type ClusterManifests } from './manifest
 import { profileNameProblem } from './minikube.ts'
 import { sparkMemoryToMebibytes } from './units.ts'
 
-export const commands = ['up', 'pi', 'scale', 'status', 'ui', 'connect', 'submit', 'down'] as const
+export const commands = ['up', 'pi', 'scale', 'status', 'ui', 'connect', 'submit', 'shell', 'down'] as const
 export type Command = (typeof commands)[number]
 export type PlatformChoice = 'auto' | 'minikube' | 'kubernetes' | 'docker'
 export type Platform = Exclude<PlatformChoice, 'auto'>
@@ -203,6 +203,7 @@ export const npmScriptOf: Record<Command, string> = {
   ui: 'ui',
   connect: 'connect',
   submit: 'submit',
+  shell: 'shell',
   down: 'cluster:down',
 }
 
@@ -290,6 +291,7 @@ export function helpText(command: Command): string {
     ui: 'Serve the master web UI (worker and application UIs too, through its reverse proxy) on\nhttp://localhost:<port> until Ctrl-C: a port-forward through the Kubernetes API server. On the\ndocker platform it prints the loopback URL Docker already publishes and returns (--port does not apply).',
     connect: 'Start a Spark Connect server in the cluster (a driver your own Python drives over gRPC), make it\nreachable at sc://localhost:15002 (a port-forward until Ctrl-C on Kubernetes; Docker publishes it on\nloopback) and print the connection string with its token and a Python snippet.',
     submit: 'Run your PySpark file as a driver in the cluster (a Job whose files come from a ConfigMap; a container\non Docker), stream its output, and exit with its exit code. Everything after the file goes to it verbatim.',
+    shell: 'An interactive pyspark REPL whose driver runs in the cluster (a pod attached to this terminal; a\ncontainer on Docker), with `spark` ready. Input may be piped. The pod or container is removed on exit.',
     down: 'Delete everything this tool made (labelled app=spark and app.kubernetes.io/managed-by=spark-standalone-k8s;\nor one --role), wait until gone, then stop minikube (unless --role or --keep-minikube).',
   }
   const args = command === 'scale' ? ' -- N [flags]' : command === 'submit' ? ' -- [flags] app.py [args…]' : ' [-- flags]'

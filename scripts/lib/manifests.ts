@@ -5,6 +5,7 @@ import type {
   V1Container,
   V1Deployment,
   V1Job,
+  V1Pod,
   V1PodTemplateSpec,
   V1Service,
 } from '@kubernetes/client-node'
@@ -226,6 +227,35 @@ export function renderSubmitJob(manifests: ClusterManifests, spec: SubmitSpec, f
   // 0444: the Spark user reads them; the ConfigMap's name is the Job's, set when it is created.
   pod.volumes = [...(pod.volumes ?? []), { name: filesVolume, configMap: { name: 'spark-submit', defaultMode: 0o444 } }]
   return job
+}
+
+/**
+ * `npm run shell`: the Pi Job's pod (security, resources, the shared conf, the advertised IP) running
+ * the pyspark REPL against the master instead of a file, attached to the user's terminal. `python -i`
+ * keeps it a REPL (prompts, echoed values, the `spark` session) when the input is piped rather than
+ * typed. No deadline: a shell lasts as long as its user.
+ */
+export function renderShellPod(manifests: ClusterManifests, options: { image: string; namespace: string; tty: boolean }): V1Pod {
+  const job = renderPiJob(manifests, { image: options.image, namespace: options.namespace })
+  const template = podTemplate(job)
+  const container = template.spec!.containers[0]
+  const piArgs = container.args ?? []
+  const toMaster = piArgs.slice(1, piArgs.findIndex((arg) => arg.endsWith('.py')))
+  container.name = 'spark-shell'
+  container.args = [piArgs[0].replace(/spark-submit$/, 'pyspark'), ...toMaster]
+  container.env = [
+    ...(container.env ?? []).filter((variable) => !variable.name.startsWith('PI_')),
+    { name: 'PYSPARK_DRIVER_PYTHON_OPTS', value: '-i' },
+    // Python keeps its history in $HOME, which the read-only image does not let it write.
+    { name: 'HOME', value: '/tmp' },
+  ]
+  Object.assign(container, { stdin: true, stdinOnce: true, tty: options.tty })
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { generateName: 'spark-shell-', namespace: options.namespace, labels: template.metadata?.labels },
+    spec: template.spec,
+  }
 }
 
 /** The Connect server's Deployment and Service for this cluster: its image and namespace. */

@@ -12,7 +12,12 @@ export interface CliResult {
 }
 
 export async function cli(env: Record<string, string>, ...args: string[]): Promise<CliResult> {
-  const result = await $({ cwd: repoRoot, env: { ...process.env, ...env, CI: 'true' }, nothrow: true, quiet: true })`npx tsx tasks.ts ${args}`
+  return cliWithInput(env, '', ...args)
+}
+
+/** The CLI with this text piped to its stdin, as `echo … | npm run shell` would. */
+export async function cliWithInput(env: Record<string, string>, input: string, ...args: string[]): Promise<CliResult> {
+  const result = await $({ cwd: repoRoot, env: { ...process.env, ...env, CI: 'true' }, nothrow: true, quiet: true, input })`npx tsx tasks.ts ${args}`
   let json: Record<string, any> | undefined
   try {
     json = JSON.parse(result.stdout)

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { aliveWorkers, fetchMasterState, type MasterState, type WorkerState } from '../../scripts/lib/spark-ui.ts'
 import { secretOf } from '../../scripts/lib/cluster-secret.ts'
 import { pollUntil } from '../../scripts/lib/poll.ts'
-import { cli, labelled, startCli } from './cli.ts'
+import { cli, cliWithInput, labelled, startCli } from './cli.ts'
 import { expectRefused, piThroughConnect } from './connect-client.ts'
 import { expectFailure, expectWordcount, failingArgs, wordcountArgs } from './submit-apps.ts'
 
@@ -220,6 +220,13 @@ describe.skipIf(ground.skipReason)('Spark standalone on a local Docker engine (r
     const missing = await cli(ground.env, 'submit', ...docker, 'no-such-app.py')
     expect(missing.exitCode).toBe(2)
     expect(missing.stderr).toMatch(/^error: the app: cannot read no-such-app\.py/m)
+  })
+
+  it('shell is a pyspark REPL whose driver runs in the cluster: piped input is evaluated, the container is removed', async () => {
+    const result = await cliWithInput(ground.env, 'spark.range(10).count()\n', 'shell', ...docker)
+    expect(result.exitCode, result.stderr).toBe(0)
+    expect(result.stdout).toMatch(/^(>>> )*10$/m)
+    expect(await labelled('container', 'role=driver')).toEqual([])
   })
 
   it('status lists the containers, the registered workers and the UI URL', async () => {

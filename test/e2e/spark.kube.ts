@@ -13,7 +13,7 @@ import { connectKube, kubeGet, type Kube } from '../../scripts/lib/kube.ts'
 import { pollUntil } from '../../scripts/lib/poll.ts'
 import { aliveWorkers, fetchMasterState, type MasterState, type WorkerState } from '../../scripts/lib/spark-ui.ts'
 import { registryHasTag } from '../../scripts/push-image.ts'
-import { cli, startCli } from './cli.ts'
+import { cli, cliWithInput, startCli } from './cli.ts'
 import { expectRefused, piThroughConnect } from './connect-client.ts'
 import { expectFailure, expectWordcount, failingArgs, wordcountArgs } from './submit-apps.ts'
 import { makeNamespaceUser, type NamespaceUser } from './namespace-user.ts'
@@ -227,6 +227,16 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
     await pollUntil('no Job or ConfigMap of ours', 60_000, async () => {
       const left = await leftovers()
       return left.length === 0 ? { done: true } : { waiting: left.join(', ') }
+    })
+  })
+
+  it('shell attaches a pyspark REPL running in a pod: piped input is evaluated, the pod is removed', async () => {
+    const result = await cliWithInput(ground.env, 'spark.range(10).count()\n', 'shell', ...platform)
+    expect(result.exitCode, result.stderr).toBe(0)
+    expect(result.stdout).toMatch(/^(>>> )*10$/m)
+    await pollUntil('the shell pod to be gone', 60_000, async () => {
+      const { items } = await kube.core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=spark,role=driver' })
+      return items.length === 0 ? { done: true } : { waiting: `${items.length} pods` }
     })
   })
 
