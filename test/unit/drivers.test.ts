@@ -1,10 +1,10 @@
-// npm run submit: the files checked before the cluster is touched, and the driver made from the Pi Job.
+// npm run submit and npm run shell: the files checked before the cluster is touched, and the driver pods made from the Pi Job.
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { UsageError } from '../../scripts/lib/errors.ts'
-import { filesVolume, loadManifests, mainContainer, podTemplate, renderSubmitJob } from '../../scripts/lib/manifests.ts'
+import { filesVolume, loadManifests, mainContainer, podTemplate, renderShellPod, renderSubmitJob } from '../../scripts/lib/manifests.ts'
 import { configMapLimit, readSubmitFiles } from '../../scripts/submit.ts'
 
 const manifests = loadManifests()
@@ -45,5 +45,19 @@ describe('renderSubmitJob', () => {
     expect(container.securityContext?.readOnlyRootFilesystem).toBe(true)
     expect(container.volumeMounts).toContainEqual({ name: filesVolume, mountPath: '/opt/spark/submit', readOnly: true })
     expect(podTemplate(job).spec!.volumes).toContainEqual({ name: filesVolume, configMap: { name: 'spark-submit', defaultMode: 0o444 } })
+  })
+})
+
+describe('renderShellPod', () => {
+  it("runs pyspark against the master with the Pi Job's pod, kept a REPL for piped input, stdin open once, no deadline", () => {
+    const pod = renderShellPod(manifests, { image: 'spark:1', namespace: 'dev', tty: false })
+    const container = pod.spec!.containers[0]
+    expect(pod.metadata).toMatchObject({ generateName: 'spark-shell-', namespace: 'dev', labels: { app: 'spark', role: 'driver' } })
+    expect(container.args).toEqual(['/opt/spark/bin/pyspark', '--master', 'spark://spark-master-service:7077', '--conf', 'spark.executor.memory=512m'])
+    expect(container).toMatchObject({ image: 'spark:1', stdin: true, stdinOnce: true, tty: false })
+    expect(container.env).toContainEqual({ name: 'PYSPARK_DRIVER_PYTHON_OPTS', value: '-i' })
+    expect(pod.spec!.restartPolicy).toBe('Never')
+    expect(pod.spec).not.toHaveProperty('activeDeadlineSeconds')
+    expect(renderShellPod(manifests, { image: 'spark:1', namespace: 'dev', tty: true }).spec!.containers[0].tty).toBe(true)
   })
 })
