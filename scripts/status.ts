@@ -45,6 +45,8 @@ export async function clusterStatus(target: Target): Promise<StatusReport> {
 export function formatStatus(report: StatusReport): string {
   const lines = [`platform: ${report.platform}`, `master UI: ${describeLink(report.ui)}`, '', report.platform === 'docker' ? 'containers:' : 'pods:']
   lines.push(...(report.members.length ? report.members.map((m) => `  ${m.name.padEnd(34)} ${m.role.padEnd(7)} ${m.state.padEnd(9)} ${m.detail}`) : ['  (none)']))
+  const connect = report.members.find((m) => m.role === 'connect')
+  if (connect) lines.push('', `Spark Connect server: ${connect.name} ${connect.state} (\`npm run connect\` prints how to connect)`)
   lines.push('', 'workers registered with the master:')
   if (report.master) {
     lines.push(`  master ${report.master.status}, ${report.master.aliveworkers} alive`)

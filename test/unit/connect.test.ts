@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { clientPackage, connectInfo, formatConnect } from '../../scripts/connect.ts'
 import { sparkVersionOf } from '../../scripts/lib/cluster-image.ts'
 import { planContainer } from '../../scripts/lib/docker.ts'
+import { formatStatus } from '../../scripts/status.ts'
 import { connectPort, loadManifests, podTemplate, renderConnect } from '../../scripts/lib/manifests.ts'
 
 const manifests = loadManifests()
@@ -60,5 +61,14 @@ describe('the Connect server manifest', () => {
     expect(after('--health-interval')).toBe('3s')
     // The master's probe is an HTTP one: no health check, so its spec (and running containers) stay as they were.
     expect(planContainer(podTemplate(manifests.master), { name: 'spark-master', network: 'spark', restart: true }).runArgs).not.toContain('--health-cmd')
+  })
+})
+
+describe('formatStatus', () => {
+  it('names the Spark Connect server when one runs, and not otherwise', () => {
+    const report = { platform: 'docker', ui: { url: 'http://127.0.0.1:30001' }, members: [{ name: 'spark-master', role: 'master', state: 'running', detail: 'Up' }], masterError: 'down' }
+    expect(formatStatus(report)).not.toMatch(/Spark Connect/)
+    const withConnect = { ...report, members: [...report.members, { name: 'spark-connect', role: 'connect', state: 'running', detail: 'Up' }] }
+    expect(formatStatus(withConnect)).toMatch(/^Spark Connect server: spark-connect running \(`npm run connect` prints how to connect\)$/m)
   })
 })
