@@ -12,6 +12,7 @@ import { runIfMain } from './lib/main.ts'
 import type { Forwarding } from './lib/master-ui.ts'
 import { describeOutcome, type StepOutcome } from './lib/outcome.ts'
 import { resolvePlatform } from './lib/platform.ts'
+import { clientRequirement } from './lib/python-client.ts'
 import { makeTarget, type Target } from './lib/target.ts'
 
 /** What a client needs, as printed and as --json returns it. */
@@ -30,30 +31,25 @@ export interface ConnectInfo {
 /** Starts (or keeps) the server on the cluster's image. */
 export async function applyConnect(target: Target): Promise<{ image: string; outcome: StepOutcome }> {
   const image = await clusterImage(target)
+  const version = sparkVersionOf(image)
+  // Spark 3.5's Connect server has no authentication at all: not started, rather than open.
+  if (version && Number(version.split('.')[0]) < 4) {
+    throw new StepError(`this cluster runs Spark ${version}, whose Spark Connect server cannot require a token`, '  - Spark Connect here needs Spark 4: npm run cluster:up -- --spark-version 4.x (or use npm run submit / shell)')
+  }
   return { image, outcome: await connectServer(target).apply(image) }
-}
-
-/**
- * The thin client where PyPI has it (Spark 4: pyspark-client, a few MB, no Java); Spark 3.5's
- * Connect client is the full package with its connect extra.
- */
-export function clientPackage(sparkVersion: string | undefined): string {
-  if (!sparkVersion) return 'pyspark-client'
-  return Number(sparkVersion.split('.')[0]) >= 4 ? `pyspark-client==${sparkVersion}` : `pyspark[connect]==${sparkVersion}`
 }
 
 /**
  * The client only sends its token over plain gRPC to the host name `localhost` (anything else
  * turns TLS on), so the string always names localhost: that is where the forward listens.
  */
-export function connectInfo(forwarding: Forwarding, token: string, image: string): ConnectInfo {
-  const sparkVersion = sparkVersionOf(image)
+export function connectInfo(forwarding: Forwarding, token: string, sparkVersion: string | undefined, clientPackage: string): ConnectInfo {
   const connectionString = `${forwarding.url}/;token=${token}`
   return {
     url: forwarding.url,
     connectionString,
     sparkVersion,
-    clientPackage: clientPackage(sparkVersion),
+    clientPackage,
     snippet: ['from pyspark.sql import SparkSession', `spark = SparkSession.builder.remote("${connectionString}").getOrCreate()`, 'spark.range(10).count()'],
     via: forwarding.how,
   }
@@ -67,7 +63,8 @@ export async function reachConnect(target: Target, image: string, port: number |
     throw new StepError('the cluster\'s secret predates Spark Connect and holds no client token', '  - rotate it: npm run cluster:down && npm run cluster:up, then npm run connect')
   }
   const forwarding = await server.reach(port)
-  return { info: connectInfo(forwarding, token, image), forwarding }
+  const sparkVersion = sparkVersionOf(image)
+  return { info: connectInfo(forwarding, token, sparkVersion, await clientRequirement(sparkVersion)), forwarding }
 }
 
 export function formatConnect(info: ConnectInfo, keepsRunning: boolean): string {

@@ -3,19 +3,19 @@
  * the cluster's Spark version, from PyPI, cached under the user's cache dir. The tool itself
  * needs no Python; only the tests that play the user's laptop do.
  *
- * Run alone: `npx tsx scripts/ci/python-client.ts 4.0.1` prints the venv's python.
+ * Run alone: `npx tsx scripts/ci/python-client.ts 4.3.0` prints the venv's python.
  */
 import { existsSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { clientPackage } from '../connect.ts'
 import { runIfMain } from '../lib/main.ts'
 import { cacheDir } from '../lib/paths.ts'
+import { clientRequirement } from '../lib/python-client.ts'
 import { run } from '../lib/proc.ts'
 
 /** The venv's python, with the client importable; made once per Spark version. */
 export async function ensurePythonClient(sparkVersion: string, log: (line: string) => void = console.error): Promise<string> {
-  const requirement = clientPackage(sparkVersion)
+  const requirement = await clientRequirement(sparkVersion)
   const venv = cacheDir('python-client', requirement.replace(/[^\w.-]+/g, '-'))
   const python = join(venv, 'bin', 'python')
   const ready = join(venv, '.installed')

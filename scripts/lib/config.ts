@@ -86,7 +86,7 @@ function parseSparkVersion(raw: string, flag: string): string {
   const match = /^(\d+)\.(\d+)\.(\d+)$/.exec(raw)
   const [major, minor] = match ? [Number(match[1]), Number(match[2])] : [0, 0]
   if (!match || major < 3 || (major === 3 && minor < 5) || major > 4) {
-    throw new UsageError(`${flag} must be a full Spark release from 3.5.0 to 4.x, like 4.0.1 or 3.5.7 (got "${raw}")`)
+    throw new UsageError(`${flag} must be a full Spark release from 3.5.0 to 4.x, like 4.3.0 or 3.5.9 (got "${raw}")`)
   }
   return raw
 }
@@ -180,7 +180,7 @@ export function appStart(argv: string[]): number {
 
 const defaults = {
   platform: 'auto',
-  sparkVersion: '4.0.1',
+  sparkVersion: '4.3.0',
   sparkDist: 'apache',
   image: 'spark-standalone',
   profile: 'minikube',

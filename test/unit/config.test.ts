@@ -27,7 +27,7 @@ describe('parseConfig defaults', () => {
     const config = parse('up', [])
     expect(config).toMatchObject({
       platform: 'auto',
-      sparkVersion: '4.0.1',
+      sparkVersion: '4.3.0',
       sparkDist: 'apache',
       image: 'spark-standalone',
       profile: 'minikube',
@@ -162,7 +162,7 @@ describe('parseConfig rejects bad input with a one-line UsageError (exit code 2)
     { name: '--workers 65', command: 'up', argv: ['--workers', '65'], mentions: ['--workers', '1 to 64'] },
     { name: '--worker-memory lots', command: 'up', argv: ['--worker-memory', 'lots'], mentions: ['--worker-memory', '512m', '"lots"'] },
     { name: '--worker-memory 256m', command: 'up', argv: ['--worker-memory', '256m'], mentions: ['--worker-memory', 'at least 512m', '"256m"'] },
-    { name: '--spark-version 4', command: 'up', argv: ['--spark-version', '4'], mentions: ['--spark-version', '3.5.0', '4.0.1', '"4"'] },
+    { name: '--spark-version 4', command: 'up', argv: ['--spark-version', '4'], mentions: ['--spark-version', '3.5.0', '4.3.0', '"4"'] },
     { name: '--spark-version 2.4.8', command: 'up', argv: ['--spark-version', '2.4.8'], mentions: ['--spark-version', '3.5.0', '"2.4.8"'] },
     { name: '--spark-version 3.4.4', command: 'up', argv: ['--spark-version', '3.4.4'], mentions: ['--spark-version', '3.5.0'] },
     { name: '--spark-version 5.0.0', command: 'up', argv: ['--spark-version', '5.0.0'], mentions: ['--spark-version', '4.x'] },

@@ -1,6 +1,7 @@
 // npm run connect: what it prints, which client it names, and the server's container on Docker.
 import { describe, expect, it } from 'vitest'
-import { clientPackage, connectInfo, formatConnect } from '../../scripts/connect.ts'
+import { connectInfo, formatConnect } from '../../scripts/connect.ts'
+import { clientRequirement } from '../../scripts/lib/python-client.ts'
 import { sparkVersionOf } from '../../scripts/lib/cluster-image.ts'
 import { planContainer } from '../../scripts/lib/docker.ts'
 import { formatStatus } from '../../scripts/status.ts'
@@ -18,17 +19,20 @@ describe('sparkVersionOf', () => {
   })
 })
 
-describe('clientPackage', () => {
-  it('names the thin client for Spark 4, the full package with its connect extra for 3.5', () => {
-    expect(clientPackage('4.0.1')).toBe('pyspark-client==4.0.1')
-    expect(clientPackage('3.5.7')).toBe('pyspark[connect]==3.5.7')
-    expect(clientPackage(undefined)).toBe('pyspark-client')
+describe('clientRequirement', () => {
+  const published = async () => ['4.0.1', '4.2.0']
+  it('names the thin client where PyPI has that version, else the full package with its connect extra (3.5 never had one)', async () => {
+    expect(await clientRequirement('4.0.1', published)).toBe('pyspark-client==4.0.1')
+    expect(await clientRequirement('4.3.0', published)).toBe('pyspark[connect]==4.3.0')
+    expect(await clientRequirement('4.0.1', async () => undefined)).toBe('pyspark[connect]==4.0.1')
+    expect(await clientRequirement('3.5.9', published)).toBe('pyspark[connect]==3.5.9')
+    expect(await clientRequirement(undefined, published)).toBe('pyspark-client')
   })
 })
 
 describe('connectInfo', () => {
   it('puts the token in a localhost connection string (the client sends tokens without TLS only to localhost)', () => {
-    const info = connectInfo(forwarding, 'f'.repeat(64), 'spark-standalone:4.0.1-b3ce6d592a77')
+    const info = connectInfo(forwarding, 'f'.repeat(64), '4.0.1', 'pyspark-client==4.0.1')
     expect(info.connectionString).toBe(`sc://localhost:15002/;token=${'f'.repeat(64)}`)
     expect(info.sparkVersion).toBe('4.0.1')
     expect(info.snippet).toHaveLength(3)

@@ -191,7 +191,7 @@ describe('up', () => {
 
     const summary = jsonSummary()
     expect(summary).toMatchObject({ ok: true, command: 'up', platform: 'docker', uiUrl: 'http://127.0.0.1:30001', aliveWorkers: 2 })
-    expect(summary.image).toMatch(/^spark-standalone:4\.0\.1-[0-9a-f]{12}$/)
+    expect(summary.image).toMatch(/^spark-standalone:4\.3\.0-[0-9a-f]{12}$/)
     expect(summary.workers).toEqual([
       { id: 'worker-1', host: '172.18.0.3', cores: 1, memoryMiB: 1024 },
       { id: 'worker-2', host: '172.18.0.4', cores: 1, memoryMiB: 1024 },
@@ -208,7 +208,7 @@ describe('up', () => {
     expect(checkDependencies).toHaveBeenCalledWith('docker', expect.objectContaining({ namespace: 'default' }))
     expect(vi.mocked(checkDependencies).mock.calls[0][1].context).toBeUndefined()
     const image = vi.mocked(buildImage).mock.calls[0][0]
-    expect(image).toMatch(/^spark-standalone:4\.0\.1-[0-9a-f]{12}$/)
+    expect(image).toMatch(/^spark-standalone:4\.3\.0-[0-9a-f]{12}$/)
     expect(vi.mocked(pushImage).mock.calls[0].slice(0, 2)).toEqual([image, 'docker'])
     expect(vi.mocked(applyToDocker).mock.calls[0][1]).toMatchObject({ image, workers: 3, workerCores: 2, workerMemory: '2g' })
     expect(vi.mocked(verifyUi).mock.calls[0][1]).toEqual({ count: 3, cores: 2, memory: '2g' })
