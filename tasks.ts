@@ -39,6 +39,8 @@ interface Context {
   image?: string
   ui?: VerifiedUi
   pi?: PiRun
+  /** npm run connect: the client token, read before the server is started. */
+  connectToken?: string
 }
 
 type Task = ListrTask<Context>
@@ -110,8 +112,9 @@ function piTasks(config: Config, _platform: Platform, platformNote: string): Tas
 function connectTasks(_config: Config, _platform: Platform, platformNote: string): Task[] {
   return [
     step(`Start the Spark Connect server on ${platformNote}`, async (ctx) => {
-      const { image, outcome } = await applyConnect(ctx.target)
+      const { image, token, outcome } = await applyConnect(ctx.target)
       ctx.image = image
+      ctx.connectToken = token
       return outcome
     }, { diagnose: true }),
     step('Wait until it accepts connections', async (ctx, task) => connectServer(ctx.target).waitReady(progress(task)), { diagnose: true }),
@@ -251,7 +254,7 @@ export async function main(argv: string[]): Promise<number> {
     if (config.json) console.log(JSON.stringify(summary(config.command, ctx, false, errorMessage(error)), null, 2))
     return 1
   }
-  if (config.command === 'connect') return serveAfterwards(() => serveConnect(ctx.target, ctx.image!, config))
+  if (config.command === 'connect') return serveAfterwards(() => serveConnect(ctx.target, ctx.image!, ctx.connectToken!, config))
   if (config.json) console.log(JSON.stringify(summary(config.command, ctx, true), null, 2))
   else if (ctx.ui) console.log(`\nSpark master UI: ${describeLink(ctx.ui.link)}`)
   else if (ctx.pi) console.log(`\n${describePi(ctx.pi)}`)

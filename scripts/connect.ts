@@ -7,7 +7,7 @@ import { connectTokenOf } from './lib/cluster-secret.ts'
 import { parseConfig, type Config } from './lib/config.ts'
 import { connectServer } from './lib/connect-server.ts'
 import { StepError } from './lib/errors.ts'
-import { untilStopped } from './lib/interrupt.ts'
+import { installInterruptHandler, untilStopped } from './lib/interrupt.ts'
 import { runIfMain } from './lib/main.ts'
 import type { Forwarding } from './lib/master-ui.ts'
 import { describeOutcome, type StepOutcome } from './lib/outcome.ts'
@@ -28,15 +28,27 @@ export interface ConnectInfo {
   via: string
 }
 
-/** Starts (or keeps) the server on the cluster's image. */
-export async function applyConnect(target: Target): Promise<{ image: string; outcome: StepOutcome }> {
+/**
+ * Starts (or keeps) the server on the cluster's image, once the cluster's conf is known to hold the
+ * client token: Spark only demands a token when one is configured, so without it the server would
+ * be open to anyone who reaches it.
+ */
+export async function applyConnect(target: Target): Promise<{ image: string; token: string; outcome: StepOutcome }> {
   const image = await clusterImage(target)
   const version = sparkVersionOf(image)
   // Spark 3.5's Connect server has no authentication at all: not started, rather than open.
   if (version && Number(version.split('.')[0]) < 4) {
     throw new StepError(`this cluster runs Spark ${version}, whose Spark Connect server cannot require a token`, '  - Spark Connect here needs Spark 4: npm run cluster:up -- --spark-version 4.x (or use npm run submit / shell)')
   }
-  return { image, outcome: await connectServer(target).apply(image) }
+  const server = connectServer(target)
+  const token = connectTokenOf(await server.authConf(image))
+  if (!token) {
+    throw new StepError(
+      "the cluster's secret predates Spark Connect and holds no client token: the server is not started",
+      target.platform === 'docker' ? '  - rotate it: npm run cluster:down && npm run cluster:up, then npm run connect' : '  - npm run cluster:up adds one (the RPC secret stays), then npm run connect',
+    )
+  }
+  return { image, token, outcome: await server.apply(image) }
 }
 
 /**
@@ -55,14 +67,9 @@ export function connectInfo(forwarding: Forwarding, token: string, sparkVersion:
   }
 }
 
-/** Reads the token, makes the server reachable from this machine, and says how to connect. */
-export async function reachConnect(target: Target, image: string, port: number | undefined): Promise<{ info: ConnectInfo; forwarding: Forwarding }> {
-  const server = connectServer(target)
-  const token = connectTokenOf(await server.authConf(image))
-  if (!token) {
-    throw new StepError('the cluster\'s secret predates Spark Connect and holds no client token', '  - rotate it: npm run cluster:down && npm run cluster:up, then npm run connect')
-  }
-  const forwarding = await server.reach(port)
+/** Makes the server reachable from this machine, and says how to connect. */
+export async function reachConnect(target: Target, image: string, token: string, port: number | undefined): Promise<{ info: ConnectInfo; forwarding: Forwarding }> {
+  const forwarding = await connectServer(target).reach(port)
   const sparkVersion = sparkVersionOf(image)
   return { info: connectInfo(forwarding, token, sparkVersion, await clientRequirement(sparkVersion)), forwarding }
 }
@@ -79,8 +86,8 @@ export function formatConnect(info: ConnectInfo, keepsRunning: boolean): string 
 }
 
 /** Prints how to connect, then serves the forward (if any) until Ctrl-C, SIGTERM or SIGHUP: exit 0, stopping is how it ends. */
-export async function serveConnect(target: Target, image: string, config: Pick<Config, 'port' | 'json'>): Promise<number> {
-  const { info, forwarding } = await reachConnect(target, image, config.port)
+export async function serveConnect(target: Target, image: string, token: string, config: Pick<Config, 'port' | 'json'>): Promise<number> {
+  const { info, forwarding } = await reachConnect(target, image, token, config.port)
   console.log(config.json ? JSON.stringify({ ok: true, command: 'connect', platform: target.platform, ...info }) : formatConnect(info, forwarding.keepsRunning))
   if (!forwarding.keepsRunning) return 0
   await untilStopped()
@@ -92,8 +99,9 @@ runIfMain(import.meta.url, async () => {
   const config = parseConfig('connect', process.argv.slice(2))
   const { platform } = await resolvePlatform(config)
   const target = makeTarget(config, platform)
-  const { image, outcome } = await applyConnect(target)
+  installInterruptHandler()
+  const { image, token, outcome } = await applyConnect(target)
   console.error(describeOutcome(outcome))
   console.error(await connectServer(target).waitReady((line) => console.error(line)))
-  process.exitCode = await serveConnect(target, image, config)
+  process.exitCode = await serveConnect(target, image, token, config)
 })

@@ -7,8 +7,9 @@ import { $ } from 'zx'
 import { clusterImage } from './lib/cluster-image.ts'
 import { parseConfig } from './lib/config.ts'
 import { dockerLayout, planContainer } from './lib/docker.ts'
+import { uniqueName } from './lib/driver.ts'
 import { StepError } from './lib/errors.ts'
-import { onInterrupt } from './lib/interrupt.ts'
+import { installInterruptHandler, onInterrupt } from './lib/interrupt.ts'
 import { blockerWatch, type Kube } from './lib/kube.ts'
 import { runIfMain } from './lib/main.ts'
 import { renderShellPod } from './lib/manifests.ts'
@@ -21,7 +22,7 @@ import { makeTarget, type Target } from './lib/target.ts'
 export async function runShell(target: Target, say: (line: string) => void = (line) => console.error(`shell: ${line}`)): Promise<number> {
   const tty = Boolean(process.stdin.isTTY && process.stdout.isTTY)
   const pod = renderShellPod(target.manifests, { image: await clusterImage(target), namespace: target.config.namespace, tty })
-  pod.metadata = { ...pod.metadata, name: `${pod.metadata!.generateName}${Date.now().toString(36)}`, generateName: undefined }
+  pod.metadata = { ...pod.metadata, name: uniqueName(pod.metadata!.generateName!), generateName: undefined }
   return target.platform === 'docker' ? shellOnDocker(target, pod, tty, say) : shellOnKubernetes(target, pod, tty, say)
 }
 
@@ -84,6 +85,7 @@ async function attach(kube: Kube, namespace: string, pod: string, container: str
 
 runIfMain(import.meta.url, async () => {
   const config = parseConfig('shell', process.argv.slice(2))
+  installInterruptHandler()
   const { platform } = await resolvePlatform(config)
   process.exitCode = await runShell(makeTarget(config, platform))
 })

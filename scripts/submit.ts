@@ -8,6 +8,7 @@ import { clusterImage } from './lib/cluster-image.ts'
 import { parseConfig, type Config } from './lib/config.ts'
 import { runDriver, type DriverRun } from './lib/driver.ts'
 import { UsageError } from './lib/errors.ts'
+import { installInterruptHandler } from './lib/interrupt.ts'
 import { runIfMain } from './lib/main.ts'
 import { renderSubmitJob } from './lib/manifests.ts'
 import { resolvePlatform } from './lib/platform.ts'
@@ -65,13 +66,14 @@ export async function submitApp(target: Target, config: SubmitConfig, onOutput: 
 export async function runSubmit(target: Target, config: Config): Promise<number> {
   const say = (line: string) => console.error(`submit: ${line}`)
   const result = await submitApp(target, config, (chunk, stream) => (stream === 'stdout' ? process.stdout : process.stderr).write(chunk), say)
-  if (result.exitCode === 124) say(result.log.split('\n').pop()!)
-  say(`driver ${result.driver} exited with ${result.exitCode}; it and its files are removed`)
+  if (result.exitCode === 124) say(`exit code 124: the driver was stopped at --timeout (${target.config.timeoutSeconds} s), unless your app exits 124 itself; raise --timeout for longer jobs`)
+  say(`driver ${result.driver} exited with ${result.exitCode}; it and its files are being removed`)
   return result.exitCode
 }
 
 runIfMain(import.meta.url, async () => {
   const config = parseConfig('submit', process.argv.slice(2))
+  installInterruptHandler()
   const { platform } = await resolvePlatform(config)
   process.exitCode = await runSubmit(makeTarget(config, platform), config)
 })

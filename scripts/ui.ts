@@ -8,6 +8,7 @@ import { errorMessage, StepError } from './lib/errors.ts'
 import { untilStopped } from './lib/interrupt.ts'
 import { runIfMain } from './lib/main.ts'
 import { masterUi, type Forwarding } from './lib/master-ui.ts'
+import { forwardWithFallback } from './lib/port-forward.ts'
 import { resolvePlatform } from './lib/platform.ts'
 import { run } from './lib/proc.ts'
 import { makeTarget, type Target } from './lib/target.ts'
@@ -20,13 +21,7 @@ export async function serveUi(target: Target, port: number | undefined): Promise
   await ui.readState().catch((error: unknown) => {
     throw new StepError(`the Spark master UI does not answer ${ui.via}: ${errorMessage(error)}; run \`npm run cluster:up\` first`)
   })
-  try {
-    return await ui.forward(port ?? defaultPort)
-  } catch (error) {
-    if ((error as { code?: string }).code !== 'EADDRINUSE') throw error
-    if (port === undefined) return ui.forward(0)
-    throw new StepError(`--port ${port} is in use on this machine: pass another --port, or --port 0 for any free one`)
-  }
+  return forwardWithFallback((localPort) => ui.forward(localPort), port, defaultPort)
 }
 
 /** The desktop's own "open this URL"; on WSL the Windows browser. A failure only warns: the URL is printed anyway. */

@@ -22,19 +22,18 @@ export function dockerConnect(target: Target): ConnectServer {
     },
     waitReady: async (onProgress) =>
       pollUntil<string>(`container ${name} to accept connections`, target.config.timeoutSeconds * 1000, async () => {
-        const inspected = await run({ nothrow: true })`docker inspect --format ${'{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}'} ${name}`
-        const [state, health] = inspected.stdout.trim().split(' ')
+        const inspected = await run({ nothrow: true })`docker inspect --format ${'{{.State.Status}} {{.RestartCount}} {{if .State.Health}}{{.State.Health.Status}}{{end}}'} ${name}`
+        const [state, restarts, health] = inspected.stdout.trim().split(' ')
         if (health === 'healthy') return { done: `${name} accepts connections on port ${port}` }
-        if (state === 'exited' || state === 'dead') {
+        // The restart policy brings a crashed server back: one restart is already a crash to report.
+        if (state === 'exited' || state === 'dead' || state === 'restarting' || Number(restarts) > 0) {
           const logs = await run({ nothrow: true })`docker logs --tail 20 ${name}`
           throw new StepError(`the Spark Connect server exited`, `its last log lines:\n${logs.stdout}${logs.stderr}`)
         }
         return { waiting: `${name} ${state ?? 'missing'}, not accepting connections yet` }
       }, onProgress),
     authConf: async (image) => volumeAuthConf(target.manifests, image),
-    reach: async (localPort) => {
-      if (localPort !== undefined && localPort !== port) throw new StepError(`--port does not apply on the docker platform: Docker publishes the server on 127.0.0.1:${port}`)
-      return { url: `sc://localhost:${port}`, how: 'published on loopback by Docker; nothing to keep running', keepsRunning: false, close: async () => {} }
-    },
+    // --port is for the port-forward; Docker publishes the manifest's port, as it does the master's.
+    reach: async () => ({ url: `sc://localhost:${port}`, how: 'published on loopback by Docker; nothing to keep running', keepsRunning: false, close: async () => {} }),
   }
 }

@@ -1,6 +1,7 @@
 // A driver in the cluster, run to its end: a Kubernetes Job (its files from a ConfigMap) or a
 // container on the cluster's Docker network (its files in a volume). Used by `npm run pi` and
 // `npm run submit`; executors can reach a driver there, unlike one on the user's laptop.
+import { randomBytes } from 'node:crypto'
 import { PassThrough } from 'node:stream'
 import type { V1Job, V1PodTemplateSpec } from '@kubernetes/client-node'
 import { dockerLayout, planContainer } from './docker.ts'
@@ -8,7 +9,7 @@ import { errorMessage, StepError } from './errors.ts'
 import { onInterrupt } from './interrupt.ts'
 import { blockerWatch, type Kube } from './kube.ts'
 import { filesVolume, mainContainer, ourLabels, podTemplate } from './manifests.ts'
-import { pollUntil, TimeoutError } from './poll.ts'
+import { pollUntil, sleep, TimeoutError } from './poll.ts'
 import { run } from './proc.ts'
 import type { Target } from './target.ts'
 
@@ -26,10 +27,17 @@ export interface DriverOptions {
   files?: Map<string, Buffer>
 }
 
+/**
+ * A name for a run's objects, made here rather than by the server, so Ctrl-C during the create still
+ * knows what to delete; the random part keeps two runs in the same millisecond apart.
+ */
+export function uniqueName(prefix: string): string {
+  return `${prefix}${Date.now().toString(36)}${randomBytes(2).toString('hex')}`
+}
+
 /** Runs the Job's driver to its end where the target says, and removes everything it made (also on Ctrl-C). */
 export async function runDriver(target: Target, job: V1Job, options: DriverOptions = {}): Promise<DriverRun> {
-  // Named here rather than by the server, so Ctrl-C during the create still knows what to delete.
-  const name = `${job.metadata!.generateName}${Date.now().toString(36)}`
+  const name = uniqueName(job.metadata!.generateName!)
   const named = { ...job, metadata: { ...job.metadata, name, generateName: undefined } }
   const volume = podTemplate(named).spec?.volumes?.find((v) => v.name === filesVolume)
   if (volume?.configMap) volume.configMap.name = name
@@ -54,7 +62,8 @@ async function runOnDocker(target: Target, job: V1Job, options: DriverOptions): 
   const image = mainContainer(job).image!
   const plan = planContainer(dockerDriverTemplate(job), { name, network: layout.network, restart: false })
   const removeDriver = async () => {
-    await run({ nothrow: true })`docker rm --force ${name}`
+    // The container filling the volume first, or the volume is still in use.
+    await run({ nothrow: true })`docker rm --force ${name} ${`${name}-files`}`
     if (options.files) await run({ nothrow: true })`docker volume rm ${name}`
   }
   const forget = onInterrupt(removeDriver)
@@ -67,8 +76,10 @@ async function runOnDocker(target: Target, job: V1Job, options: DriverOptions): 
     await following
     const logs = await run({ nothrow: true })`docker logs ${name}`
     const log = `${logs.stdout}\n${logs.stderr}`
-    if (waited.exitCode !== 0) return { exitCode: 124, log: `${log}\n(timed out after ${target.config.timeoutSeconds} s)`, driver: name }
-    return { exitCode: Number(waited.stdout.trim()), log, driver: name }
+    const exitCode = waited.exitCode === 0 ? Number(waited.stdout.trim()) : 124
+    // 124 is what `timeout` returns when the deadline (the Job's activeDeadlineSeconds) stopped it.
+    if (exitCode === 124) return { exitCode, log: `${log}\n(stopped at the --timeout of ${target.config.timeoutSeconds} s)`, driver: name }
+    return { exitCode, log, driver: name }
   } finally {
     forget()
     await removeDriver()
@@ -81,14 +92,16 @@ async function fillVolume(name: string, image: string, files: Map<string, Buffer
   await run`docker volume create ${labelArgs} ${name}`
   for (const [file, content] of files) {
     // Written by root (a new volume is root's), readable by everyone, as a ConfigMap's 0444 files are.
-    await run({ input: content })`docker run --rm --interactive --network none --user 0:0 --volume ${`${name}:/files`} --entrypoint sh ${image} -c ${'cat > "/files/$1" && chmod 0444 "/files/$1"'} sh ${file}`
+    await run({ input: content })`docker run --rm --interactive --name ${`${name}-files`} --network none --user 0:0 --volume ${`${name}:/files`} --entrypoint sh ${image} -c ${'cat > "/files/$1" && chmod 0444 "/files/$1"'} sh ${file}`
   }
 }
 
 function followDockerLogs(name: string, onOutput: NonNullable<DriverOptions['onOutput']>): Promise<unknown> {
   const follow = run({ nothrow: true })`docker logs --follow ${name}`
-  follow.stdout.on('data', (chunk: Buffer) => onOutput(chunk.toString(), 'stdout'))
-  follow.stderr.on('data', (chunk: Buffer) => onOutput(chunk.toString(), 'stderr'))
+  follow.stdout.setEncoding('utf8')
+  follow.stderr.setEncoding('utf8')
+  follow.stdout.on('data', (chunk: string) => onOutput(chunk, 'stdout'))
+  follow.stderr.on('data', (chunk: string) => onOutput(chunk, 'stderr'))
   return follow
 }
 
@@ -109,7 +122,13 @@ async function runOnKubernetes(target: Target, job: V1Job, options: DriverOption
       const binaryData = Object.fromEntries([...options.files].map(([file, content]) => [file, content.toString('base64')]))
       await kube.core.createNamespacedConfigMap({ namespace, body: { metadata: { name, namespace, labels: { ...ourLabels(target.manifests), role: 'driver' } }, binaryData } })
     }
-    await kube.batch.createNamespacedJob({ namespace, body: job })
+    const created = await kube.batch.createNamespacedJob({ namespace, body: job })
+    // Owned by the Job, so the garbage collector takes the files too if this process dies first.
+    if (options.files) {
+      const files = await kube.core.readNamespacedConfigMap({ name, namespace })
+      files.metadata!.ownerReferences = [{ apiVersion: 'batch/v1', kind: 'Job', name, uid: created.metadata!.uid!, blockOwnerDeletion: false }]
+      await kube.core.replaceNamespacedConfigMap({ name, namespace, body: files })
+    }
     const blockerOf = blockerWatch()
     let following: Promise<unknown> | undefined
     const outcome = await pollUntil<'succeeded' | 'failed'>(
@@ -138,7 +157,8 @@ async function runOnKubernetes(target: Target, job: V1Job, options: DriverOption
     const pod = items[0]
     // A driver that finished between two polls was never followed: its whole log is shown once.
     if (options.onOutput && !following && pod) following = followPodLog(kube, namespace, pod.metadata!.name!, containerName, options.onOutput)
-    await following
+    // The stream ends with the container; a broken one must not hold the cleanup below forever.
+    await Promise.race([following, sleep(10_000)])
     const log = pod ? String(await kube.core.readNamespacedPodLog({ name: pod.metadata!.name!, namespace, container: containerName }).catch((e: unknown) => `(no log: ${errorMessage(e)})`)) : '(no driver pod was created)'
     if (outcome instanceof Error) return { exitCode: 124, log: `${log}\n${outcome.message}`, driver: name }
     const terminated = pod?.status?.containerStatuses?.find((s) => s.name === containerName)?.state?.terminated
@@ -152,8 +172,13 @@ async function runOnKubernetes(target: Target, job: V1Job, options: DriverOption
 /** The pod's log, followed until the container ends (the API server closes the stream then). */
 async function followPodLog(kube: Kube, namespace: string, pod: string, container: string, onOutput: NonNullable<DriverOptions['onOutput']>): Promise<void> {
   const sink = new PassThrough()
-  sink.on('data', (chunk: Buffer) => onOutput(chunk.toString(), 'stdout'))
-  const ended = new Promise<void>((resolve) => sink.once('end', () => resolve()))
+  // Decoded as a stream, so a character split between two chunks stays whole.
+  sink.setEncoding('utf8')
+  sink.on('data', (chunk: string) => onOutput(chunk, 'stdout'))
+  const ended = new Promise<void>((resolve) => {
+    sink.once('end', () => resolve())
+    sink.once('error', () => resolve())
+  })
   try {
     await new kube.k8s.Log(kube.config).log(namespace, pod, container, sink, { follow: true })
   } catch (error) {

@@ -1,10 +1,9 @@
 import { waitForDeployments } from '../wait-ready.ts'
 import type { ConnectServer } from './connect-server.ts'
-import { StepError } from './errors.ts'
 import { applyToKubernetes } from './kube-apply.ts'
 import { liveAuthConf } from './kube-secret.ts'
 import { connectPort, renderConnect, selectorOf } from './manifests.ts'
-import { forwardToPods } from './port-forward.ts'
+import { forwardToPods, forwardWithFallback } from './port-forward.ts'
 import type { Target } from './target.ts'
 
 /** Kubernetes (minikube too): server-side apply of manifests/connect/, reached through a port-forward like `npm run ui`. */
@@ -28,14 +27,6 @@ export function kubeConnect(target: Target): ConnectServer {
     },
     waitReady: async (onProgress) => waitForDeployments(await target.kube(), namespace, [deployment.metadata!.name!], target.config.timeoutSeconds * 1000, onProgress),
     authConf: async () => liveAuthConf(await target.kube(), target.manifests, namespace),
-    reach: async (localPort) => {
-      try {
-        return await forward(localPort ?? port)
-      } catch (error) {
-        if ((error as { code?: string }).code !== 'EADDRINUSE') throw error
-        if (localPort === undefined) return forward(0)
-        throw new StepError(`--port ${localPort} is in use on this machine: pass another --port, or --port 0 for any free one`)
-      }
-    },
+    reach: async (localPort) => forwardWithFallback(forward, localPort, port),
   }
 }

@@ -86,3 +86,17 @@ export async function forwardToPods(kube: Kube, request: ForwardRequest): Promis
     },
   }
 }
+
+/**
+ * A forward on the port asked for; with none asked for, on the default port, or any free one when
+ * that is taken (a second `npm run ui`, say).
+ */
+export async function forwardWithFallback(forward: (localPort: number) => Promise<Forwarding>, requested: number | undefined, preferred: number): Promise<Forwarding> {
+  try {
+    return await forward(requested ?? preferred)
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'EADDRINUSE') throw error
+    if (requested === undefined) return forward(0)
+    throw new StepError(`--port ${requested} is in use on this machine: pass another --port, or --port 0 for any free one`)
+  }
+}

@@ -110,7 +110,7 @@ describe('parseConfig precedence: flag > SPARK_K8S_* env > default', () => {
 
   it('reads --port and --open for ui, and accepts minikube profile names minikube accepts', () => {
     expect(parseConfig('ui', ['--port', '0', '--open'], {}, manifests)).toMatchObject({ port: 0, open: true })
-    expect(parseConfig('ui', [], { SPARK_K8S_LOCAL_PORT: '9090' }, manifests)).toMatchObject({ port: 9090, open: false })
+    expect(parseConfig('ui', [], { SPARK_K8S_UI_PORT: '9090' }, manifests)).toMatchObject({ port: 9090, open: false })
     expect(parseConfig('ui', [], {}, manifests).port).toBeUndefined()
     for (const name of ['minikube', 'spark-dev', 'team.b-2', 'p1']) expect(parseConfig('up', ['--profile', name], {}, manifests).profile).toBe(name)
   })
@@ -256,7 +256,9 @@ describe('helpText', () => {
         if (spec.env) expect(text).toContain(`[env ${spec.env}]`)
       }
       for (const other of optionSpecs.filter((spec) => !spec.commands.includes(command))) {
-        expect(text).not.toMatch(new RegExp(`^  ${other.flag}( |$)`, 'm'))
+        // A flag two commands share by name (--port) is another command's only through its own entry.
+        if (specs.some((spec) => spec.flag === other.flag)) expect(text).not.toContain(`[env ${other.env}]`)
+        else expect(text).not.toMatch(new RegExp(`^  ${other.flag}( |$)`, 'm'))
       }
       expect(text).toContain('--help')
       expect(text.split('\n')[0]).toMatch(/^Usage: npm run /)
@@ -284,7 +286,8 @@ describe('submit', () => {
   it('repeats --conf, and refuses a conf that is not a Spark property or a missing app, in one line', () => {
     expect(parseConfig('submit', ['--conf', 'spark.a=1', '--conf', 'spark.b=x y', 'app.py'], {}, manifests).confs).toEqual(['spark.a=1', 'spark.b=x y'])
     expect(() => parseConfig('submit', ['--conf', 'oops', 'app.py'], {}, manifests)).toThrow(/--conf must be a Spark property key=value/)
-    expect(() => parseConfig('submit', ['--json'], {}, manifests)).toThrow(/submit takes your PySpark file first/)
+    expect(() => parseConfig('submit', [], {}, manifests)).toThrow(/submit takes your PySpark file first/)
+    expect(() => parseConfig('submit', ['--json', 'app.py'], {}, manifests)).toThrow(/unknown flag --json for submit/)
     expect(() => parseConfig('submit', ['notes.txt'], {}, manifests)).toThrow(/submit takes your PySpark file first.*"notes\.txt"/)
   })
 })
