@@ -67,7 +67,7 @@ export async function runSubmit(target: Target, config: Config): Promise<number>
   const say = (line: string) => console.error(`submit: ${line}`)
   const result = await submitApp(target, config, (chunk, stream) => (stream === 'stdout' ? process.stdout : process.stderr).write(chunk), say)
   if (result.exitCode === 124) say(`exit code 124: the driver was stopped at --timeout (${target.config.timeoutSeconds} s), unless your app exits 124 itself; raise --timeout for longer jobs`)
-  say(`driver ${result.driver} exited with ${result.exitCode}; it and its files are being removed`)
+  say(`driver ${result.driver} exited with ${result.exitCode}; it and its files are deleted`)
   return result.exitCode
 }
 
