@@ -7,9 +7,10 @@ import { connectTokenOf } from './lib/cluster-secret.ts'
 import { parseConfig, type Config } from './lib/config.ts'
 import { connectServer } from './lib/connect-server.ts'
 import { StepError } from './lib/errors.ts'
-import { installInterruptHandler, untilStopped } from './lib/interrupt.ts'
+import { installInterruptHandler } from './lib/interrupt.ts'
 import { runIfMain } from './lib/main.ts'
 import type { Forwarding } from './lib/master-ui.ts'
+import { serveUntilStopped } from './lib/port-forward.ts'
 import { describeOutcome, type StepOutcome } from './lib/outcome.ts'
 import { resolvePlatform } from './lib/platform.ts'
 import { clientRequirement } from './lib/python-client.ts'
@@ -85,14 +86,11 @@ export function formatConnect(info: ConnectInfo, keepsRunning: boolean): string 
   ].join('\n')
 }
 
-/** Prints how to connect, then serves the forward (if any) until Ctrl-C, SIGTERM or SIGHUP: exit 0, stopping is how it ends. */
+/** Prints how to connect, then serves the forward (if any) until stopped (see serveUntilStopped). */
 export async function serveConnect(target: Target, image: string, token: string, config: Pick<Config, 'port' | 'json'>): Promise<number> {
   const { info, forwarding } = await reachConnect(target, image, token, config.port)
   console.log(config.json ? JSON.stringify({ ok: true, command: 'connect', platform: target.platform, ...info }) : formatConnect(info, forwarding.keepsRunning))
-  if (!forwarding.keepsRunning) return 0
-  await untilStopped()
-  await forwarding.close()
-  return 0
+  return serveUntilStopped(forwarding)
 }
 
 runIfMain(import.meta.url, async () => {

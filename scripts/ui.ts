@@ -5,10 +5,9 @@
 // the master runs with spark.ui.reverseProxy=true.
 import { parseConfig, type Config } from './lib/config.ts'
 import { errorMessage, StepError } from './lib/errors.ts'
-import { untilStopped } from './lib/interrupt.ts'
 import { runIfMain } from './lib/main.ts'
 import { masterUi, type Forwarding } from './lib/master-ui.ts'
-import { forwardWithFallback } from './lib/port-forward.ts'
+import { forwardWithFallback, serveUntilStopped } from './lib/port-forward.ts'
 import { resolvePlatform } from './lib/platform.ts'
 import { run } from './lib/proc.ts'
 import { makeTarget, type Target } from './lib/target.ts'
@@ -35,16 +34,13 @@ export async function openInBrowser(url: string): Promise<void> {
   if (result.exitCode !== 0) console.error(`ui: could not open a browser (${opener[0]} exited ${result.exitCode}); open ${url} yourself`)
 }
 
-/** Serves until Ctrl-C, SIGTERM or SIGHUP (exit 0: stopping is how this command ends); a URL Docker publishes needs no serving. */
+/** Prints where the UI is, then serves it until stopped (see serveUntilStopped). */
 export async function runUi(target: Target, config: Pick<Config, 'port' | 'open' | 'json'>): Promise<number> {
   const forwarding = await serveUi(target, config.port)
   if (config.json) console.log(JSON.stringify({ ok: true, command: 'ui', platform: target.platform, url: forwarding.url, via: forwarding.how }))
   else console.log(`Spark master UI: ${forwarding.url}  (${forwarding.how})`)
   if (config.open) await openInBrowser(forwarding.url)
-  if (!forwarding.keepsRunning) return 0
-  await untilStopped()
-  await forwarding.close()
-  return 0
+  return serveUntilStopped(forwarding)
 }
 
 runIfMain(import.meta.url, async () => {

@@ -1,4 +1,5 @@
 import { authVolume, sparkAuthConf } from './cluster-secret.ts'
+import { labelArgs } from './docker.ts'
 import { StepError } from './errors.ts'
 import { ourLabels, type ClusterManifests } from './manifests.ts'
 import { run } from './proc.ts'
@@ -17,8 +18,7 @@ export async function ensureAuthVolume(manifests: ClusterManifests, image: strin
     if (Object.entries(labels).every(([key, value]) => theirs?.[key] === value)) return false
     throw new StepError(`a Docker volume ${name} exists without our labels: refusing to use it`, '  - it belongs to someone else: remove or rename it')
   }
-  const labelArgs = Object.entries({ ...labels, role: 'auth' }).flatMap(([key, value]) => ['--label', `${key}=${value}`])
-  await run`docker volume create ${labelArgs} ${name}`
+  await run`docker volume create ${labelArgs({ ...labels, role: 'auth' })} ${name}`
   // The file goes in through stdin (never a command line or env var), written by root and handed to
   // the image's Spark user (uid 185, group 0), readable by it alone.
   const write = `umask 077 && cat > /auth/${file} && chown 185:0 /auth/${file} && chmod 0400 /auth/${file}`

@@ -39,7 +39,7 @@ export function planContainer(template: V1PodTemplateSpec, options: PlanOptions)
   if (options.restart) args.push('--restart', 'unless-stopped')
 
   const labels = { ...template.metadata?.labels, ...options.labels }
-  for (const [key, value] of Object.entries(labels)) args.push('--label', `${key}=${value}`)
+  args.push(...labelArgs(labels))
   for (const variable of container.env ?? []) {
     // The pod's IP from the downward API: on Docker's network the container's own name resolves.
     if (variable.valueFrom?.fieldRef?.fieldPath === 'status.podIP') continue
@@ -102,6 +102,11 @@ export interface ContainerSummary {
   labels: Record<string, string>
 }
 
+/** `--label k=v` for each label, as `docker run`, `network create` and `volume create` take them. */
+export function labelArgs(labels: Record<string, string>): string[] {
+  return Object.entries(labels).flatMap(([key, value]) => ['--label', `${key}=${value}`])
+}
+
 /** `--filter label=k=v` for each label: Docker ANDs repeated filters (a comma-joined selector would be one odd value). */
 export function labelFilters(labels: Record<string, string>): string[] {
   return Object.entries(labels).flatMap(([key, value]) => ['--filter', `label=${key}=${value}`])
@@ -142,8 +147,7 @@ export async function ensureContainer(plan: ContainerPlan, existing: ContainerSu
 export async function ensureNetwork(name: string, labels: Record<string, string>): Promise<boolean> {
   const found = await run({ nothrow: true })`docker network inspect ${name}`
   if (found.exitCode === 0) return false
-  const labelArgs = Object.entries(labels).flatMap(([key, value]) => ['--label', `${key}=${value}`])
-  await run`docker network create ${labelArgs} ${name}`
+  await run`docker network create ${labelArgs(labels)} ${name}`
   return true
 }
 

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto'
 import { PassThrough } from 'node:stream'
 import type { V1Job, V1PodTemplateSpec } from '@kubernetes/client-node'
-import { dockerLayout, planContainer } from './docker.ts'
+import { dockerLayout, labelArgs, planContainer } from './docker.ts'
 import { errorMessage, StepError } from './errors.ts'
 import { onInterrupt } from './interrupt.ts'
 import { blockerWatch, type Kube } from './kube.ts'
@@ -88,8 +88,7 @@ async function runOnDocker(target: Target, job: V1Job, options: DriverOptions): 
 
 /** A labelled volume holding the files, each written through stdin by a throwaway container. */
 async function fillVolume(name: string, image: string, files: Map<string, Buffer>, labels: Record<string, string>): Promise<void> {
-  const labelArgs = Object.entries(labels).flatMap(([key, value]) => ['--label', `${key}=${value}`])
-  await run`docker volume create ${labelArgs} ${name}`
+  await run`docker volume create ${labelArgs(labels)} ${name}`
   for (const [file, content] of files) {
     // Written by root (a new volume is root's), readable by everyone, as a ConfigMap's 0444 files are.
     await run({ input: content })`docker run --rm --interactive --name ${`${name}-files`} --network none --user 0:0 --volume ${`${name}:/files`} --entrypoint sh ${image} -c ${'cat > "/files/$1" && chmod 0444 "/files/$1"'} sh ${file}`

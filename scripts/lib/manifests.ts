@@ -198,6 +198,12 @@ export interface SubmitSpec {
   confs: string[]
 }
 
+/** The Pi driver's spark-submit command up to its application file: what every driver the tool starts shares. */
+function submitBeforeApp(container: V1Container): string[] {
+  const args = container.args ?? []
+  return args.slice(0, args.findIndex((arg) => arg.endsWith('.py')))
+}
+
 /**
  * The user's driver, made from the Pi Job (one source for the driver's command, resources and
  * security): its spark-submit up to the application file, then the user's conf, py-files, files,
@@ -208,8 +214,7 @@ export function renderSubmitJob(manifests: ClusterManifests, spec: SubmitSpec, f
   const job = renderPiJob(manifests, { image: spec.image, namespace: spec.namespace, timeoutSeconds: spec.timeoutSeconds })
   job.metadata = { ...job.metadata, generateName: 'spark-submit-' }
   const container = mainContainer(job)
-  const piArgs = container.args ?? []
-  const submitArgs = piArgs.slice(0, piArgs.findIndex((arg) => arg.endsWith('.py')))
+  const submitArgs = submitBeforeApp(container)
   const inDir = (names: string[]) => names.map((name) => `${filesDir}/${name}`).join(',')
   container.name = 'spark-submit'
   container.args = [
@@ -239,10 +244,9 @@ export function renderShellPod(manifests: ClusterManifests, options: { image: st
   const job = renderPiJob(manifests, { image: options.image, namespace: options.namespace })
   const template = podTemplate(job)
   const container = template.spec!.containers[0]
-  const piArgs = container.args ?? []
-  const toMaster = piArgs.slice(1, piArgs.findIndex((arg) => arg.endsWith('.py')))
+  const [submit, ...toMaster] = submitBeforeApp(container)
   container.name = 'spark-shell'
-  container.args = [piArgs[0].replace(/spark-submit$/, 'pyspark'), ...toMaster]
+  container.args = [submit.replace(/spark-submit$/, 'pyspark'), ...toMaster]
   container.env = [
     ...(container.env ?? []).filter((variable) => !variable.name.startsWith('PI_')),
     { name: 'PYSPARK_DRIVER_PYTHON_OPTS', value: '-i' },

@@ -1,6 +1,7 @@
 import { createServer, type Socket } from 'node:net'
 import { Writable } from 'node:stream'
 import { errorMessage, StepError } from './errors.ts'
+import { untilStopped } from './interrupt.ts'
 import type { Kube } from './kube.ts'
 import type { Forwarding } from './master-ui.ts'
 
@@ -85,6 +86,14 @@ export async function forwardToPods(kube: Kube, request: ForwardRequest): Promis
       await new Promise<void>((resolve) => server.close(() => resolve()))
     },
   }
+}
+
+/** Serves a forward until Ctrl-C, SIGTERM or SIGHUP, the normal end of `ui` and `connect` (exit 0); a URL Docker publishes needs no serving. */
+export async function serveUntilStopped(forwarding: Forwarding): Promise<number> {
+  if (!forwarding.keepsRunning) return 0
+  await untilStopped()
+  await forwarding.close()
+  return 0
 }
 
 /**
