@@ -8,7 +8,8 @@ import { applyToKubernetes } from './lib/kube-apply.ts'
 import { declaredAuthSecret } from './lib/kube-secret.ts'
 import { runIfMain } from './lib/main.ts'
 import { asClusterIp, renderCluster } from './lib/manifests.ts'
-import { describeOutcome, type StepOutcome } from './lib/outcome.ts'
+import { planRecoveryStorage } from './lib/kube-recovery.ts'
+import { describeOutcome, withNote, type StepOutcome } from './lib/outcome.ts'
 import { resolvePlatform } from './lib/platform.ts'
 import { makeTarget, type Target } from './lib/target.ts'
 import { imageReference } from './build-image.ts'
@@ -21,7 +22,10 @@ export async function applyCluster(target: Target, image: string): Promise<StepO
   const kube = await target.kube()
   const secret = await declaredAuthSecret(kube, target.manifests, target.config.namespace)
   const service = exposure(target) === 'nodeport' ? rendered.service : asClusterIp(rendered.service)
-  return applyToKubernetes(kube, [secret, rendered.master, service, rendered.worker], target.config.namespace)
+  const recovery = await planRecoveryStorage(kube, rendered.recoveryClaim, rendered.master)
+  const objects = [secret, ...(recovery.claim ? [recovery.claim] : []), recovery.master, service, rendered.worker, rendered.workerBudget]
+  const outcome = await applyToKubernetes(kube, objects, target.config.namespace)
+  return recovery.note ? withNote(outcome, recovery.note) : outcome
 }
 
 /**

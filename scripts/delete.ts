@@ -12,7 +12,7 @@ import { pollUntil } from './lib/poll.ts'
 import { run } from './lib/proc.ts'
 import { makeTarget, type Target } from './lib/target.ts'
 
-/** Kinds `kubectl delete all` covers that our manifests and jobs create, the cluster's Secret and the ConfigMaps of `npm run submit`. */
+/** Kinds `kubectl delete all` covers that our manifests and jobs create, the cluster's Secret, the ConfigMaps of `npm run submit`, the master's recovery claim and the workers' disruption budget. */
 const kinds = [
   { apiVersion: 'apps/v1', kind: 'Deployment' },
   { apiVersion: 'apps/v1', kind: 'ReplicaSet' },
@@ -21,6 +21,8 @@ const kinds = [
   { apiVersion: 'v1', kind: 'Pod' },
   { apiVersion: 'v1', kind: 'Secret' },
   { apiVersion: 'v1', kind: 'ConfigMap' },
+  { apiVersion: 'v1', kind: 'PersistentVolumeClaim' },
+  { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' },
 ]
 
 export async function deleteCluster(target: Target, role?: DeletableRole, onProgress?: (reason: string) => void): Promise<StepOutcome> {

@@ -4,6 +4,7 @@ import {
   describeChanges,
   dockerLayout,
   encodeShape,
+  ensureLabelledVolume,
   ensureContainer,
   ensureNetwork,
   listContainers,
@@ -14,6 +15,8 @@ import {
 } from './docker.ts'
 import { podTemplate, publishedPorts, renderCluster, type ClusterManifests, type ClusterShape } from './manifests.ts'
 import type { StepOutcome } from './outcome.ts'
+import { run } from './proc.ts'
+import type { V1PodTemplateSpec } from '@kubernetes/client-node'
 
 /** Docker: network + master container (published on 127.0.0.1) + N worker containers, each only if it drifted. */
 export async function applyToDocker(manifests: ClusterManifests, shape: ClusterShape): Promise<StepOutcome> {
@@ -23,6 +26,7 @@ export async function applyToDocker(manifests: ClusterManifests, shape: ClusterS
   const shapeText = encodeShape(shape)
   const createdNetwork = await ensureNetwork(layout.network, layout.ourLabels)
   const createdSecret = await ensureAuthVolume(manifests, shape.image)
+  const createdClaims = await ensureClaimVolumes(podTemplate(rendered.master), layout.ourLabels, shape.image)
   const masterPlan = planContainer(podTemplate(rendered.master), {
     name: layout.masterName,
     network: layout.network,
@@ -35,7 +39,31 @@ export async function applyToDocker(manifests: ClusterManifests, shape: ClusterS
   const workerChanges = await reconcileWorkers(plans, existing.filter((c) => c.labels.role === 'worker'))
   const changes: Array<[string, ContainerChange]> = [[layout.masterName, masterChange], ...workerChanges]
   const summary = describeChanges(changes)
-  if (!createdNetwork && !createdSecret && !summary) return { skipped: `network ${layout.network}, secret volume ${authVolume(manifests).name} and ${changes.length} containers already as declared` }
-  const made = [createdNetwork ? `network ${layout.network} created` : '', createdSecret ? `secret volume ${authVolume(manifests).name} created` : '']
+  if (!createdNetwork && !createdSecret && createdClaims.length === 0 && !summary) {
+    return { skipped: `network ${layout.network}, volumes and ${changes.length} containers already as declared` }
+  }
+  const made = [
+    createdNetwork ? `network ${layout.network} created` : '',
+    createdSecret ? `secret volume ${authVolume(manifests).name} created` : '',
+    ...createdClaims.map((name) => `volume ${name} created`),
+  ]
   return { done: [...made, summary].filter(Boolean).join(', ') }
+}
+
+/**
+ * Docker's home for a pod's PersistentVolumeClaims: a labelled volume of the claim's name, kept
+ * across `cluster:up`s and removed by `cluster:down`. A new volume's root is root's; it is handed to
+ * the pod's user, as a provisioner's fsGroup would. Returns the names it created.
+ */
+async function ensureClaimVolumes(template: V1PodTemplateSpec, labels: Record<string, string>, image: string): Promise<string[]> {
+  const security = template.spec?.securityContext
+  const owner = `${security?.runAsUser ?? 0}:${security?.runAsGroup ?? 0}`
+  const created: string[] = []
+  for (const volume of template.spec?.volumes ?? []) {
+    const name = volume.persistentVolumeClaim?.claimName
+    if (!name || !(await ensureLabelledVolume(name, { role: template.metadata?.labels?.role ?? '' }, labels))) continue
+    await run`docker run --rm --network none --user 0:0 --volume ${`${name}:/claim`} --entrypoint sh ${image} -c ${`chown ${owner} /claim && chmod 0770 /claim`}`
+    created.push(name)
+  }
+  return created
 }

@@ -1,5 +1,5 @@
 import { authVolume, sparkAuthConf } from './cluster-secret.ts'
-import { labelArgs } from './docker.ts'
+import { ensureLabelledVolume } from './docker.ts'
 import { StepError } from './errors.ts'
 import { ourLabels, type ClusterManifests } from './manifests.ts'
 import { run } from './proc.ts'
@@ -11,14 +11,7 @@ import { run } from './proc.ts'
  */
 export async function ensureAuthVolume(manifests: ClusterManifests, image: string): Promise<boolean> {
   const { name, file } = authVolume(manifests)
-  const labels = ourLabels(manifests)
-  const found = await run({ nothrow: true })`docker volume inspect --format ${'{{json .Labels}}'} ${name}`
-  if (found.exitCode === 0) {
-    const theirs = JSON.parse(found.stdout || 'null') as Record<string, string> | null
-    if (Object.entries(labels).every(([key, value]) => theirs?.[key] === value)) return false
-    throw new StepError(`a Docker volume ${name} exists without our labels: refusing to use it`, '  - it belongs to someone else: remove or rename it')
-  }
-  await run`docker volume create ${labelArgs({ ...labels, role: 'auth' })} ${name}`
+  if (!(await ensureLabelledVolume(name, { role: 'auth' }, ourLabels(manifests)))) return false
   // The file goes in through stdin (never a command line or env var), written by root and handed to
   // the image's Spark user (uid 185, group 0), readable by it alone.
   const write = `umask 077 && cat > /auth/${file} && chown 185:0 /auth/${file} && chmod 0400 /auth/${file}`

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { V1Deployment, V1PodTemplateSpec } from '@kubernetes/client-node'
 import { ourLabels, podTemplate, type ClusterManifests, type ClusterShape, type PublishedPort } from './manifests.ts'
+import { StepError } from './errors.ts'
 import { run } from './proc.ts'
 import { kubeCpuToCores, kubeQuantityToBytes } from './units.ts'
 
@@ -53,20 +54,23 @@ export function planContainer(template: V1PodTemplateSpec, options: PlanOptions)
   if (security.allowPrivilegeEscalation === false) args.push('--security-opt', 'no-new-privileges')
   if (security.readOnlyRootFilesystem) args.push('--read-only')
 
-  // Secret and ConfigMap volumes become the Docker volume of that name (docker-secret.ts and driver.ts fill them);
-  // emptyDirs a tmpfs with the same size limit (writable by any user, like an emptyDir). `exec` as an
-  // emptyDir has it: Docker's tmpfs default is noexec, and Spark's zstd and snappy load the native
-  // libraries they unpack into /tmp (without it every shuffle hangs).
+  // Secret, ConfigMap and claim volumes become the Docker volume of that name (docker-secret.ts,
+  // driver.ts and docker-apply.ts make them); emptyDirs a tmpfs with the same size limit (writable by
+  // any user, like an emptyDir). `exec` as an emptyDir has it: Docker's tmpfs default is noexec, and
+  // Spark's zstd and snappy load the native libraries they unpack into /tmp (without it every
+  // shuffle hangs).
+  let tmpfsBytes = 0
   for (const mount of container.volumeMounts ?? []) {
     const volume = pod.volumes?.find((v) => v.name === mount.name)
-    const named = volume?.secret?.secretName ?? volume?.configMap?.name
+    const named = volume?.secret?.secretName ?? volume?.configMap?.name ?? volume?.persistentVolumeClaim?.claimName
     if (named) {
       args.push('--mount', `type=volume,source=${named},target=${mount.mountPath}${mount.readOnly ? ',readonly' : ''}`)
     } else if (volume?.emptyDir) {
-      const size = volume.emptyDir.sizeLimit ? `size=${kubeQuantityToBytes(String(volume.emptyDir.sizeLimit))},` : ''
-      args.push('--tmpfs', `${mount.mountPath}:${size}exec`)
+      const bytes = volume.emptyDir.sizeLimit ? kubeQuantityToBytes(String(volume.emptyDir.sizeLimit)) : 0
+      tmpfsBytes += bytes
+      args.push('--tmpfs', `${mount.mountPath}:${bytes ? `size=${bytes},` : ''}exec`)
     } else {
-      throw new Error(`volume ${mount.name}: only Secret, ConfigMap and emptyDir volumes run on Docker`)
+      throw new Error(`volume ${mount.name}: only Secret, ConfigMap, PersistentVolumeClaim and emptyDir volumes run on Docker`)
     }
   }
 
@@ -81,8 +85,10 @@ export function planContainer(template: V1PodTemplateSpec, options: PlanOptions)
 
   if (container.workingDir) args.push('--workdir', container.workingDir)
 
+  // A tmpfs's pages are charged to the container's memory, where an emptyDir's are on the node's
+  // disk: the memory limit grows by what the tmpfs may hold, so a full scratch dir is not an OOM kill.
   const limits = container.resources?.limits ?? {}
-  if (limits.memory) args.push('--memory', `${kubeQuantityToBytes(String(limits.memory))}b`)
+  if (limits.memory) args.push('--memory', `${kubeQuantityToBytes(String(limits.memory)) + tmpfsBytes}b`)
   if (limits.cpu) args.push('--cpus', String(kubeCpuToCores(limits.cpu)))
 
   const [entrypoint, ...commandRest] = container.command ?? []
@@ -148,6 +154,21 @@ export async function ensureNetwork(name: string, labels: Record<string, string>
   const found = await run({ nothrow: true })`docker network inspect ${name}`
   if (found.exitCode === 0) return false
   await run`docker network create ${labelArgs(labels)} ${name}`
+  return true
+}
+
+/**
+ * A volume of ours: created with our labels when missing (true), kept when it carries them (false).
+ * A same-named volume without them belongs to someone else and is refused, never mounted.
+ */
+export async function ensureLabelledVolume(name: string, labels: Record<string, string>, ourLabels: Record<string, string>): Promise<boolean> {
+  const found = await run({ nothrow: true })`docker volume inspect --format ${'{{json .Labels}}'} ${name}`
+  if (found.exitCode === 0) {
+    const theirs = JSON.parse(found.stdout || 'null') as Record<string, string> | null
+    if (Object.entries(ourLabels).every(([key, value]) => theirs?.[key] === value)) return false
+    throw new StepError(`a Docker volume ${name} exists without our labels: refusing to use it`, '  - it belongs to someone else: remove or rename it')
+  }
+  await run`docker volume create ${labelArgs({ ...ourLabels, ...labels })} ${name}`
   return true
 }
 

@@ -5,19 +5,26 @@ import type {
   V1Container,
   V1Deployment,
   V1Job,
+  V1PersistentVolumeClaim,
+  V1PodDisruptionBudget,
   V1Pod,
   V1PodTemplateSpec,
   V1Service,
 } from '@kubernetes/client-node'
 import { parseAllDocuments } from 'yaml'
 import { manifestsDir } from './paths.ts'
-import { formatMebibytes, kubeCpuToCores, kubeQuantityToMebibytes, sparkMemoryToMebibytes } from './units.ts'
+import { formatMebibytes, kubeCpuToCores, sparkMemoryToMebibytes } from './units.ts'
+import { workerContainerMiB, type WorkerMemory } from './worker-memory.ts'
 
 /** The static manifests, parsed: the single source of ports, labels, env and commands. */
 export interface ClusterManifests {
   master: V1Deployment
   service: V1Service
   worker: V1Deployment
+  /** The master's recovery state (spark.deploy.recoveryDirectory). */
+  recoveryClaim: V1PersistentVolumeClaim
+  /** Drains take workers one at a time, so each decommissions before the next goes. */
+  workerBudget: V1PodDisruptionBudget
   piJob: V1Job
   /** The Spark Connect server (manifests/connect/), started by `npm run connect`. */
   connect: { deployment: V1Deployment; service: V1Service }
@@ -58,6 +65,8 @@ export function loadManifests(dir: string = manifestsDir): ClusterManifests {
     master: find<V1Deployment>('Deployment', 'master'),
     service: find<V1Service>('Service', 'master'),
     worker: find<V1Deployment>('Deployment', 'worker'),
+    recoveryClaim: find<V1PersistentVolumeClaim>('PersistentVolumeClaim', 'master'),
+    workerBudget: find<V1PodDisruptionBudget>('PodDisruptionBudget', 'worker'),
     piJob,
     connect: { deployment: find<V1Deployment>('Deployment', 'connect', connect), service: find<V1Service>('Service', 'connect', connect) },
   }
@@ -132,33 +141,51 @@ export function uiNodePort(manifests: ClusterManifests): number {
 
 /**
  * The cluster objects as they should be applied: copies of the files with only the run-time
- * values set. Worker resources follow cores/memory in the file's own proportions: cpu limit =
- * cores with the file's request/limit share requested; memory = Spark memory plus the daemon
- * overhead the file implies (its limit minus its SPARK_WORKER_MEMORY).
+ * values set. Worker resources follow cores/memory: cpu limit = cores with the file's
+ * request/limit share requested; memory = what the container will really hold (worker-memory.ts).
  */
-export function renderCluster(manifests: ClusterManifests, shape: ClusterShape): { master: V1Deployment; service: V1Service; worker: V1Deployment } {
+export interface RenderedCluster {
+  master: V1Deployment
+  recoveryClaim: V1PersistentVolumeClaim
+  service: V1Service
+  worker: V1Deployment
+  workerBudget: V1PodDisruptionBudget
+}
+
+export function renderCluster(manifests: ClusterManifests, shape: ClusterShape): RenderedCluster {
   const master = withNamespace(manifests.master, shape.namespace)
   const service = withNamespace(manifests.service, shape.namespace)
   const worker = withNamespace(manifests.worker, shape.namespace)
   mainContainer(master).image = shape.image
   worker.spec!.replicas = shape.workers
 
-  const fileContainer = mainContainer(manifests.worker)
-  const overheadMiB =
-    kubeQuantityToMebibytes(String(fileContainer.resources?.limits?.memory ?? '0')) -
-    sparkMemoryToMebibytes(envValue(fileContainer, 'SPARK_WORKER_MEMORY') ?? '0')
   const container = mainContainer(worker)
   container.image = shape.image
   setEnv(container, 'SPARK_WORKER_CORES', String(shape.workerCores))
   setEnv(container, 'SPARK_WORKER_MEMORY', shape.workerMemory)
-  const memory = formatMebibytes(sparkMemoryToMebibytes(shape.workerMemory) + overheadMiB)
-  const fileResources = fileContainer.resources ?? {}
+  const memory = formatMebibytes(workerContainerMiB(workerMemoryOf(container)))
+  const fileResources = mainContainer(manifests.worker).resources ?? {}
   const requestShare = kubeCpuToCores(fileResources.requests?.cpu ?? 1) / kubeCpuToCores(fileResources.limits?.cpu ?? 1)
   container.resources = {
-    requests: { cpu: `${Math.round(shape.workerCores * requestShare * 1000)}m`, memory },
-    limits: { cpu: String(shape.workerCores), memory },
+    ...container.resources,
+    requests: { ...container.resources?.requests, cpu: `${Math.round(shape.workerCores * requestShare * 1000)}m`, memory },
+    limits: { ...container.resources?.limits, cpu: String(shape.workerCores), memory },
   }
-  return { master, service, worker }
+  return { master, recoveryClaim: withNamespace(manifests.recoveryClaim, shape.namespace), service, worker, workerBudget: withNamespace(manifests.workerBudget, shape.namespace) }
+}
+
+/** The inputs of the worker's memory formula, read from its container's env. */
+export function workerMemoryOf(container: V1Container): WorkerMemory {
+  const read = (name: string) => {
+    const value = envValue(container, name)
+    if (value === undefined) throw new Error(`container ${container.name} has no env ${name}`)
+    return value
+  }
+  return {
+    executorsMiB: sparkMemoryToMebibytes(read('SPARK_WORKER_MEMORY')),
+    cores: Number(read('SPARK_WORKER_CORES')),
+    daemonMiB: sparkMemoryToMebibytes(read('SPARK_DAEMON_MEMORY')),
+  }
 }
 
 /** The Service without NodePorts: what the API server then allocates, or nothing at all for a ClusterIP one. */

@@ -4,3 +4,8 @@ export type StepOutcome = { skipped: string } | { done: string }
 export function describeOutcome(outcome: StepOutcome): string {
   return 'skipped' in outcome ? `skipped: ${outcome.skipped}` : outcome.done
 }
+
+/** The same outcome with something the user should know added to what it says. */
+export function withNote(outcome: StepOutcome, note: string): StepOutcome {
+  return 'skipped' in outcome ? { skipped: `${outcome.skipped}; ${note}` } : { done: `${outcome.done}; ${note}` }
+}

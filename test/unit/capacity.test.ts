@@ -21,7 +21,7 @@ describe('clusterRequests', () => {
 
   it('follows the worker shape', () => {
     const pods = clusterRequests(manifests, { workers: 1, workerCores: 4, workerMemory: '4g' })
-    expect(pods.find((pod) => pod.role === 'worker')).toMatchObject({ cpu: 2, memoryMiB: 5120 })
+    expect(pods.find((pod) => pod.role === 'worker')).toMatchObject({ cpu: 2, memoryMiB: 4096 + 410 + 3 * 384 + 256 + 384 })
   })
 })
 

@@ -103,7 +103,9 @@ describe('planContainer', () => {
       expect.arrayContaining(['SPARK_WORKER_CORES=3', 'SPARK_WORKER_MEMORY=2g']),
     )
     expect(valuesOf(piPlan().runArgs, '--env')).toContain('PI_PARTITIONS=4')
-    expect(valuesOf(masterPlan().runArgs, '--env')).toContain('SPARK_MASTER_OPTS=-Dspark.master.rest.enabled=false -Dspark.ui.reverseProxy=true')
+    expect(valuesOf(masterPlan().runArgs, '--env')).toContain(
+      'SPARK_MASTER_OPTS=-Dspark.master.rest.enabled=false -Dspark.ui.reverseProxy=true -Dspark.deploy.recoveryMode=FILESYSTEM -Dspark.deploy.recoveryDirectory=/opt/spark/recovery',
+    )
   })
 
   it('runs as 185:0 with all capabilities dropped and no new privileges', () => {
@@ -115,13 +117,14 @@ describe('planContainer', () => {
     }
   })
 
-  it('limits memory in bytes and cpus from the resource limits', () => {
-    expect(valuesOf(masterPlan().runArgs, '--memory')).toEqual([`${1024 ** 3}b`])
+  it('limits memory to the resource limit plus the tmpfs sizes (tmpfs pages count as the container\'s memory), and cpus to the cpu limit', () => {
+    const MiB = 1024 ** 2
+    expect(valuesOf(masterPlan().runArgs, '--memory')).toEqual([`${(1024 + 512) * MiB}b`])
     expect(valuesOf(masterPlan().runArgs, '--cpus')).toEqual(['1'])
-    expect(valuesOf(workerPlan().runArgs, '--memory')).toEqual([`${2 * 1024 ** 3}b`])
-    expect(valuesOf(workerPlan({ ...shape, workerCores: 3, workerMemory: '4g' }).runArgs, '--memory')).toEqual([`${5 * 1024 ** 3}b`])
+    expect(valuesOf(workerPlan().runArgs, '--memory')).toEqual([`${(2048 + 3072) * MiB}b`])
+    expect(valuesOf(workerPlan({ ...shape, workerCores: 3, workerMemory: '4g' }).runArgs, '--memory')).toEqual([`${(5914 + 3072) * MiB}b`])
     expect(valuesOf(workerPlan({ ...shape, workerCores: 3, workerMemory: '4g' }).runArgs, '--cpus')).toEqual(['3'])
-    expect(valuesOf(piPlan().runArgs, '--memory')).toEqual([`${1536 * 1024 ** 2}b`])
+    expect(valuesOf(piPlan().runArgs, '--memory')).toEqual([`${(1536 + 1024) * MiB}b`])
     expect(valuesOf(piPlan().runArgs, '--cpus')).toEqual(['1'])
   })
 
@@ -359,6 +362,6 @@ describe('planContainer keeps the manifest values', () => {
     expect(envValue(mainContainer(rendered.worker), 'SPARK_WORKER_MEMORY')).toBe('3g')
     const plan = workerPlans(rendered.worker, layout, 1, 'x')[0]
     expect(valuesOf(plan.runArgs, '--env')).toContain('SPARK_WORKER_MEMORY=3g')
-    expect(valuesOf(plan.runArgs, '--memory')).toEqual([`${4 * 1024 ** 3}b`])
+    expect(valuesOf(plan.runArgs, '--memory')).toEqual([`${(3072 + 384 + 384 + 256 + 384 + 3072) * 1024 ** 2}b`])
   })
 })

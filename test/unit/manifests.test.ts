@@ -4,7 +4,8 @@ import { join } from 'node:path'
 import type { KubernetesObject, V1Container, V1Deployment, V1Job, V1PodTemplateSpec, V1Service } from '@kubernetes/client-node'
 import { Deployment } from 'kubernetes-models/apps/v1'
 import { Job } from 'kubernetes-models/batch/v1'
-import { Service } from 'kubernetes-models/v1'
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1'
+import { PersistentVolumeClaim, Service } from 'kubernetes-models/v1'
 import { describe, expect, it } from 'vitest'
 import {
   ourLabels,
@@ -24,6 +25,7 @@ import {
 } from '../../scripts/lib/manifests.ts'
 import { dockerDir, manifestsDir, repoRoot } from '../../scripts/lib/paths.ts'
 import { kubeCpuToCores, kubeQuantityToMebibytes, sparkMemoryToMebibytes } from '../../scripts/lib/units.ts'
+import { jvmOverheadMiB } from '../../scripts/lib/worker-memory.ts'
 
 const topLevelFiles = readdirSync(manifestsDir)
   .filter((name) => /\.ya?ml$/.test(name))
@@ -51,6 +53,12 @@ function validate(object: KubernetesObject): void {
     case 'batch/v1/Job':
       new Job(data).validate()
       return
+    case 'v1/PersistentVolumeClaim':
+      new PersistentVolumeClaim(data).validate()
+      return
+    case 'policy/v1/PodDisruptionBudget':
+      new PodDisruptionBudget(data).validate()
+      return
     default:
       throw new Error(`no schema check for ${object.apiVersion} ${object.kind}`)
   }
@@ -64,9 +72,9 @@ function filesIn(dir: string): string[] {
 }
 
 describe('the static manifests', () => {
-  it('hold the master Deployment, its Service, the worker Deployment and the Pi Job', () => {
+  it('hold the master Deployment, its Service and recovery claim, the worker Deployment and its disruption budget, and the Pi Job', () => {
     expect(allObjects.map(({ object }) => `${object.kind}/${object.metadata?.name ?? object.metadata?.generateName}`).sort()).toEqual(
-      ['Deployment/spark-master', 'Deployment/spark-worker', 'Job/spark-pi-', 'Service/spark-master-service'].sort(),
+      ['Deployment/spark-master', 'Deployment/spark-worker', 'Job/spark-pi-', 'PersistentVolumeClaim/spark-master-recovery', 'PodDisruptionBudget/spark-worker', 'Service/spark-master-service'].sort(),
     )
   })
 
@@ -186,6 +194,15 @@ describe('the static manifests', () => {
           }
         })
 
+        it('bounds its disk: ephemeral-storage requested and limited at its emptyDirs\' size limits plus 64Mi of logs', () => {
+          const emptyDirs = (pod.volumes ?? []).filter((volume) => volume.emptyDir)
+          expect(emptyDirs.length).toBeGreaterThan(0)
+          const scratchMiB = emptyDirs.reduce((sum, volume) => sum + kubeQuantityToMebibytes(String(volume.emptyDir!.sizeLimit)), 0)
+          const { requests, limits } = pod.containers[0].resources ?? {}
+          expect(kubeQuantityToMebibytes(String(limits?.['ephemeral-storage']))).toBe(scratchMiB + 64)
+          expect(requests?.['ephemeral-storage']).toBe(limits?.['ephemeral-storage'])
+        })
+
         it('names no command: the image entrypoint (tini) stays in front', () => {
           expect(pod.containers[0].command).toBeUndefined()
         })
@@ -262,6 +279,14 @@ describe('the static manifests', () => {
   })
 })
 
+it('the Pi driver\'s heap, its JVM overhead and 640Mi for the Python driver fit its memory limit', () => {
+  const container = mainContainer(manifests.piJob)
+  const heap = container.args?.find((arg) => arg.startsWith('spark.driver.memory='))?.split('=')[1]
+  expect(heap).toBeDefined()
+  const heapMiB = sparkMemoryToMebibytes(heap!)
+  expect(heapMiB + jvmOverheadMiB(heapMiB) + 640).toBeLessThanOrEqual(kubeQuantityToMebibytes(String(container.resources?.limits?.memory)))
+})
+
 describe('loadManifests', () => {
   it('finds each piece by kind and role', () => {
     expect(manifests.master.metadata?.name).toBe('spark-master')
@@ -316,17 +341,22 @@ describe('renderCluster', () => {
     expect(master.spec?.replicas).toBe(1)
     expect(envValue(mainContainer(worker), 'SPARK_WORKER_CORES')).toBe('3')
     expect(envValue(mainContainer(worker), 'SPARK_WORKER_MEMORY')).toBe('4g')
-    expect(envValue(mainContainer(worker), 'SPARK_DAEMON_MEMORY')).toBe('512m')
+    expect(envValue(mainContainer(worker), 'SPARK_DAEMON_MEMORY')).toBe('256m')
   })
 
-  it('cores 3 / memory 4g → cpu limit "3" (1500m requested, the file\'s share) and memory 5Gi (the file\'s 1Gi overhead)', () => {
+  it('cores 3 / memory 4g → cpu limit "3" (1500m requested, the file\'s share) and memory 5914Mi: 4096 + 410 + 2 × 384 executor overhead + 256 + 384 for the daemon', () => {
     const { worker } = renderCluster(manifests, shape)
-    expect(mainContainer(worker).resources).toEqual({ requests: { cpu: '1500m', memory: '5Gi' }, limits: { cpu: '3', memory: '5Gi' } })
+    const disk = mainContainer(manifests.worker).resources!.limits!['ephemeral-storage']
+    expect(mainContainer(worker).resources).toEqual({
+      requests: { cpu: '1500m', memory: '5914Mi', 'ephemeral-storage': disk },
+      limits: { cpu: '3', memory: '5914Mi', 'ephemeral-storage': disk },
+    })
   })
 
-  it('memory 1536m → 2560Mi', () => {
+  it('memory 1536m on one core → 2560Mi: 1536 + 384 + 256 + 384', () => {
     const { worker } = renderCluster(manifests, { ...shape, workerCores: 1, workerMemory: '1536m' })
-    expect(mainContainer(worker).resources).toEqual({ requests: { cpu: '500m', memory: '2560Mi' }, limits: { cpu: '1', memory: '2560Mi' } })
+    expect(mainContainer(worker).resources?.limits?.memory).toBe('2560Mi')
+    expect(mainContainer(worker).resources?.requests?.memory).toBe('2560Mi')
   })
 
   it('the defaults render to the file\'s own resources', () => {

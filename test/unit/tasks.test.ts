@@ -43,6 +43,7 @@ vi.mock('../../scripts/build-image.ts', async (importOriginal) => ({
 vi.mock('../../scripts/push-image.ts', () => ({ pushImage: vi.fn() }))
 vi.mock('../../scripts/lib/docker-apply.ts', () => ({ applyToDocker: vi.fn() }))
 vi.mock('../../scripts/lib/kube-apply.ts', () => ({ applyToKubernetes: vi.fn() }))
+vi.mock('../../scripts/lib/kube-recovery.ts', () => ({ planRecoveryStorage: vi.fn(async (_kube: unknown, claim: unknown, master: unknown) => ({ claim, master })) }))
 vi.mock('../../scripts/wait-ready.ts', () => ({ waitForRollout: vi.fn() }))
 vi.mock('../../scripts/verify-ui.ts', async (importOriginal) => ({
   ...(await importOriginal<typeof import('../../scripts/verify-ui.ts')>()),
@@ -253,10 +254,10 @@ describe('up', () => {
     expect(connectKube).toHaveBeenCalledWith('minikube')
     const [kube, objects, namespace] = vi.mocked(applyToKubernetes).mock.calls[0]
     expect(kube).toEqual({ fake: 'kube', context: 'minikube' })
-    expect(objects.map((o) => `${o.kind}/${o.metadata?.name}`)).toEqual(['Secret/spark-auth', 'Deployment/spark-master', 'Service/spark-master-service', 'Deployment/spark-worker'])
+    expect(objects.map((o) => `${o.kind}/${o.metadata?.name}`)).toEqual(['Secret/spark-auth', 'PersistentVolumeClaim/spark-master-recovery', 'Deployment/spark-master', 'Service/spark-master-service', 'Deployment/spark-worker', 'PodDisruptionBudget/spark-worker'])
     expect(namespace).toBe('default')
     const image = vi.mocked(buildImage).mock.calls[0][0]
-    const master = objects[1] as { spec: { template: { spec: { containers: Array<{ image: string }> } } } }
+    const master = objects[2] as { spec: { template: { spec: { containers: Array<{ image: string }> } } } }
     expect(master.spec.template.spec.containers[0].image).toBe(image)
   })
 

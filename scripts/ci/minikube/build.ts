@@ -25,12 +25,19 @@ interface ModuleDownload {
   Error?: string
 }
 
-/** Builds minikube v{minikubeVersion} unless it is cached; returns the binary's path. */
-export async function ensureMinikubeBinary(log: Log): Promise<string> {
-  if (existsSync(minikubeBinary)) {
-    log(`minikube: cached at ${minikubeBinary}`)
-    return minikubeBinary
-  }
+/** A writable copy of the downloaded k8s.io/minikube module and the environment to build in it. */
+export interface MinikubeSource {
+  dir: string
+  env: NodeJS.ProcessEnv
+  /** The release's git commit, as the proxy reports it (may be empty). */
+  commit: string
+}
+
+/**
+ * Downloads k8s.io/minikube@v{minikubeVersion} from the proxy and runs `build` inside a writable
+ * copy of it (so its replace lines apply), removed afterwards. Shared by every binary the module makes.
+ */
+export async function withMinikubeSource<T>(log: Log, build: (source: MinikubeSource) => Promise<T>): Promise<T> {
   const goDir = await findGo()
   const module = `k8s.io/minikube@v${minikubeVersion}`
   // GOFLAGS=-mod=mod: the copied module has no vendor dir and its go.sum may need topping up.
@@ -47,18 +54,32 @@ export async function ensureMinikubeBinary(log: Log): Promise<string> {
     throw new Error(`go mod download ${module} failed: ${info?.Error ?? (download.stderr.trim() || `exit ${download.exitCode}`)}`)
   }
 
-  await mkdir(minikubeBinDir, { recursive: true })
+  await mkdir(cacheDir('minikube'), { recursive: true })
   // The module cache is read-only: build in a writable copy next to the cache entry.
   const work = await mkdtemp(join(cacheDir('minikube'), `src-v${minikubeVersion}-`))
   try {
     await cp(info.Dir, work, { recursive: true })
     // cp keeps the module cache's read-only modes; the build writes into the tree (go.sum).
     await $({ quiet: true })`chmod -R u+w ${work}`
+    return await build({ dir: work, env, commit: info.Origin?.Hash ?? '' })
+  } finally {
+    await rm(work, { recursive: true, force: true })
+  }
+}
+
+/** Builds minikube v{minikubeVersion} unless it is cached; returns the binary's path. */
+export async function ensureMinikubeBinary(log: Log): Promise<string> {
+  if (existsSync(minikubeBinary)) {
+    log(`minikube: cached at ${minikubeBinary}`)
+    return minikubeBinary
+  }
+  await mkdir(minikubeBinDir, { recursive: true })
+  await withMinikubeSource(log, async ({ dir: work, env, commit }) => {
     // The release Makefile's MINIKUBE_LDFLAGS (without them `minikube version` says v0.0.0-unset).
     const ldflags = [
       `-X k8s.io/minikube/pkg/version.version=v${minikubeVersion}`,
       `-X k8s.io/minikube/pkg/version.isoVersion=v${minikubeVersion}`,
-      `-X k8s.io/minikube/pkg/version.gitCommitID=${info.Origin?.Hash ?? ''}`,
+      `-X k8s.io/minikube/pkg/version.gitCommitID=${commit}`,
       // The Makefile's STORAGE_PROVISIONER_TAG for this release.
       '-X k8s.io/minikube/pkg/version.storageProvisionerVersion=v5',
     ].join(' ')
@@ -72,9 +93,7 @@ export async function ensureMinikubeBinary(log: Log): Promise<string> {
     // Stage then rename, so an interrupted build never leaves a half-written "cached" binary.
     await rename(staged, minikubeBinary)
     log(`minikube: built ${minikubeBinary} in ${Math.round((Date.now() - started) / 1000)} s`)
-  } finally {
-    await rm(work, { recursive: true, force: true })
-  }
+  })
   return minikubeBinary
 }
 
@@ -82,7 +101,7 @@ export async function ensureMinikubeBinary(log: Log): Promise<string> {
 async function findGo(): Promise<string | undefined> {
   if (await which('go', { nothrow: true })) return undefined
   if (existsSync('/usr/local/go/bin/go')) return '/usr/local/go/bin'
-  throw new Error(`building minikube v${minikubeVersion} needs Go >= 1.24 (on PATH or in /usr/local/go; install it from go.dev)`)
+  throw new Error(`building from minikube v${minikubeVersion} needs Go >= 1.24 (on PATH or in /usr/local/go; install it from go.dev)`)
 }
 
 function appendList(list: string | undefined, item: string): string {
