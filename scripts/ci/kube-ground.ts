@@ -22,6 +22,7 @@ import { sleep } from '../lib/poll.ts'
 import { ensurePackages, isRoot, sh, startDaemon, stopDaemon, unmountUnder, type Log } from './host.ts'
 import { binDir, ensureBinaries } from './kube/build.ts'
 import { ensurePki, writeKubeconfig } from './kube/pki.ts'
+import { ensureDefaultStorage, ensureProvisionerImage, hostPvDir, provisioner } from './kube/storage.ts'
 
 export const groundContext = 'spark-standalone-k8s-ground'
 const nodeIp = '10.244.0.1'
@@ -89,6 +90,7 @@ export async function kubeGroundUp(log: Log = defaultLog): Promise<KubeGround> {
   await writeFile(join(at.etc, 'registry.yml'), stringify({ version: 0.1, storage: { filesystem: { rootdirectory: join(stateDir, 'registry') } }, http: { addr: registry } }))
   await startDaemon({ name: 'registry', command: 'docker-registry', args: ['serve', join(at.etc, 'registry.yml')], logFile: log$('registry'), pidFile: pid$('registry'), ready: () => answers(`http://${registry}/v2/`) }, log)
   await ensurePauseImage(log)
+  const provisionerImage = await ensureProvisionerImage(registry, log)
 
   await startDaemon(
     {
@@ -211,6 +213,8 @@ export async function kubeGroundUp(log: Log = defaultLog): Promise<KubeGround> {
     log,
   )
   await waitNodeReady(log)
+  // A claim that names no class binds at once: the Spark master keeps its recovery state on one.
+  await ensureDefaultStorage(await connectKube(groundContext, at.kubeconfig), provisionerImage, log)
   return { kubeconfig: at.kubeconfig, context: groundContext, registry, nodeIp }
 }
 
@@ -331,7 +335,9 @@ async function waitNodeReady(log: Log): Promise<void> {
 /** Stops everything `up` started, pods first, and removes the cluster's state; the binaries stay cached. */
 export async function kubeGroundDown(log: Log = defaultLog): Promise<void> {
   if (existsSync(at.kubeconfig) && (await answers(`https://${nodeIp}:6443/readyz`, 'admin'))) {
-    const { core } = await connectKube(groundContext, at.kubeconfig)
+    const { core, apps } = await connectKube(groundContext, at.kubeconfig)
+    // Its ReplicaSet would recreate the provisioner's pod as fast as the loop below deletes it.
+    await apps.deleteNamespacedDeployment({ ...provisioner, propagationPolicy: 'Foreground' }).catch(() => undefined)
     const { items } = await core.listPodForAllNamespaces()
     for (const pod of items) await core.deleteNamespacedPod({ name: pod.metadata!.name!, namespace: pod.metadata!.namespace!, gracePeriodSeconds: 0 }).catch(() => undefined)
     const deadline = Date.now() + 60_000
@@ -344,6 +350,9 @@ export async function kubeGroundDown(log: Log = defaultLog): Promise<void> {
   await sh({ nothrow: true })`pkill -KILL -f ${`containerd-shim.*-address ${containerdSocket}`}`
   await unmountUnder(runDir)
   await unmountUnder(stateDir)
+  // The provisioner's claim directories (the PVs' hostPaths), outside the state dir.
+  await unmountUnder(hostPvDir)
+  await rm(hostPvDir, { recursive: true, force: true })
   for (const name of (await readdir('/var/run/netns').catch(() => [] as string[])).filter((n) => n.startsWith('cni-'))) {
     await sh({ nothrow: true })`ip netns delete ${name}`
   }

@@ -10,7 +10,7 @@ const rendered = renderCluster(manifests, { ...workerDefaults(manifests), image:
 const apiError = (code: number) => Object.assign(new Error(`HTTP ${code}`), { code })
 
 function fakeKube(options: { live?: boolean; classes?: Array<Record<string, string>> | 'forbidden'; dryRunClass?: string | 'namespace missing' }) {
-  const patch = vi.fn(async (object: V1PersistentVolumeClaim) => {
+  const patch = vi.fn(async (object: V1PersistentVolumeClaim, ..._options: unknown[]) => {
     if (options.dryRunClass === 'namespace missing') throw apiError(404)
     return { ...object, spec: { ...object.spec, storageClassName: options.dryRunClass } }
   })

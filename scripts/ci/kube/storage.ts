@@ -4,7 +4,7 @@
 // class binds at once.
 import { existsSync } from 'node:fs'
 import { chmod, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import type { KubernetesObject, V1ClusterRoleBinding, V1Deployment, V1ServiceAccount, V1StorageClass } from '@kubernetes/client-node'
 import { $ } from 'zx'
 import { blockerWatch, fieldManager, isNotFound, newestPods, rolloutPending, type Kube } from '../../lib/kube.ts'
@@ -44,7 +44,7 @@ export async function ensureProvisionerBinary(log: Log): Promise<string> {
     log(`storage-provisioner: cached at ${binary}`)
     return binary
   }
-  await mkdir(join(binary, '..'), { recursive: true })
+  await mkdir(dirname(binary), { recursive: true })
   await withMinikubeSource(log, async ({ dir, env }) => {
     const source = join(dir, 'pkg', 'storage', 'storage_provisioner.go')
     const code = await readFile(source, 'utf8')
@@ -61,7 +61,7 @@ export async function ensureProvisionerBinary(log: Log): Promise<string> {
   return binary
 }
 
-/** True when the registry holds the tag (the Accept list: it answers 404 for a manifest type not asked for). */
+/** True when the registry holds the tag, in any of the manifest types `docker push` writes. */
 async function inRegistry(registry: string, repo: string, tag: string): Promise<boolean> {
   const accept = ['application/vnd.docker.distribution.manifest.v2+json', 'application/vnd.oci.image.manifest.v1+json', 'application/vnd.oci.image.index.v1+json'].join(', ')
   const response = await fetch(`http://${registry}/v2/${repo}/manifests/${tag}`, { method: 'HEAD', headers: { Accept: accept }, signal: AbortSignal.timeout(5_000) }).catch(() => undefined)
@@ -79,7 +79,7 @@ export async function ensureProvisionerImage(registry: string, log: Log): Promis
   const work = await mkdtemp(join(cacheDir('kube'), 'storage-provisioner-image-'))
   try {
     const root = join(work, 'root')
-    // /tmp: the binary's main makes it, which a read-only root filesystem would refuse.
+    // /tmp: the binary's main makes it at start, which a read-only root filesystem would refuse.
     await mkdir(join(root, 'tmp'), { recursive: true })
     await chmod(join(root, 'tmp'), 0o1777)
     await $({ quiet: true })`cp ${built} ${join(root, 'storage-provisioner')}`
@@ -149,8 +149,7 @@ export function storageObjects(image: string): KubernetesObject[] {
  * Applies the provisioner and the default StorageClass (server-side apply: a second `up` changes
  * nothing) and waits until the provisioner's controller has started.
  */
-export async function ensureDefaultStorage(kube: Kube, registry: string, log: Log): Promise<void> {
-  const image = await ensureProvisionerImage(registry, log)
+export async function ensureDefaultStorage(kube: Kube, image: string, log: Log): Promise<void> {
   const { ServerSideApply } = kube.k8s.PatchStrategy
   for (const object of storageObjects(image)) await kube.objects.patch(object, undefined, undefined, fieldManager, true, ServerSideApply)
   const { name, namespace } = provisioner
