@@ -2,12 +2,12 @@
 // README step "kubectl scale deployment.apps/spark-worker --replicas=N", which returns only when the
 // master reports exactly N ALIVE workers (kubectl returns before any worker has registered).
 import { parseConfig } from './lib/config.ts'
-import { decodeShape, describeChanges, dockerLayout, encodeShape, listContainers, reconcileWorkers, shapeLabel, workerPlans } from './lib/docker.ts'
+import { decodeShape, describeChanges, dockerLayout, encodeShape, listContainers, reconcileWorkers, shapeLabel, stopPlan, workerPlans } from './lib/docker.ts'
 import { StepError } from './lib/errors.ts'
 import { fieldManager, isNotFound } from './lib/kube.ts'
 import { runIfMain } from './lib/main.ts'
 import type { StepOutcome } from './lib/outcome.ts'
-import { envValue, renderCluster } from './lib/manifests.ts'
+import { envValue, podTemplate, renderCluster } from './lib/manifests.ts'
 import { resolvePlatform } from './lib/platform.ts'
 import type { ExpectedWorkers } from './lib/spark-ui.ts'
 import { makeTarget, type Target } from './lib/target.ts'
@@ -29,6 +29,7 @@ export async function setWorkerCount(target: Target, count: number): Promise<Sca
     const changes = await reconcileWorkers(
       workerPlans(rendered.worker, layout, count, encodeShape(shape)),
       containers.filter((c) => c.labels.role === 'worker'),
+      stopPlan(podTemplate(rendered.worker)),
     )
     const expected = { count, cores: shape.workerCores, memory: shape.workerMemory }
     const summary = describeChanges(changes)

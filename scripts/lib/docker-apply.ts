@@ -10,6 +10,7 @@ import {
   listContainers,
   planContainer,
   reconcileWorkers,
+  stopPlan,
   workerPlans,
   type ContainerChange,
 } from './docker.ts'
@@ -36,7 +37,7 @@ export async function applyToDocker(manifests: ClusterManifests, shape: ClusterS
   })
   const masterChange = await ensureContainer(masterPlan, existing.find((c) => c.name === layout.masterName))
   const plans = workerPlans(rendered.worker, layout, shape.workers, shapeText)
-  const workerChanges = await reconcileWorkers(plans, existing.filter((c) => c.labels.role === 'worker'))
+  const workerChanges = await reconcileWorkers(plans, existing.filter((c) => c.labels.role === 'worker'), stopPlan(podTemplate(rendered.worker)))
   const changes: Array<[string, ContainerChange]> = [[layout.masterName, masterChange], ...workerChanges]
   const summary = describeChanges(changes)
   if (!createdNetwork && !createdSecret && createdClaims.length === 0 && !summary) {

@@ -213,11 +213,33 @@ export function workerPlans(worker: V1Deployment, layout: DockerLayout, count: n
   )
 }
 
-/** Brings the worker containers to exactly `plans`: extra ones removed, missing or drifted ones (re)created. */
-export async function reconcileWorkers(plans: ContainerPlan[], existing: ContainerSummary[]): Promise<Array<[string, ContainerChange]>> {
+/** How a pod's container is stopped: its preStop command, and the grace period that bounds it. */
+export interface StopPlan {
+  preStop?: string[]
+  graceSeconds: number
+}
+
+export function stopPlan(template: V1PodTemplateSpec): StopPlan {
+  const pod = template.spec!
+  // Kubernetes' default grace period when the pod names none.
+  return { preStop: pod.containers[0].lifecycle?.preStop?.exec?.command, graceSeconds: pod.terminationGracePeriodSeconds ?? 30 }
+}
+
+/**
+ * Removes containers the way a kubelet ends a pod: each one's preStop hook runs inside it first
+ * (the workers' decommission), all at once, each cut off at the grace period; then they go.
+ */
+export async function retireContainers(names: string[], stop: StopPlan): Promise<void> {
+  if (names.length === 0) return
+  if (stop.preStop) await Promise.all(names.map((name) => run({ nothrow: true, timeout: stop.graceSeconds * 1000 })`docker exec ${name} ${stop.preStop}`))
+  await run`docker rm --force ${names}`
+}
+
+/** Brings the worker containers to exactly `plans`: extra ones retired, missing or drifted ones (re)created. */
+export async function reconcileWorkers(plans: ContainerPlan[], existing: ContainerSummary[], stop: StopPlan): Promise<Array<[string, ContainerChange]>> {
   const wanted = new Set(plans.map((plan) => plan.name))
   const extra = existing.filter((container) => !wanted.has(container.name)).map((container) => container.name)
-  if (extra.length > 0) await run`docker rm --force ${extra}`
+  await retireContainers(extra, stop)
   const changes = await Promise.all(plans.map((plan) => ensureContainer(plan, existing.find((c) => c.name === plan.name))))
   return [...plans.map((plan, i): [string, ContainerChange] => [plan.name, changes[i]]), ...extra.map((name): [string, ContainerChange] => [name, 'removed'])]
 }

@@ -9,6 +9,7 @@ import {
   listContainers,
   planContainer,
   reconcileWorkers,
+  stopPlan,
   shapeLabel,
   specHashLabel,
   workerPlans,
@@ -305,7 +306,7 @@ describe('reconcileWorkers (faked docker)', () => {
       summary('spark-worker-3', 'running', 'whatever'),
       summary('spark-worker-4', 'exited', 'whatever'),
     ]
-    const changes = await reconcileWorkers(plans, existing)
+    const changes = await reconcileWorkers(plans, existing, { graceSeconds: 30 })
     expect(fake.lines()).toEqual(['docker rm --force spark-worker-3 spark-worker-4'])
     expect(changes).toEqual([
       ['spark-worker-1', 'unchanged'],
@@ -316,11 +317,23 @@ describe('reconcileWorkers (faked docker)', () => {
     expect(describeChanges(changes)).toBe('spark-worker-3 removed, spark-worker-4 removed')
   })
 
+  it('decommissions the workers it removes: the manifest\'s preStop runs inside each, then they go', async () => {
+    const rendered = renderCluster(manifests, shape)
+    const plans = workerPlans(rendered.worker, layout, 1, encodeShape(shape))
+    const stop = stopPlan(podTemplate(rendered.worker))
+    expect(stop.graceSeconds).toBe(120)
+    expect(stop.preStop?.join(' ')).toMatch(/kill -PWR 1.*pgrep -f 'CoarseGrainedExecutor\[B\]ackend'.*-ge 110/)
+    await reconcileWorkers(plans, [summary('spark-worker-1', 'running', plans[0].specHash), summary('spark-worker-2', 'running', plans[0].specHash)], stop)
+    const lines = fake.lines()
+    expect(lines[0]).toBe(`docker exec spark-worker-2 ${stop.preStop!.join(' ')}`)
+    expect(lines[1]).toBe('docker rm --force spark-worker-2')
+  })
+
   it('creates missing workers and replaces drifted ones', async () => {
     const bigger = { ...shape, workers: 3, workerMemory: '2g' }
     const plans = workerPlans(renderCluster(manifests, bigger).worker, layout, 3, encodeShape(bigger))
     const existing = [summary('spark-worker-1', 'running', workerPlan().specHash)]
-    const changes = await reconcileWorkers(plans, existing)
+    const changes = await reconcileWorkers(plans, existing, { graceSeconds: 30 })
     expect(changes).toEqual([
       ['spark-worker-1', 'replaced'],
       ['spark-worker-2', 'created'],
@@ -338,7 +351,7 @@ describe('reconcileWorkers (faked docker)', () => {
 
   it('runs no docker command when everything matches', async () => {
     const plans = workerPlans(renderCluster(manifests, shape).worker, layout, 2, encodeShape(shape))
-    const changes = await reconcileWorkers(plans, plans.map((p) => summary(p.name, 'running', p.specHash)))
+    const changes = await reconcileWorkers(plans, plans.map((p) => summary(p.name, 'running', p.specHash)), { graceSeconds: 30 })
     expect(fake.calls).toEqual([])
     expect(describeChanges(changes)).toBe('')
   })
