@@ -93,8 +93,8 @@ function kubernetesRuntime(env: Record<string, string>, nodeIp: string): Runtime
     ours: cli(env, ['--platform', 'kubernetes']),
     baseline: {
       async up(workers) {
-        const { master, service, worker } = renderCluster(manifests, { ...config, workers, image, namespace: 'default' })
-        writeFileSync(join(dir, 'cluster.yml'), [master, service, worker].map((o) => stringify(o)).join('---\n'))
+        const { master, recoveryClaim, service, worker } = renderCluster(manifests, { ...config, workers, image, namespace: 'default' })
+        writeFileSync(join(dir, 'cluster.yml'), [recoveryClaim, master, service, worker].map((o) => stringify(o)).join('---\n'))
         await kubectl`kubectl ${ctx} apply -f ${join(dir, 'cluster.yml')}`
         await kubectl`kubectl ${ctx} rollout status deployment/spark-master deployment/spark-worker --timeout=300s`
         await waitForWorkers(urlReader(uiUrl), expected(workers), { timeoutMs: 300_000 })
@@ -167,6 +167,100 @@ async function measure(runtime: Runtime, reps: number): Promise<Phase[]> {
   })
 }
 
+/**
+ * Master recovery on Docker: the JVM of a running master is killed while an application runs; how
+ * long until every worker is registered again, and until the application is back on the master's
+ * list. Ours: the tool's cluster and `npm run submit`. Baseline: bare Spark from the same image,
+ * started by hand with nothing but FILESYSTEM recovery on a volume (no auth, no tini-held conf).
+ */
+async function measureRecovery(env: Record<string, string>, reps: number): Promise<Phase[]> {
+  const config = parseConfig('up', ['--platform', 'docker'], { ...process.env, ...env })
+  const image = imageReference(config)
+  const ours = cli(env, ['--platform', 'docker'])
+  const app = [join(repoRoot, 'test', 'e2e', 'apps', 'durable.py'), '8', '5']
+  const samples = { workers: { ours: [] as number[], baseline: [] as number[] }, app: { ours: [] as number[], baseline: [] as number[] } }
+  for (let rep = 0; rep < reps; rep++) {
+    await ours('up', '--workers', '2')
+    const submit = quiet({ env: { ...process.env, ...env, CI: 'true' }, nothrow: true })`npx tsx tasks.ts submit --platform docker ${app}`
+    const oursTimes = await restartMasterMidApp(`http://127.0.0.1:${uiNodePort(manifests)}`, 'spark-master', 'org.apache.spark.deploy.master.Master')
+    await submit
+    await ours('down')
+    const bare = await bareSparkCluster(image)
+    try {
+      const driver = quiet({ nothrow: true })`docker run --rm --network ${bare.network} -v ${`${join(repoRoot, 'test', 'e2e', 'apps')}:/apps:ro`} ${image} spark-submit --master spark://bench-master:7077 ${['/apps/durable.py', ...app.slice(1)]}`
+      const bareTimes = await restartMasterMidApp(bare.uiUrl, 'bench-master', 'org.apache.spark.deploy.master.Master')
+      await driver
+      for (const key of ['workers', 'app'] as const) {
+        samples[key].ours.push(oursTimes[key])
+        samples[key].baseline.push(bareTimes[key])
+      }
+      process.stderr.write(`  docker     master restart   ours ${oursTimes.workers.toFixed(2)}/${oursTimes.app.toFixed(2)} s, baseline ${bareTimes.workers.toFixed(2)}/${bareTimes.app.toFixed(2)} s (workers/app)\n`)
+    } finally {
+      await bare.remove()
+    }
+  }
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
+  return (['workers', 'app'] as const).map((key) => {
+    const o = median(samples[key].ours)
+    const b = median(samples[key].baseline)
+    return { runtime: 'docker', phase: key === 'workers' ? 'workers re-registered after master kill' : 'app resumed after master kill', ours: Number(o.toFixed(2)), baseline: Number(b.toFixed(2)), ratio: Number((o / b).toFixed(2)), target: 'ratio ≤ 1.2', met: o / b <= 1.2 }
+  })
+}
+
+/** Kills the master's JVM once an application runs on two workers; seconds until they and it are back. */
+async function restartMasterMidApp(uiUrl: string, container: string, mainClass: string): Promise<{ workers: number; app: number }> {
+  const readState = async () => (await fetch(`${uiUrl}/json/`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.json()).catch(() => undefined)) as
+    | { status: string; aliveworkers: number; activeapps: Array<{ id: string; state: string }> }
+    | undefined
+  let appId: string | undefined
+  while (!appId) {
+    const state = await readState()
+    appId = state?.activeapps.find((a) => a.state === 'RUNNING')?.id
+    await new Promise((resolve) => setTimeout(resolve, 250))
+  }
+  // Executors started and the job under way.
+  await new Promise((resolve) => setTimeout(resolve, 8_000))
+  await quiet`docker exec ${container} pkill -KILL -f ${mainClass}`
+  const killed = performance.now()
+  const times: { workers?: number; app?: number } = {}
+  while (times.workers === undefined || times.app === undefined) {
+    const state = await readState()
+    const elapsed = (performance.now() - killed) / 1000
+    // The old master answers for a moment after the kill: count only a state read after it went down.
+    if (state?.status === 'ALIVE' && elapsed > 1) {
+      if (times.workers === undefined && state.aliveworkers === 2) times.workers = elapsed
+      if (times.app === undefined && state.activeapps.some((a) => a.id === appId && a.state === 'RUNNING')) times.app = elapsed
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  return times as { workers: number; app: number }
+}
+
+/** A master and two workers from the same image with plain docker commands and only recovery configured. */
+async function bareSparkCluster(image: string): Promise<{ network: string; uiUrl: string; remove(): Promise<void> }> {
+  const network = 'spark-bench'
+  const volume = 'spark-bench-recovery'
+  await quiet`docker network create ${network}`
+  await quiet`docker volume create ${volume}`
+  await quiet`docker run --rm --user 0:0 -v ${`${volume}:/recovery`} --entrypoint chown ${image} 185:0 /recovery`
+  const recovery = '-Dspark.deploy.recoveryMode=FILESYSTEM -Dspark.deploy.recoveryDirectory=/recovery'
+  await quiet`docker run -d --name bench-master --network ${network} --restart unless-stopped -p 127.0.0.1:31081:8080 -v ${`${volume}:/recovery`} -e ${`SPARK_MASTER_OPTS=${recovery}`} ${image} spark-class org.apache.spark.deploy.master.Master`
+  for (const n of [1, 2]) {
+    await quiet`docker run -d --name ${`bench-worker-${n}`} --network ${network} --restart unless-stopped -e SPARK_WORKER_CORES=1 -e SPARK_WORKER_MEMORY=1g ${image} spark-class org.apache.spark.deploy.worker.Worker spark://bench-master:7077`
+  }
+  const uiUrl = 'http://127.0.0.1:31081'
+  await waitForWorkers(urlReader(uiUrl), { count: 2, cores: 1, memory: '1g' }, { timeoutMs: 300_000 })
+  return {
+    network,
+    uiUrl,
+    async remove() {
+      await quiet({ nothrow: true })`docker rm --force bench-master bench-worker-1 bench-worker-2`
+      await quiet({ nothrow: true })`docker network rm ${network}`
+      await quiet({ nothrow: true })`docker volume rm ${volume}`
+    },
+  }
+}
+
 async function main() {
   const reps = Number(process.env.BENCH_REPS ?? 1)
   const runtimes = (process.env.BENCH_RUNTIMES ?? 'docker,kubernetes').split(',')
@@ -175,7 +269,7 @@ async function main() {
   const docker = await ensureDockerGround({ log })
   const buildEnv = { SPARK_K8S_BASE_IMAGE: docker.baseImage, SPARK_K8S_SPARK_DIST: docker.sparkDist }
   const phases: Phase[] = []
-  if (runtimes.includes('docker')) phases.push(...(await measure(dockerRuntime(buildEnv), reps)))
+  if (runtimes.includes('docker')) phases.push(...(await measure(dockerRuntime(buildEnv), reps)), ...(await measureRecovery(buildEnv, reps)))
   if (runtimes.includes('kubernetes')) {
     const ground = await kubeGroundUp(log)
     try {

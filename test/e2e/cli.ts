@@ -36,6 +36,8 @@ export async function labelled(kind: 'container' | 'network' | 'volume', label: 
 /** A long-running CLI command (npm run ui): its first stdout line, and a stop by signal that yields the exit code. */
 export interface RunningCli {
   firstLine: Promise<string>
+  /** The exit code once the command ends by itself. */
+  exit: Promise<number | null>
   stop(signal?: NodeJS.Signals): Promise<number | null>
   output(): { stdout: string; stderr: string }
 }
@@ -58,6 +60,7 @@ export function startCli(env: Record<string, string>, ...args: string[]): Runnin
   firstLine.catch(() => undefined)
   return {
     firstLine,
+    exit: exited,
     stop: async (signal = 'SIGINT') => {
       if (child.exitCode === null) child.kill(signal)
       return exited

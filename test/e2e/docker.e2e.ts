@@ -7,6 +7,7 @@ import { secretOf } from '../../scripts/lib/cluster-secret.ts'
 import { pollUntil } from '../../scripts/lib/poll.ts'
 import { cli, cliWithInput, labelled, startCli } from './cli.ts'
 import { expectRefused, piThroughConnect } from './connect-client.ts'
+import { durableArgs, expectDecommissioned, expectDurableResult, expectStressed, stressArgs, waitForOutput, type MasterStateWithApps } from './durability.ts'
 import { expectFailure, expectWordcount, failingArgs, wordcountArgs } from './submit-apps.ts'
 
 const ground = inject('ground')
@@ -14,6 +15,14 @@ const spark35 = /^3\./.test(process.env.SPARK_K8S_SPARK_VERSION ?? '')
 const uiUrl = 'http://127.0.0.1:30001'
 const docker = ['--platform', 'docker']
 const up = (...args: string[]) => cli(ground.env, 'up', ...docker, '--json', ...args)
+
+/** Restarts so far per container: the killed master and worker above restarted once already. */
+async function restartCounts(): Promise<Record<string, number>> {
+  const listing = await $`docker ps --all --filter label=app=spark --format ${'{{.Names}}'}`.quiet()
+  const names = listing.stdout.split('\n').filter(Boolean)
+  const states = await $`docker inspect --format ${'{{.Name}} {{.RestartCount}}'} ${names}`.quiet()
+  return Object.fromEntries(states.stdout.trim().split('\n').map((line) => line.split(' ')).map(([name, count]) => [name.slice(1), Number(count)]))
+}
 
 async function containerIds(): Promise<Record<string, string>> {
   const listing = await $`docker ps --all --filter label=app=spark --format ${'{{.Names}} {{.ID}}'}`.quiet()
@@ -184,6 +193,58 @@ describe.skipIf(ground.skipReason)('Spark standalone on a local Docker engine (r
     expectWorkers(await fetchMasterState(uiUrl), 1)
     const after = await containerIds()
     expect(after['spark-worker-1']).toBe(workersBefore['spark-worker-1'])
+  })
+
+  describe('durable under faults', () => {
+    const submit = (...args: string[]) => startCli(ground.env, 'submit', ...docker, ...args)
+    const scaleTo = async (count: number) => expect((await cli(ground.env, 'scale', String(count), ...docker)).exitCode).toBe(0)
+
+    it('master recovery: the master JVM killed mid-job comes back with the same workers and the application, which finishes with the right result', async () => {
+      await scaleTo(2)
+      const workers = aliveWorkers(await fetchMasterState(uiUrl)).map((worker) => worker.id).sort()
+      const app = submit(...durableArgs)
+      await waitForOutput(app, /Starting task 2\.0 in stage 0/, 180_000)
+      const [appId] = ((await fetchMasterState(uiUrl)) as MasterStateWithApps).activeapps.map((a) => a.id)
+      expect(appId).toMatch(/^app-/)
+      // A crash of the JVM, not `docker stop`: Docker's restart policy brings the master back.
+      await $`docker exec spark-master pkill -KILL -f org.apache.spark.deploy.master.Master`.quiet()
+      const recovered = await pollUntil<MasterStateWithApps>('the recovered master', 120_000, async () => {
+        const state = (await fetchMasterState(uiUrl).catch(() => undefined)) as MasterStateWithApps | undefined
+        if (state?.status !== 'ALIVE') return { waiting: `master ${state?.status ?? 'not answering'}` }
+        return { done: state }
+      })
+      expect(aliveWorkers(recovered).map((worker) => worker.id).sort()).toEqual(workers)
+      expect(recovered.activeapps.map((a) => a.id)).toContain(appId)
+      expectDurableResult(await app.exit, app.output())
+      expect(app.output().stderr).toMatch(/Master has changed, new master is at/)
+      const log = await $`docker logs spark-master`.quiet()
+      expect(`${log.stdout}${log.stderr}`).toMatch(/Recovery complete in \d+ ms/)
+    })
+
+    it('scale 3 → 1 in the middle of a job that shuffles: the job finishes with the right result, its executors decommissioned, none lost', async () => {
+      await scaleTo(3)
+      const app = submit(...durableArgs)
+      await waitForOutput(app, /Starting task 2\.0 in stage 0/, 180_000)
+      const scaled = await cli(ground.env, 'scale', '1', ...docker, '--json')
+      expect(scaled.exitCode, scaled.stderr).toBe(0)
+      expect(scaled.json).toMatchObject({ ok: true, aliveWorkers: 1 })
+      expectDurableResult(await app.exit, app.output())
+      expectDecommissioned(app.output())
+    })
+
+    it('memory that adds up: executor heaps ≥ 80% full under Python UDFs, and no container is OOM-killed or restarted', async () => {
+      await scaleTo(2)
+      const restartsBefore = await restartCounts()
+      const result = await cli(ground.env, 'submit', ...docker, ...stressArgs)
+      expect(result.exitCode, result.stderr.slice(-3000)).toBe(0)
+      expectStressed(result.stdout)
+      const states = await $`docker inspect --format ${'{{.Name}} {{.State.OOMKilled}} {{.RestartCount}}'} ${await labelled('container', 'app=spark')}`.quiet()
+      for (const line of states.stdout.trim().split('\n')) {
+        const [name, oomKilled, restarts] = line.split(' ')
+        expect(oomKilled, name).toBe('false')
+        expect(Number(restarts), name).toBe(restartsBefore[name.slice(1)] ?? 0)
+      }
+    })
   })
 
   it('connect runs a Spark Connect server that the classic test.py drives from this machine; wrong or missing tokens are refused (on Spark 3.5, refused itself)', async () => {

@@ -15,6 +15,7 @@ import { aliveWorkers, fetchMasterState, type MasterState, type WorkerState } fr
 import { registryHasTag } from '../../scripts/push-image.ts'
 import { cli, cliWithInput, startCli } from './cli.ts'
 import { expectRefused, piThroughConnect } from './connect-client.ts'
+import { durableArgs, expectDecommissioned, expectDurableResult, expectStressed, stressArgs, waitForOutput, type MasterStateWithApps } from './durability.ts'
 import { expectFailure, expectWordcount, failingArgs, wordcountArgs } from './submit-apps.ts'
 import { makeNamespaceUser, type NamespaceUser } from './namespace-user.ts'
 
@@ -184,6 +185,64 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
       return replaced.length === 1 && alive.length === 1 ? { done: replaced[0] } : { waiting: `${alive.length} alive` }
     })
     expect(fresh.cores).toBe(1)
+  })
+
+  describe('durable under faults', () => {
+    const submit = (...args: string[]) => startCli(ground.env, 'submit', ...platform, ...args)
+    const scaleTo = async (count: number) => expect((await run('scale', String(count))).exitCode).toBe(0)
+    const sparkPods = async () => (await kube.core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=spark' })).items
+
+    it('master recovery: a deleted master pod is replaced by one that takes over its state from the claim: same workers, the application, which finishes with the right result', async () => {
+      const claim = await kube.core.readNamespacedPersistentVolumeClaim({ name: 'spark-master-recovery', namespace: 'default' })
+      expect(claim.status?.phase).toBe('Bound')
+      await scaleTo(2)
+      const workers = aliveWorkers(await masterState()).map((worker) => worker.id).sort()
+      const app = submit(...durableArgs)
+      await waitForOutput(app, /Starting task 2\.0 in stage 0/, 180_000)
+      const [appId] = ((await masterState()) as MasterStateWithApps).activeapps.map((a) => a.id)
+      expect(appId).toMatch(/^app-/)
+      const [master] = (await kube.core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=spark,role=master' })).items
+      await kube.core.deleteNamespacedPod({ name: master.metadata!.name!, namespace: 'default' })
+      const recovered = await pollUntil<MasterStateWithApps>('the recovered master', 180_000, async () => {
+        const pods = (await kube.core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=spark,role=master' })).items
+        if (pods.some((pod) => pod.metadata?.name === master.metadata?.name)) return { waiting: 'the old master pod is still there' }
+        const state = (await masterState().catch(() => undefined)) as MasterStateWithApps | undefined
+        return state?.status === 'ALIVE' ? { done: state } : { waiting: `master ${state?.status ?? 'not answering'}` }
+      })
+      expect(aliveWorkers(recovered).map((worker) => worker.id).sort()).toEqual(workers)
+      expect(recovered.activeapps.map((a) => a.id)).toContain(appId)
+      expectDurableResult(await app.exit, app.output())
+      expect(app.output().stderr).toMatch(/Master has changed, new master is at/)
+    })
+
+    it('scale 3 → 1 in the middle of a job that shuffles: the removed pods decommission in their preStop, the job finishes with the right result, none of its executors lost', async () => {
+      await scaleTo(3)
+      const app = submit(...durableArgs)
+      await waitForOutput(app, /Starting task 2\.0 in stage 0/, 180_000)
+      const scaled = await run('scale', '1', '--json')
+      expect(scaled.exitCode, scaled.stderr).toBe(0)
+      expect(scaled.json).toMatchObject({ ok: true, aliveWorkers: 1 })
+      expectDurableResult(await app.exit, app.output())
+      expectDecommissioned(app.output())
+      await pollUntil('the scaled-away pods to finish', 150_000, async () => {
+        const workers = (await sparkPods()).filter((pod) => pod.metadata?.labels?.role === 'worker')
+        return workers.length === 1 ? { done: true } : { waiting: `${workers.length} worker pods` }
+      })
+    })
+
+    it('memory that adds up: executor heaps ≥ 80% full under Python UDFs, and no pod is OOM-killed or restarted', async () => {
+      await scaleTo(2)
+      const restartsBefore = new Map((await sparkPods()).map((pod) => [pod.metadata!.name!, pod.status?.containerStatuses?.[0]?.restartCount ?? 0]))
+      const result = await run('submit', ...stressArgs)
+      expect(result.exitCode, result.stderr.slice(-3000)).toBe(0)
+      expectStressed(result.stdout)
+      for (const pod of await sparkPods()) {
+        for (const status of pod.status?.containerStatuses ?? []) {
+          expect(status.lastState?.terminated?.reason, pod.metadata?.name).not.toBe('OOMKilled')
+          expect(status.restartCount, pod.metadata?.name).toBe(restartsBefore.get(pod.metadata!.name!) ?? 0)
+        }
+      }
+    })
   })
 
   it('connect: the classic test.py drives a Spark Connect server in the cluster from this machine through a port-forward; wrong or missing tokens are refused; Ctrl-C ends it with 0', async () => {

@@ -37,7 +37,8 @@ print("CACHED_AFTER", blocks.count(), flush=True)
 print("RESULT", answer, flush=True)
 
 time.sleep(12)  # one more executor heartbeat, so the driver has the last peaks
-executor_bytes = int(sc.getConf().get("spark.executor.memory", "1g").rstrip("gGmM")) * (1 << 30 if sc.getConf().get("spark.executor.memory", "1g")[-1] in "gG" else 1 << 20)
+heap = sc.getConf().get("spark.executor.memory", "1g")
+executor_bytes = int(heap[:-1]) << {"m": 20, "g": 30}[heap[-1].lower()]
 url = f"{sc.uiWebUrl}/api/v1/applications/{sc.applicationId}/allexecutors"
 executors = [e for e in json.load(urllib.request.urlopen(url)) if e["id"] != "driver"]
 peaks = [e.get("peakMemoryMetrics", {}).get("JVMHeapMemory", 0) for e in executors]

@@ -1,0 +1,57 @@
+// What the durability tests share on both runtimes: a job that runs for a while and shuffles
+// (apps/durable.py), the memory stress app (apps/stress.py), and what their output must say.
+import { join } from 'node:path'
+import { expect } from 'vitest'
+import type { MasterState } from '../../scripts/lib/spark-ui.ts'
+import { pollUntil } from '../../scripts/lib/poll.ts'
+import type { RunningCli } from './cli.ts'
+
+const apps = join(import.meta.dirname, 'apps')
+
+/** 12 map tasks of 4 s, a shuffle, 12 reduce tasks of 4 s: ≥ 48 s on two one-core workers. */
+export const durablePartitions = 12
+export const durableArgs = [join(apps, 'durable.py'), String(durablePartitions), '4']
+
+/** Cache 1200 MiB over the executors (1g each, 80% of the heap for Spark) and run Python UDFs beside it. */
+export const stressArgs = [
+  '--conf', 'spark.executor.memory=1g',
+  '--conf', 'spark.memory.fraction=0.8',
+  // Sample executor memory every 100 ms, not only at each 10 s heartbeat: the peak is the point.
+  '--conf', 'spark.executor.metrics.pollingInterval=100ms',
+  join(apps, 'stress.py'), '1200',
+]
+
+export interface MasterStateWithApps extends MasterState {
+  activeapps: Array<{ id: string; state: string }>
+}
+
+/** Resolves once the running command's output (stdout or stderr) matches. */
+export async function waitForOutput(running: RunningCli, pattern: RegExp, timeoutMs: number): Promise<void> {
+  await pollUntil<true>(`output matching ${pattern}`, timeoutMs, async () => {
+    const { stdout, stderr } = running.output()
+    return pattern.test(`${stdout}${stderr}`) ? { done: true } : { waiting: 'not yet' }
+  })
+}
+
+/** The job ran to the end (exit 0) and every partition counted exactly once. */
+export function expectDurableResult(exitCode: number | null, output: { stdout: string; stderr: string }): void {
+  expect(exitCode, output.stderr.slice(-3000)).toBe(0)
+  const rows = durablePartitions * 1000
+  expect(output.stdout).toContain(`RESULT ${(rows * (rows - 1)) / 2}`)
+}
+
+/** The scaled-away executors were decommissioned, as the driver log says, and none was lost. */
+export function expectDecommissioned(output: { stdout: string; stderr: string }): void {
+  const log = `${output.stdout}${output.stderr}`
+  expect(log).toMatch(/Executor app-\S+ decommissioned: ExecutorDecommissionInfo\(worker decommissioned/)
+  expect(log).toMatch(/Executor \d+ on \S+ is decommissioned after/)
+  expect(log).not.toMatch(/ERROR TaskSchedulerImpl: Lost executor/)
+}
+
+/** The stress app's answer is right and some executor's heap was at least 80% full. */
+export function expectStressed(stdout: string): number {
+  expect(stdout).toContain(`RESULT ${2 * ((40_000 * 39_999) / 2)}`)
+  const fraction = Number(/HEAP_PEAK_FRACTION (\S+)/.exec(stdout)?.[1])
+  expect(fraction).toBeGreaterThanOrEqual(0.8)
+  return fraction
+}
