@@ -202,7 +202,7 @@ describe.skipIf(ground.skipReason)('Spark standalone on a local Docker engine (r
     it('master recovery: the master JVM killed mid-job comes back with the same workers and the application, which finishes with the right result', async () => {
       await scaleTo(2)
       const workers = aliveWorkers(await fetchMasterState(uiUrl)).map((worker) => worker.id).sort()
-      const app = submit(...durableArgs)
+      const app = submit(...durableArgs(12))
       await waitForOutput(app, /Starting task 2\.0 in stage 0/, 180_000)
       const [appId] = ((await fetchMasterState(uiUrl)) as MasterStateWithApps).activeapps.map((a) => a.id)
       expect(appId).toMatch(/^app-/)
@@ -215,21 +215,10 @@ describe.skipIf(ground.skipReason)('Spark standalone on a local Docker engine (r
       })
       expect(aliveWorkers(recovered).map((worker) => worker.id).sort()).toEqual(workers)
       expect(recovered.activeapps.map((a) => a.id)).toContain(appId)
-      expectDurableResult(await app.exit, app.output())
+      expectDurableResult(await app.exit, app.output(), 12)
       expect(app.output().stderr).toMatch(/Master has changed, new master is at/)
       const log = await $`docker logs spark-master`.quiet()
       expect(`${log.stdout}${log.stderr}`).toMatch(/Recovery complete in \d+ ms/)
-    })
-
-    it('scale 3 → 1 in the middle of a job that shuffles: the job finishes with the right result, its executors decommissioned, none lost', async () => {
-      await scaleTo(3)
-      const app = submit(...durableArgs)
-      await waitForOutput(app, /Starting task 2\.0 in stage 0/, 180_000)
-      const scaled = await cli(ground.env, 'scale', '1', ...docker, '--json')
-      expect(scaled.exitCode, scaled.stderr).toBe(0)
-      expect(scaled.json).toMatchObject({ ok: true, aliveWorkers: 1 })
-      expectDurableResult(await app.exit, app.output())
-      expectDecommissioned(app.output())
     })
 
     it('memory that adds up: executor heaps ≥ 80% full under Python UDFs, and no container is OOM-killed or restarted', async () => {
@@ -244,6 +233,17 @@ describe.skipIf(ground.skipReason)('Spark standalone on a local Docker engine (r
         expect(oomKilled, name).toBe('false')
         expect(Number(restarts), name).toBe(restartsBefore[name.slice(1)] ?? 0)
       }
+    })
+
+    it('scale 3 → 1 in the middle of a job that shuffles: the job finishes with the right result, its executors decommissioned, none lost', async () => {
+      await scaleTo(3)
+      const app = submit(...durableArgs(8))
+      await waitForOutput(app, /Starting task 2\.0 in stage 0/, 180_000)
+      const scaled = await cli(ground.env, 'scale', '1', ...docker, '--json')
+      expect(scaled.exitCode, scaled.stderr).toBe(0)
+      expect(scaled.json).toMatchObject({ ok: true, aliveWorkers: 1 })
+      expectDurableResult(await app.exit, app.output(), 8)
+      expectDecommissioned(app.output())
     })
   })
 

@@ -8,9 +8,8 @@ import type { RunningCli } from './cli.ts'
 
 const apps = join(import.meta.dirname, 'apps')
 
-/** 12 map tasks of 4 s, a shuffle, 12 reduce tasks of 4 s: ≥ 48 s on two one-core workers. */
-export const durablePartitions = 12
-export const durableArgs = [join(apps, 'durable.py'), String(durablePartitions), '4']
+/** N map tasks of 4 s, a shuffle, N reduce tasks of 4 s: 12 run ≥ 48 s on two one-core workers. */
+export const durableArgs = (partitions: number) => [join(apps, 'durable.py'), String(partitions), '4']
 
 /** Cache 1200 MiB over the executors (1g each, 80% of the heap for Spark) and run Python UDFs beside it. */
 export const stressArgs = [
@@ -34,9 +33,9 @@ export async function waitForOutput(running: RunningCli, pattern: RegExp, timeou
 }
 
 /** The job ran to the end (exit 0) and every partition counted exactly once. */
-export function expectDurableResult(exitCode: number | null, output: { stdout: string; stderr: string }): void {
+export function expectDurableResult(exitCode: number | null, output: { stdout: string; stderr: string }, partitions: number): void {
   expect(exitCode, output.stderr.slice(-3000)).toBe(0)
-  const rows = durablePartitions * 1000
+  const rows = partitions * 1000
   expect(output.stdout).toContain(`RESULT ${(rows * (rows - 1)) / 2}`)
 }
 

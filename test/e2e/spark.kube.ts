@@ -197,7 +197,7 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
       expect(claim.status?.phase).toBe('Bound')
       await scaleTo(2)
       const workers = aliveWorkers(await masterState()).map((worker) => worker.id).sort()
-      const app = submit(...durableArgs)
+      const app = submit(...durableArgs(12))
       await waitForOutput(app, /Starting task 2\.0 in stage 0/, 180_000)
       const [appId] = ((await masterState()) as MasterStateWithApps).activeapps.map((a) => a.id)
       expect(appId).toMatch(/^app-/)
@@ -211,23 +211,8 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
       })
       expect(aliveWorkers(recovered).map((worker) => worker.id).sort()).toEqual(workers)
       expect(recovered.activeapps.map((a) => a.id)).toContain(appId)
-      expectDurableResult(await app.exit, app.output())
+      expectDurableResult(await app.exit, app.output(), 12)
       expect(app.output().stderr).toMatch(/Master has changed, new master is at/)
-    })
-
-    it('scale 3 → 1 in the middle of a job that shuffles: the removed pods decommission in their preStop, the job finishes with the right result, none of its executors lost', async () => {
-      await scaleTo(3)
-      const app = submit(...durableArgs)
-      await waitForOutput(app, /Starting task 2\.0 in stage 0/, 180_000)
-      const scaled = await run('scale', '1', '--json')
-      expect(scaled.exitCode, scaled.stderr).toBe(0)
-      expect(scaled.json).toMatchObject({ ok: true, aliveWorkers: 1 })
-      expectDurableResult(await app.exit, app.output())
-      expectDecommissioned(app.output())
-      await pollUntil('the scaled-away pods to finish', 150_000, async () => {
-        const workers = (await sparkPods()).filter((pod) => pod.metadata?.labels?.role === 'worker')
-        return workers.length === 1 ? { done: true } : { waiting: `${workers.length} worker pods` }
-      })
     })
 
     it('memory that adds up: executor heaps ≥ 80% full under Python UDFs, and no pod is OOM-killed or restarted', async () => {
@@ -242,6 +227,21 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
           expect(status.restartCount, pod.metadata?.name).toBe(restartsBefore.get(pod.metadata!.name!) ?? 0)
         }
       }
+    })
+
+    it('scale 3 → 1 in the middle of a job that shuffles: the removed pods decommission in their preStop, the job finishes with the right result, none of its executors lost', async () => {
+      await scaleTo(3)
+      const app = submit(...durableArgs(8))
+      await waitForOutput(app, /Starting task 2\.0 in stage 0/, 180_000)
+      const scaled = await run('scale', '1', '--json')
+      expect(scaled.exitCode, scaled.stderr).toBe(0)
+      expect(scaled.json).toMatchObject({ ok: true, aliveWorkers: 1 })
+      expectDurableResult(await app.exit, app.output(), 8)
+      expectDecommissioned(app.output())
+      await pollUntil('the scaled-away pods to finish', 150_000, async () => {
+        const workers = (await sparkPods()).filter((pod) => pod.metadata?.labels?.role === 'worker')
+        return workers.length === 1 ? { done: true } : { waiting: `${workers.length} worker pods` }
+      })
     })
   })
 
