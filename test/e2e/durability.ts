@@ -39,12 +39,15 @@ export function expectDurableResult(exitCode: number | null, output: { stdout: s
   expect(output.stdout).toContain(`RESULT ${(rows * (rows - 1)) / 2}`)
 }
 
-/** The scaled-away executors were decommissioned, as the driver log says, and none was lost. */
+/**
+ * The scaled-away executors were decommissioned, as the driver log says, and none was lost. (When
+ * they exit before the job ends the log also says "Executor N on … is decommissioned after …";
+ * on Kubernetes, where scale returns at once, the job may end first.)
+ */
 export function expectDecommissioned(output: { stdout: string; stderr: string }): void {
   const log = `${output.stdout}${output.stderr}`
   expect(log).toMatch(/Executor app-\S+ decommissioned: ExecutorDecommissionInfo\(worker decommissioned/)
-  expect(log).toMatch(/Executor \d+ on \S+ is decommissioned after/)
-  expect(log).not.toMatch(/ERROR TaskSchedulerImpl: Lost executor/)
+  expect(log).not.toMatch(/Lost executor/)
 }
 
 /** The stress app's answer is right and some executor's heap was at least 80% full. */
