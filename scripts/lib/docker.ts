@@ -158,17 +158,17 @@ export async function ensureNetwork(name: string, labels: Record<string, string>
 }
 
 /**
- * A volume of ours: created with our labels when missing (true), kept when it carries them (false).
- * A same-named volume without them belongs to someone else and is refused, never mounted.
+ * A volume of ours: created with the `owner` labels (plus `labels`) when missing (true), kept when it
+ * carries them (false). A same-named volume without them belongs to someone else and is refused.
  */
-export async function ensureLabelledVolume(name: string, labels: Record<string, string>, ourLabels: Record<string, string>): Promise<boolean> {
+export async function ensureLabelledVolume(name: string, labels: Record<string, string>, owner: Record<string, string>): Promise<boolean> {
   const found = await run({ nothrow: true })`docker volume inspect --format ${'{{json .Labels}}'} ${name}`
   if (found.exitCode === 0) {
     const theirs = JSON.parse(found.stdout || 'null') as Record<string, string> | null
-    if (Object.entries(ourLabels).every(([key, value]) => theirs?.[key] === value)) return false
+    if (Object.entries(owner).every(([key, value]) => theirs?.[key] === value)) return false
     throw new StepError(`a Docker volume ${name} exists without our labels: refusing to use it`, '  - it belongs to someone else: remove or rename it')
   }
-  await run`docker volume create ${labelArgs({ ...ourLabels, ...labels })} ${name}`
+  await run`docker volume create ${labelArgs({ ...owner, ...labels })} ${name}`
   return true
 }
 
