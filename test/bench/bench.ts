@@ -13,6 +13,7 @@ import { $ } from 'zx'
 import { imageReference } from '../../scripts/build-image.ts'
 import { ensureDockerGround } from '../../scripts/ci/docker-ground.ts'
 import { kubeGroundDown, kubeGroundUp } from '../../scripts/ci/kube-ground.ts'
+import { authVolume } from '../../scripts/lib/cluster-secret.ts'
 import { parseConfig } from '../../scripts/lib/config.ts'
 import { dockerLayout, planContainer, workerPlans } from '../../scripts/lib/docker.ts'
 import { loadManifests, podTemplate, publishedPorts, renderCluster, renderPiJob, uiNodePort } from '../../scripts/lib/manifests.ts'
@@ -54,6 +55,9 @@ function dockerRuntime(env: Record<string, string>): Runtime {
     baseline: {
       async up(workers) {
         await quiet`docker network create ${layout.network}`
+        // The master's recovery volume, owned by the Spark user (docker run would make it root's).
+        const claim = manifests.recoveryClaim.metadata!.name!
+        await quiet`docker run --rm --user 0:0 -v ${`${claim}:/claim`} --entrypoint chown ${image} 185:0 /claim`
         const master = planContainer(podTemplate(rendered(workers).master), { name: layout.masterName, network: layout.network, aliases: layout.masterAliases, publish: publishedPorts(manifests), restart: true })
         await quiet`docker run ${master.runArgs}`
         await Promise.all(workerPlans(rendered(workers).worker, layout, workers, '').map((plan) => quiet`docker run ${plan.runArgs}`))
@@ -72,6 +76,8 @@ function dockerRuntime(env: Record<string, string>): Runtime {
         const ids = (await quiet`docker ps --all --quiet --filter label=app=spark`).stdout.split('\n').filter(Boolean)
         if (ids.length) await quiet`docker rm --force ${ids}`
         await quiet`docker network rm ${layout.network}`
+        // docker run made the volumes the pod templates mount (the secret's one empty: the baseline runs without auth).
+        await quiet({ nothrow: true })`docker volume rm ${manifests.recoveryClaim.metadata!.name!} ${authVolume(manifests).name}`
       },
     },
   }
@@ -203,7 +209,7 @@ async function measureRecovery(env: Record<string, string>, reps: number): Promi
   return (['workers', 'app'] as const).map((key) => {
     const o = median(samples[key].ours)
     const b = median(samples[key].baseline)
-    return { runtime: 'docker', phase: key === 'workers' ? 'workers re-registered after master kill' : 'app resumed after master kill', ours: Number(o.toFixed(2)), baseline: Number(b.toFixed(2)), ratio: Number((o / b).toFixed(2)), target: 'ratio ≤ 1.2', met: o / b <= 1.2 }
+    return { runtime: 'docker', phase: key === 'workers' ? 'master kill→workers' : 'master kill→app', ours: Number(o.toFixed(2)), baseline: Number(b.toFixed(2)), ratio: Number((o / b).toFixed(2)), target: 'ratio ≤ 1.2', met: o / b <= 1.2 }
   })
 }
 
