@@ -38,7 +38,9 @@ export async function deleteCluster(target: Target, role?: DeletableRole, onProg
   if (!kube) return { skipped: `minikube profile ${target.config.profile} is not running: nothing to delete` }
   const namespace = target.config.namespace
   const deleted: string[] = []
-  for (const { apiVersion, kind } of kinds) {
+  // One side only keeps the master's recovery claim, as `kubectl delete all` would: a new master takes over from it.
+  const deletable = role ? kinds.filter(({ kind }) => kind !== 'PersistentVolumeClaim') : kinds
+  for (const { apiVersion, kind } of deletable) {
     const { items } = await kube.objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, selector)
     for (const item of items) {
       await kube.objects
@@ -51,7 +53,7 @@ export async function deleteCluster(target: Target, role?: DeletableRole, onProg
   }
   await pollUntil<true>(`everything labelled ${selector} to go`, timeoutMs, async () => {
     const left: string[] = []
-    for (const { apiVersion, kind } of kinds) {
+    for (const { apiVersion, kind } of deletable) {
       const { items } = await kube.objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, selector)
       left.push(...items.map((item) => `${kind.toLowerCase()}/${item.metadata!.name}`))
     }

@@ -24,32 +24,31 @@ export async function planRecoveryStorage(kube: Kube, claim: V1PersistentVolumeC
     if (isNotFound(error)) return undefined
     throw error
   })
-  if (live || claim.spec?.storageClassName || (await hasDefaultClass(kube, claim))) return { claim, master }
-  return {
-    master: onEmptyDir(master, claim),
-    note: `no default StorageClass: the master's recovery state is on an emptyDir (it survives a master crash, not a move to another node)`,
-  }
+  const provisioned = live || claim.spec?.storageClassName ? 'yes' : await hasDefaultClass(kube, claim)
+  if (provisioned === 'yes') return { claim, master }
+  const why = provisioned === 'no' ? 'no default StorageClass' : `could not tell whether there is a default StorageClass (namespace ${claim.metadata?.namespace} is new)`
+  return { master: onEmptyDir(master, claim), note: `${why}: the master's recovery state is on an emptyDir (it survives a master crash, not a move to another node)` }
 }
 
 /**
  * Read from the StorageClasses when the user may list them; a user bound to one namespace may not,
  * and then a server-side dry run of the claim says it: admission fills in the default class, if any.
  */
-async function hasDefaultClass(kube: Kube, claim: V1PersistentVolumeClaim): Promise<boolean> {
+async function hasDefaultClass(kube: Kube, claim: V1PersistentVolumeClaim): Promise<'yes' | 'no' | 'unknown'> {
   try {
     const { items } = await kube.objects.list<V1StorageClass>('storage.k8s.io/v1', 'StorageClass')
-    return items.some((item) => item.metadata?.annotations?.[defaultClassAnnotation] === 'true')
+    return items.some((item) => item.metadata?.annotations?.[defaultClassAnnotation] === 'true') ? 'yes' : 'no'
   } catch (error) {
     if (!isForbidden(error)) throw error
   }
-  const planned = await kube.objects
-    .patch(claim as KubernetesObject, undefined, 'All', fieldManager, true, kube.k8s.PatchStrategy.ServerSideApply)
-    .catch((error: unknown) => {
-      // A namespace the run has yet to create: nothing to learn from, so take the safe side.
-      if (isNotFound(error)) return undefined
-      throw error
-    })
-  return Boolean((planned as V1PersistentVolumeClaim | undefined)?.spec?.storageClassName)
+  try {
+    const planned = (await kube.objects.patch(claim as KubernetesObject, undefined, 'All', fieldManager, true, kube.k8s.PatchStrategy.ServerSideApply)) as V1PersistentVolumeClaim
+    return planned.spec?.storageClassName ? 'yes' : 'no'
+  } catch (error) {
+    // A namespace the run has yet to create: nothing to learn from, so take the safe side.
+    if (isNotFound(error)) return 'unknown'
+    throw error
+  }
 }
 
 /** The master with its claim volume swapped for an emptyDir of the claim's size. */

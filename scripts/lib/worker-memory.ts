@@ -6,8 +6,8 @@
  */
 
 /** Spark's minimum JVM overhead and its overhead factor (spark.executor.memoryOverhead's default). */
-export const minimumOverheadMiB = 384
-export const overheadFactor = 0.1
+const minimumOverheadMiB = 384
+const overheadFactor = 0.1
 
 /** Spark's rule for the memory a JVM (and its Python workers) needs beyond its heap. */
 export function jvmOverheadMiB(heapMiB: number): number {

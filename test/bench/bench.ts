@@ -117,7 +117,8 @@ function kubernetesRuntime(env: Record<string, string>, nodeIp: string): Runtime
         await waitForWorkers(urlReader(uiUrl), expected(to), { timeoutMs: 300_000 })
       },
       async down() {
-        await kubectl`kubectl ${ctx} delete all -l app=spark --wait`
+        // `all` leaves claims: a recovery claim left behind would make the next master wait for gone workers.
+        await kubectl`kubectl ${ctx} delete all,pvc -l app=spark --wait`
       },
     },
   }

@@ -226,7 +226,7 @@ describe.skipIf(ground.skipReason)('Spark standalone on a local Docker engine (r
       const restartsBefore = await restartCounts()
       const result = await cli(ground.env, 'submit', ...docker, ...stressArgs)
       expect(result.exitCode, result.stderr.slice(-3000)).toBe(0)
-      expectStressed(result.stdout)
+      expectStressed(result.stdout, result.stderr)
       const states = await $`docker inspect --format ${'{{.Name}} {{.State.OOMKilled}} {{.RestartCount}}'} ${await labelled('container', 'app=spark')}`.quiet()
       for (const line of states.stdout.trim().split('\n')) {
         const [name, oomKilled, restarts] = line.split(' ')

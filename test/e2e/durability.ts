@@ -26,9 +26,13 @@ export interface MasterStateWithApps extends MasterState {
 
 /** Resolves once the running command's output (stdout or stderr) matches. */
 export async function waitForOutput(running: RunningCli, pattern: RegExp, timeoutMs: number): Promise<void> {
+  let exited: number | null | undefined
+  void running.exit.then((code) => (exited = code))
   await pollUntil<true>(`output matching ${pattern}`, timeoutMs, async () => {
     const { stdout, stderr } = running.output()
-    return pattern.test(`${stdout}${stderr}`) ? { done: true } : { waiting: 'not yet' }
+    if (pattern.test(`${stdout}${stderr}`)) return { done: true }
+    if (exited !== undefined) throw new Error(`the command exited ${exited} before printing ${pattern}: ${stderr.slice(-2000)}`)
+    return { waiting: 'not yet' }
   })
 }
 
@@ -50,9 +54,11 @@ export function expectDecommissioned(output: { stdout: string; stderr: string })
   expect(log).not.toMatch(/Lost executor/)
 }
 
-/** The stress app's answer is right and some executor's heap was at least 80% full. */
-export function expectStressed(stdout: string): number {
+/** The stress app's answer is right, no executor died under it, and some executor's heap was at least 80% full. */
+export function expectStressed(stdout: string, stderr: string): number {
   expect(stdout).toContain(`RESULT ${2 * ((40_000 * 39_999) / 2)}`)
+  // An OOM kill of one process (an executor JVM or a Python worker) leaves the container running.
+  expect(`${stdout}${stderr}`).not.toMatch(/Lost executor|ExecutorLostFailure/)
   const fraction = Number(/HEAP_PEAK_FRACTION (\S+)/.exec(stdout)?.[1])
   expect(fraction).toBeGreaterThanOrEqual(0.8)
   return fraction

@@ -223,7 +223,7 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
       const restartsBefore = new Map((await sparkPods()).map((pod) => [pod.metadata!.name!, pod.status?.containerStatuses?.[0]?.restartCount ?? 0]))
       const result = await run('submit', ...stressArgs)
       expect(result.exitCode, result.stderr.slice(-3000)).toBe(0)
-      expectStressed(result.stdout)
+      expectStressed(result.stdout, result.stderr)
       for (const pod of await sparkPods()) {
         for (const status of pod.status?.containerStatuses ?? []) {
           expect(status.lastState?.terminated?.reason, pod.metadata?.name).not.toBe('OOMKilled')
