@@ -18,7 +18,8 @@ import { parseConfig } from '../../scripts/lib/config.ts'
 import { dockerLayout, planContainer, workerPlans } from '../../scripts/lib/docker.ts'
 import { loadManifests, podTemplate, publishedPorts, renderCluster, renderPiJob, uiNodePort } from '../../scripts/lib/manifests.ts'
 import { repoRoot } from '../../scripts/lib/paths.ts'
-import { urlReader, waitForWorkers } from '../../scripts/lib/spark-ui.ts'
+import { sleep } from '../../scripts/lib/poll.ts'
+import { fetchMasterState, urlReader, waitForWorkers, type MasterState } from '../../scripts/lib/spark-ui.ts'
 
 const manifests = loadManifests()
 const quiet = $({ quiet: true, cwd: repoRoot })
@@ -29,6 +30,8 @@ interface Runtime {
   ours: (...args: string[]) => Promise<unknown>
   baseline: { up(workers: number): Promise<void>; pi(): Promise<void>; scale(from: number, to: number): Promise<void>; down(): Promise<void> }
 }
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
 
 async function timed(work: () => Promise<unknown>): Promise<number> {
   const started = performance.now()
@@ -158,7 +161,6 @@ async function measure(runtime: Runtime, reps: number): Promise<Phase[]> {
     record(scalePhase, 'baseline', await timed(() => runtime.baseline.scale(from, to)))
     record('cluster:down', 'baseline', await timed(() => runtime.baseline.down()))
   }
-  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
   return Object.entries(samples).map(([phase, s]) => {
     const ours = median(s.ours)
     const baseline = s.baseline.length ? median(s.baseline) : undefined
@@ -206,7 +208,6 @@ async function measureRecovery(env: Record<string, string>, reps: number): Promi
       await bare.remove()
     }
   }
-  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
   return (['workers', 'app'] as const).map((key) => {
     const o = median(samples[key].ours)
     const b = median(samples[key].baseline)
@@ -216,17 +217,15 @@ async function measureRecovery(env: Record<string, string>, reps: number): Promi
 
 /** Kills the master's JVM once an application runs on two workers; seconds until they and it are back. */
 async function restartMasterMidApp(uiUrl: string, container: string, mainClass: string): Promise<{ workers: number; app: number }> {
-  const readState = async () => (await fetch(`${uiUrl}/json/`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.json()).catch(() => undefined)) as
-    | { status: string; aliveworkers: number; activeapps: Array<{ id: string; state: string }> }
-    | undefined
+  const readState = () => fetchMasterState(uiUrl, 2_000).catch(() => undefined) as Promise<(MasterState & { activeapps: Array<{ id: string; state: string }> }) | undefined>
   let appId: string | undefined
   while (!appId) {
     const state = await readState()
     appId = state?.activeapps.find((a) => a.state === 'RUNNING')?.id
-    await new Promise((resolve) => setTimeout(resolve, 250))
+    await sleep(250)
   }
   // Executors started and the job under way.
-  await new Promise((resolve) => setTimeout(resolve, 8_000))
+  await sleep(8_000)
   await quiet`docker exec ${container} pkill -KILL -f ${mainClass}`
   const killed = performance.now()
   const times: { workers?: number; app?: number } = {}
@@ -238,7 +237,7 @@ async function restartMasterMidApp(uiUrl: string, container: string, mainClass: 
       if (times.workers === undefined && state.aliveworkers === 2) times.workers = elapsed
       if (times.app === undefined && state.activeapps.some((a) => a.id === appId && a.state === 'RUNNING')) times.app = elapsed
     }
-    await new Promise((resolve) => setTimeout(resolve, 100))
+    await sleep(100)
   }
   return times as { workers: number; app: number }
 }

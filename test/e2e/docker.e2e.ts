@@ -16,12 +16,11 @@ const uiUrl = 'http://127.0.0.1:30001'
 const docker = ['--platform', 'docker']
 const up = (...args: string[]) => cli(ground.env, 'up', ...docker, '--json', ...args)
 
-/** Restarts so far per container: the killed master and worker above restarted once already. */
-async function restartCounts(): Promise<Record<string, number>> {
-  const listing = await $`docker ps --all --filter label=app=spark --format ${'{{.Names}}'}`.quiet()
-  const names = listing.stdout.split('\n').filter(Boolean)
-  const states = await $`docker inspect --format ${'{{.Name}} {{.RestartCount}}'} ${names}`.quiet()
-  return Object.fromEntries(states.stdout.trim().split('\n').map((line) => line.split(' ')).map(([name, count]) => [name.slice(1), Number(count)]))
+/** Each of our containers' restarts so far and whether the kernel OOM-killed it (the killed master and worker above restarted once). */
+async function containerStates(): Promise<Record<string, { oomKilled: boolean; restarts: number }>> {
+  const states = await $`docker inspect --format ${'{{.Name}} {{.State.OOMKilled}} {{.RestartCount}}'} ${await labelled('container', 'app=spark')}`.quiet()
+  const lines = states.stdout.trim().split('\n').map((line) => line.split(' '))
+  return Object.fromEntries(lines.map(([name, oomKilled, restarts]) => [name.slice(1), { oomKilled: oomKilled === 'true', restarts: Number(restarts) }]))
 }
 
 async function containerIds(): Promise<Record<string, string>> {
@@ -223,15 +222,13 @@ describe.skipIf(ground.skipReason)('Spark standalone on a local Docker engine (r
 
     it('memory that adds up: executor heaps ≥ 80% full under Python UDFs, and no container is OOM-killed or restarted', async () => {
       await scaleTo(2)
-      const restartsBefore = await restartCounts()
+      const before = await containerStates()
       const result = await cli(ground.env, 'submit', ...docker, ...stressArgs)
       expect(result.exitCode, result.stderr.slice(-3000)).toBe(0)
       expectStressed(result.stdout, result.stderr)
-      const states = await $`docker inspect --format ${'{{.Name}} {{.State.OOMKilled}} {{.RestartCount}}'} ${await labelled('container', 'app=spark')}`.quiet()
-      for (const line of states.stdout.trim().split('\n')) {
-        const [name, oomKilled, restarts] = line.split(' ')
-        expect(oomKilled, name).toBe('false')
-        expect(Number(restarts), name).toBe(restartsBefore[name.slice(1)] ?? 0)
+      for (const [name, state] of Object.entries(await containerStates())) {
+        expect(state.oomKilled, name).toBe(false)
+        expect(state.restarts, name).toBe(before[name]?.restarts ?? 0)
       }
     })
 

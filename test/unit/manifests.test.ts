@@ -41,27 +41,19 @@ const workloads: Array<[string, V1Deployment | V1Job]> = [
   ['pi job', manifests.piJob],
 ]
 
+/** The kubernetes-models class that checks each kind our manifests hold. */
+const schemas: Record<string, new (data: never) => { validate(): void }> = {
+  'apps/v1/Deployment': Deployment,
+  'v1/Service': Service,
+  'batch/v1/Job': Job,
+  'v1/PersistentVolumeClaim': PersistentVolumeClaim,
+  'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
+}
+
 function validate(object: KubernetesObject): void {
-  const data = object as never
-  switch (`${object.apiVersion}/${object.kind}`) {
-    case 'apps/v1/Deployment':
-      new Deployment(data).validate()
-      return
-    case 'v1/Service':
-      new Service(data).validate()
-      return
-    case 'batch/v1/Job':
-      new Job(data).validate()
-      return
-    case 'v1/PersistentVolumeClaim':
-      new PersistentVolumeClaim(data).validate()
-      return
-    case 'policy/v1/PodDisruptionBudget':
-      new PodDisruptionBudget(data).validate()
-      return
-    default:
-      throw new Error(`no schema check for ${object.apiVersion} ${object.kind}`)
-  }
+  const Schema = schemas[`${object.apiVersion}/${object.kind}`]
+  if (!Schema) throw new Error(`no schema check for ${object.apiVersion} ${object.kind}`)
+  new Schema(object as never).validate()
 }
 
 function filesIn(dir: string): string[] {
