@@ -5,12 +5,12 @@
  *
  * Run alone: `npx tsx scripts/ci/docker-ground.ts` prints the env assignments to use.
  */
-import { copyFile, mkdir, readdir, rm, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { chmod, copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import { which } from 'zx'
 import { cacheDir } from '../lib/paths.ts'
 import { runIfMain } from '../lib/main.ts'
-import { aptInstall, isRoot, processAlive, sh, startDaemon, unmountUnder, type Log } from './host.ts'
+import { aptInstall, ensurePackages, isRoot, processAlive, sh, startDaemon, unmountUnder, type Log } from './host.ts'
 
 export const BASE_IMAGE = 'spark-standalone-k8s/debian-base:bookworm'
 const SUITE = 'bookworm'
@@ -65,10 +65,33 @@ async function ensureEngine(log: Log): Promise<void> {
     throw new Error(`Docker engine does not answer and only root can start dockerd: ${first.stderr}`)
   }
 
+  // A private cgroup namespace per container, as on every cgroup v2 host (Docker Desktop included):
+  // on this cgroup v1 machine it is what lets a minikube node run its own systemd and kubelet.
+  const args = ['--default-cgroupns-mode=private', ...(await boundedRuntimeArgs(log))]
   await startDaemon(
-    { name: 'dockerd', command: 'dockerd', args: [], logFile: cacheDir('dockerd.log'), ready: async () => (await engineAnswers()).ok },
+    { name: 'dockerd', command: 'dockerd', args, logFile: cacheDir('dockerd.log'), ready: async () => (await engineAnswers()).ok },
     log,
   )
+}
+
+/** Where the runc wrapper is kept while dockerd uses it (outside the repo: a clone may go away). */
+export const boundedRunc = cacheDir('runtime', 'runc-bounded')
+
+/**
+ * When root here lacks capabilities (this VM holds no CAP_SYS_RESOURCE), a privileged container,
+ * which asks for all of them, cannot start: dockerd then runs containers through a runc wrapper that
+ * drops what root does not hold (scripts/ci/runtime/runc-bounded). Elsewhere: plain runc.
+ */
+async function boundedRuntimeArgs(log: Log): Promise<string[]> {
+  const lastCap = Number((await readFile('/proc/sys/kernel/cap_last_cap', 'utf8')).trim())
+  const bounding = BigInt(`0x${(await readFile('/proc/self/status', 'utf8')).match(/^CapBnd:\s*([0-9a-f]+)/m)?.[1] ?? '0'}`)
+  if (bounding === (1n << BigInt(lastCap + 1)) - 1n) return []
+  await ensurePackages(log, { jq: 'jq', 'libcap2-bin': 'capsh' })
+  await mkdir(dirname(boundedRunc), { recursive: true })
+  await copyFile(new URL('./runtime/runc-bounded', import.meta.url).pathname, boundedRunc)
+  await chmod(boundedRunc, 0o755)
+  log(`docker: root lacks some capabilities here (CapBnd ${bounding.toString(16)}): containers run through ${boundedRunc}`)
+  return ['--add-runtime', `runc-bounded=${boundedRunc}`, '--default-runtime', 'runc-bounded']
 }
 
 async function ensureBaseImage(log: Log): Promise<void> {

@@ -12,7 +12,7 @@
  */
 import { existsSync } from 'node:fs'
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { stringify } from 'yaml'
 import { connectKube } from '../lib/kube.ts'
 import { cacheDir } from '../lib/paths.ts'
@@ -20,7 +20,7 @@ import { runIfMain } from '../lib/main.ts'
 import { ensureDockerGround } from './docker-ground.ts'
 import { sleep } from '../lib/poll.ts'
 import { ensurePackages, isRoot, sh, startDaemon, stopDaemon, unmountUnder, type Log } from './host.ts'
-import { binDir, ensureBinaries } from './kube/build.ts'
+import { binDir, ensureBinaries, ensurePauseBinary } from './kube/build.ts'
 import { ensurePki, writeKubeconfig } from './kube/pki.ts'
 import { ensureDefaultStorage, ensureProvisionerImage, hostPvDir, provisioner } from './kube/storage.ts'
 
@@ -240,10 +240,8 @@ const forwardRules = ['-i', '-o'].map((direction) => [direction, bridge, '-m', '
 
 async function ensurePauseImage(log: Log): Promise<void> {
   if (await answers(`http://${registry}/v2/spark-standalone-k8s/pause/manifests/1`)) return log('pause image: in the registry')
-  const work = join(stateDir, 'pause')
-  await mkdir(join(work, 'root'), { recursive: true })
-  await sh`gcc -static -Os -o ${join(work, 'root', 'pause')} ${new URL('./kube/pause.c', import.meta.url).pathname}`
-  await sh`tar -C ${join(work, 'root')} -c pause | docker import --change ${'ENTRYPOINT ["/pause"]'} - ${pauseImage}`
+  const pause = await ensurePauseBinary()
+  await sh`tar -C ${dirname(pause)} -c pause | docker import --change ${'ENTRYPOINT ["/pause"]'} - ${pauseImage}`
   await sh`docker push ${pauseImage}`
   log(`pause image: built and pushed as ${pauseImage}`)
 }

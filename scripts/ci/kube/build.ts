@@ -3,13 +3,14 @@
 // (k8s.io/api, …) to its matching v0.x release, since a dependency's own replace lines are ignored.
 import { existsSync } from 'node:fs'
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { $, which } from 'zx'
 import { cacheDir } from '../../lib/paths.ts'
 
 export const kubernetesVersion = '1.33.13'
 export const corednsVersion = '1.12.4'
-export const kubeBinaries = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy'] as const
+// kubeadm and kubectl are for the minikube ground (its binary cache); the kube ground runs the rest.
+export const kubeBinaries = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy', 'kubeadm', 'kubectl'] as const
 
 export const binDir = cacheDir('kube', `bin-v${kubernetesVersion}-coredns${corednsVersion}`)
 
@@ -59,4 +60,15 @@ export async function ensureBinaries(log: Log): Promise<string> {
   }
   log(`binaries: built into ${binDir}`)
   return binDir
+}
+
+const pauseBinary = cacheDir('kube', 'pause', 'pause')
+
+/** The pod sandbox's process (kube/pause.c), static so an image of it needs nothing else. */
+export async function ensurePauseBinary(): Promise<string> {
+  if (existsSync(pauseBinary)) return pauseBinary
+  await mkdir(dirname(pauseBinary), { recursive: true })
+  await $({ quiet: true })`gcc -static -Os -o ${pauseBinary}.tmp ${new URL('./pause.c', import.meta.url).pathname}`
+  await rename(`${pauseBinary}.tmp`, pauseBinary)
+  return pauseBinary
 }

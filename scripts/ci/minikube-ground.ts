@@ -1,0 +1,87 @@
+/**
+ * A real minikube for the end-to-end tests, with nothing fetched from outside: the minikube binary
+ * (k8s.io/minikube from the Go module proxy), a node image of our own for `--driver=docker` (our
+ * debootstrapped Debian with systemd, containerd, runc and the CNI plugins from Debian, crictl from
+ * its Go module), kubeadm/kubelet/kubectl and the cluster's images (Kubernetes, etcd 3.5, CoreDNS,
+ * pause, storage-provisioner: our own builds) in minikube's caches. Idempotent; it starts no
+ * profile: the tool's `cluster:up` does, with the settings `up` prints (MINIKUBE_* variables, which
+ * minikube reads as its flags). `down` deletes the ground's profiles; the caches stay. Needs root.
+ *
+ *   npx tsx scripts/ci/minikube-ground.ts up     # prints the environment to run the tool with
+ *   npx tsx scripts/ci/minikube-ground.ts down
+ */
+import { cp, mkdtemp, rm } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { $ } from 'zx'
+import { cacheDir } from '../lib/paths.ts'
+import { runIfMain } from '../lib/main.ts'
+import { BASE_IMAGE, ensureDockerGround } from './docker-ground.ts'
+import { isRoot, type Log } from './host.ts'
+import { ensureBinaries, kubernetesVersion } from './kube/build.ts'
+import { ensureMinikubeBinary, minikubeVersion } from './minikube/build.ts'
+import { ensureBinaryCache, ensureClusterImages, minikubeHome } from './minikube/images.ts'
+import { ensureTools, tools } from './minikube/tools.ts'
+
+export const nodeImage = `spark-standalone-k8s/minikube-node:v${minikubeVersion}-bookworm`
+
+const defaultLog: Log = (line) => process.stderr.write(`[minikube-ground] ${line}\n`)
+
+/** The node image (Docker's layer cache makes a second build instant). */
+async function ensureNodeImage(log: Log): Promise<void> {
+  const context = await mkdtemp(join(cacheDir('minikube'), 'node-image-'))
+  try {
+    await cp(new URL('./minikube/node/', import.meta.url).pathname, context, { recursive: true })
+    await cp(tools.crictl, join(context, 'crictl'))
+    await cp(new URL('./runtime/runc-bounded', import.meta.url).pathname, join(context, 'runc-bounded'))
+    await $({ quiet: true })`docker build -q --build-arg BASE=${BASE_IMAGE} -t ${nodeImage} ${context}`
+  } finally {
+    await rm(context, { recursive: true, force: true })
+  }
+  log(`node image: ${nodeImage}`)
+}
+
+/**
+ * What the tool's own `minikube start` needs to use the ground: minikube on PATH, its home, and its
+ * start flags as MINIKUBE_* variables (minikube binds every flag to one). --force: CI runs as root,
+ * which minikube's docker driver otherwise refuses.
+ */
+export function minikubeEnv(binary: string): Record<string, string> {
+  return {
+    PATH: `${dirname(binary)}:${process.env.PATH ?? ''}`,
+    MINIKUBE_HOME: minikubeHome,
+    MINIKUBE_BASE_IMAGE: nodeImage,
+    MINIKUBE_PRELOAD: 'false',
+    MINIKUBE_CONTAINER_RUNTIME: 'containerd',
+    MINIKUBE_CNI: 'bridge',
+    MINIKUBE_KUBERNETES_VERSION: `v${kubernetesVersion}`,
+    MINIKUBE_WANTUPDATENOTIFICATION: 'false',
+    MINIKUBE_FORCE: 'true',
+  }
+}
+
+export async function minikubeGroundUp(log: Log = defaultLog): Promise<Record<string, string>> {
+  if (!isRoot()) throw new Error('the minikube ground builds images and installs Debian packages: run it as root')
+  await ensureDockerGround({ log })
+  const binary = await ensureMinikubeBinary(log)
+  await ensureBinaries(log)
+  await ensureTools(log)
+  await ensureNodeImage(log)
+  await ensureBinaryCache(log)
+  await ensureClusterImages(log)
+  return minikubeEnv(binary)
+}
+
+/** Deletes every profile under the ground's MINIKUBE_HOME (node containers, volumes, networks). */
+export async function minikubeGroundDown(log: Log = defaultLog): Promise<void> {
+  const binary = await ensureMinikubeBinary(log)
+  await $({ quiet: true, env: { ...process.env, ...minikubeEnv(binary) } })`minikube delete --all`
+  log('minikube profiles deleted (caches kept)')
+}
+
+runIfMain(import.meta.url, async () => {
+  const command = process.argv[2] ?? 'up'
+  if (command === 'down') return minikubeGroundDown()
+  if (command !== 'up') throw new Error(`usage: minikube-ground.ts up|down (got ${command})`)
+  const env = await minikubeGroundUp()
+  for (const [name, value] of Object.entries(env)) process.stdout.write(`export ${name}=${JSON.stringify(value)}\n`)
+})
