@@ -1,8 +1,9 @@
 import { defineConfig } from 'vitest/config'
 
-// Four projects: fast unit tests (fakes allowed), two end-to-end suites that drive the real CLI
-// against real Spark on a real Docker engine (test/e2e/ground.ts) and on a real single-node
-// Kubernetes built here (test/e2e/kube-ground.ts), and contract tests of the real minikube binary
+// Five projects: fast unit tests (fakes allowed), three end-to-end suites that drive the real CLI
+// against real Spark on a real Docker engine (test/e2e/ground.ts), on a real single-node
+// Kubernetes built here (test/e2e/kube-ground.ts) and on a real minikube made offline here
+// (test/e2e/minikube-ground.ts), and contract tests of the real minikube binary
 // (test/contract/). One file at a time: they share the machine.
 export default defineConfig({
   test: {
@@ -35,6 +36,17 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 15 * 60_000,
           hookTimeout: 60 * 60_000,
+        },
+      },
+      {
+        // The classic README's minikube path against a real minikube made offline here (test/e2e/minikube-ground.ts).
+        test: {
+          name: 'e2e-minikube',
+          include: ['test/e2e/**/*.minikube.ts'],
+          globalSetup: ['test/e2e/minikube-ground.ts'],
+          fileParallelism: false,
+          testTimeout: 15 * 60_000,
+          hookTimeout: 45 * 60_000,
         },
       },
       {

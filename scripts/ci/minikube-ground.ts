@@ -41,7 +41,8 @@ async function ensureNodeImage(log: Log): Promise<void> {
 }
 
 /**
- * What the tool's own `minikube start` needs to use the ground: minikube on PATH, its home, and its
+ * What the tool's own `minikube start` needs to use the ground: minikube on PATH, its home, a
+ * kubeconfig of its own, and its
  * start flags as MINIKUBE_* variables (minikube binds every flag to one). --force: CI runs as root,
  * which minikube's docker driver otherwise refuses.
  */
@@ -49,6 +50,8 @@ export function minikubeEnv(binary: string): Record<string, string> {
   return {
     PATH: `${dirname(binary)}:${process.env.PATH ?? ''}`,
     MINIKUBE_HOME: minikubeHome,
+    // minikube writes its context here rather than into ~/.kube/config.
+    KUBECONFIG: cacheDir('minikube', 'kubeconfig'),
     MINIKUBE_BASE_IMAGE: nodeImage,
     MINIKUBE_PRELOAD: 'false',
     MINIKUBE_CONTAINER_RUNTIME: 'containerd',

@@ -1,0 +1,34 @@
+// Global setup of the minikube end-to-end suite: the offline minikube ground (scripts/ci/minikube-ground.ts:
+// binary, node image, caches). No profile is started here: the suite's own `cluster:up` does that, as a
+// user's would. In CI (CI=true) it must come up or the run fails; elsewhere it runs only when asked
+// (SPARK_K8S_E2E_MINIKUBE=1, as root). Teardown deletes the ground's profiles.
+import type { TestProject } from 'vitest/node'
+import { ensureDockerGround } from '../../scripts/ci/docker-ground.ts'
+import { minikubeGroundDown, minikubeGroundUp } from '../../scripts/ci/minikube-ground.ts'
+
+export interface MinikubeE2eGround {
+  skipReason?: string
+  env: Record<string, string>
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    minikubeE2eGround: MinikubeE2eGround
+  }
+}
+
+const log = (line: string) => console.error(`[minikube-ground] ${line}`)
+
+export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
+  if (!process.env.CI && process.env.SPARK_K8S_E2E_MINIKUBE !== '1') {
+    const skipReason = 'the minikube suite starts a real minikube as root: run with CI=true or SPARK_K8S_E2E_MINIKUBE=1'
+    console.warn(`\n[e2e-minikube] SKIPPED: ${skipReason}\n`)
+    project.provide('minikubeE2eGround', { skipReason, env: {} })
+    return undefined
+  }
+  const docker = await ensureDockerGround({ log })
+  const env = await minikubeGroundUp(log)
+  await minikubeGroundDown(log)
+  project.provide('minikubeE2eGround', { env: { ...env, SPARK_K8S_BASE_IMAGE: docker.baseImage, SPARK_K8S_SPARK_DIST: docker.sparkDist } })
+  return () => minikubeGroundDown(log)
+}
