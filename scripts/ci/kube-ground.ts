@@ -63,6 +63,9 @@ async function answers(url: string, auth?: 'admin' | 'insecure'): Promise<boolea
   return (await sh({ nothrow: true, timeout: 5_000 })`curl -fsS -o /dev/null ${args} ${url}`).ok
 }
 
+/** Where the ground is reached once up (fixed: known before `up` has run). */
+export const kubeGround: KubeGround = { kubeconfig: at.kubeconfig, context: groundContext, registry, nodeIp }
+
 export async function kubeGroundUp(log: Log = defaultLog): Promise<KubeGround> {
   if (!isRoot()) throw new Error('the Kubernetes test ground runs a kubelet and containerd: run it as root')
   await ensurePackages(log, {
@@ -215,7 +218,7 @@ export async function kubeGroundUp(log: Log = defaultLog): Promise<KubeGround> {
   await waitNodeReady(log)
   // A claim that names no class binds at once: the Spark master keeps its recovery state on one.
   await ensureDefaultStorage(await connectKube(groundContext, at.kubeconfig), provisionerImage, log)
-  return { kubeconfig: at.kubeconfig, context: groundContext, registry, nodeIp }
+  return kubeGround
 }
 
 /** The pods' bridge, made up front so the node address exists before anything binds to it. */

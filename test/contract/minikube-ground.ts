@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs'
 import type { TestProject } from 'vitest/node'
 import { ensureDockerGround } from '../../scripts/ci/docker-ground.ts'
+import { inBackground } from '../background-ground.ts'
 import { ensureMinikubeBinary, minikubeBinary, minikubeVersion } from '../../scripts/ci/minikube/build.ts'
 import { dockerResources, type DockerResources } from '../../scripts/ci/minikube/record.ts'
 
@@ -12,6 +13,8 @@ export interface MinikubeContractGround {
   /** Why the suite cannot run here; undefined when it can. */
   skipReason?: string
   binary?: string
+  /** For groundReady: the suite waits on it. */
+  statusFile?: string
   /** The docker engine's CPUs and memory; undefined when it does not answer. */
   docker?: DockerResources
   /** Why the cases that ask docker are skipped; undefined when they run. */
@@ -29,17 +32,19 @@ const mustRun = () => Boolean(process.env.CI) || process.env.SPARK_K8S_CONTRACT 
 
 export default async function setup(project: TestProject): Promise<void> {
   if (!mustRun() && !existsSync(minikubeBinary)) {
-    const skipReason = `minikube v${minikubeVersion} is not built yet (npm run ground:minikube, ~4-8 min), or run with CI=true / SPARK_K8S_CONTRACT=1 to build it first`
+    const skipReason = `minikube v${minikubeVersion} is not built yet (npm run ground:minikube builds it with the rest of the minikube ground, as root), or run with CI=true / SPARK_K8S_CONTRACT=1 to build it first`
     console.warn(`\n[contract] SKIPPED: ${skipReason}\n`)
     project.provide('minikubeGround', { skipReason })
     return
   }
-  let binary: string
-  try {
-    binary = await ensureMinikubeBinary(log)
-  } catch (error) {
-    throw new Error(`[contract] the real minikube binary is required here (CI / SPARK_K8S_CONTRACT=1) but could not be built: ${(error as Error).message}`)
-  }
+  // Built in the background when missing (test/background-ground.ts); the suite waits for it.
+  const background = inBackground('minikube-binary', async () => {
+    try {
+      return await ensureMinikubeBinary(log)
+    } catch (error) {
+      throw new Error(`[contract] the real minikube binary is required here (CI / SPARK_K8S_CONTRACT=1) but could not be built: ${(error as Error).message}`)
+    }
+  })
   // CI's Docker engine is the project's own ground: start it here too, whatever order the suites' setups run in.
   if (mustRun()) await ensureDockerGround({ log })
   const docker = await dockerResources()
@@ -48,5 +53,5 @@ export default async function setup(project: TestProject): Promise<void> {
   }
   const dockerSkipReason = docker ? undefined : 'no Docker engine answers `docker info` (the docker driver asks it)'
   if (dockerSkipReason) console.warn(`\n[contract] docker-driver cases SKIPPED: ${dockerSkipReason}\n`)
-  project.provide('minikubeGround', { binary, docker, dockerSkipReason })
+  project.provide('minikubeGround', { binary: minikubeBinary, statusFile: background.statusFile, docker, dockerSkipReason })
 }

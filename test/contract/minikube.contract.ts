@@ -3,7 +3,8 @@
 // docker-driver cases only ask the docker engine about itself (dry runs, a --download-only start
 // that fails offline before any container exists).
 import { readdir } from 'node:fs/promises'
-import { describe, expect, inject, it } from 'vitest'
+import { beforeAll, describe, expect, inject, it } from 'vitest'
+import { groundReady } from '../background-ground.ts'
 import { minikubeVersion } from '../../scripts/ci/minikube/build.ts'
 import { cases, comparable, fixtureDir, profile, readFixture, runCase, Sandbox, type Setup } from '../../scripts/ci/minikube/record.ts'
 import { isRunning, minikubeStatus, NONEXISTENT, profileNameProblem, readProfile } from '../../scripts/lib/minikube.ts'
@@ -12,6 +13,8 @@ const ground = inject('minikubeGround')
 const noDocker = { cpus: 0, memoryMiB: 0 }
 
 describe.skipIf(ground.skipReason)(`minikube v${minikubeVersion}, the real binary`, () => {
+  beforeAll(() => groundReady(ground.statusFile!, `minikube v${minikubeVersion}`), 60 * 60_000)
+
   describe('still prints what test/fixtures/minikube records', () => {
     it('has one fixture per case and no stale ones', async () => {
       const files = (await readdir(fixtureDir)).filter((file) => file.endsWith('.json'))

@@ -3,17 +3,22 @@
 // cluster:up creates the profile, builds, `minikube image load`s, applies, rolls out and reads the UI;
 // a second up changes nothing; pi; scale; status; down stops minikube; up starts the stopped profile
 // again. Then what only a real minikube shows: a profile too small for the cluster is refused before
-// anything is applied, and an image the node failed to load is reported.
+// anything is applied, and an image the node failed to load is reported. The smoke workflow's steps
+// (cluster:up, pi, status, cluster:down) run here with exactly the workflow's arguments.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { $ } from 'zx'
 import { connectKube, type Kube } from '../../scripts/lib/kube.ts'
 import { kubeCpuToCores } from '../../scripts/lib/units.ts'
+import { groundReady } from '../background-ground.ts'
+import { smokeArgs } from '../smoke-workflow.ts'
 import { cli } from './cli.ts'
 
 const ground = inject('minikubeE2eGround')
 const platform = ['--platform', 'minikube']
 const profile = 'minikube'
 const run = (command: string, ...args: string[]) => cli(ground.env, command, ...platform, ...args)
+/** A step of the smoke workflow (.github/workflows/smoke.yml), with exactly its arguments. */
+const smoke = (command: 'up' | 'pi' | 'status' | 'down') => cli(ground.env, command, ...smokeArgs(command))
 const minikube = $({ env: { ...process.env, ...ground.env }, nothrow: true, quiet: true })
 const namespace = 'default'
 
@@ -39,6 +44,7 @@ describe.skipIf(ground.skipReason)('the classic README on a real minikube (--pla
     ]).then((objects) => objects.map((o) => o.metadata?.resourceVersion))
 
   beforeAll(async () => {
+    await groundReady(ground.statusFile!, 'the minikube ground')
     // A machine where minikube has never run: no profile.
     expect(await hostState()).toBeUndefined()
   })
@@ -50,7 +56,8 @@ describe.skipIf(ground.skipReason)('the classic README on a real minikube (--pla
   it('cluster:up starts minikube, builds, loads the image into the node, applies, rolls out and the UI reports its worker', async () => {
     // One worker: minikube's control plane requests 0.75 CPU of this 2-CPU machine, and the room
     // check keeps 0.25 for the Pi driver.
-    const result = await run('up', '--workers', '1', '--json')
+    expect(smokeArgs('up')).toEqual([...platform, '--workers', '1', '--json'])
+    const result = await smoke('up')
     expect(result.exitCode, result.stderr).toBe(0)
     expect(result.stderr).toMatch(/Start minikube: minikube profile minikube created \(\d+ CPUs \/ \d+ MiB, driver docker; the Docker engine has/)
     expect(result.stderr).toMatch(/Publish the image to the cluster: loaded spark-standalone:\S+ into minikube minikube/)
@@ -81,7 +88,7 @@ describe.skipIf(ground.skipReason)('the classic README on a real minikube (--pla
   })
 
   it('pi computes Pi on the cluster', async () => {
-    const result = await run('pi', '--json')
+    const result = await smoke('pi')
     expect(result.exitCode, result.stderr).toBe(0)
     expect(Math.abs(result.json!.pi - Math.PI)).toBeLessThan(0.01)
   })
@@ -112,10 +119,11 @@ describe.skipIf(ground.skipReason)('the classic README on a real minikube (--pla
   })
 
   it('status shows the running cluster', async () => {
-    const result = await run('status', '--json')
+    const result = await smoke('status')
     expect(result.exitCode, result.stderr).toBe(0)
-    expect(result.json).toMatchObject({ platform: 'minikube' })
-    expect(JSON.stringify(result.json)).toMatch(/"ALIVE"/)
+    expect(result.stdout).toMatch(/^platform: minikube$/m)
+    expect(result.stdout).toMatch(/spark-worker-\S+ +worker +Running +ready 1\/1/)
+    expect(result.stdout).toMatch(/master ALIVE, 1 alive/)
   })
 
   it('an existing profile too small for the cluster asked for is refused before anything is applied', async () => {
@@ -129,7 +137,7 @@ describe.skipIf(ground.skipReason)('the classic README on a real minikube (--pla
   })
 
   it('cluster:down deletes the cluster and stops minikube; status then says it is stopped', async () => {
-    const result = await run('down', '--json')
+    const result = await smoke('down')
     expect(result.exitCode, result.stderr).toBe(0)
     expect(result.stderr).toMatch(/Stop minikube: minikube profile minikube stopped/)
     expect(await hostState()).toBe('Stopped')

@@ -1,14 +1,18 @@
 // Global setup of the Kubernetes end-to-end suite: a real single-node cluster built on this
-// machine (scripts/ci/kube-ground.ts), torn down again afterwards. In CI (CI=true) it must come
-// up or the run fails; elsewhere it runs only when asked (SPARK_K8S_E2E_KUBE=1, as root).
+// machine (scripts/ci/kube-ground.ts), made in the background (test/background-ground.ts: the suite
+// waits for it) and torn down again afterwards. In CI (CI=true) it must come up or the run fails;
+// elsewhere it runs only when asked (SPARK_K8S_E2E_KUBE=1, as root).
 import type { TestProject } from 'vitest/node'
 import { ensureDockerGround } from '../../scripts/ci/docker-ground.ts'
-import { kubeGroundDown, kubeGroundUp } from '../../scripts/ci/kube-ground.ts'
+import { kubeGround, kubeGroundDown, kubeGroundUp } from '../../scripts/ci/kube-ground.ts'
+import { inBackground } from '../background-ground.ts'
 
 export interface KubeE2eGround {
   skipReason?: string
   env: Record<string, string>
   nodeIp?: string
+  /** For groundReady: the suite waits on it. */
+  statusFile?: string
 }
 
 declare module 'vitest' {
@@ -27,17 +31,21 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     return undefined
   }
   const docker = await ensureDockerGround({ log })
-  const ground = await kubeGroundUp(log)
+  const background = inBackground('kube-ground', () => kubeGroundUp(log))
   project.provide('kubeGround', {
-    nodeIp: ground.nodeIp,
+    nodeIp: kubeGround.nodeIp,
+    statusFile: background.statusFile,
     env: {
-      KUBECONFIG: ground.kubeconfig,
-      SPARK_K8S_CONTEXT: ground.context,
-      SPARK_K8S_REGISTRY: ground.registry,
+      KUBECONFIG: kubeGround.kubeconfig,
+      SPARK_K8S_CONTEXT: kubeGround.context,
+      SPARK_K8S_REGISTRY: kubeGround.registry,
       SPARK_K8S_BASE_IMAGE: docker.baseImage,
       SPARK_K8S_SPARK_DIST: docker.sparkDist,
     },
   })
   // Leave the machine as we found it (the built binaries stay cached).
-  return () => kubeGroundDown(log)
+  return async () => {
+    await background.done
+    await kubeGroundDown(log)
+  }
 }

@@ -13,6 +13,7 @@ import { connectKube, kubeGet, type Kube } from '../../scripts/lib/kube.ts'
 import { pollUntil } from '../../scripts/lib/poll.ts'
 import { aliveWorkers, fetchMasterState, type MasterState, type WorkerState } from '../../scripts/lib/spark-ui.ts'
 import { registryHasTag } from '../../scripts/push-image.ts'
+import { groundReady } from '../background-ground.ts'
 import { cli, cliWithInput, startCli } from './cli.ts'
 import { expectRefused, piThroughConnect } from './connect-client.ts'
 import { durableArgs, expectDecommissioned, expectDurableResult, expectStressed, stressArgs, waitForOutput, type MasterStateWithApps } from './durability.ts'
@@ -49,6 +50,7 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
     ]).then((objects) => objects.map((o) => o.metadata?.resourceVersion))
 
   beforeAll(async () => {
+    await groundReady(ground.statusFile!, 'the Kubernetes ground')
     process.env.KUBECONFIG = ground.env.KUBECONFIG
     kube = await connectKube(ground.env.SPARK_K8S_CONTEXT)
     expect((await run('down')).exitCode).toBe(0)

@@ -4,33 +4,16 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { parse } from 'yaml'
-import { npmScriptOf, parseConfig, type Command } from '../../scripts/lib/config.ts'
+import { parseConfig } from '../../scripts/lib/config.ts'
 import { UsageError } from '../../scripts/lib/errors.ts'
 import { clusterRequests, fits } from '../../scripts/lib/capacity.ts'
 import { loadManifests } from '../../scripts/lib/manifests.ts'
 import { controlPlane, minikubeSize } from '../../scripts/minikube-start.ts'
 import { repoRoot } from '../../scripts/lib/paths.ts'
+import { smokeInvocations as invocations, smokeSteps as steps } from '../smoke-workflow.ts'
 
-interface Step {
-  name?: string
-  run?: string
-  uses?: string
-  with?: Record<string, unknown>
-}
-
-const workflow = parse(readFileSync(join(repoRoot, '.github/workflows/smoke.yml'), 'utf8')) as { jobs: Record<string, { steps: Step[] }> }
-const steps = Object.values(workflow.jobs).flatMap((job) => job.steps)
 const packageJson = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string>; engines?: { node?: string } }
-const commandOfScript = Object.fromEntries(Object.entries(npmScriptOf).map(([command, script]) => [script, command as Command]))
 const manifests = loadManifests()
-
-/** `npm run <script> -- <args>` invocations in the workflow's run steps (pipes and redirections cut off). */
-const invocations = steps
-  .flatMap((step) => (step.run ?? '').split('\n'))
-  .map((line) => /^\s*npm run ([\w:-]+)(?: -- ([^|>&;]*))?/.exec(line))
-  .filter((match): match is RegExpExecArray => match !== null)
-  .map((match) => ({ script: match[1], args: (match[2] ?? '').trim().split(/\s+/).filter(Boolean) }))
 
 describe('.github/workflows/smoke.yml uses the CLI as it is', () => {
   it('runs the npm scripts of the README', () => {
@@ -38,9 +21,8 @@ describe('.github/workflows/smoke.yml uses the CLI as it is', () => {
   })
 
   it('every npm script it runs exists in package.json and is a tasks.ts command', () => {
-    for (const { script } of invocations) {
+    for (const { script, command } of invocations) {
       expect(packageJson.scripts[script], script).toBeDefined()
-      const command = commandOfScript[script]
       expect(command, `${script} is a tasks.ts command`).toBeDefined()
       expect(packageJson.scripts[script]).toBe(`tsx tasks.ts ${command}`)
     }
@@ -48,11 +30,10 @@ describe('.github/workflows/smoke.yml uses the CLI as it is', () => {
 
   it('every flag it passes is accepted by that command', () => {
     expect(invocations.length).toBeGreaterThanOrEqual(3)
-    for (const { script, args } of invocations) {
-      const command = commandOfScript[script]
+    for (const { script, command, args } of invocations) {
       let error: unknown
       try {
-        parseConfig(command, args, {}, manifests)
+        parseConfig(command!, args, {}, manifests)
       } catch (e) {
         error = e
       }
@@ -73,9 +54,8 @@ describe('.github/workflows/smoke.yml uses the CLI as it is', () => {
   })
 
   it('runs on the minikube platform', () => {
-    for (const { script, args } of invocations) {
-      const command = commandOfScript[script]
-      expect(parseConfig(command, args, {}, manifests).platform, script).toBe('minikube')
+    for (const { script, command, args } of invocations) {
+      expect(parseConfig(command!, args, {}, manifests).platform, script).toBe('minikube')
     }
   })
 
