@@ -11,8 +11,9 @@ import { join } from 'node:path'
 import { errorMessage } from '../scripts/lib/errors.ts'
 import { sleep } from '../scripts/lib/poll.ts'
 
-let queue: Promise<unknown> = Promise.resolve()
-let statusDir: string | undefined
+// On globalThis: vitest loads each project's global setup in a module graph of its own, so a
+// module-level queue would be one per project, and the grounds would build side by side.
+const shared = globalThis as typeof globalThis & { sparkStandaloneGrounds?: { queue: Promise<unknown>; statusDir: string } }
 
 export interface Background<T> {
   /** Where the outcome is written for the suites (they run in other processes). */
@@ -28,10 +29,10 @@ interface Status {
 
 /** Queues `prepare`; returns at once. */
 export function inBackground<T>(name: string, prepare: () => Promise<T>): Background<T> {
-  statusDir ??= mkdtempSync(join(tmpdir(), 'ssk8s-grounds-'))
-  const statusFile = join(statusDir, `${name}.json`)
+  const grounds = (shared.sparkStandaloneGrounds ??= { queue: Promise.resolve(), statusDir: mkdtempSync(join(tmpdir(), 'ssk8s-grounds-')) })
+  const statusFile = join(grounds.statusDir, `${name}.json`)
   const write = (status: Status) => writeFile(statusFile, JSON.stringify(status))
-  const done = queue.then(prepare).then(
+  const done = grounds.queue.then(prepare).then(
     async (value) => (await write({ ok: true }), value),
     async (error: unknown) => {
       console.error(`[${name}] the ground could not be made: ${errorMessage(error)}`)
@@ -39,7 +40,7 @@ export function inBackground<T>(name: string, prepare: () => Promise<T>): Backgr
       return undefined
     },
   )
-  queue = done
+  grounds.queue = done
   return { statusFile, done }
 }
 
