@@ -10,6 +10,8 @@ import { defineConfig } from 'vitest/config'
 export default defineConfig({
   test: {
     maxWorkers: 1,
+    // Runs after the projects' setups: starts the grounds they registered (test/background-ground.ts).
+    globalSetup: ['test/grounds-start.ts'],
     // The Kubernetes ground's teardown stops nine daemons and cleans iptables: give it time.
     teardownTimeout: 300_000,
     projects: [
@@ -33,27 +35,27 @@ export default defineConfig({
         },
       },
       {
-        // The real minikube binary (built from source and cached) against the recorded fixtures and
-        // scripts/lib/minikube.ts; no cluster is started (test/contract/minikube-ground.ts).
-        test: {
-          name: 'contract',
-          sequence: { groupOrder: 2 },
-          include: ['test/contract/**/*.contract.ts'],
-          globalSetup: ['test/contract/minikube-ground.ts'],
-          fileParallelism: false,
-          testTimeout: 120_000,
-          hookTimeout: 120_000,
-        },
-      },
-      {
         test: {
           name: 'e2e-kube',
-          sequence: { groupOrder: 3 },
+          sequence: { groupOrder: 2 },
           include: ['test/e2e/**/*.kube.ts'],
           globalSetup: ['test/e2e/kube-ground.ts'],
           fileParallelism: false,
           testTimeout: 15 * 60_000,
           hookTimeout: 60 * 60_000,
+        },
+      },
+      {
+        // The real minikube binary (built from source and cached) against the recorded fixtures and
+        // scripts/lib/minikube.ts; no cluster is started (test/contract/minikube-ground.ts).
+        test: {
+          name: 'contract',
+          sequence: { groupOrder: 3 },
+          include: ['test/contract/**/*.contract.ts'],
+          globalSetup: ['test/contract/minikube-ground.ts'],
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
         },
       },
       {

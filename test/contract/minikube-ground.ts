@@ -38,7 +38,7 @@ export default async function setup(project: TestProject): Promise<void> {
     return
   }
   // Built in the background when missing (test/background-ground.ts); the suite waits for it.
-  const background = inBackground('minikube-binary', async () => {
+  const background = inBackground('minikube-binary', 2, async () => {
     try {
       return await ensureMinikubeBinary(log)
     } catch (error) {

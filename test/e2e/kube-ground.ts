@@ -31,7 +31,7 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     return undefined
   }
   const docker = await ensureDockerGround({ log })
-  const background = inBackground('kube-ground', () => kubeGroundUp(log))
+  const background = inBackground('kube-ground', 1, () => kubeGroundUp(log))
   project.provide('kubeGround', {
     nodeIp: kubeGround.nodeIp,
     statusFile: background.statusFile,

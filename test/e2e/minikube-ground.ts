@@ -33,7 +33,7 @@ export default async function setup(project: TestProject): Promise<(() => Promis
   }
   const docker = await ensureDockerGround({ log })
   // A clean start: no profile left from an earlier run.
-  const background = inBackground('minikube-ground', async () => {
+  const background = inBackground('minikube-ground', 3, async () => {
     await minikubeGroundUp(log)
     await minikubeGroundDown(log)
   })

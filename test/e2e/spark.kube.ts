@@ -4,8 +4,9 @@
 // deleted worker pod; then a second cluster in another namespace, run by a user bound to one
 // namespace only, beside the first; the room check and the fail-fast rollout wait; down.
 import { mkdtempSync, writeFileSync } from 'node:fs'
+import { rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { secretOf } from '../../scripts/lib/cluster-secret.ts'
 import { errorMessage } from '../../scripts/lib/errors.ts'
@@ -348,6 +349,9 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
       env = { ...ground.env, KUBECONFIG: user.kubeconfig, SPARK_K8S_CONTEXT: user.context }
       defaultVersions = await resourceVersions('default')
     })
+
+    // The user's kubeconfig holds a token: leave no copy behind.
+    afterAll(() => rm(dirname(user.kubeconfig), { recursive: true, force: true }))
 
     it('the user really is bound to its namespace: a read elsewhere is refused with the server message in one line, and up elsewhere names every missing right', async () => {
       const result = await cli(env, 'status', ...platform, '--namespace', 'kube-system')
