@@ -12,8 +12,9 @@ export default defineConfig({
     maxWorkers: 1,
     // Runs after the projects' setups: starts the grounds they registered (test/background-ground.ts).
     globalSetup: ['test/grounds-start.ts'],
-    // The Kubernetes ground's teardown stops nine daemons and cleans iptables: give it time.
-    teardownTimeout: 300_000,
+    // One budget for every teardown: the Kubernetes ground stops nine daemons and cleans iptables,
+    // the minikube ground deletes its profile.
+    teardownTimeout: 600_000,
     projects: [
       {
         test: {

@@ -65,11 +65,8 @@ async function ensureEngine(log: Log): Promise<void> {
     throw new Error(`Docker engine does not answer and only root can start dockerd: ${first.stderr}`)
   }
 
-  // A private cgroup namespace per container, as on every cgroup v2 host (Docker Desktop included):
-  // on this cgroup v1 machine it is what lets a minikube node run its own systemd and kubelet.
-  const args = ['--default-cgroupns-mode=private', ...(await boundedRuntimeArgs(log))]
   await startDaemon(
-    { name: 'dockerd', command: 'dockerd', args, logFile: cacheDir('dockerd.log'), ready: async () => (await engineAnswers()).ok },
+    { name: 'dockerd', command: 'dockerd', args: await boundedRuntimeArgs(log), logFile: cacheDir('dockerd.log'), ready: async () => (await engineAnswers()).ok },
     log,
   )
 }
@@ -83,15 +80,33 @@ export const boundedRunc = cacheDir('runtime', 'runc-bounded')
  * drops what root does not hold (scripts/ci/runtime/runc-bounded). Elsewhere: plain runc.
  */
 async function boundedRuntimeArgs(log: Log): Promise<string[]> {
-  const lastCap = Number((await readFile('/proc/sys/kernel/cap_last_cap', 'utf8')).trim())
-  const bounding = BigInt(`0x${(await readFile('/proc/self/status', 'utf8')).match(/^CapBnd:\s*([0-9a-f]+)/m)?.[1] ?? '0'}`)
-  if (bounding === (1n << BigInt(lastCap + 1)) - 1n) return []
+  const bounding = await rootLacksCapabilities()
+  if (!bounding) return []
   await ensurePackages(log, { jq: 'jq', 'libcap2-bin': 'capsh' })
   await mkdir(dirname(boundedRunc), { recursive: true })
   await copyFile(new URL('./runtime/runc-bounded', import.meta.url).pathname, boundedRunc)
   await chmod(boundedRunc, 0o755)
-  log(`docker: root lacks some capabilities here (CapBnd ${bounding.toString(16)}): containers run through ${boundedRunc}`)
-  return ['--add-runtime', `runc-bounded=${boundedRunc}`, '--default-runtime', 'runc-bounded']
+  log(`docker: root lacks some capabilities here (CapBnd ${bounding}): containers run through ${boundedRunc}`)
+  return ['--add-runtime', `runc-bounded=${boundedRunc}`, '--default-runtime', boundedRuntime]
+}
+
+const boundedRuntime = 'runc-bounded'
+
+/** Root's capability bounding set (hex) when it lacks some capability, else undefined. */
+async function rootLacksCapabilities(): Promise<string | undefined> {
+  const lastCap = Number((await readFile('/proc/sys/kernel/cap_last_cap', 'utf8')).trim())
+  const bounding = BigInt(`0x${(await readFile('/proc/self/status', 'utf8')).match(/^CapBnd:\s*([0-9a-f]+)/m)?.[1] ?? '0'}`)
+  return bounding === (1n << BigInt(lastCap + 1)) - 1n ? undefined : bounding.toString(16)
+}
+
+/** Throws when privileged containers cannot start here: root lacks capabilities and dockerd runs plain runc. */
+export async function requirePrivilegedContainers(): Promise<void> {
+  const bounding = await rootLacksCapabilities()
+  if (!bounding) return
+  const runtime = (await sh({ nothrow: true })`docker info --format {{.DefaultRuntime}}`).stdout.trim()
+  if (runtime !== boundedRuntime) {
+    throw new Error(`root lacks capabilities here (CapBnd ${bounding}) and dockerd runs ${runtime || 'an unknown runtime'}, so a privileged container cannot start: stop dockerd and run \`npm run ground:docker\`, which starts it with ${boundedRuntime}`)
+  }
 }
 
 async function ensureBaseImage(log: Log): Promise<void> {

@@ -10,17 +10,22 @@
  *   npx tsx scripts/ci/minikube-ground.ts up     # prints the environment to run the tool with
  *   npx tsx scripts/ci/minikube-ground.ts down
  */
+import { existsSync } from 'node:fs'
 import { cp, mkdtemp, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { $ } from 'zx'
 import { cacheDir } from '../lib/paths.ts'
 import { runIfMain } from '../lib/main.ts'
-import { BASE_IMAGE, ensureDockerGround } from './docker-ground.ts'
+import { BASE_IMAGE, ensureDockerGround, requirePrivilegedContainers } from './docker-ground.ts'
 import { isRoot, type Log } from './host.ts'
 import { ensureBinaries, kubernetesVersion } from './kube/build.ts'
-import { ensureMinikubeBinary, minikubeVersion } from './minikube/build.ts'
+import { ensureMinikubeBinary, minikubeBinary, minikubeVersion } from './minikube/build.ts'
+import { parseProfileList } from '../lib/minikube.ts'
 import { ensureBinaryCache, ensureClusterImages, minikubeHome } from './minikube/images.ts'
 import { ensureTools, tools } from './minikube/tools.ts'
+
+/** The profile the tool uses on the ground. */
+export const groundProfile = 'ssk8s-ground'
 
 export const nodeImage = `spark-standalone-k8s/minikube-node:v${minikubeVersion}-bookworm`
 
@@ -43,8 +48,8 @@ async function ensureNodeImage(log: Log): Promise<void> {
 /**
  * What the tool's own `minikube start` needs to use the ground: minikube on PATH, its home, a
  * kubeconfig of its own, and its
- * start flags as MINIKUBE_* variables (minikube binds every flag to one). --force: CI runs as root,
- * which minikube's docker driver otherwise refuses.
+ * start flags as MINIKUBE_* variables (minikube binds every flag to one; --force: CI runs as root,
+ * which minikube's docker driver otherwise refuses), and the profile to use.
  */
 export function minikubeEnv(binary: string): Record<string, string> {
   return {
@@ -59,12 +64,17 @@ export function minikubeEnv(binary: string): Record<string, string> {
     MINIKUBE_KUBERNETES_VERSION: `v${kubernetesVersion}`,
     MINIKUBE_WANTUPDATENOTIFICATION: 'false',
     MINIKUBE_FORCE: 'true',
+    // Not `minikube`: its node container, network and volume are named after the profile, and a
+    // user's own default profile on the same engine must not meet ours.
+    SPARK_K8S_MINIKUBE_PROFILE: groundProfile,
   }
 }
 
 export async function minikubeGroundUp(log: Log = defaultLog): Promise<Record<string, string>> {
   if (!isRoot()) throw new Error('the minikube ground builds images and installs Debian packages: run it as root')
   await ensureDockerGround({ log })
+  // The node is a privileged container.
+  await requirePrivilegedContainers()
   const binary = await ensureMinikubeBinary(log)
   await ensureBinaries(log)
   await ensureTools(log)
@@ -74,11 +84,21 @@ export async function minikubeGroundUp(log: Log = defaultLog): Promise<Record<st
   return minikubeEnv(binary)
 }
 
-/** Deletes every profile under the ground's MINIKUBE_HOME (node containers, volumes, networks). */
+/**
+ * Deletes the profiles under the ground's MINIKUBE_HOME, one by name (`delete --all` would also take
+ * every other minikube container on the engine, a user's own included). Nothing to do when minikube
+ * was never built.
+ */
 export async function minikubeGroundDown(log: Log = defaultLog): Promise<void> {
-  const binary = await ensureMinikubeBinary(log)
-  await $({ quiet: true, env: { ...process.env, ...minikubeEnv(binary) } })`minikube delete --all`
-  log('minikube profiles deleted (caches kept)')
+  if (!existsSync(minikubeBinary)) return
+  const minikube = $({ quiet: true, nothrow: true, timeout: '5m', env: { ...process.env, ...minikubeEnv(minikubeBinary) } })
+  const profiles = parseProfileList((await minikube`minikube profile list -o json`).stdout)
+  const names = [...(profiles?.valid ?? []), ...(profiles?.invalid ?? [])].map((profile) => profile.name)
+  for (const name of names) {
+    const deleted = await minikube`minikube delete -p ${name}`
+    if (deleted.exitCode !== 0) log(`minikube delete -p ${name} failed: ${deleted.stderr.trim().split('\n').pop()}`)
+  }
+  log(`minikube ground: ${names.length ? `deleted ${names.join(', ')}` : 'no profile'} (caches kept)`)
 }
 
 runIfMain(import.meta.url, async () => {

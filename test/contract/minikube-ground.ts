@@ -1,7 +1,7 @@
 // Global setup of the contract suite: the real minikube binary (scripts/ci/minikube/build.ts) and
 // what the docker engine offers. In CI (CI=true) or with SPARK_K8S_CONTRACT=1 the binary is built
 // when missing (~4-8 min) and a failure fails the run; elsewhere the suite runs only when the binary
-// is already cached (`npm run ground:minikube`), and skips saying why otherwise.
+// is already cached (`npx tsx scripts/ci/minikube/build.ts`), and skips saying why otherwise.
 import { existsSync } from 'node:fs'
 import type { TestProject } from 'vitest/node'
 import { ensureDockerGround } from '../../scripts/ci/docker-ground.ts'
@@ -32,19 +32,13 @@ const mustRun = () => Boolean(process.env.CI) || process.env.SPARK_K8S_CONTRACT 
 
 export default async function setup(project: TestProject): Promise<void> {
   if (!mustRun() && !existsSync(minikubeBinary)) {
-    const skipReason = `minikube v${minikubeVersion} is not built yet (npm run ground:minikube builds it with the rest of the minikube ground, as root), or run with CI=true / SPARK_K8S_CONTRACT=1 to build it first`
+    const skipReason = `minikube v${minikubeVersion} is not built yet (npx tsx scripts/ci/minikube/build.ts, ~4-8 min), or run with CI=true / SPARK_K8S_CONTRACT=1 to build it first`
     console.warn(`\n[contract] SKIPPED: ${skipReason}\n`)
     project.provide('minikubeGround', { skipReason })
     return
   }
   // Built in the background when missing (test/background-ground.ts); the suite waits for it.
-  const background = inBackground('minikube-binary', 2, async () => {
-    try {
-      return await ensureMinikubeBinary(log)
-    } catch (error) {
-      throw new Error(`[contract] the real minikube binary is required here (CI / SPARK_K8S_CONTRACT=1) but could not be built: ${(error as Error).message}`)
-    }
-  })
+  const background = inBackground('minikube-binary', 2, () => ensureMinikubeBinary(log))
   // CI's Docker engine is the project's own ground: start it here too, whatever order the suites' setups run in.
   if (mustRun()) await ensureDockerGround({ log })
   const docker = await dockerResources()

@@ -8,28 +8,23 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { $ } from 'zx'
 import { connectKube, type Kube } from '../../scripts/lib/kube.ts'
-import { kubeCpuToCores } from '../../scripts/lib/units.ts'
 import { groundReady } from '../background-ground.ts'
 import { smokeArgs } from '../smoke-workflow.ts'
 import { cli } from './cli.ts'
 
 const ground = inject('minikubeE2eGround')
 const platform = ['--platform', 'minikube']
-const profile = 'minikube'
+const profile = ground.env.SPARK_K8S_MINIKUBE_PROFILE
 const run = (command: string, ...args: string[]) => cli(ground.env, command, ...platform, ...args)
 /** A step of the smoke workflow (.github/workflows/smoke.yml), with exactly its arguments. */
 const smoke = (command: 'up' | 'pi' | 'status' | 'down') => cli(ground.env, command, ...smokeArgs(command))
 const minikube = $({ env: { ...process.env, ...ground.env }, nothrow: true, quiet: true })
 const namespace = 'default'
 
-/** The profile's host state as minikube reports it (Running, Stopped, …), or undefined without a profile. */
+/** The profile's host state as `minikube status` reports it (Running, Stopped, …). */
 async function hostState(): Promise<string | undefined> {
   const result = await minikube`minikube status -p ${profile} --output json`
-  try {
-    return (JSON.parse(result.stdout) as { Host?: string }).Host
-  } catch {
-    return undefined
-  }
+  return (JSON.parse(result.stdout) as { Host?: string }).Host
 }
 
 describe.skipIf(ground.skipReason)('the classic README on a real minikube (--platform minikube)', () => {
@@ -45,8 +40,9 @@ describe.skipIf(ground.skipReason)('the classic README on a real minikube (--pla
 
   beforeAll(async () => {
     await groundReady(ground.statusFile!, 'the minikube ground')
-    // A machine where minikube has never run: no profile.
-    expect(await hostState()).toBeUndefined()
+    // A machine where minikube has never run: no profile (exit 85, "not found").
+    const status = await minikube`minikube status -p ${profile} --output json`
+    expect([status.exitCode, status.stdout]).toEqual([85, expect.stringContaining(`Profile \\"${profile}\\" not found`)])
   })
 
   afterAll(async () => {
@@ -59,9 +55,9 @@ describe.skipIf(ground.skipReason)('the classic README on a real minikube (--pla
     expect(smokeArgs('up')).toEqual([...platform, '--workers', '1', '--json'])
     const result = await smoke('up')
     expect(result.exitCode, result.stderr).toBe(0)
-    expect(result.stderr).toMatch(/Start minikube: minikube profile minikube created \(\d+ CPUs \/ \d+ MiB, driver docker; the Docker engine has/)
-    expect(result.stderr).toMatch(/Publish the image to the cluster: loaded spark-standalone:\S+ into minikube minikube/)
-    expect(result.stderr).toMatch(/Check the cluster has room for 1 workers: 0\.85 CPUs \/ 4096 MiB requested, [\d.]+ CPUs \/ \d+ MiB free on node minikube/)
+    expect(result.stderr).toMatch(new RegExp(String.raw`Start minikube: minikube profile ${profile} created \(\d+ CPUs \/ \d+ MiB, driver docker; the Docker engine has`))
+    expect(result.stderr).toMatch(new RegExp(String.raw`Publish the image to the cluster: loaded spark-standalone:\S+ into minikube ${profile}`))
+    expect(result.stderr).toMatch(new RegExp(String.raw`Check the cluster has room for 1 workers: 0\.85 CPUs \/ 4096 MiB requested, [\d.]+ CPUs \/ \d+ MiB free on node ${profile}`))
     expect(result.stderr).toMatch(/deployment\/spark-master created, service\/spark-master-service created \(NodePorts 7077→30000, 8080→30001\), deployment\/spark-worker created/)
     const ip = (await minikube`minikube ip -p ${profile}`).stdout.trim()
     expect(result.json).toMatchObject({ ok: true, platform: 'minikube', uiUrl: `http://${ip}:30001`, aliveWorkers: 1 })
@@ -69,7 +65,10 @@ describe.skipIf(ground.skipReason)('the classic README on a real minikube (--pla
     // The node's containerd holds the image the pods run, loaded, never pulled.
     await connect()
     const { items } = await kube.core.listNamespacedPod({ namespace, labelSelector: 'app=spark' })
+    expect(items).toHaveLength(2)
     expect(items.map((pod) => pod.spec!.containers[0].image)).toEqual(items.map(() => result.json!.image))
+    const { items: events } = await kube.core.listNamespacedEvent({ namespace })
+    expect(events.filter((event) => event.reason === 'Pulling')).toEqual([])
     expect((await minikube`minikube -p ${profile} image ls`).stdout).toContain(`/${result.json!.image}`)
     // The classic README's NodePort answers from the host, on the node's address.
     const ui = await fetch(`http://${ip}:30001/json/`, { signal: AbortSignal.timeout(10_000) })
@@ -80,9 +79,9 @@ describe.skipIf(ground.skipReason)('the classic README on a real minikube (--pla
     const before = await versions()
     const result = await run('up', '--workers', '1')
     expect(result.exitCode, result.stderr).toBe(0)
-    expect(result.stderr).toMatch(/\[SKIPPED: minikube profile minikube already running/)
+    expect(result.stderr).toMatch(new RegExp(String.raw`\[SKIPPED: minikube profile ${profile} already running`))
     expect(result.stderr).toMatch(/\[SKIPPED\].*Build the Spark image/)
-    expect(result.stderr).toMatch(/\[SKIPPED: image \S+ already in minikube minikube\]/)
+    expect(result.stderr).toMatch(new RegExp(String.raw`\[SKIPPED: image \S+ already in minikube ${profile}\]`))
     expect(result.stderr).toMatch(/\[SKIPPED: .*deployment\/spark-worker, poddisruptionbudget\/spark-worker already as declared\]/)
     expect(await versions()).toEqual(before)
   })
@@ -93,28 +92,17 @@ describe.skipIf(ground.skipReason)('the classic README on a real minikube (--pla
     expect(Math.abs(result.json!.pi - Math.PI)).toBeLessThan(0.01)
   })
 
-  it('scale 3 then 1: the workers follow where the node has room; where it has not, the refusal changes nothing', async () => {
-    // Room for 3 workers: the master 0.1 + 3 × 0.5 + 0.25 kept for a driver, beside minikube's own pods.
-    const [node] = (await kube.core.listNode()).items
-    const { items: pods } = await kube.core.listPodForAllNamespaces()
-    const othersCpu = pods
-      .filter((pod) => pod.metadata?.labels?.app !== 'spark' && !['Succeeded', 'Failed'].includes(pod.status?.phase ?? ''))
-      .flatMap((pod) => pod.spec!.containers)
-      .reduce((sum, container) => sum + kubeCpuToCores(container.resources?.requests?.cpu ?? '0'), 0)
-    const freeCpu = kubeCpuToCores(node.status!.allocatable!.cpu) - othersCpu
+  it('scale 3 is refused with the numbers and changes nothing (the profile was sized for one worker); scale 1 keeps one', async () => {
+    // cluster:up sized the profile for what one worker needs (2 CPUs, minikube's minimum): beside
+    // minikube's own 0.75 CPU, the master 0.1 + 3 × 0.5 + 0.25 kept for a driver cannot fit.
     const before = await versions()
     const up = await run('scale', '3', '--json')
-    if (freeCpu >= 1.85) {
-      expect(up.exitCode, up.stderr).toBe(0)
-      expect(up.json).toMatchObject({ aliveWorkers: 3 })
-    } else {
-      expect(up.exitCode).not.toBe(0)
-      expect(up.stderr).toMatch(/^error: node minikube has no room for this cluster: it requests 1\.85 CPUs \/ 8192 MiB \(master 0\.1\/1024, 3 workers × 0\.5\/2048, Pi driver 0\.25\/1024 \(CPUs\/MiB\)\), [\d.]+ CPUs \/ \d+ MiB is free$/m)
-      expect(await versions()).toEqual(before)
-    }
-    const down = await run('scale', '1', '--json')
-    expect(down.exitCode, down.stderr).toBe(0)
-    expect(down.json).toMatchObject({ ok: true, aliveWorkers: 1 })
+    expect(up.exitCode).not.toBe(0)
+    expect(up.stderr).toMatch(new RegExp(String.raw`^error: node ${profile} has no room for this cluster: it requests 1\.85 CPUs \/ 8192 MiB \(master 0\.1\/1024, 3 workers × 0\.5\/2048, Pi driver 0\.25\/1024 \(CPUs\/MiB\)\), [\d.]+ CPUs \/ \d+ MiB is free$`, 'm'))
+    expect(await versions()).toEqual(before)
+    const one = await run('scale', '1', '--json')
+    expect(one.exitCode, one.stderr).toBe(0)
+    expect(one.json).toMatchObject({ ok: true, aliveWorkers: 1 })
     expect((await workerDeployment()).spec?.replicas).toBe(1)
   })
 
@@ -130,8 +118,8 @@ describe.skipIf(ground.skipReason)('the classic README on a real minikube (--pla
     const before = await versions()
     const result = await run('up', '--workers', '3')
     expect(result.exitCode).not.toBe(0)
-    expect(result.stderr).toMatch(/^error: minikube profile minikube \(\d+ CPUs \/ \d+ MiB\) has no room for this cluster/m)
-    expect(result.stderr).toMatch(/minikube delete -p minikube/)
+    expect(result.stderr).toMatch(new RegExp(String.raw`^error: minikube profile ${profile} \(\d+ CPUs \/ \d+ MiB\) has no room for this cluster`, 'm'))
+    expect(result.stderr).toMatch(new RegExp(String.raw`minikube delete -p ${profile}`))
     expect(result.stderr).not.toMatch(/Apply manifests/)
     expect(await versions()).toEqual(before)
   })
@@ -139,20 +127,20 @@ describe.skipIf(ground.skipReason)('the classic README on a real minikube (--pla
   it('cluster:down deletes the cluster and stops minikube; status then says it is stopped', async () => {
     const result = await smoke('down')
     expect(result.exitCode, result.stderr).toBe(0)
-    expect(result.stderr).toMatch(/Stop minikube: minikube profile minikube stopped/)
+    expect(result.stderr).toMatch(new RegExp(String.raw`Stop minikube: minikube profile ${profile} stopped`))
     expect(await hostState()).toBe('Stopped')
     const status = await run('status')
     expect(status.exitCode).not.toBe(0)
-    expect(status.stderr).toMatch(/minikube profile minikube is stopped — run `npm run cluster:up`/)
+    expect(status.stderr).toMatch(new RegExp(String.raw`minikube profile ${profile} is stopped — run \`npm run cluster:up\``))
     const again = await run('down')
     expect(again.exitCode, again.stderr).toBe(0)
-    expect(again.stderr).toMatch(/SKIPPED: minikube profile minikube is not running: nothing to delete/)
+    expect(again.stderr).toMatch(new RegExp(String.raw`SKIPPED: minikube profile ${profile} is not running: nothing to delete`))
   })
 
   it('cluster:up starts the stopped profile again and the cluster comes back', async () => {
     const result = await run('up', '--workers', '1', '--json')
     expect(result.exitCode, result.stderr).toBe(0)
-    expect(result.stderr).toMatch(/Start minikube: minikube profile minikube started/)
+    expect(result.stderr).toMatch(new RegExp(String.raw`Start minikube: minikube profile ${profile} started`))
     expect(result.json).toMatchObject({ ok: true, aliveWorkers: 1 })
     expect(await hostState()).toBe('Running')
   })
@@ -165,11 +153,12 @@ describe.skipIf(ground.skipReason)('the classic README on a real minikube (--pla
     try {
       const result = await run('up', '--workers', '1', '--image', 'spark-standalone-unloadable')
       expect(result.exitCode).not.toBe(0)
-      expect(result.stderr).toMatch(/^error: minikube profile minikube does not list image spark-standalone-unloadable:\S+ after `minikube image load`/m)
+      expect(result.stderr).toMatch(new RegExp(String.raw`^error: minikube profile ${profile} does not list image spark-standalone-unloadable:\S+ after \`minikube image load\``, 'm'))
       expect(result.stderr).not.toMatch(/Apply manifests/)
     } finally {
       await minikube`docker exec ${profile} systemctl start containerd`
-      await $({ quiet: true, nothrow: true })`docker rmi ${'spark-standalone-unloadable'}`
+      const tags = (await $({ quiet: true })`docker images --format {{.Repository}}:{{.Tag}} spark-standalone-unloadable`).stdout.split('\n').filter(Boolean)
+      if (tags.length) await $({ quiet: true })`docker rmi ${tags}`
     }
     expect(await versions()).toEqual(before)
   })

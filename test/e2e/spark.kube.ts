@@ -351,7 +351,9 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
     })
 
     // The user's kubeconfig holds a token: leave no copy behind.
-    afterAll(() => rm(dirname(user.kubeconfig), { recursive: true, force: true }))
+    afterAll(async () => {
+      if (user) await rm(dirname(user.kubeconfig), { recursive: true, force: true })
+    })
 
     it('the user really is bound to its namespace: a read elsewhere is refused with the server message in one line, and up elsewhere names every missing right', async () => {
       const result = await cli(env, 'status', ...platform, '--namespace', 'kube-system')

@@ -22,8 +22,11 @@ systemd-machine-id-setup >/dev/null
 # network's gateway address instead: Docker's own DNAT rules, matched on that address, for the
 # node's traffic and for what arrives from pods; replies are sent back from it.
 docker_dns=127.0.0.11
+gateway=$(ip -4 route show default | awk '{ print $3; exit }')
 if grep -q "^nameserver $docker_dns" /etc/resolv.conf; then
-  gateway=$(ip -4 route show default | awk '{ print $3; exit }')
+  # Docker wrote its rules with the host's iptables backend; this image's must be the same one.
+  iptables-save -t nat | grep -q -- '-j DOCKER_OUTPUT' || { echo "entrypoint: no Docker DNS rules in this iptables backend ($(iptables --version)): pods cannot resolve through Docker" >&2; exit 1; }
+  [[ -n $gateway ]] || { echo "entrypoint: no default route: nowhere to serve Docker's DNS" >&2; exit 1; }
   iptables-save -t nat \
     | sed -e "s|-d $docker_dns/32|-d $gateway/32|g" \
           -e "s|^-A OUTPUT \(.*\) -j DOCKER_OUTPUT\$|&\n-A PREROUTING \1 -j DOCKER_OUTPUT|" \
