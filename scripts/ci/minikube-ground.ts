@@ -46,10 +46,9 @@ async function ensureNodeImage(log: Log): Promise<void> {
 }
 
 /**
- * What the tool's own `minikube start` needs to use the ground: minikube on PATH, its home, a
- * kubeconfig of its own, and its
- * start flags as MINIKUBE_* variables (minikube binds every flag to one; --force: CI runs as root,
- * which minikube's docker driver otherwise refuses), and the profile to use.
+ * What the tool needs to use the ground: minikube on PATH, its home and a kubeconfig of its own,
+ * the start flags as MINIKUBE_* variables (minikube binds every flag to one; --force because CI runs
+ * as root, which minikube's docker driver otherwise refuses), and the profile to use.
  */
 export function minikubeEnv(binary: string): Record<string, string> {
   return {
