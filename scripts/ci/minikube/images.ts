@@ -102,8 +102,9 @@ export async function ensureClusterImages(log: Log): Promise<string[]> {
   const images = clusterImages(await ensurePauseBinary(), await ensureProvisionerBinary(log))
   for (const image of images) {
     const tarball = cachedImagePath(image.name)
-    if (existsSync(tarball) && (await inEngine(image.name))) continue
-    if (!(await inEngine(image.name))) {
+    const built = await inEngine(image.name)
+    if (built && existsSync(tarball)) continue
+    if (!built) {
       log(`image ${image.name}: building`)
       await buildImage(image)
     }
