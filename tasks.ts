@@ -1,11 +1,11 @@
-#!/usr/bin/env -S npx tsx
 // The classic README as task graphs, one per npm script. Each step is a module in scripts/;
 // this file only says in which order they run, when they are skipped, and what is reported.
-import { Listr, ListrLogger, PRESET_TIMER, PRESET_TIMESTAMP, ProcessOutput, type ListrTask, type ListrTaskWrapper } from 'listr2'
+import type { ListrTask, ListrTaskWrapper } from 'listr2'
 import { commands, helpText, parseConfig, type Command, type Config, type Platform } from './scripts/lib/config.ts'
 import { collectDiagnostics } from './scripts/lib/diagnostics.ts'
 import { errorMessage, StepError, UsageError } from './scripts/lib/errors.ts'
 import { installInterruptHandler, interruption } from './scripts/lib/interrupt.ts'
+import { rerunIfStale } from './scripts/lib/fresh-build.ts'
 import { isMain } from './scripts/lib/main.ts'
 import { resolvePlatform } from './scripts/lib/platform.ts'
 import type { StepOutcome } from './scripts/lib/outcome.ts'
@@ -155,7 +155,10 @@ const graphs: Record<Exclude<Command, 'status' | 'ui' | 'submit' | 'shell'>, (co
   down: downTasks,
 }
 
-function listrOptions(config: Config) {
+/** listr2 is loaded only by the commands that run a graph (not by --help, status, ui, submit, shell). */
+type Listr2 = typeof import('listr2')
+
+function listrOptions(config: Config, { ListrLogger, ProcessOutput, PRESET_TIMER, PRESET_TIMESTAMP }: Listr2) {
   // In a terminal: the live renderer. In CI, pipes or --json: one readable line per event, on stderr.
   const plain = config.json || !process.stdout.isTTY || Boolean(process.env.CI)
   const logger = new ListrLogger({ useIcons: false, processOutput: new ProcessOutput(process.stderr, process.stderr) })
@@ -244,8 +247,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   const note = `${platform} (${reason})`
   installInterruptHandler()
+  const listr2 = await import('listr2')
   try {
-    await new Listr<Context, any, any>(graphs[config.command](config, platform, note), listrOptions(config)).run(ctx)
+    await new listr2.Listr<Context, any, any>(graphs[config.command](config, platform, note), listrOptions(config, listr2)).run(ctx)
   } catch (error) {
     const interrupted = interruption()
     if (interrupted) return interrupted
@@ -262,7 +266,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (isMain(import.meta.url)) {
-  main(process.argv.slice(2)).then(
+  rerunIfStale(import.meta.url).then(async (code) => code ?? main(process.argv.slice(2))).then(
     (code) => process.exit(code),
     (error: unknown) => {
       console.error(`error: ${errorMessage(error)}`)

@@ -10,8 +10,9 @@ import { defineConfig } from 'vitest/config'
 export default defineConfig({
   test: {
     maxWorkers: 1,
-    // Runs after the projects' setups: starts the grounds they registered (test/background-ground.ts).
-    globalSetup: ['test/grounds-start.ts'],
+    // After the projects' setups: the bundle the CLI tests run is built from the current sources, then
+    // the grounds the projects registered are started (test/background-ground.ts).
+    globalSetup: ['test/build-bundle.ts', 'test/grounds-start.ts'],
     // One budget for every teardown: the Kubernetes ground stops nine daemons and cleans iptables,
     // the minikube ground deletes its profile.
     teardownTimeout: 600_000,

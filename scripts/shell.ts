@@ -3,7 +3,6 @@
 // attached to this terminal through the API server, or a container run with -i on the cluster's
 // Docker network. Typed or piped input both work; the pod or container is removed on exit.
 import type { V1Pod } from '@kubernetes/client-node'
-import { $ } from 'zx'
 import { clusterImage } from './lib/cluster-image.ts'
 import { parseConfig } from './lib/config.ts'
 import { dockerLayout, planContainer } from './lib/docker.ts'
@@ -34,7 +33,7 @@ async function shellOnDocker(target: Target, pod: V1Pod, tty: boolean, say: (lin
   const forget = onInterrupt(() => run({ nothrow: true })`docker rm --force ${name}`)
   try {
     say(`starting pyspark in container ${name} (exit with Ctrl-D or exit())`)
-    const repl = await $({ stdio: 'inherit', nothrow: true })`docker run ${args}`
+    const repl = await run({ stdio: 'inherit', nothrow: true })`docker run ${args}`
     return repl.exitCode ?? 1
   } finally {
     forget()

@@ -1,12 +1,13 @@
 import { request as httpRequest, type RequestOptions } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import type * as K8s from '@kubernetes/client-node'
+import type * as KubeClient from './kube-client.ts'
 
 /** Our name in managedFields: server-side apply records which fields this tool owns. */
 export const fieldManager = 'spark-standalone-k8s'
 
 export interface Kube {
-  k8s: typeof K8s
+  k8s: typeof KubeClient
   context: string
   config: K8s.KubeConfig
   objects: K8s.KubernetesObjectApi
@@ -18,10 +19,10 @@ export interface Kube {
 
 /**
  * Connects through one pinned context (never whatever current-context happens to be).
- * client-node costs ~1.5 s to import under tsx, so it is loaded only when a command talks to a cluster.
+ * client-node is the heaviest import by far, so it is loaded only when a command talks to a cluster.
  */
 export async function connectKube(context: string | undefined, kubeconfigFile?: string): Promise<Kube> {
-  const k8s = await import('@kubernetes/client-node')
+  const k8s = await import('./kube-client.ts')
   const config = new k8s.KubeConfig()
   if (kubeconfigFile) config.loadFromFile(kubeconfigFile)
   else config.loadFromDefault()

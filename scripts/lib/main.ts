@@ -7,9 +7,15 @@ export function isMain(moduleUrl: string): boolean {
   return Boolean(entry) && moduleUrl === pathToFileURL(entry).href
 }
 
+/**
+ * Defined (true) by scripts/build.ts. In the bundle every module shares the entry's import.meta.url,
+ * so a step module would think it was run alone: there only tasks.ts runs (steps run alone under tsx).
+ */
+declare const IN_BUNDLE: boolean | undefined
+
 /** Runs a script's body when it is run alone; a thrown error becomes one line and exit 1. */
 export function runIfMain(moduleUrl: string, body: () => Promise<unknown>): void {
-  if (!isMain(moduleUrl)) return
+  if (typeof IN_BUNDLE !== 'undefined' || !isMain(moduleUrl)) return
   body().catch((error: unknown) => {
     const exitCode = (error as { exitCode?: number }).exitCode ?? 1
     console.error(`error: ${errorMessage(error)}`)

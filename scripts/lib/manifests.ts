@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import type {
   KubernetesObject,
@@ -11,8 +12,8 @@ import type {
   V1PodTemplateSpec,
   V1Service,
 } from '@kubernetes/client-node'
-import { parseAllDocuments } from 'yaml'
-import { manifestsDir } from './paths.ts'
+import { ParsedFileCache } from './parsed-cache.ts'
+import { cacheDir, manifestsDir } from './paths.ts'
 import { formatMebibytes, kubeCpuToCores, sparkMemoryToMebibytes } from './units.ts'
 import { workerContainerMiB, type WorkerMemory } from './worker-memory.ts'
 
@@ -40,6 +41,8 @@ export interface ClusterShape {
 }
 
 export function parseManifestFile(path: string): KubernetesObject[] {
+  // Loaded here, not at start-up: most commands read the manifests back from the parsed cache.
+  const { parseAllDocuments } = createRequire(import.meta.url)('yaml') as typeof import('yaml')
   return parseAllDocuments(readFileSync(path, 'utf8'))
     .map((document) => {
       if (document.errors.length > 0) throw new Error(`${path}: ${document.errors[0].message}`)
@@ -50,17 +53,20 @@ export function parseManifestFile(path: string): KubernetesObject[] {
 
 /** Reads manifests/*.yml (what `kubectl apply -f manifests/` applies), manifests/jobs/spark-pi.yml and manifests/connect/. */
 export function loadManifests(dir: string = manifestsDir): ClusterManifests {
+  const parsed = new ParsedFileCache<KubernetesObject[]>(cacheDir('parsed-manifests.json'))
+  const parse = (path: string) => parsed.get(path, parseManifestFile)
   const objects = readdirSync(dir)
     .filter((name) => /\.ya?ml$/.test(name))
     .sort()
-    .flatMap((name) => parseManifestFile(join(dir, name)))
-  const connect = parseManifestFile(join(dir, 'connect', 'spark-connect.yml'))
+    .flatMap((name) => parse(join(dir, name)))
+  const connect = parse(join(dir, 'connect', 'spark-connect.yml'))
   const find = <T extends KubernetesObject>(kind: string, role: string, among = objects): T => {
     const found = among.filter((o) => o.kind === kind && o.metadata?.labels?.role === role)
     if (found.length !== 1) throw new Error(`${dir}: expected one ${kind} labelled role=${role}, found ${found.length}`)
     return found[0] as T
   }
-  const [piJob] = parseManifestFile(join(dir, 'jobs', 'spark-pi.yml')) as V1Job[]
+  const [piJob] = parse(join(dir, 'jobs', 'spark-pi.yml')) as V1Job[]
+  parsed.save()
   return {
     master: find<V1Deployment>('Deployment', 'master'),
     service: find<V1Service>('Service', 'master'),

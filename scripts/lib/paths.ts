@@ -1,9 +1,17 @@
+import { existsSync } from 'node:fs'
 import { homedir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-/** The project root (this file lives in scripts/lib/). */
-export const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)))
+/** The project root: the nearest directory above this module with a package.json (from scripts/lib/ or the bundle in dist/). */
+export const repoRoot = projectRootAbove(dirname(fileURLToPath(import.meta.url)))
+
+function projectRootAbove(dir: string): string {
+  if (existsSync(join(dir, 'package.json'))) return dir
+  const parent = dirname(dir)
+  if (parent === dir) throw new Error(`no package.json above ${fileURLToPath(import.meta.url)}`)
+  return projectRootAbove(parent)
+}
 export const manifestsDir = join(repoRoot, 'manifests')
 export const dockerDir = join(repoRoot, 'docker')
 

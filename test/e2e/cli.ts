@@ -1,6 +1,8 @@
-// Runs the real CLI as a user would (`tsx tasks.ts <command>`), never in-process.
+// Runs the real CLI as a user does (`node dist/tasks.js <command>`, what the npm scripts run), never
+// in-process. The bundle is built from the current sources before any test (test/build-bundle.ts).
 import { spawn } from 'node:child_process'
 import { $ } from 'zx'
+import { bundleEntry } from '../../scripts/build.ts'
 import { repoRoot } from '../../scripts/lib/paths.ts'
 
 export interface CliResult {
@@ -17,7 +19,7 @@ export async function cli(env: Record<string, string>, ...args: string[]): Promi
 
 /** The CLI with this text piped to its stdin, as `echo … | npm run shell` would. */
 export async function cliWithInput(env: Record<string, string>, input: string, ...args: string[]): Promise<CliResult> {
-  const result = await $({ cwd: repoRoot, env: { ...process.env, ...env, CI: 'true' }, nothrow: true, quiet: true, input })`npx tsx tasks.ts ${args}`
+  const result = await $({ cwd: repoRoot, env: { ...process.env, ...env, CI: 'true' }, nothrow: true, quiet: true, input })`node ${bundleEntry} ${args}`
   let json: Record<string, any> | undefined
   try {
     json = JSON.parse(result.stdout)
@@ -43,8 +45,8 @@ export interface RunningCli {
 }
 
 export function startCli(env: Record<string, string>, ...args: string[]): RunningCli {
-  // One process (node with tsx's loader), so the signal reaches the CLI itself, as Ctrl-C would.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'tasks.ts', ...args], { cwd: repoRoot, env: { ...process.env, ...env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] })
+  // One process, so the signal reaches the CLI itself, as Ctrl-C would.
+  const child = spawn(process.execPath, [bundleEntry, ...args], { cwd: repoRoot, env: { ...process.env, ...env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk))

@@ -20,7 +20,7 @@ describe('README', () => {
     const named = [...readme.matchAll(/npm run ([a-z:]+)/g)].map((match) => match[1])
     expect(named.length).toBeGreaterThan(5)
     for (const name of named) expect(Object.keys(scripts), name).toContain(name)
-    for (const script of Object.values(npmScriptOf)) expect(scripts[script]).toMatch(/^tsx tasks\.ts /)
+    for (const script of Object.values(npmScriptOf)) expect(scripts[script]).toMatch(/^node dist\/tasks\.js /)
   })
 
   it('gives the two set-up commands, and .ci/run runs the same test command', () => {

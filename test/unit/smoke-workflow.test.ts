@@ -24,7 +24,7 @@ describe('.github/workflows/smoke.yml uses the CLI as it is', () => {
     for (const { script, command } of invocations) {
       expect(packageJson.scripts[script], script).toBeDefined()
       expect(command, `${script} is a tasks.ts command`).toBeDefined()
-      expect(packageJson.scripts[script]).toBe(`tsx tasks.ts ${command}`)
+      expect(packageJson.scripts[script]).toBe(`node dist/tasks.js ${command}`)
     }
   })
 

@@ -1,0 +1,120 @@
+// What the npm scripts run: the bundle in dist/ (built from these sources by test/build-bundle.ts),
+// as real processes. Which modules each kind of command loads is recorded by a preload
+// (test/fixtures/load-recorder/), so "only the commands that need it load it" is checked, not assumed.
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { bundleEntry } from '../../scripts/build.ts'
+import { staleSource } from '../../scripts/lib/fresh-build.ts'
+import { ParsedFileCache } from '../../scripts/lib/parsed-cache.ts'
+import { repoRoot } from '../../scripts/lib/paths.ts'
+
+const scratch = mkdtempSync(join(tmpdir(), 'ssk8s-bundle-'))
+afterAll(() => rmSync(scratch, { recursive: true, force: true }))
+
+/** Runs the bundle; `loaded` lists the packages (node_modules/<name>) the process loaded. */
+function runBundle(args: string[], env: Record<string, string> = {}) {
+  const record = join(scratch, `loads-${Math.random().toString(36).slice(2)}`)
+  writeFileSync(record, '')
+  const result = spawnSync(process.execPath, ['--import', join(repoRoot, 'test/fixtures/load-recorder/record.mjs'), bundleEntry, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, CI: 'true', LOAD_RECORD: record, ...env },
+  })
+  const packages = readFileSync(record, 'utf8').match(/node_modules\/(@[^/]+\/[^/]+|[^/]+)/g) ?? []
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr, loaded: [...new Set(packages.map((p) => p.slice('node_modules/'.length)))] }
+}
+
+// Unreachable on purpose: the commands below fail at their first Docker call, after their imports.
+const noDocker = { DOCKER_HOST: `unix://${join(tmpdir(), 'ssk8s-no-docker.sock')}` }
+
+describe('the bundle in dist/', () => {
+  it('answers --help from node alone, loading no package at all', () => {
+    runBundle(['up', '--help']) // the first run may parse the manifests into the cache
+    const help = runBundle(['up', '--help'])
+    expect(help.status).toBe(0)
+    expect(help.stdout).toMatch(/^Usage: npm run cluster:up/)
+    expect(help.stderr).toBe('')
+    expect(help.loaded).toEqual([])
+  })
+
+  it('rejects a bad flag in one line, exit 2, loading no package at all', () => {
+    const rejected = runBundle(['up', '--workers', 'x'])
+    expect(rejected.status).toBe(2)
+    expect(rejected.stderr).toBe('error: --workers must be a whole number from 1 to 64 (got "x")\n')
+    expect(rejected.loaded).toEqual([])
+  })
+
+  it('status on Docker loads zx, and neither listr2 nor the Kubernetes client', () => {
+    const status = runBundle(['status', '--platform', 'docker'], noDocker)
+    expect(status.status).toBe(1)
+    expect(status.loaded).toContain('zx')
+    expect(status.loaded).not.toContain('listr2')
+    expect(status.loaded).not.toContain('@kubernetes/client-node')
+  })
+
+  it('a task graph on Docker loads listr2 (bundled, so no package from node_modules) and never the Kubernetes client', () => {
+    const down = runBundle(['down', '--platform', 'docker'], noDocker)
+    expect(down.status).toBe(1)
+    expect(down.stderr).toMatch(/Delete everything labelled app=spark/)
+    expect(down.loaded).toEqual(['zx'])
+  })
+})
+
+describe('staleSource', () => {
+  const root = join(scratch, 'project')
+  const bundle = join(root, 'bundle.js')
+  const sources = join(root, 'sources.json')
+  const at = (path: string, seconds: number) => utimesSync(path, seconds, seconds)
+
+  it('names the first listed source changed after the bundle, or a listed source that is gone', () => {
+    rmSync(root, { recursive: true, force: true })
+    spawnSync('mkdir', ['-p', root])
+    for (const file of ['a.ts', 'b.ts', 'bundle.js']) writeFileSync(join(root, file), '')
+    writeFileSync(sources, JSON.stringify(['a.ts', 'b.ts']))
+    at(join(root, 'a.ts'), 1_000)
+    at(join(root, 'b.ts'), 1_000)
+    at(bundle, 2_000)
+    expect(staleSource(root, bundle, sources)).toBeUndefined()
+    at(join(root, 'b.ts'), 3_000)
+    expect(staleSource(root, bundle, sources)).toBe('b.ts')
+    at(join(root, 'b.ts'), 1_000)
+    rmSync(join(root, 'a.ts'))
+    expect(staleSource(root, bundle, sources)).toBe('a.ts')
+  })
+
+  it('trusts a bundle it has no source list for', () => {
+    expect(staleSource(root, bundle, join(root, 'none.json'))).toBeUndefined()
+  })
+})
+
+describe('ParsedFileCache', () => {
+  const file = join(scratch, 'input.txt')
+  const cacheFile = join(scratch, 'cache', 'parsed.json')
+  const parseCounting = () => {
+    const calls: string[] = []
+    return { calls, parse: (path: string) => (calls.push(path), readFileSync(path, 'utf8').toUpperCase()) }
+  }
+
+  it('parses once, then reads the result back until the file changes', () => {
+    writeFileSync(file, 'one')
+    const first = parseCounting()
+    const cache = new ParsedFileCache<string>(cacheFile)
+    expect(cache.get(file, first.parse)).toBe('ONE')
+    cache.save()
+    const second = parseCounting()
+    expect(new ParsedFileCache<string>(cacheFile).get(file, second.parse)).toBe('ONE')
+    expect(second.calls).toEqual([])
+    writeFileSync(file, 'three')
+    expect(new ParsedFileCache<string>(cacheFile).get(file, second.parse)).toBe('THREE')
+    expect(second.calls).toEqual([file])
+  })
+
+  it('ignores a cache file it cannot read', () => {
+    writeFileSync(cacheFile, '{not json')
+    const counting = parseCounting()
+    expect(new ParsedFileCache<string>(cacheFile).get(file, counting.parse)).toBe(readFileSync(file, 'utf8').toUpperCase())
+    expect(counting.calls).toEqual([file])
+  })
+})
