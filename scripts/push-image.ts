@@ -7,6 +7,7 @@ import { resolvePlatform } from './lib/platform.ts'
 import { StepError } from './lib/errors.ts'
 import { run } from './lib/proc.ts'
 import { imageReference } from './build-image.ts'
+import { fetchWithin } from './lib/http.ts'
 
 const manifestTypes = [
   'application/vnd.oci.image.index.v1+json',
@@ -26,7 +27,7 @@ export async function registryHasTag(reference: string): Promise<boolean | undef
   const [name, tag] = reference.slice(slash + 1).split(':')
   const scheme = /^(localhost|127\.\d+\.\d+\.\d+)(:\d+)?$/.test(host) ? 'http' : 'https'
   try {
-    const response = await fetch(`${scheme}://${host}/v2/${name}/manifests/${tag}`, { method: 'HEAD', headers: { Accept: manifestTypes }, signal: AbortSignal.timeout(10_000) })
+    const response = await fetchWithin(`${scheme}://${host}/v2/${name}/manifests/${tag}`, 10_000, { method: 'HEAD', headers: { Accept: manifestTypes } })
     if (response.status === 200) return true
     if (response.status === 404) return false
     return undefined

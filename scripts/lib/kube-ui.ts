@@ -5,6 +5,7 @@ import { forwardToPods } from './port-forward.ts'
 import { run } from './proc.ts'
 import type { MasterState } from './spark-ui.ts'
 import type { Target } from './target.ts'
+import { fetchWithin } from './http.ts'
 
 /** `npm run ui` in words, for where no URL answers directly. */
 const uiHint = 'run `npm run ui` to open it on http://localhost'
@@ -68,7 +69,7 @@ async function nodeAddress(target: Target, kube: Kube): Promise<string | undefin
 /** One quick probe: the node IP of a minikube docker driver on macOS, or of a private cluster, does not answer. */
 async function answers(url: string): Promise<boolean> {
   try {
-    return (await fetch(new URL('/json/', url), { signal: AbortSignal.timeout(1_500) })).ok
+    return (await fetchWithin(new URL('/json/', url), 1_500)).ok
   } catch {
     return false
   }

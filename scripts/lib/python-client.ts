@@ -4,6 +4,8 @@
  * `pyspark` with its `connect` extra, which every release has (PyPI publishes no thin client for
  * some releases, e.g. none for 4.3.0 when this was written; Spark 3.5 never had one).
  */
+import { fetchWithin } from './http.ts'
+
 export async function clientRequirement(sparkVersion: string | undefined, thinVersions: () => Promise<string[] | undefined> = publishedThinClients): Promise<string> {
   if (!sparkVersion) return 'pyspark-client'
   if (Number(sparkVersion.split('.')[0]) < 4) return `pyspark[connect]==${sparkVersion}`
@@ -14,7 +16,7 @@ export async function clientRequirement(sparkVersion: string | undefined, thinVe
 /** The versions of pyspark-client on PyPI (its JSON simple index); undefined when PyPI does not answer in 3 s. */
 async function publishedThinClients(): Promise<string[] | undefined> {
   try {
-    const response = await fetch('https://pypi.org/simple/pyspark-client/', { headers: { Accept: 'application/vnd.pypi.simple.v1+json' }, signal: AbortSignal.timeout(3_000) })
+    const response = await fetchWithin('https://pypi.org/simple/pyspark-client/', 3_000, { headers: { Accept: 'application/vnd.pypi.simple.v1+json' } })
     return response.ok ? ((await response.json()) as { versions?: string[] }).versions : undefined
   } catch {
     return undefined

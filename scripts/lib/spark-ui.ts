@@ -1,6 +1,7 @@
 import { errorMessage } from './errors.ts'
 import { pollUntil } from './poll.ts'
 import { sparkMemoryToMebibytes } from './units.ts'
+import { fetchWithin } from './http.ts'
 
 /** The parts of the master's /json/ we use (core/.../deploy/JsonProtocol.scala). */
 export interface MasterState {
@@ -21,7 +22,7 @@ export interface WorkerState {
 }
 
 export async function fetchMasterState(uiUrl: string, timeoutMs = 5_000): Promise<MasterState> {
-  const response = await fetch(new URL('/json/', uiUrl), { signal: AbortSignal.timeout(timeoutMs) })
+  const response = await fetchWithin(new URL('/json/', uiUrl), timeoutMs)
   if (!response.ok) throw new Error(`${uiUrl}/json/ answered HTTP ${response.status}`)
   return (await response.json()) as MasterState
 }
