@@ -13,6 +13,7 @@ import { aliveWorkers } from './scripts/lib/spark-ui.ts'
 import { makeTarget, type Target } from './scripts/lib/target.ts'
 import { applyCluster } from './scripts/apply.ts'
 import { buildImage, imageReference } from './scripts/build-image.ts'
+import { imageExists } from './scripts/lib/docker.ts'
 import { checkDependencies } from './scripts/check-deps.ts'
 import { checkRoom } from './scripts/check-room.ts'
 import { applyConnect, serveConnect } from './scripts/connect.ts'
@@ -80,12 +81,17 @@ const progress = (task: Wrapper) => (line: string) => {
 
 // npm run cluster:up — README: minikube start → docker build/push → kubectl apply → check the web UI.
 function upTasks(config: Config, platform: Platform, platformNote: string): Task[] {
+  // Asked while the dependencies are checked (the next step needs the answer; asking changes nothing).
+  let imagePresent: Promise<boolean> | undefined
   return [
-    step(`Check dependencies for ${platformNote}`, async (ctx) => checkDependencies(ctx.target.platform, config)),
+    step(`Check dependencies for ${platformNote}`, async (ctx) => {
+      imagePresent = imageExists(imageReference(config)).catch(() => false)
+      return checkDependencies(ctx.target.platform, config)
+    }),
     step('Start minikube', async () => startMinikube(config), { enabled: platform === 'minikube' }),
     step('Build the Spark image', async (ctx, task) => {
       ctx.image = imageReference(config)
-      return buildImage(ctx.image, config, progress(task))
+      return buildImage(ctx.image, config, progress(task), imagePresent)
     }),
     step('Publish the image to the cluster', async (ctx) => pushImage(ctx.image!, ctx.target.platform, config)),
     step(`Check the cluster has room for ${config.workers} workers`, async (ctx) => checkRoom(ctx.target, config), { enabled: platform !== 'docker' }),

@@ -39,8 +39,9 @@ export function imageReference(config: ImageConfig, dir: string = dockerDir): st
   return `${repository}:${config.sparkVersion}-${hash.digest('hex').slice(0, 12)}`
 }
 
-export async function buildImage(reference: string, config: ImageConfig, onLine?: (line: string) => void): Promise<StepOutcome> {
-  if (await imageExists(reference)) return { skipped: `image ${reference} already present` }
+/** `present`: the answer to "is it there already?" when the caller asked ahead (see tasks.ts). */
+export async function buildImage(reference: string, config: ImageConfig, onLine?: (line: string) => void, present: Promise<boolean> = imageExists(reference)): Promise<StepOutcome> {
+  if (await present) return { skipped: `image ${reference} already present` }
   const args = Object.entries(buildArgs(config)).flatMap(([key, value]) => ['--build-arg', `${key}=${value}`])
   // --force-rm: a failed build must not leave stopped intermediate containers behind.
   // 2>&1: BuildKit reports progress on stderr, the legacy builder on stdout; show whichever comes.

@@ -64,17 +64,17 @@ export async function deleteCluster(target: Target, role?: DeletableRole, onProg
 
 /** Containers, and (when deleting everything) the network and any volumes, found by label. */
 async function deleteOnDocker(target: Target, labels: Record<string, string>, timeoutMs: number): Promise<StepOutcome> {
-  const containers = await listContainers(labels)
+  const filters = labelFilters(ourLabels(target.manifests))
+  // Everything is listed at once; the network and volumes go once no container uses them.
+  const listed = async (kind: 'network' | 'volume') => (labels.role ? [] : (await run`docker ${kind} ls ${filters} --format ${'{{.Name}}'}`).stdout.split('\n').filter(Boolean))
+  const [containers, networks, volumes] = await Promise.all([listContainers(labels), listed('network'), listed('volume')])
   const deleted = containers.map((c) => c.name)
   if (deleted.length > 0) await run({ timeout: timeoutMs })`docker rm --force --volumes ${deleted}`
-  if (!labels.role) {
-    const filters = labelFilters(ourLabels(target.manifests))
-    for (const kind of ['network', 'volume']) {
-      const names = (await run`docker ${kind} ls ${filters} --format ${'{{.Name}}'}`).stdout.split('\n').filter(Boolean)
-      if (names.length > 0) await run`docker ${kind} rm ${names}`
-      deleted.push(...names.map((name) => `${kind} ${name}`))
-    }
-  }
+  await Promise.all([
+    networks.length > 0 && run`docker network rm ${networks}`,
+    volumes.length > 0 && run`docker volume rm ${volumes}`,
+  ])
+  deleted.push(...networks.map((name) => `network ${name}`), ...volumes.map((name) => `volume ${name}`))
   return deleted.length > 0 ? { done: `deleted ${deleted.join(', ')}` } : { skipped: `nothing labelled ${selectorOf(labels)} on this Docker engine` }
 }
 

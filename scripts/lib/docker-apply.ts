@@ -23,11 +23,14 @@ import type { V1PodTemplateSpec } from '@kubernetes/client-node'
 export async function applyToDocker(manifests: ClusterManifests, shape: ClusterShape): Promise<StepOutcome> {
   const rendered = renderCluster(manifests, shape)
   const layout = dockerLayout(manifests)
-  const existing = await listContainers(layout.ourLabels)
   const shapeText = encodeShape(shape)
-  const createdNetwork = await ensureNetwork(layout.network, layout.ourLabels)
-  const createdSecret = await ensureAuthVolume(manifests, shape.image)
-  const createdClaims = await ensureClaimVolumes(podTemplate(rendered.master), layout.ourLabels, shape.image)
+  // Independent of each other: asked (and made) at once. The master then starts before the workers, as kubectl's order would have it.
+  const [existing, createdNetwork, createdSecret, createdClaims] = await Promise.all([
+    listContainers(layout.ourLabels),
+    ensureNetwork(layout.network, layout.ourLabels),
+    ensureAuthVolume(manifests, shape.image),
+    ensureClaimVolumes(podTemplate(rendered.master), layout.ourLabels, shape.image),
+  ])
   const masterPlan = planContainer(podTemplate(rendered.master), {
     name: layout.masterName,
     network: layout.network,
