@@ -129,16 +129,21 @@ function connectTasks(_config: Config, _platform: Platform, platformNote: string
 
 // npm run scale -- N — README: kubectl scale, then wait until the master agrees.
 function scaleTasks(config: Config, _platform: Platform, platformNote: string): Task[] {
-  let expected: Awaited<ReturnType<typeof setWorkerCount>>['expected'] | undefined
+  let verified: Promise<VerifiedUi> | undefined
+  let report = (_line: string) => {}
   return [
     step(`Scale workers to ${config.workers} on ${platformNote}`, async (ctx) => {
       const outcome = await setWorkerCount(ctx.target, config.workers)
-      expected = outcome.expected
+      // Asked from now on, alongside the rollout: once the master reports every worker, the rollout
+      // has nothing left to prove (the pods' readiness probes only follow).
+      verified = verifyUi(ctx.target, outcome.expected, (line) => report(line))
+      verified.catch(() => undefined) // reported by the step that awaits it
       return outcome
     }, { diagnose: true }),
-    step('Wait for the rollout', async (ctx, task) => waitForRollout(ctx.target, progress(task)), { diagnose: true }),
+    step('Wait for the rollout', async (ctx, task) => waitForRollout(ctx.target, progress(task), verified!.then((ui) => `the master already reports ${ui.state.aliveworkers} ALIVE workers`)), { diagnose: true }),
     step(`Verify the master UI reports ${config.workers} ALIVE workers`, async (ctx, task) => {
-      ctx.ui = await verifyUi(ctx.target, expected!, progress(task))
+      report = progress(task)
+      ctx.ui = await verified!
       return `the master reports ${ctx.ui.state.aliveworkers} ALIVE workers (read ${ctx.ui.via})`
     }, { diagnose: true }),
   ]

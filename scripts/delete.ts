@@ -4,6 +4,7 @@ import { parseConfig, type DeletableRole } from './lib/config.ts'
 import { labelFilters, listContainers } from './lib/docker.ts'
 import { ClusterUnavailable } from './lib/errors.ts'
 import { isNotFound } from './lib/kube.ts'
+import { watchChanges } from './lib/kube-watch.ts'
 import { runIfMain } from './lib/main.ts'
 import { describeOutcome, type StepOutcome } from './lib/outcome.ts'
 import { ourLabels, selectorOf } from './lib/manifests.ts'
@@ -37,28 +38,36 @@ export async function deleteCluster(target: Target, role?: DeletableRole, onProg
   })
   if (!kube) return { skipped: `minikube profile ${target.config.profile} is not running: nothing to delete` }
   const namespace = target.config.namespace
-  const deleted: string[] = []
   // One side only keeps the master's recovery claim, as `kubectl delete all` would: a new master takes over from it.
   const deletable = role ? kinds.filter(({ kind }) => kind !== 'PersistentVolumeClaim') : kinds
-  for (const { apiVersion, kind } of deletable) {
-    const { items } = await kube.objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, selector)
-    for (const item of items) {
-      await kube.objects
-        .delete({ apiVersion, kind, metadata: { name: item.metadata!.name!, namespace } }, undefined, undefined, undefined, undefined, 'Background')
-        .catch((error: unknown) => {
-          if (!isNotFound(error)) throw error // already gone (its owner went first) is fine; a 403 is not
-        })
-      if (kind !== 'Pod' && kind !== 'ReplicaSet') deleted.push(`${kind.toLowerCase()}/${item.metadata!.name}`)
-    }
-  }
+  const listAll = () => Promise.all(deletable.map(async ({ apiVersion, kind }) => ({ apiVersion, kind, items: (await kube.objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, selector)).items })))
+  // Every kind listed at once and its objects deleted at once, as one `kubectl delete` call does;
+  // pods last, so no ReplicaSet is left to replace them.
+  const found = await listAll()
+  const remove = (wave: typeof found) =>
+    Promise.all(
+      wave.flatMap(({ apiVersion, kind, items }) =>
+        items.map((item) =>
+          kube.objects
+            .delete({ apiVersion, kind, metadata: { name: item.metadata!.name!, namespace } }, undefined, undefined, undefined, undefined, 'Background')
+            .catch((error: unknown) => {
+              if (!isNotFound(error)) throw error // already gone (its owner went first) is fine; a 403 is not
+            }),
+        ),
+      ),
+    )
+  await remove(found.filter(({ kind }) => kind !== 'Pod'))
+  await remove(found.filter(({ kind }) => kind === 'Pod'))
+  const deleted = found.flatMap(({ kind, items }) => (kind === 'Pod' || kind === 'ReplicaSet' ? [] : items.map((item) => `${kind.toLowerCase()}/${item.metadata!.name}`)))
+  // What takes time to go: pods (their grace period) and the claim (held until its pod is gone).
+  const changes = watchChanges(kube, namespace, [
+    { group: 'api/v1', resource: 'pods', labelSelector: selector },
+    { group: 'api/v1', resource: 'persistentvolumeclaims', labelSelector: selector },
+  ])
   await pollUntil<true>(`everything labelled ${selector} to go`, timeoutMs, async () => {
-    const left: string[] = []
-    for (const { apiVersion, kind } of deletable) {
-      const { items } = await kube.objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, selector)
-      left.push(...items.map((item) => `${kind.toLowerCase()}/${item.metadata!.name}`))
-    }
+    const left = (await listAll()).flatMap(({ kind, items }) => items.map((item) => `${kind.toLowerCase()}/${item.metadata!.name}`))
     return left.length === 0 ? { done: true } : { waiting: `${left.length} left: ${left.slice(0, 4).join(', ')}` }
-  }, onProgress)
+  }, onProgress, 1_000, changes.pause).finally(() => changes.close())
   return deleted.length > 0 ? { done: `deleted ${deleted.join(', ')} and their pods` } : { skipped: `nothing labelled ${selector} in namespace ${namespace}` }
 }
 

@@ -6,6 +6,8 @@ import { StepError } from './lib/errors.ts'
 import { blockerWatch, newestPods, rolloutPending, type Kube } from './lib/kube.ts'
 import { runIfMain } from './lib/main.ts'
 import { resolvePlatform } from './lib/platform.ts'
+import { watchChanges } from './lib/kube-watch.ts'
+import { ourLabels, selectorOf } from './lib/manifests.ts'
 import { pollUntil } from './lib/poll.ts'
 import { makeTarget, type Target } from './lib/target.ts'
 
@@ -13,7 +15,7 @@ import { makeTarget, type Target } from './lib/target.ts'
  * Kubernetes: both Deployments rolled out by kubectl's rule, failing fast when a pod cannot get
  * there by waiting (Unschedulable, image pull back-off, crash loop) with the scheduler's or the
  * kubelet's own message. Docker: master and every worker container running (not restarting). */
-export async function waitForRollout(target: Target, onProgress?: (reason: string) => void): Promise<string> {
+export async function waitForRollout(target: Target, onProgress?: (reason: string) => void, proven?: Promise<string>): Promise<string> {
   const timeoutMs = target.config.timeoutSeconds * 1000
   if (target.platform === 'docker') {
     const layout = dockerLayout(target.manifests)
@@ -27,13 +29,26 @@ export async function waitForRollout(target: Target, onProgress?: (reason: strin
     }, onProgress)
   }
   const names = [target.manifests.master, target.manifests.worker].map((d) => d.metadata!.name!)
-  return waitForDeployments(await target.kube(), target.config.namespace, names, timeoutMs, onProgress)
+  return waitForDeployments(await target.kube(), target.config.namespace, names, selectorOf(ourLabels(target.manifests)), timeoutMs, onProgress, proven)
 }
 
-/** The named Deployments rolled out by kubectl's rule, or the reason a pod cannot get there by waiting. */
-export async function waitForDeployments(kube: Kube, namespace: string, names: string[], timeoutMs: number, onProgress?: (reason: string) => void): Promise<string> {
+/**
+ * The named Deployments rolled out by kubectl's rule, or the reason a pod cannot get there by
+ * waiting. Re-checked whenever a Deployment or pod labelled `selector` changes (a watch, as kubectl's).
+ * `proven`: what the rollout is awaited for, shown another way (the master reports the workers); the
+ * wait ends with its reason then, not a readiness probe later.
+ */
+export async function waitForDeployments(kube: Kube, namespace: string, names: string[], selector: string, timeoutMs: number, onProgress?: (reason: string) => void, proven?: Promise<string>): Promise<string> {
   const blockerOf = blockerWatch()
+  const changes = watchChanges(kube, namespace, [
+    { group: 'apis/apps/v1', resource: 'deployments', labelSelector: selector },
+    { group: 'api/v1', resource: 'pods', labelSelector: selector },
+  ])
+  let provenBy: string | undefined
+  const proof = proven?.then((reason) => void (provenBy = reason), () => undefined)
+  const pause = (ms: number) => Promise.race([changes.pause(ms), ...(proof ? [proof] : [])])
   return pollUntil<string>('rollout', timeoutMs, async () => {
+    if (provenBy) return { done: provenBy }
     const deployments = await Promise.all(names.map((name) => kube.apps.readNamespacedDeployment({ name, namespace })))
     const pending = deployments.map(rolloutPending).filter(Boolean)
     if (pending.length === 0) return { done: deployments.map((d) => `${d.metadata?.name} ${d.status?.availableReplicas}/${d.spec?.replicas}`).join(', ') }
@@ -46,7 +61,7 @@ export async function waitForDeployments(kube: Kube, namespace: string, names: s
     const blocker = pods.map(blockerOf).find(Boolean)
     if (blocker) throw new StepError(blocker)
     return { waiting: pending.join('; ') }
-  }, onProgress)
+  }, onProgress, 1_000, pause).finally(() => changes.close())
 }
 
 runIfMain(import.meta.url, async () => {

@@ -9,6 +9,7 @@ import { errorMessage, StepError } from './errors.ts'
 import { onInterrupt } from './interrupt.ts'
 import { blockerWatch, type Kube } from './kube.ts'
 import { filesVolume, mainContainer, ourLabels, podTemplate } from './manifests.ts'
+import { watchChanges } from './kube-watch.ts'
 import { pollUntil, sleep, TimeoutError } from './poll.ts'
 import { run } from './proc.ts'
 import type { Target } from './target.ts'
@@ -130,6 +131,11 @@ async function runOnKubernetes(target: Target, job: V1Job, options: DriverOption
     }
     const blockerOf = blockerWatch()
     let following: Promise<unknown> | undefined
+    // Re-checked the moment the Job or its pod changes, as `kubectl wait` sees it.
+    const changes = watchChanges(kube, namespace, [
+      { group: 'apis/batch/v1', resource: 'jobs', fieldSelector: `metadata.name=${name}` },
+      { group: 'api/v1', resource: 'pods', labelSelector: selector },
+    ])
     const outcome = await pollUntil<'succeeded' | 'failed'>(
       `job ${name}`,
       target.config.timeoutSeconds * 1000,
@@ -146,7 +152,11 @@ async function runOnKubernetes(target: Target, job: V1Job, options: DriverOption
         return { waiting: `driver ${pod?.status?.phase ?? 'not scheduled yet'}${waiting ? ` (${waiting})` : ''}` }
       },
       options.onProgress,
-    ).catch((error: unknown) => {
+      1_000,
+      changes.pause,
+    )
+      .finally(() => changes.close())
+      .catch((error: unknown) => {
       // The timeout: the driver log so far is worth showing. Anything else (a driver that cannot
       // run, an API error) says why in its own words.
       if (error instanceof TimeoutError) return error

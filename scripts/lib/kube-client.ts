@@ -12,4 +12,5 @@ export {
   PatchStrategy,
   PortForward,
   VersionApi,
+  Watch,
 } from '@kubernetes/client-node'

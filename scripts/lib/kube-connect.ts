@@ -2,7 +2,7 @@ import { waitForDeployments } from '../wait-ready.ts'
 import type { ConnectServer } from './connect-server.ts'
 import { applyToKubernetes } from './kube-apply.ts'
 import { liveAuthConf } from './kube-secret.ts'
-import { connectPort, renderConnect, selectorOf } from './manifests.ts'
+import { connectPort, ourLabels, renderConnect, selectorOf } from './manifests.ts'
 import { forwardToPods, forwardWithFallback } from './port-forward.ts'
 import type { Target } from './target.ts'
 
@@ -25,7 +25,7 @@ export function kubeConnect(target: Target): ConnectServer {
       const rendered = renderConnect(target.manifests, { image, namespace })
       return applyToKubernetes(await target.kube(), [rendered.deployment, rendered.service], namespace)
     },
-    waitReady: async (onProgress) => waitForDeployments(await target.kube(), namespace, [deployment.metadata!.name!], target.config.timeoutSeconds * 1000, onProgress),
+    waitReady: async (onProgress) => waitForDeployments(await target.kube(), namespace, [deployment.metadata!.name!], selectorOf(ourLabels(target.manifests)), target.config.timeoutSeconds * 1000, onProgress),
     authConf: async () => liveAuthConf(await target.kube(), target.manifests, namespace),
     reach: async (localPort) => forwardWithFallback(forward, localPort, port),
   }

@@ -73,5 +73,7 @@ export function waitForWorkers(
       }
     },
     options.onProgress,
+    // A read of /json/ costs the master next to nothing, and workers register at no predictable moment.
+    250,
   )
 }
