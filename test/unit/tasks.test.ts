@@ -188,11 +188,14 @@ describe('up', () => {
     expect(startMinikube).not.toHaveBeenCalled()
     expect(applyToKubernetes).not.toHaveBeenCalled()
     expect(connectKube).not.toHaveBeenCalled()
-    expect(fake.calls).toEqual([])
 
     const summary = jsonSummary()
     expect(summary).toMatchObject({ ok: true, command: 'up', platform: 'docker', uiUrl: 'http://127.0.0.1:30001', aliveWorkers: 2 })
     expect(summary.image).toMatch(/^spark-standalone:4\.3\.0-[0-9a-f]{12}$/)
+    // The one process the graph runs itself: "is the image there?", asked while the dependencies are
+    // checked, and handed to the build step (called with that answer).
+    expect(fake.calls.map((c) => c.line)).toEqual([`docker image inspect ${summary.image}`])
+    await expect(vi.mocked(buildImage).mock.calls[0][3]).resolves.toBe(true)
     expect(summary.workers).toEqual([
       { id: 'worker-1', host: '172.18.0.3', cores: 1, memoryMiB: 1024 },
       { id: 'worker-2', host: '172.18.0.4', cores: 1, memoryMiB: 1024 },
@@ -415,9 +418,11 @@ describe('pi, scale and status', () => {
     expect(jsonSummary()).toMatchObject({ ok: true, command: 'pi', pi: 3.1415, piPartitions: 2, piSamples: 4000000, piSeconds: 9.5 })
   })
 
-  it('scale sets the count, waits for the rollout, then verifies what setWorkerCount expects', async () => {
+  it('scale sets the count, then waits for the rollout while the master UI is asked for what setWorkerCount expects', async () => {
     expect(await main(['scale', '3', '--platform', 'docker'])).toBe(0)
-    expect(steps.order).toEqual(['scale', 'wait-ready', 'verify-ui'])
+    expect(steps.order).toEqual(['scale', 'verify-ui', 'wait-ready'])
+    // The rollout wait is handed the master's answer, and may end with it.
+    await expect(vi.mocked(waitForRollout).mock.calls[0][2]).resolves.toBe('the master already reports 2 ALIVE workers')
     expect(vi.mocked(setWorkerCount).mock.calls[0][1]).toBe(3)
     expect(vi.mocked(verifyUi).mock.calls[0][1]).toEqual({ count: 3, cores: 1, memory: '1g' })
   })

@@ -1,0 +1,86 @@
+// watchChanges with client-node's Watch faked: a change ends a pause early (never sooner than the
+// least gap), a change while nobody waits ends the next pause at once, a refused watch leaves the
+// interval, and close aborts every watch.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import type { Kube } from '../../scripts/lib/kube.ts'
+import { watchChanges } from '../../scripts/lib/kube-watch.ts'
+
+function fakeKube(refuse = false) {
+  const watches: Array<{ path: string; query: Record<string, unknown>; change: () => void; controller: AbortController }> = []
+  class Watch {
+    async watch(path: string, query: Record<string, unknown>, change: () => void): Promise<AbortController> {
+      if (refuse) throw Object.assign(new Error('Forbidden'), { statusCode: 403 })
+      const controller = new AbortController()
+      watches.push({ path, query, change, controller })
+      return controller
+    }
+  }
+  return { kube: { k8s: { Watch }, config: {} } as unknown as Kube, watches }
+}
+
+/** Whether `promise` has settled, after letting pending callbacks run. */
+async function settled(promise: Promise<void>): Promise<boolean> {
+  let done = false
+  void promise.then(() => (done = true))
+  await vi.advanceTimersByTimeAsync(0)
+  return done
+}
+
+describe('watchChanges', () => {
+  beforeEach(() => vi.useFakeTimers())
+  afterEach(() => vi.useRealTimers())
+
+  it('watches each collection in the namespace with its selectors', async () => {
+    const { kube, watches } = fakeKube()
+    const feed = watchChanges(kube, 'spark', [
+      { group: 'apis/apps/v1', resource: 'deployments', labelSelector: 'app=spark' },
+      { group: 'apis/batch/v1', resource: 'jobs', fieldSelector: 'metadata.name=pi' },
+    ])
+    await vi.waitFor(() => expect(watches).toHaveLength(2))
+    expect(watches.map((w) => [w.path, w.query])).toEqual([
+      ['/apis/apps/v1/namespaces/spark/deployments', { labelSelector: 'app=spark', fieldSelector: undefined }],
+      ['/apis/batch/v1/namespaces/spark/jobs', { labelSelector: undefined, fieldSelector: 'metadata.name=pi' }],
+    ])
+    feed.close()
+    await vi.waitFor(() => expect(watches.every((w) => w.controller.signal.aborted)).toBe(true))
+  })
+
+  it('ends a pause at the first change, but not sooner than 100 ms after it began', async () => {
+    const { kube, watches } = fakeKube()
+    const feed = watchChanges(kube, 'spark', [{ group: 'api/v1', resource: 'pods' }])
+    await vi.waitFor(() => expect(watches).toHaveLength(1))
+    const pause = feed.pause(5_000)
+    await vi.advanceTimersByTimeAsync(40)
+    watches[0].change()
+    await vi.advanceTimersByTimeAsync(59)
+    expect(await settled(pause)).toBe(false)
+    await vi.advanceTimersByTimeAsync(1)
+    expect(await settled(pause)).toBe(true)
+    feed.close()
+  })
+
+  it('ends the next pause at once after a change nobody was waiting for, and only that one', async () => {
+    const { kube, watches } = fakeKube()
+    const feed = watchChanges(kube, 'spark', [{ group: 'api/v1', resource: 'pods' }])
+    await vi.waitFor(() => expect(watches).toHaveLength(1))
+    watches[0].change()
+    expect(await settled(feed.pause(5_000))).toBe(true)
+    const next = feed.pause(1_000)
+    await vi.advanceTimersByTimeAsync(999)
+    expect(await settled(next)).toBe(false)
+    await vi.advanceTimersByTimeAsync(1)
+    expect(await settled(next)).toBe(true)
+    feed.close()
+  })
+
+  it('falls back to the interval when the watch is refused', async () => {
+    const { kube } = fakeKube(true)
+    const feed = watchChanges(kube, 'spark', [{ group: 'api/v1', resource: 'pods' }])
+    const pause = feed.pause(1_000)
+    await vi.advanceTimersByTimeAsync(999)
+    expect(await settled(pause)).toBe(false)
+    await vi.advanceTimersByTimeAsync(1)
+    expect(await settled(pause)).toBe(true)
+    feed.close()
+  })
+})
