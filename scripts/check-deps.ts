@@ -1,5 +1,6 @@
 #!/usr/bin/env -S npx tsx
 // README step "Install the required software", checked instead of assumed: no Python on the host.
+import type { V1ResourceRule } from '@kubernetes/client-node'
 import { parseConfig, type Config, type Platform } from './lib/config.ts'
 import { errorMessage, StepError } from './lib/errors.ts'
 import { connectKube } from './lib/kube.ts'
@@ -62,8 +63,13 @@ export async function kubeAccessProblem(context: string | undefined, namespace: 
   try {
     const kube = await connectKube(context)
     await kube.config.makeApiClient(kube.k8s.VersionApi).getCode()
+    // One question first: the rules the user holds in the namespace (what `kubectl auth can-i --list`
+    // reads). They may be incomplete (not every authorizer can list them), so a right they do not
+    // show is then asked about alone.
+    const rules = await kube.authorization.createSelfSubjectRulesReview({ body: { spec: { namespace } } })
+    const unshown = neededRights.filter((right) => !rulesGrant(rules.status?.resourceRules ?? [], right))
     const answers = await Promise.all(
-      neededRights.map(async (right) => {
+      unshown.map(async (right) => {
         const review = await kube.authorization.createSelfSubjectAccessReview({ body: { spec: { resourceAttributes: { namespace, ...right } } } })
         return review.status?.allowed ? undefined : `${right.verb} ${right.resource}${'subresource' in right ? `/${right.subresource}` : ''}`
       }),
@@ -74,6 +80,20 @@ export async function kubeAccessProblem(context: string | undefined, namespace: 
   } catch (error) {
     return errorMessage(error)
   }
+}
+
+/** Whether RBAC rules grant a right throughout the namespace (a rule limited to named objects does not). */
+export function rulesGrant(rules: V1ResourceRule[], right: (typeof neededRights)[number]): boolean {
+  const listed = (values: string[] | undefined, value: string) => (values ?? []).some((v) => v === '*' || v === value)
+  const subresource = 'subresource' in right ? right.subresource : undefined
+  const resources = subresource ? [`${right.resource}/${subresource}`, `${right.resource}/*`, `*/${subresource}`] : [right.resource]
+  return rules.some(
+    (rule) =>
+      !rule.resourceNames?.length &&
+      listed(rule.verbs, right.verb) &&
+      listed(rule.apiGroups, right.group) &&
+      (rule.resources ?? []).some((r) => r === '*' || resources.includes(r)),
+  )
 }
 
 export function nodeIsRecentEnough(version: string = process.versions.node): boolean {

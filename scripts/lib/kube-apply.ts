@@ -69,8 +69,8 @@ export async function applyToKubernetes(kube: Kube, objects: KubernetesObject[],
     if (createdNamespace) await kube.core.deleteNamespace({ name: namespace }).catch(() => undefined)
   }
   try {
-    const plan: Array<{ object: KubernetesObject; live?: KubernetesObject; changes: boolean }> = []
-    for (const declared of objects) {
+    // Each object is read and dry-run on its own, all at once; then the changed ones applied at once.
+    const plan = await Promise.all(objects.map(async (declared): Promise<{ object: KubernetesObject; live?: KubernetesObject; changes: boolean }> => {
       const header = { apiVersion: declared.apiVersion!, kind: declared.kind!, metadata: { name: declared.metadata!.name!, namespace } }
       const live = await kube.objects.read(header).catch((error: unknown) => {
         if (isNotFound(error)) return undefined
@@ -89,15 +89,22 @@ export async function applyToKubernetes(kube: Kube, objects: KubernetesObject[],
         object = withoutNodePorts(object as V1Service)
         return dryRun(object)
       })
-      plan.push({ object, live, changes: !live || declaredPart(planned) !== declaredPart(live) })
-    }
-    const changes: string[] = createdNamespace ? [`namespace/${namespace} created`] : []
-    for (const { object, live } of plan.filter((step) => step.changes)) {
-      const applied = await kube.objects.patch(object, undefined, undefined, fieldManager, true, ServerSideApply)
-      if (!live) created.push(object)
-      const ports = applied.kind === 'Service' ? nodePortSummary(applied as V1Service) : ''
-      changes.push(`${describe(object)} ${live ? 'configured' : 'created'}${ports}`)
-    }
+      return { object, live, changes: !live || declaredPart(planned) !== declaredPart(live) }
+    }))
+    const outcomes = await Promise.allSettled(
+      plan
+        .filter((step) => step.changes)
+        .map(async ({ object, live }) => {
+          const applied = await kube.objects.patch(object, undefined, undefined, fieldManager, true, ServerSideApply)
+          if (!live) created.push(object)
+          const ports = applied.kind === 'Service' ? nodePortSummary(applied as V1Service) : ''
+          return `${describe(object)} ${live ? 'configured' : 'created'}${ports}`
+        }),
+    )
+    // Settled, not raced: every object this run created is known before any is undone.
+    const failed = outcomes.find((outcome) => outcome.status === 'rejected')
+    if (failed) throw failed.reason
+    const changes = [...(createdNamespace ? [`namespace/${namespace} created`] : []), ...outcomes.map((outcome) => (outcome as PromiseFulfilledResult<string>).value)]
     if (changes.length === 0) return { skipped: `${objects.map(describe).join(', ')} already as declared` }
     return { done: changes.join(', ') }
   } catch (error) {

@@ -19,7 +19,7 @@ import { kubeGroundDown, kubeGroundUp } from '../../scripts/ci/kube-ground.ts'
 import { authVolume } from '../../scripts/lib/cluster-secret.ts'
 import { parseConfig } from '../../scripts/lib/config.ts'
 import { dockerLayout, planContainer, workerPlans } from '../../scripts/lib/docker.ts'
-import { loadManifests, podTemplate, publishedPorts, renderCluster, renderPiJob, uiNodePort } from '../../scripts/lib/manifests.ts'
+import { loadManifests, ourLabels, podTemplate, publishedPorts, renderCluster, renderPiJob, uiNodePort } from '../../scripts/lib/manifests.ts'
 import { repoRoot } from '../../scripts/lib/paths.ts'
 import { sleep } from '../../scripts/lib/poll.ts'
 import { fetchMasterState, urlReader, waitForWorkers, type MasterState } from '../../scripts/lib/spark-ui.ts'
@@ -122,7 +122,9 @@ function kubernetesRuntime(env: Record<string, string>, nodeIp: string): Runtime
     baseline: {
       async up(workers) {
         const { master, recoveryClaim, service, worker } = renderCluster(manifests, { ...config, workers, image, namespace: 'default' })
-        writeFileSync(join(dir, 'cluster.yml'), [recoveryClaim, master, service, worker].map((o) => stringify(o)).join('---\n'))
+        // The Secret the pods mount, empty: the baseline runs without authentication, as on Docker.
+        const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: authVolume(manifests).name, labels: ourLabels(manifests) } }
+        writeFileSync(join(dir, 'cluster.yml'), [secret, recoveryClaim, master, service, worker].map((o) => stringify(o)).join('---\n'))
         await kubectl`kubectl ${ctx} apply -f ${join(dir, 'cluster.yml')}`
         await kubectl`kubectl ${ctx} rollout status deployment/spark-master deployment/spark-worker --timeout=300s`
         await waitForWorkers(urlReader(uiUrl), expected(workers), { timeoutMs: 300_000 })
@@ -139,8 +141,8 @@ function kubernetesRuntime(env: Record<string, string>, nodeIp: string): Runtime
         await waitForWorkers(urlReader(uiUrl), expected(to), { timeoutMs: 300_000 })
       },
       async down() {
-        // `all` leaves claims: a recovery claim left behind would make the next master wait for gone workers.
-        await kubectl`kubectl ${ctx} delete all,pvc -l app=spark --wait`
+        // `all` leaves claims and secrets: a recovery claim left behind would make the next master wait for gone workers.
+        await kubectl`kubectl ${ctx} delete all,pvc,secret -l app=spark --wait`
       },
     },
   }

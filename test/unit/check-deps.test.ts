@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest'
-import { checkDependencies, nodeIsRecentEnough } from '../../scripts/check-deps.ts'
+import type { V1ResourceRule } from '@kubernetes/client-node'
+import { checkDependencies, neededRights, nodeIsRecentEnough, rulesGrant } from '../../scripts/check-deps.ts'
 import { StepError } from '../../scripts/lib/errors.ts'
 import { fake, onPath, succeeds } from './fake-proc.ts'
 
@@ -24,8 +25,11 @@ async function stepError(promise: Promise<unknown>): Promise<StepError> {
 
 const access = (context?: string) => ({ context, namespace: 'dev' })
 
-/** A kube client whose /version answers and whose SelfSubjectAccessReviews allow all but `denied` ("verb resource[/sub]"). */
-function fakeKube(denied: string[] = []) {
+/**
+ * A kube client whose /version answers, whose SelfSubjectRulesReview shows `rules` (none: as an
+ * authorizer that cannot list them), and whose SelfSubjectAccessReviews allow all but `denied` ("verb resource[/sub]").
+ */
+function fakeKube(denied: string[] = [], rules: V1ResourceRule[] = []) {
   const getCode = vi.fn(async () => ({ gitVersion: 'v1.33.13' }))
   const reviews: Array<Record<string, string>> = []
   const createSelfSubjectAccessReview = vi.fn(async ({ body }: { body: { spec: { resourceAttributes: Record<string, string> } } }) => {
@@ -34,7 +38,8 @@ function fakeKube(denied: string[] = []) {
     const name = `${right.verb} ${right.resource}${right.subresource ? `/${right.subresource}` : ''}`
     return { status: { allowed: !denied.includes(name) } }
   })
-  const kube = { k8s: { VersionApi: 'VersionApi' }, config: { makeApiClient: () => ({ getCode }) }, authorization: { createSelfSubjectAccessReview } }
+  const createSelfSubjectRulesReview = vi.fn(async () => ({ status: { resourceRules: rules, incomplete: rules.length === 0 } }))
+  const kube = { k8s: { VersionApi: 'VersionApi' }, config: { makeApiClient: () => ({ getCode }) }, authorization: { createSelfSubjectAccessReview, createSelfSubjectRulesReview } }
   return { kube, getCode, reviews }
 }
 
@@ -150,6 +155,18 @@ describe('checkDependencies', () => {
     expect(reviews.every((right) => right.namespace === 'dev')).toBe(true)
   })
 
+  it("on kubernetes, one SelfSubjectRulesReview settles every right the rules show; only the others are asked alone", async () => {
+    host({ onPath: ['docker'], dockerAnswers: true })
+    // The built-in admin role's shape, minus port-forward.
+    const rules: V1ResourceRule[] = [
+      { verbs: ['*'], apiGroups: ['', 'apps', 'batch', 'policy'], resources: ['deployments', 'services', 'persistentvolumeclaims', 'poddisruptionbudgets', 'secrets', 'configmaps', 'jobs', 'pods', 'pods/attach', 'pods/log', 'services/proxy'] },
+    ]
+    const { kube, reviews } = fakeKube([], rules)
+    connectKube.mockResolvedValueOnce(kube)
+    await expect(checkDependencies('kubernetes', access('lab'))).resolves.toContain('namespace dev')
+    expect(reviews).toEqual([{ namespace: 'dev', verb: 'create', group: '', resource: 'pods', subresource: 'portforward' }])
+  })
+
   it('on kubernetes, names every right the user lacks in the namespace before anything is applied', async () => {
     host({ onPath: ['docker'], dockerAnswers: true })
     connectKube.mockResolvedValueOnce(fakeKube(['create deployments', 'create pods/portforward']).kube)
@@ -157,5 +174,22 @@ describe('checkDependencies', () => {
     expect(error.details).toBe(
       "  - kube context lab reachable, with the tool's rights in namespace dev: not allowed in namespace dev: create deployments, create pods/portforward; the tool needs the built-in admin (or edit) role there (`kubectl auth can-i --list -n dev`)",
     )
+  })
+})
+
+describe('rulesGrant', () => {
+  const right = (verb: string, resource: string, subresource?: string) => neededRights.find((r) => r.verb === verb && r.resource === resource && ('subresource' in r ? r.subresource : undefined) === subresource)!
+
+  it('reads wildcards for verbs, groups, resources and subresources as RBAC does', () => {
+    expect(rulesGrant([{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }], right('create', 'pods', 'portforward'))).toBe(true)
+    expect(rulesGrant([{ verbs: ['create'], apiGroups: [''], resources: ['pods/*'] }], right('create', 'pods', 'portforward'))).toBe(true)
+    expect(rulesGrant([{ verbs: ['create'], apiGroups: [''], resources: ['*/portforward'] }], right('create', 'pods', 'portforward'))).toBe(true)
+    expect(rulesGrant([{ verbs: ['create'], apiGroups: [''], resources: ['pods'] }], right('create', 'pods', 'portforward'))).toBe(false)
+    expect(rulesGrant([{ verbs: ['get', 'list'], apiGroups: ['apps'], resources: ['deployments'] }], right('patch', 'deployments'))).toBe(false)
+    expect(rulesGrant([{ verbs: ['patch'], apiGroups: [''], resources: ['deployments'] }], right('patch', 'deployments'))).toBe(false)
+  })
+
+  it('does not count a rule limited to named objects', () => {
+    expect(rulesGrant([{ verbs: ['*'], apiGroups: ['*'], resources: ['*'], resourceNames: ['spark-master'] }], right('delete', 'deployments'))).toBe(false)
   })
 })
