@@ -7,7 +7,7 @@
 // BENCH_REPS (default 3) with min and max. Not a test: nothing here asserts; it measures.
 // BENCH_RUNTIMES=docker,kubernetes picks runtimes (kubernetes needs root and kubectl: it starts
 // scripts/ci/kube-ground.ts and stops it afterwards).
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, freemem, totalmem, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { stringify } from 'yaml'
@@ -345,6 +345,19 @@ async function bareSparkCluster(image: string): Promise<{ network: string; uiUrl
   }
 }
 
+/**
+ * Waits (up to 2 min) until the machine has settled: Linux's CPU pressure over the last 10 s below
+ * 10 %. A Kubernetes ground just stopped, or a cluster just removed, keeps 2 cores busy for a while,
+ * and every short command then measures the machine, not itself. Without /proc/pressure: no wait.
+ */
+async function settle(log: (line: string) => void): Promise<void> {
+  const pressure = () => Number(/some avg10=([\d.]+)/.exec(readFileSync('/proc/pressure/cpu', 'utf8'))?.[1] ?? 0)
+  if (!existsSync('/proc/pressure/cpu')) return
+  const deadline = Date.now() + 120_000
+  while (pressure() >= 10 && Date.now() < deadline) await sleep(2_000)
+  log(`machine settled (CPU pressure ${pressure()} % over 10 s)`)
+}
+
 /** The machine the numbers were measured on, for the README's table. */
 function machine() {
   return { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), freeMemoryGiB: Math.round(freemem() / 2 ** 30) }
@@ -374,7 +387,10 @@ async function main() {
   const phases: Phase[] = []
   // Docker is measured on a machine doing nothing else: a Kubernetes ground left running (nine daemons)
   // slows every short command on 2 cores. It is started again for its own phases below.
-  if (runtimes.includes('docker')) await kubeGroundDown(log)
+  if (runtimes.includes('docker')) {
+    await kubeGroundDown(log)
+    await settle(log)
+  }
   if (runtimes.includes('docker')) phases.push(...(await measure(dockerRuntime(buildEnv), reps)), ...(await measureRecovery(buildEnv, reps)))
   if (runtimes.includes('kubernetes')) {
     const ground = await kubeGroundUp(log)
@@ -385,7 +401,8 @@ async function main() {
       await kubeGroundDown(log)
     }
   }
-  // Last, with no cluster left running: start-up is what a user's idle machine sees.
+  // Last, with no cluster left running and the machine settled: start-up as a user's idle machine sees it.
+  await settle(log)
   phases.unshift(...(await measureStartup(reps)))
   printTable(phases)
   const result = { reps, node: process.version, machine: machine(), phases }
