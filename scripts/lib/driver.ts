@@ -157,11 +157,11 @@ async function runOnKubernetes(target: Target, job: V1Job, options: DriverOption
     )
       .finally(() => changes.close())
       .catch((error: unknown) => {
-      // The timeout: the driver log so far is worth showing. Anything else (a driver that cannot
-      // run, an API error) says why in its own words.
-      if (error instanceof TimeoutError) return error
-      throw error
-    })
+        // The timeout: the driver log so far is worth showing. Anything else (a driver that cannot
+        // run, an API error) says why in its own words.
+        if (error instanceof TimeoutError) return error
+        throw error
+      })
     const { items } = await kube.core.listNamespacedPod({ namespace, labelSelector: selector })
     const pod = items[0]
     // A driver that finished between two polls was never followed: its whole log is shown once.
