@@ -128,6 +128,9 @@ function connectTasks(_config: Config, _platform: Platform, platformNote: string
 }
 
 // npm run scale -- N — README: kubectl scale, then wait until the master agrees.
+/** Never settles: a proof that failed proves nothing (the verify step reports its error). */
+const pending = new Promise<never>(() => {})
+
 function scaleTasks(config: Config, _platform: Platform, platformNote: string): Task[] {
   let verified: Promise<VerifiedUi> | undefined
   let report = (_line: string) => {}
@@ -140,7 +143,7 @@ function scaleTasks(config: Config, _platform: Platform, platformNote: string): 
       verified.catch(() => undefined) // reported by the step that awaits it
       return outcome
     }, { diagnose: true }),
-    step('Wait for the rollout', async (ctx, task) => waitForRollout(ctx.target, progress(task), verified!.then((ui) => `the master already reports ${ui.state.aliveworkers} ALIVE workers`)), { diagnose: true }),
+    step('Wait for the rollout', async (ctx, task) => waitForRollout(ctx.target, progress(task), verified!.then((ui) => `the master already reports ${ui.state.aliveworkers} ALIVE workers`, () => pending)), { diagnose: true }),
     step(`Verify the master UI reports ${config.workers} ALIVE workers`, async (ctx, task) => {
       report = progress(task)
       ctx.ui = await verified!

@@ -1,6 +1,6 @@
 #!/usr/bin/env -S npx tsx
-// npm run build (and `prepare`, so `npm ci` runs it): bundles tasks.ts and everything it imports,
-// libraries included, into dist/ as plain JavaScript, so a command starts in node alone instead of
+// npm run build (and `prepare`, so `npm ci` runs it): bundles tasks.ts and what it imports (listr2
+// and the Kubernetes client included; zx and yaml stay in node_modules, loaded on need) into dist/ as plain JavaScript, so a command starts in node alone instead of
 // compiling TypeScript on every run. Code split at each dynamic import: --help loads neither
 // listr2, zx nor the Kubernetes client, and only commands that talk to a cluster load the latter.
 import { mkdirSync, writeFileSync } from 'node:fs'

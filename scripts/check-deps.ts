@@ -56,8 +56,8 @@ export const neededRights = [
 
 /**
  * Undefined when the context answers and may do all of `neededRights` in the namespace; else why
- * not, in one line. Only namespaced questions are asked (SelfSubjectAccessReview and /version are
- * open to every signed-in user), so a user bound to one namespace passes.
+ * not, in one line. Only namespaced questions are asked (SelfSubjectRulesReview, SelfSubjectAccessReview
+ * and /version are open to every signed-in user), so a user bound to one namespace passes.
  */
 export async function kubeAccessProblem(context: string | undefined, namespace: string): Promise<string | undefined> {
   try {
@@ -66,7 +66,7 @@ export async function kubeAccessProblem(context: string | undefined, namespace: 
     // One question first: the rules the user holds in the namespace (what `kubectl auth can-i --list`
     // reads). They may be incomplete (not every authorizer can list them), so a right they do not
     // show is then asked about alone.
-    const rules = await kube.authorization.createSelfSubjectRulesReview({ body: { spec: { namespace } } })
+    const rules = await kube.authorization.createSelfSubjectRulesReview({ body: { spec: { namespace } } }).catch(() => ({ status: { resourceRules: [] } }))
     const unshown = neededRights.filter((right) => !rulesGrant(rules.status?.resourceRules ?? [], right))
     const answers = await Promise.all(
       unshown.map(async (right) => {
@@ -86,7 +86,8 @@ export async function kubeAccessProblem(context: string | undefined, namespace: 
 export function rulesGrant(rules: V1ResourceRule[], right: (typeof neededRights)[number]): boolean {
   const listed = (values: string[] | undefined, value: string) => (values ?? []).some((v) => v === '*' || v === value)
   const subresource = 'subresource' in right ? right.subresource : undefined
-  const resources = subresource ? [`${right.resource}/${subresource}`, `${right.resource}/*`, `*/${subresource}`] : [right.resource]
+  // As RBAC matches: `*`, the exact resource, or `*/<subresource>` (never `<resource>/*`).
+  const resources = subresource ? [`${right.resource}/${subresource}`, `*/${subresource}`] : [right.resource]
   return rules.some(
     (rule) =>
       !rule.resourceNames?.length &&

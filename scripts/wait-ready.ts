@@ -45,7 +45,8 @@ export async function waitForDeployments(kube: Kube, namespace: string, names: s
     { group: 'api/v1', resource: 'pods', labelSelector: selector },
   ])
   let provenBy: string | undefined
-  const proof = proven?.then((reason) => void (provenBy = reason), () => undefined)
+  // A failed proof proves nothing: it never settles then, so the pauses keep their pace.
+  const proof = proven?.then((reason) => void (provenBy = reason), () => new Promise<void>(() => {}))
   const pause = (ms: number) => Promise.race([changes.pause(ms), ...(proof ? [proof] : [])])
   return pollUntil<string>('rollout', timeoutMs, async () => {
     if (provenBy) return { done: provenBy }

@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url'
 import { buildBundle, distDir, sourcesFile } from '../build.ts'
 import { repoRoot } from './paths.ts'
 
+const rebuiltVariable = 'SPARK_K8S_REBUILT'
+
 /**
  * The first source (as listed in dist/sources.json by scripts/build.ts) changed after the bundle
  * was built, or undefined when none was. A bundle without that list was not built by us: trusted.
@@ -33,10 +35,13 @@ export function staleSource(root: string, bundle: string, sourcesFile: string): 
  */
 export async function rerunIfStale(entryUrl: string): Promise<number | undefined> {
   const entry = fileURLToPath(entryUrl)
-  if (relative(distDir, entry).startsWith('..')) return undefined
+  // The re-run below is never checked again: a source dated in the future would rebuild forever.
+  if (relative(distDir, entry).startsWith('..') || process.env[rebuiltVariable]) return undefined
   const changed = staleSource(repoRoot, entry, sourcesFile)
   if (!changed) return undefined
   process.stderr.write(`${changed} changed since the last build: rebuilding dist/ (npm run build)\n`)
   await buildBundle()
-  return spawnSync(process.execPath, [entry, ...process.argv.slice(2)], { stdio: 'inherit' }).status ?? 1
+  // Ctrl-C reaches the re-run too (one process group): this process waits for it to clean up and exit.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => undefined)
+  return spawnSync(process.execPath, [entry, ...process.argv.slice(2)], { stdio: 'inherit', env: { ...process.env, [rebuiltVariable]: '1' } }).status ?? 1
 }

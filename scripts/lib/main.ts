@@ -8,8 +8,8 @@ export function isMain(moduleUrl: string): boolean {
 }
 
 /**
- * Defined (true) by scripts/build.ts. In the bundle every module shares the entry's import.meta.url,
- * so a step module would think it was run alone: there only tasks.ts runs (steps run alone under tsx).
+ * Defined (true) by scripts/build.ts. In the bundle a step module's import.meta.url is its chunk's or
+ * the entry's, so it could think it was run alone: there only tasks.ts runs (steps run alone under tsx).
  */
 declare const IN_BUNDLE: boolean | undefined
 

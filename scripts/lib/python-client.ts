@@ -16,8 +16,9 @@ export async function clientRequirement(sparkVersion: string | undefined, thinVe
 /** The versions of pyspark-client on PyPI (its JSON simple index); undefined when PyPI does not answer in 3 s. */
 async function publishedThinClients(): Promise<string[] | undefined> {
   try {
-    const response = await fetchWithin('https://pypi.org/simple/pyspark-client/', 3_000, { headers: { Accept: 'application/vnd.pypi.simple.v1+json' } })
-    return response.ok ? ((await response.json()) as { versions?: string[] }).versions : undefined
+    return await fetchWithin('https://pypi.org/simple/pyspark-client/', 3_000, { headers: { Accept: 'application/vnd.pypi.simple.v1+json' } }, async (response) =>
+      response.ok ? ((await response.json()) as { versions?: string[] }).versions : undefined,
+    )
   } catch {
     return undefined
   }

@@ -22,9 +22,10 @@ export interface WorkerState {
 }
 
 export async function fetchMasterState(uiUrl: string, timeoutMs = 5_000): Promise<MasterState> {
-  const response = await fetchWithin(new URL('/json/', uiUrl), timeoutMs)
-  if (!response.ok) throw new Error(`${uiUrl}/json/ answered HTTP ${response.status}`)
-  return (await response.json()) as MasterState
+  return fetchWithin(new URL('/json/', uiUrl), timeoutMs, {}, async (response) => {
+    if (!response.ok) throw new Error(`${uiUrl}/json/ answered HTTP ${response.status}`)
+    return (await response.json()) as MasterState
+  })
 }
 
 /** Reading the master's state from a URL that answers directly (the Docker platform's loopback port, tests). */

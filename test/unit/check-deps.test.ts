@@ -180,9 +180,9 @@ describe('checkDependencies', () => {
 describe('rulesGrant', () => {
   const right = (verb: string, resource: string, subresource?: string) => neededRights.find((r) => r.verb === verb && r.resource === resource && ('subresource' in r ? r.subresource : undefined) === subresource)!
 
-  it('reads wildcards for verbs, groups, resources and subresources as RBAC does', () => {
+  it('reads wildcards for verbs, groups, resources and subresources as RBAC does (`pods/*` is no wildcard there)', () => {
     expect(rulesGrant([{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }], right('create', 'pods', 'portforward'))).toBe(true)
-    expect(rulesGrant([{ verbs: ['create'], apiGroups: [''], resources: ['pods/*'] }], right('create', 'pods', 'portforward'))).toBe(true)
+    expect(rulesGrant([{ verbs: ['create'], apiGroups: [''], resources: ['pods/*'] }], right('create', 'pods', 'portforward'))).toBe(false)
     expect(rulesGrant([{ verbs: ['create'], apiGroups: [''], resources: ['*/portforward'] }], right('create', 'pods', 'portforward'))).toBe(true)
     expect(rulesGrant([{ verbs: ['create'], apiGroups: [''], resources: ['pods'] }], right('create', 'pods', 'portforward'))).toBe(false)
     expect(rulesGrant([{ verbs: ['get', 'list'], apiGroups: ['apps'], resources: ['deployments'] }], right('patch', 'deployments'))).toBe(false)
