@@ -81,16 +81,19 @@ const progress = (task: Wrapper) => (line: string) => {
 
 // npm run cluster:up — README: minikube start → docker build/push → kubectl apply → check the web UI.
 function upTasks(config: Config, platform: Platform, platformNote: string): Task[] {
+  // The reference hashes docker/: worked out once, when first needed.
+  let reference: string | undefined
+  const image = () => (reference ??= imageReference(config))
   // Asked while the dependencies are checked (the next step needs the answer; asking changes nothing).
   let imagePresent: Promise<boolean> | undefined
   return [
     step(`Check dependencies for ${platformNote}`, async (ctx) => {
-      imagePresent = imageExists(imageReference(config)).catch(() => false)
+      imagePresent = imageExists(image()).catch(() => false)
       return checkDependencies(ctx.target.platform, config)
     }),
     step('Start minikube', async () => startMinikube(config), { enabled: platform === 'minikube' }),
     step('Build the Spark image', async (ctx, task) => {
-      ctx.image = imageReference(config)
+      ctx.image = image()
       return buildImage(ctx.image, config, progress(task), imagePresent)
     }),
     step('Publish the image to the cluster', async (ctx) => pushImage(ctx.image!, ctx.target.platform, config)),

@@ -26,6 +26,22 @@ async function settled(promise: Promise<void>): Promise<boolean> {
   return done
 }
 
+/** A pause still running `ms` - 1 ms from now, and over at `ms`. */
+async function expectEndsIn(pause: Promise<void>, ms: number): Promise<void> {
+  await vi.advanceTimersByTimeAsync(ms - 1)
+  expect(await settled(pause)).toBe(false)
+  await vi.advanceTimersByTimeAsync(1)
+  expect(await settled(pause)).toBe(true)
+}
+
+/** A feed on pods, its watch started. */
+async function watchingPods(refuse = false) {
+  const { kube, watches } = fakeKube(refuse)
+  const feed = watchChanges(kube, 'spark', [{ group: 'api/v1', resource: 'pods' }])
+  if (!refuse) await vi.waitFor(() => expect(watches).toHaveLength(1))
+  return { feed, watches }
+}
+
 describe('watchChanges', () => {
   beforeEach(() => vi.useFakeTimers())
   afterEach(() => vi.useRealTimers())
@@ -46,41 +62,25 @@ describe('watchChanges', () => {
   })
 
   it('ends a pause at the first change, but not sooner than 100 ms after it began', async () => {
-    const { kube, watches } = fakeKube()
-    const feed = watchChanges(kube, 'spark', [{ group: 'api/v1', resource: 'pods' }])
-    await vi.waitFor(() => expect(watches).toHaveLength(1))
+    const { feed, watches } = await watchingPods()
     const pause = feed.pause(5_000)
     await vi.advanceTimersByTimeAsync(40)
     watches[0].change()
-    await vi.advanceTimersByTimeAsync(59)
-    expect(await settled(pause)).toBe(false)
-    await vi.advanceTimersByTimeAsync(1)
-    expect(await settled(pause)).toBe(true)
+    await expectEndsIn(pause, 60)
     feed.close()
   })
 
   it('ends the next pause at once after a change nobody was waiting for, and only that one', async () => {
-    const { kube, watches } = fakeKube()
-    const feed = watchChanges(kube, 'spark', [{ group: 'api/v1', resource: 'pods' }])
-    await vi.waitFor(() => expect(watches).toHaveLength(1))
+    const { feed, watches } = await watchingPods()
     watches[0].change()
     expect(await settled(feed.pause(5_000))).toBe(true)
-    const next = feed.pause(1_000)
-    await vi.advanceTimersByTimeAsync(999)
-    expect(await settled(next)).toBe(false)
-    await vi.advanceTimersByTimeAsync(1)
-    expect(await settled(next)).toBe(true)
+    await expectEndsIn(feed.pause(1_000), 1_000)
     feed.close()
   })
 
   it('falls back to the interval when the watch is refused', async () => {
-    const { kube } = fakeKube(true)
-    const feed = watchChanges(kube, 'spark', [{ group: 'api/v1', resource: 'pods' }])
-    const pause = feed.pause(1_000)
-    await vi.advanceTimersByTimeAsync(999)
-    expect(await settled(pause)).toBe(false)
-    await vi.advanceTimersByTimeAsync(1)
-    expect(await settled(pause)).toBe(true)
+    const { feed } = await watchingPods(true)
+    await expectEndsIn(feed.pause(1_000), 1_000)
     feed.close()
   })
 })
