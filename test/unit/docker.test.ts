@@ -139,7 +139,7 @@ describe('planContainer', () => {
     const master = masterPlan().runArgs
     expect(master.slice(-3)).toEqual([shape.image, '/opt/spark/bin/spark-class', 'org.apache.spark.deploy.master.Master'])
     const worker = workerPlan().runArgs
-    expect(worker.slice(-4)).toEqual([shape.image, '/opt/spark/bin/spark-class', 'org.apache.spark.deploy.worker.Worker', 'spark://spark-master-service:7077'])
+    expect(worker.slice(-5)).toEqual([shape.image, '/usr/local/bin/await-master', '/opt/spark/bin/spark-class', 'org.apache.spark.deploy.worker.Worker', 'spark://spark-master-service:7077'])
     const pi = piPlan().runArgs
     const piArgs = mainContainer(manifests.piJob).args!
     expect(pi.slice(-(piArgs.length + 1))).toEqual([shape.image, ...piArgs])

@@ -227,13 +227,15 @@ describe('the static manifests', () => {
       expect([...(container.command ?? []), ...(container.args ?? [])]).toEqual(['/opt/spark/bin/spark-class', 'org.apache.spark.deploy.master.Master'])
     })
 
-    it('the worker runs spark-class ...Worker spark://spark-master-service:7077', () => {
+    it('the worker runs spark-class ...Worker spark://spark-master-service:7077, through await-master', () => {
       const container = mainContainer(manifests.worker)
       expect([...(container.command ?? []), ...(container.args ?? [])]).toEqual([
+        '/usr/local/bin/await-master',
         '/opt/spark/bin/spark-class',
         'org.apache.spark.deploy.worker.Worker',
         'spark://spark-master-service:7077',
       ])
+      expect(readFileSync(join(dockerDir, 'Dockerfile'), 'utf8')).toMatch(/COPY await-master \/usr\/local\/bin\/await-master/)
     })
 
     it('the Pi driver submits docker/pi.py to the same master URL', () => {
