@@ -27,9 +27,9 @@ export async function runShell(target: Target, say: (line: string) => void = (li
 
 async function shellOnDocker(target: Target, pod: V1Pod, tty: boolean, say: (line: string) => void): Promise<number> {
   const name = pod.metadata!.name!
-  const plan = planContainer({ metadata: pod.metadata, spec: pod.spec }, { name, network: dockerLayout(target.manifests).network, restart: false })
-  // Attached instead of detached; removed by Docker itself when the REPL exits.
-  const args = plan.runArgs.flatMap((arg) => (arg === '--detach' ? ['--rm', '--interactive', ...(tty ? ['--tty'] : [])] : [arg]))
+  const plan = planContainer({ metadata: pod.metadata, spec: pod.spec }, { name, network: dockerLayout(target.manifests).network, restart: false, attached: true })
+  // The REPL reads the user's terminal; Docker removes the container when it exits.
+  const args = ['--interactive', ...(tty ? ['--tty'] : []), ...plan.runArgs]
   const forget = onInterrupt(() => run({ nothrow: true })`docker rm --force ${name}`)
   try {
     say(`starting pyspark in container ${name} (exit with Ctrl-D or exit())`)

@@ -23,6 +23,8 @@ export interface PlanOptions {
   publish?: PublishedPort[]
   /** Deployment pods come back when they die; a Job's driver does not. */
   restart: boolean
+  /** In the foreground (output to the caller, exit code returned) and removed at its end, as a Job's pod. */
+  attached?: boolean
   labels?: Record<string, string>
 }
 
@@ -34,7 +36,7 @@ export interface PlanOptions {
 export function planContainer(template: V1PodTemplateSpec, options: PlanOptions): ContainerPlan {
   const pod = template.spec!
   const container = pod.containers[0]
-  const args: string[] = ['--detach', '--name', options.name, '--hostname', options.name, '--network', options.network]
+  const args: string[] = [options.attached ? '--rm' : '--detach', '--name', options.name, '--hostname', options.name, '--network', options.network]
   for (const alias of options.aliases ?? []) args.push('--network-alias', alias)
   for (const port of options.publish ?? []) args.push('--publish', `127.0.0.1:${port.nodePort}:${port.containerPort}`)
   if (options.restart) args.push('--restart', 'unless-stopped')

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto'
 import { PassThrough } from 'node:stream'
 import type { V1Job, V1PodTemplateSpec } from '@kubernetes/client-node'
+import type { ProcessPromise } from 'zx/core'
 import { dockerLayout, labelArgs, planContainer } from './docker.ts'
 import { errorMessage, StepError } from './errors.ts'
 import { onInterrupt } from './interrupt.ts'
@@ -61,29 +62,37 @@ async function runOnDocker(target: Target, job: V1Job, options: DriverOptions): 
   const layout = dockerLayout(target.manifests)
   const name = job.metadata!.name!
   const image = mainContainer(job).image!
-  const plan = planContainer(dockerDriverTemplate(job), { name, network: layout.network, restart: false })
+  // Attached, as the baseline's `docker run --rm`: its output streams back and its exit code is the
+  // driver's, with no separate wait, log read or removal after it ends.
+  const plan = planContainer(dockerDriverTemplate(job), { name, network: layout.network, restart: false, attached: true })
   const removeDriver = async () => {
     // The container filling the volume first, or the volume is still in use.
     await run({ nothrow: true })`docker rm --force ${name} ${`${name}-files`}`
     if (options.files) await run({ nothrow: true })`docker volume rm ${name}`
   }
   const forget = onInterrupt(removeDriver)
+  let ended = false
   try {
     if (options.files) await fillVolume(name, image, options.files, { ...ourLabels(target.manifests), role: 'driver' })
-    await run`docker run ${plan.runArgs}`
-    options.onProgress?.(`driver container ${name} started`)
-    const following = options.onOutput && followDockerLogs(name, options.onOutput)
-    const waited = await run({ nothrow: true, timeout: target.config.timeoutSeconds * 1000 })`docker wait ${name}`
-    await following
-    const logs = await run({ nothrow: true })`docker logs ${name}`
-    const log = `${logs.stdout}\n${logs.stderr}`
-    const exitCode = waited.exitCode === 0 ? Number(waited.stdout.trim()) : 124
-    // 124 is what `timeout` returns when the deadline (the Job's activeDeadlineSeconds) stopped it.
+    options.onProgress?.(`driver container ${name} starting`)
+    const driver = run({ nothrow: true, timeout: target.config.timeoutSeconds * 1000 })`docker run ${plan.runArgs}`
+    if (options.onOutput) streamOutput(driver, options.onOutput)
+    const result = await driver
+    const log = `${result.stdout}\n${result.stderr}`
+    // docker run's own failures (no such image, a bad flag) are 125; the container did not run.
+    if (result.exitCode === 125) throw new StepError(`could not start driver container ${name}`, result.stderr.trim())
+    ended = result.exitCode !== null
+    // 124 is what `timeout` returns when the deadline (the Job's activeDeadlineSeconds) stopped it;
+    // no exit code: the backstop timeout above stopped docker run itself.
+    const exitCode = result.exitCode ?? 124
     if (exitCode === 124) return { exitCode, log: `${log}\n(stopped at the --timeout of ${target.config.timeoutSeconds} s)`, driver: name }
     return { exitCode, log, driver: name }
   } finally {
     forget()
-    await removeDriver()
+    // An attached run that ended took its container with it (--rm); only a volume of files is left.
+    if (ended) {
+      if (options.files) await run({ nothrow: true })`docker volume rm ${name}`
+    } else await removeDriver()
   }
 }
 
@@ -96,13 +105,11 @@ async function fillVolume(name: string, image: string, files: Map<string, Buffer
   }
 }
 
-function followDockerLogs(name: string, onOutput: NonNullable<DriverOptions['onOutput']>): Promise<unknown> {
-  const follow = run({ nothrow: true })`docker logs --follow ${name}`
-  follow.stdout.setEncoding('utf8')
-  follow.stderr.setEncoding('utf8')
-  follow.stdout.on('data', (chunk: string) => onOutput(chunk, 'stdout'))
-  follow.stderr.on('data', (chunk: string) => onOutput(chunk, 'stderr'))
-  return follow
+function streamOutput(child: ProcessPromise, onOutput: NonNullable<DriverOptions['onOutput']>): void {
+  child.stdout.setEncoding('utf8')
+  child.stderr.setEncoding('utf8')
+  child.stdout.on('data', (chunk: string) => onOutput(chunk, 'stdout'))
+  child.stderr.on('data', (chunk: string) => onOutput(chunk, 'stderr'))
 }
 
 async function runOnKubernetes(target: Target, job: V1Job, options: DriverOptions): Promise<DriverRun> {

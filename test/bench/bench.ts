@@ -86,8 +86,8 @@ function dockerRuntime(env: Record<string, string>): Runtime {
       },
       async pi() {
         const job = renderPiJob(manifests, { image, namespace: 'default' })
-        const plan = planContainer(podTemplate(job), { name: 'spark-pi-baseline', network: layout.network, restart: false })
-        await quiet`docker run --rm ${plan.runArgs.filter((arg) => arg !== '--detach')}`
+        const plan = planContainer(podTemplate(job), { name: 'spark-pi-baseline', network: layout.network, restart: false, attached: true })
+        await quiet`docker run ${plan.runArgs}`
       },
       async scale(from, to) {
         await Promise.all(workerPlans(rendered(to).worker, layout, to, '').slice(from).map((plan) => quiet`docker run ${plan.runArgs}`))
