@@ -20,11 +20,17 @@ export function kubeUi(target: Target): MasterUi {
   const service = target.manifests.service.metadata!.name!
   const port = uiPort(target.manifests)
   const proxyPath = `/api/v1/namespaces/${namespace}/services/${service}:${port.name}/proxy/json/`
+  // Where a NodePort URL would be is looked up while the UI is first read, so the link costs only its probe.
+  let located: Promise<string | undefined> | undefined
+  const locate = () => (located ??= target.kube().then((kube) => nodePortUrl(target, kube)))
   return {
     via: `through the Kubernetes API server (service ${service}:${port.name} in namespace ${namespace})`,
-    readState: async () => JSON.parse(await kubeGet(await target.kube(), proxyPath)) as MasterState,
+    readState: async () => {
+      locate().catch(() => undefined) // its error, if any, is link()'s to report
+      return JSON.parse(await kubeGet(await target.kube(), proxyPath)) as MasterState
+    },
     link: async () => {
-      const url = await nodePortUrl(target, await target.kube())
+      const url = await locate()
       return url && (await answers(url)) ? { url } : { hint: uiHint }
     },
     forward: async (localPort) =>
