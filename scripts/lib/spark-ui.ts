@@ -48,6 +48,9 @@ export function workerMismatch(state: MasterState, expected: ExpectedWorkers): s
   if (state.status !== 'ALIVE') return `master status is ${state.status}`
   const alive = aliveWorkers(state)
   if (alive.length !== expected.count) return `${alive.length} of ${expected.count} workers alive`
+  // The master's own count too: what we report is that number, and for a moment after a worker
+  // leaves (decommissioned by a scale-down) it may not yet agree with the list.
+  if (state.aliveworkers !== expected.count) return `the master counts ${state.aliveworkers} of ${expected.count} workers alive`
   // Spark keeps worker memory in whole MiB, rounding down.
   const memoryMiB = Math.floor(sparkMemoryToMebibytes(expected.memory))
   const odd = alive.find((worker) => worker.cores !== expected.cores || worker.memory !== memoryMiB)

@@ -33,6 +33,10 @@ describe('workerMismatch', () => {
     expect(workerMismatch(master([worker(1), worker(2)], { status: 'STANDBY' }), expected)).toMatch(/STANDBY/)
   })
 
+  it("waits for the master's own count to agree with its list of ALIVE workers", () => {
+    expect(workerMismatch(master([worker(1), worker(2)], { aliveworkers: 3 }), expected)).toBe('the master counts 3 of 2 workers alive')
+  })
+
   it('reports too few ALIVE workers', () => {
     expect(workerMismatch(master([worker(1)]), expected)).toBe('1 of 2 workers alive')
     expect(workerMismatch(master([]), expected)).toBe('0 of 2 workers alive')
