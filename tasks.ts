@@ -1,12 +1,10 @@
 // The classic README as task graphs, one per npm script. Each step is a module in scripts/;
 // this file only says in which order they run, when they are skipped, and what is reported.
 import type { ListrTask, ListrTaskWrapper } from 'listr2'
-import { commands, helpText, parseConfig, type Command, type Config, type Platform } from './scripts/lib/config.ts'
+import type { Command, Config, Platform } from './scripts/lib/config.ts'
 import { collectDiagnostics } from './scripts/lib/diagnostics.ts'
 import { errorMessage, StepError, UsageError } from './scripts/lib/errors.ts'
 import { installInterruptHandler, interruption } from './scripts/lib/interrupt.ts'
-import { rerunIfStale } from './scripts/lib/fresh-build.ts'
-import { isMain } from './scripts/lib/main.ts'
 import { resolvePlatform } from './scripts/lib/platform.ts'
 import type { StepOutcome } from './scripts/lib/outcome.ts'
 import { aliveWorkers } from './scripts/lib/spark-ui.ts'
@@ -221,23 +219,8 @@ async function serveAfterwards(serve: () => Promise<number>): Promise<number> {
   }
 }
 
-export async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv
-  if (!commands.includes(command as Command)) {
-    console.error(`error: unknown command "${command ?? ''}"; use one of: npm run cluster:up | pi | scale | status | ui | connect | submit | shell | cluster:down`)
-    return 2
-  }
-  let config: Config
-  try {
-    config = parseConfig(command as Command, rest)
-  } catch (error) {
-    console.error(`error: ${errorMessage(error)}`)
-    return error instanceof UsageError ? 2 : 1
-  }
-  if (config.help) {
-    console.log(helpText(config.command))
-    return 0
-  }
+/** Runs a command whose flags scripts/cli.ts has parsed; returns its exit code. */
+export async function runCommand(config: Config): Promise<number> {
   const { platform, reason } = await resolvePlatform(config)
   const ctx: Context = { target: makeTarget(config, platform), timings: {} }
   if (config.command === 'submit' || config.command === 'shell') {
@@ -280,14 +263,4 @@ export async function main(argv: string[]): Promise<number> {
   else if (ctx.ui) console.log(`\nSpark master UI: ${describeLink(ctx.ui.link)}`)
   else if (ctx.pi) console.log(`\n${describePi(ctx.pi)}`)
   return 0
-}
-
-if (isMain(import.meta.url)) {
-  rerunIfStale(import.meta.url).then(async (code) => code ?? main(process.argv.slice(2))).then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      console.error(`error: ${errorMessage(error)}`)
-      process.exit(1)
-    },
-  )
 }

@@ -1,8 +1,10 @@
 #!/usr/bin/env -S npx tsx
-// npm run build (and `prepare`, so `npm ci` runs it): bundles tasks.ts and what it imports (listr2
-// and the Kubernetes client included; zx and yaml stay in node_modules, loaded on need) into dist/ as plain JavaScript, so a command starts in node alone instead of
-// compiling TypeScript on every run. Code split at each dynamic import: --help loads neither
-// listr2, zx nor the Kubernetes client, and only commands that talk to a cluster load the latter.
+// npm run build (and `prepare`, so `npm ci` runs it): bundles the command line (scripts/cli.ts, as
+// dist/tasks.js, the name the npm scripts run), the task graphs of tasks.ts and what they import
+// (listr2 and the Kubernetes client included; zx and yaml stay in node_modules, loaded on need) into
+// dist/ as plain JavaScript, so a command starts in node alone instead of compiling TypeScript on
+// every run. Code split at each dynamic import: --help loads none of the task graphs, listr2, zx or
+// the Kubernetes client, and only commands that talk to a cluster load the latter.
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { repoRoot } from './lib/paths.ts'
@@ -19,7 +21,7 @@ export async function buildBundle(): Promise<{ files: number; bytes: number; sec
   const esbuild = await import('esbuild')
   const result = await esbuild.build({
     absWorkingDir: repoRoot,
-    entryPoints: ['tasks.ts'],
+    entryPoints: [{ in: 'scripts/cli.ts', out: 'tasks' }],
     outdir: distDir,
     chunkNames: 'chunks/[name]-[hash]',
     bundle: true,

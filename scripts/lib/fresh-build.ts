@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process'
 import { readFileSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -43,5 +42,7 @@ export async function rerunIfStale(entryUrl: string): Promise<number | undefined
   await buildBundle()
   // Ctrl-C reaches the re-run too (one process group): this process waits for it to clean up and exit.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => undefined)
+  // Loaded only here: every command passes this check, and child_process drags in net and streams.
+  const { spawnSync } = await import('node:child_process')
   return spawnSync(process.execPath, [entry, ...process.argv.slice(2)], { stdio: 'inherit', env: { ...process.env, [rebuiltVariable]: '1' } }).status ?? 1
 }

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 
 interface Entry<T> {
@@ -35,13 +35,18 @@ export class ParsedFileCache<T> {
     return value
   }
 
-  /** Writes the cache when something was parsed (atomically: other commands may read it meanwhile). */
+  /**
+   * Writes the cache when something was parsed (atomically: other commands may read it meanwhile),
+   * without the files that are gone (copies of the manifests in temporary dirs): every command reads
+   * the whole cache at start-up, so it must not grow with each copy ever parsed.
+   */
   save(): void {
     if (!this.changed) return
     try {
       mkdirSync(dirname(this.cacheFile), { recursive: true })
       const partial = `${this.cacheFile}.${process.pid}`
-      writeFileSync(partial, JSON.stringify(this.entries))
+      const kept = Object.fromEntries(Object.entries(this.entries).filter(([path]) => existsSync(path)))
+      writeFileSync(partial, JSON.stringify(kept))
       renameSync(partial, this.cacheFile)
       this.changed = false
     } catch {

@@ -14,7 +14,7 @@ import { repoRoot } from '../../scripts/lib/paths.ts'
 const scratch = mkdtempSync(join(tmpdir(), 'ssk8s-bundle-'))
 afterAll(() => rmSync(scratch, { recursive: true, force: true }))
 
-/** Runs the bundle; `loaded` lists the packages (node_modules/<name>) the process loaded. */
+/** Runs the bundle; `loaded` lists the packages (node_modules/<name>) the process loaded, `modules` every module it imported. */
 function runBundle(args: string[], env: Record<string, string> = {}) {
   const record = join(scratch, `loads-${Math.random().toString(36).slice(2)}`)
   writeFileSync(record, '')
@@ -22,8 +22,10 @@ function runBundle(args: string[], env: Record<string, string> = {}) {
     encoding: 'utf8',
     env: { ...process.env, CI: 'true', LOAD_RECORD: record, ...env },
   })
-  const packages = readFileSync(record, 'utf8').match(/node_modules\/(@[^/]+\/[^/]+|[^/]+)/g) ?? []
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr, loaded: [...new Set(packages.map((p) => p.slice('node_modules/'.length)))] }
+  const recorded = readFileSync(record, 'utf8')
+  const packages = recorded.match(/node_modules\/(@[^/]+\/[^/]+|[^/]+)/g) ?? []
+  const modules = recorded.split('\n').filter(Boolean).map((line) => line.split(' ')[1])
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr, loaded: [...new Set(packages.map((p) => p.slice('node_modules/'.length)))], modules }
 }
 
 // Unreachable on purpose: the commands below fail at their first Docker call, after their imports.
@@ -37,6 +39,16 @@ describe('the bundle in dist/', () => {
     expect(help.stdout).toMatch(/^Usage: npm run cluster:up/)
     expect(help.stderr).toBe('')
     expect(help.loaded).toEqual([])
+  })
+
+  it('answers --help and a bad flag without reading the task graphs or the network and process modules of node', () => {
+    for (const args of [['up', '--help'], ['scale', '--workers', 'x']]) {
+      const { modules } = runBundle(args)
+      expect(modules.filter((url) => /\/chunks\/tasks-|^node:(child_process|http|https|net|tls|crypto)$/.test(url)), args.join(' ')).toEqual([])
+    }
+    // What the check above looks for is there once a command runs.
+    const { modules } = runBundle(['down', '--platform', 'docker'], noDocker)
+    expect(modules).toEqual(expect.arrayContaining(['node:http', expect.stringMatching(/\/chunks\/tasks-[^/]+\.js$/)]))
   })
 
   it('rejects a bad flag in one line, exit 2, loading no package at all', () => {
@@ -116,5 +128,23 @@ describe('ParsedFileCache', () => {
     const counting = parseCounting()
     expect(new ParsedFileCache<string>(cacheFile).get(file, counting.parse)).toBe(readFileSync(file, 'utf8').toUpperCase())
     expect(counting.calls).toEqual([file])
+  })
+
+  it('drops the entries of files that are gone when it next saves', () => {
+    const gone = join(scratch, 'gone.txt')
+    writeFileSync(file, 'kept')
+    writeFileSync(gone, 'gone')
+    const { parse } = parseCounting()
+    const cache = new ParsedFileCache<string>(cacheFile)
+    cache.get(file, parse)
+    cache.get(gone, parse)
+    cache.save()
+    expect(Object.keys(JSON.parse(readFileSync(cacheFile, 'utf8')))).toEqual([file, gone])
+    rmSync(gone)
+    writeFileSync(file, 'changed')
+    const next = new ParsedFileCache<string>(cacheFile)
+    next.get(file, parse)
+    next.save()
+    expect(Object.keys(JSON.parse(readFileSync(cacheFile, 'utf8')))).toEqual([file])
   })
 })

@@ -61,7 +61,7 @@ vi.mock('../../scripts/status.ts', async (importOriginal) => ({
   clusterStatus: vi.fn(),
 }))
 
-const { main } = await import('../../tasks.ts')
+const { main } = await import('../../scripts/cli.ts')
 const { resolvePlatform } = await import('../../scripts/lib/platform.ts')
 const { connectKube } = await import('../../scripts/lib/kube.ts')
 const { collectDiagnostics } = await import('../../scripts/lib/diagnostics.ts')
