@@ -1,7 +1,7 @@
 #!/usr/bin/env -S npx tsx
 // README step "kubectl delete all -l app=spark" (or role=master|worker), then wait until it is really gone.
 import { parseConfig, type DeletableRole } from './lib/config.ts'
-import { labelFilters, listContainers } from './lib/docker.ts'
+import { engineEndpoint, engineExpect, labelQuery } from './lib/docker-engine.ts'
 import { ClusterUnavailable } from './lib/errors.ts'
 import { isNotFound } from './lib/kube.ts'
 import { watchChanges } from './lib/kube-watch.ts'
@@ -10,7 +10,6 @@ import { describeOutcome, type StepOutcome } from './lib/outcome.ts'
 import { ourLabels, selectorOf } from './lib/manifests.ts'
 import { resolvePlatform } from './lib/platform.ts'
 import { pollUntil } from './lib/poll.ts'
-import { run } from './lib/proc.ts'
 import { makeTarget, type Target } from './lib/target.ts'
 
 /** Kinds `kubectl delete all` covers that our manifests and jobs create, the cluster's Secret, the ConfigMaps of `npm run submit`, the master's recovery claim and the workers' disruption budget. */
@@ -71,19 +70,31 @@ export async function deleteCluster(target: Target, role?: DeletableRole, onProg
   return deleted.length > 0 ? { done: `deleted ${deleted.join(', ')} and their pods` } : { skipped: `nothing labelled ${selector} in namespace ${namespace}` }
 }
 
-/** Containers, and (when deleting everything) the network and any volumes, found by label. */
+/**
+ * Containers, and (when deleting everything) the network and any volumes, found by label: on the
+ * engine's API, what `docker rm --force --volumes`, `network rm` and `volume rm` would do.
+ */
 async function deleteOnDocker(target: Target, labels: Record<string, string>, timeoutMs: number): Promise<StepOutcome> {
-  const filters = labelFilters(ourLabels(target.manifests))
-  // Everything is listed at once; the network and volumes go once no container uses them.
-  const listed = async (kind: 'network' | 'volume') => (labels.role ? [] : (await run`docker ${kind} ls ${filters} --format ${'{{.Name}}'}`).stdout.split('\n').filter(Boolean))
-  const [containers, networks, volumes] = await Promise.all([listContainers(labels), listed('network'), listed('volume')])
-  const deleted = containers.map((c) => c.name)
-  if (deleted.length > 0) await run({ timeout: timeoutMs })`docker rm --force --volumes ${deleted}`
-  await Promise.all([
-    networks.length > 0 && run`docker network rm ${networks}`,
-    volumes.length > 0 && run`docker volume rm ${volumes}`,
+  const engine = engineEndpoint()
+  const ours = labelQuery(ourLabels(target.manifests))
+  const list = <T>(path: string) => engineExpect<T>(engine, 'GET', path).then((found) => found!)
+  const call = (method: string, path: string, body?: unknown) => engineExpect(engine, method, path, { missingOk: true, timeoutMs, body })
+  // Everything is listed at once.
+  const [containers, networks, volumes] = await Promise.all([
+    list<{ Names: string[]; NetworkSettings?: { Networks?: Record<string, unknown> } }[]>(`/containers/json?all=1&${labelQuery(labels)}`).then((found) =>
+      found.map((c) => ({ name: c.Names[0].replace(/^\//, ''), networks: Object.keys(c.NetworkSettings?.Networks ?? {}) })).sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true })),
+    ),
+    labels.role ? ([] as string[]) : list<{ Name: string }[]>(`/networks?${ours}`).then((found) => found.map((n) => n.Name).sort()),
+    labels.role ? ([] as string[]) : list<{ Volumes: { Name: string }[] | null }>(`/volumes?${ours}`).then((found) => (found.Volumes ?? []).map((v) => v.Name).sort()),
   ])
-  deleted.push(...networks.map((name) => `network ${name}`), ...volumes.map((name) => `volume ${name}`))
+  // The containers leave the network first, so it goes while they are being removed instead of
+  // after (a network's removal takes ~0.2 s; measured ~0.1 s less in all). Volumes wait for their containers.
+  await Promise.all(containers.flatMap(({ name, networks: on }) => on.filter((network) => networks.includes(network)).map((network) => call('POST', `/networks/${network}/disconnect`, { Container: name, Force: true }))))
+  await Promise.all([
+    Promise.all(containers.map(({ name }) => call('DELETE', `/containers/${name}?force=1&v=1`))).then(() => Promise.all(volumes.map((name) => call('DELETE', `/volumes/${name}`)))),
+    ...networks.map((name) => call('DELETE', `/networks/${name}`)),
+  ])
+  const deleted = [...containers.map(({ name }) => name), ...networks.map((name) => `network ${name}`), ...volumes.map((name) => `volume ${name}`)]
   return deleted.length > 0 ? { done: `deleted ${deleted.join(', ')}` } : { skipped: `nothing labelled ${selectorOf(labels)} on this Docker engine` }
 }
 

@@ -4,6 +4,7 @@ import { $ } from 'zx'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { aliveWorkers, fetchMasterState, type MasterState, type WorkerState } from '../../scripts/lib/spark-ui.ts'
 import { secretOf } from '../../scripts/lib/cluster-secret.ts'
+import { engineCall, engineEndpoint, engineExpect, labelQuery, type EngineEndpoint } from '../../scripts/lib/docker-engine.ts'
 import { pollUntil } from '../../scripts/lib/poll.ts'
 import { cli, cliWithInput, labelled, startCli } from './cli.ts'
 import { expectRefused, piThroughConnect } from './connect-client.ts'
@@ -302,6 +303,16 @@ describe.skipIf(ground.skipReason)('Spark standalone on a local Docker engine (r
     expect(result.json).toMatchObject({ platform: 'docker', ui: { url: uiUrl } })
     expect(result.json!.members.map((m: { name: string }) => m.name).sort()).toEqual([...(spark35 ? [] : ['spark-connect']), 'spark-master', 'spark-worker-1'])
     expect(result.json!.master.aliveworkers).toBe(1)
+  })
+
+  it('the engine answers the same through docker system dial-stdio (how a tcp or ssh DOCKER_HOST is reached) as on its socket', async () => {
+    const socket = engineEndpoint()
+    expect('socketPath' in socket).toBe(true)
+    const viaCli = { host: socket.host, dialStdio: true as const }
+    const names = async (endpoint: EngineEndpoint) => ((await engineExpect<{ Names: string[] }[]>(endpoint, 'GET', `/containers/json?${labelQuery({ app: 'spark' })}`)) ?? []).map((c) => c.Names[0]).sort()
+    expect(await names(socket)).toContain('/spark-master')
+    expect(await names(viaCli)).toEqual(await names(socket))
+    expect((await engineCall(viaCli, 'GET', '/_ping')).body).toBe('OK')
   })
 
   it('cluster:down leaves nothing of ours, and an unrelated app=spark container and volume survive it', async () => {
