@@ -3,10 +3,11 @@
 import type { V1ResourceRule } from '@kubernetes/client-node'
 import { parseConfig, type Config, type Platform } from './lib/config.ts'
 import { errorMessage, StepError } from './lib/errors.ts'
+import { engineAnswers } from './lib/docker-engine.ts'
 import { connectKube } from './lib/kube.ts'
 import { runIfMain } from './lib/main.ts'
 import { resolvePlatform } from './lib/platform.ts'
-import { onPath, succeeds } from './lib/proc.ts'
+import { onPath } from './lib/proc.ts'
 
 export interface Requirement {
   what: string
@@ -111,7 +112,7 @@ export async function checkRequirements(platform: Platform, { context, namespace
   // Every platform builds the image with the local Docker engine.
   requirements.push(
     { what: 'docker CLI', ok: hasDocker, fix: 'install Docker (Docker Desktop, or `apt-get install docker.io`)' },
-    { what: 'a reachable Docker daemon', ok: hasDocker && (await succeeds('docker', ['info'])), fix: 'start Docker Desktop or `sudo systemctl start docker`; check DOCKER_HOST' },
+    { what: 'a reachable Docker daemon', ok: hasDocker && (await engineAnswers()), fix: 'start Docker Desktop or `sudo systemctl start docker`; check DOCKER_HOST' },
   )
   if (platform === 'minikube') {
     requirements.push({ what: 'minikube', ok: await onPath('minikube'), fix: 'install minikube: https://minikube.sigs.k8s.io/docs/start/' })

@@ -100,6 +100,14 @@ export async function engineExpect<T = unknown>(endpoint: EngineEndpoint, method
   throw new StepError(`Docker: ${message || `${method} ${path} answered HTTP ${reply.status}`}`)
 }
 
+/** True when the engine answers its ping (what `docker info` would show, without a CLI process). */
+export async function engineAnswers(endpoint: EngineEndpoint = engineEndpoint()): Promise<boolean> {
+  return engineCall(endpoint, 'GET', '/_ping', { timeoutMs: 15_000 }).then(
+    (reply) => reply.status === 200,
+    () => false,
+  )
+}
+
 /** `{"label":["k=v",…]}` for the engine's list endpoints. */
 export function labelQuery(labels: Record<string, string>): string {
   return `filters=${encodeURIComponent(JSON.stringify({ label: Object.entries(labels).map(([key, value]) => `${key}=${value}`) }))}`

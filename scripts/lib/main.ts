@@ -9,7 +9,8 @@ export function isMain(moduleUrl: string): boolean {
 
 /**
  * Defined (true) by scripts/build.ts. In the bundle a step module's import.meta.url is its chunk's or
- * the entry's, so it could think it was run alone: there only tasks.ts runs (steps run alone under tsx).
+ * the entry's, so it could think it was run alone: there only the command line (scripts/cli.ts) runs
+ * (steps run alone under tsx).
  */
 declare const IN_BUNDLE: boolean | undefined
 

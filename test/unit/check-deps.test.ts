@@ -2,16 +2,18 @@ import { beforeEach, describe, expect, it, vi } from 'vitest'
 import type { V1ResourceRule } from '@kubernetes/client-node'
 import { checkDependencies, neededRights, nodeIsRecentEnough, rulesGrant } from '../../scripts/check-deps.ts'
 import { StepError } from '../../scripts/lib/errors.ts'
-import { fake, onPath, succeeds } from './fake-proc.ts'
+import { fake, onPath } from './fake-proc.ts'
 
 vi.mock('../../scripts/lib/proc.ts', () => import('./fake-proc.ts'))
 const { connectKube } = vi.hoisted(() => ({ connectKube: vi.fn() }))
 vi.mock('../../scripts/lib/kube.ts', () => ({ connectKube }))
+const { engineAnswers } = vi.hoisted(() => ({ engineAnswers: vi.fn() }))
+vi.mock('../../scripts/lib/docker-engine.ts', () => ({ engineAnswers }))
 
-/** Fakes the host: which tools are on PATH and whether `docker info` answers. */
+/** Fakes the host: which tools are on PATH and whether the Docker engine answers its ping. */
 function host(options: { onPath: string[]; dockerAnswers: boolean }) {
   onPath.mockImplementation(async (name: string) => options.onPath.includes(name))
-  succeeds.mockImplementation(async (command: string, args: string[]) => command === 'docker' && args[0] === 'info' && options.dockerAnswers)
+  engineAnswers.mockImplementation(async () => options.dockerAnswers)
 }
 
 async function stepError(promise: Promise<unknown>): Promise<StepError> {
@@ -46,7 +48,7 @@ function fakeKube(denied: string[] = [], rules: V1ResourceRule[] = []) {
 beforeEach(() => {
   fake.reset()
   onPath.mockReset()
-  succeeds.mockReset()
+  engineAnswers.mockReset()
 })
 
 describe('nodeIsRecentEnough', () => {
@@ -97,7 +99,7 @@ describe('checkDependencies', () => {
     expect(error.exitCode).toBe(1)
   })
 
-  it('reports only the daemon when the CLI is there but docker info fails', async () => {
+  it('reports only the daemon when the CLI is there but the engine does not answer', async () => {
     host({ onPath: ['docker', 'minikube'], dockerAnswers: false })
     const error = await stepError(checkDependencies('minikube', access()))
     expect(error.message).toBe('missing a reachable Docker daemon')

@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { engineCall, engineEndpoint, engineExpect, labelQuery } from '../../scripts/lib/docker-engine.ts'
+import { engineAnswers, engineCall, engineEndpoint, engineExpect, labelQuery } from '../../scripts/lib/docker-engine.ts'
 import { ClusterUnavailable } from '../../scripts/lib/errors.ts'
 
 const scratch = mkdtempSync(join(tmpdir(), 'ssk8s-engine-'))
@@ -65,6 +65,7 @@ describe('engineCall on a unix socket', () => {
       req.on('end', () => {
         seen.push({ method: req.method, url: req.url, type: req.headers['content-type'], body })
         if (req.url === '/containers/json?all=1') return res.writeHead(200, { 'content-type': 'application/json' }).end('[{"Names":["/spark-master"]}]')
+        if (req.url === '/_ping') return res.writeHead(200, { 'content-type': 'text/plain' }).end('OK')
         if (req.url === '/networks/gone') return res.writeHead(404).end('{"message":"network gone not found"}')
         if (req.url === '/networks/busy') return res.writeHead(403).end('{"message":"error while removing network: network busy has active endpoints"}')
         res.writeHead(204).end()
@@ -88,6 +89,8 @@ describe('engineCall on a unix socket', () => {
 
   it('an engine that is not there is one line with a hint', async () => {
     const missing = join(scratch, 'missing.sock')
+    expect(await engineAnswers(endpoint)).toBe(true)
+    expect(await engineAnswers({ host: `unix://${missing}`, socketPath: missing })).toBe(false)
     const failure = engineCall({ host: `unix://${missing}`, socketPath: missing }, 'GET', '/_ping')
     await expect(failure).rejects.toBeInstanceOf(ClusterUnavailable)
     await expect(failure).rejects.toThrow(new RegExp(`^cannot reach the Docker engine at unix://${missing}: connect ENOENT .*; hint: start Docker`))
