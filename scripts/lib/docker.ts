@@ -116,7 +116,7 @@ export function labelArgs(labels: Record<string, string>): string[] {
 }
 
 /** `--filter label=k=v` for each label: Docker ANDs repeated filters (a comma-joined selector would be one odd value). */
-export function labelFilters(labels: Record<string, string>): string[] {
+function labelFilters(labels: Record<string, string>): string[] {
   return Object.entries(labels).flatMap(([key, value]) => ['--filter', `label=${key}=${value}`])
 }
 
