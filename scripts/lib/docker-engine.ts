@@ -60,7 +60,12 @@ export async function engineCall<T = unknown>(endpoint: EngineEndpoint, method: 
   return new Promise<EngineReply<T>>((resolve, reject) => {
     let req: ClientRequest
     // A ref'd timer: it also keeps node alive while the engine works (a force-remove takes ~0.4 s).
-    const timer = setTimeout(() => req.destroy(new Error(`did not answer ${method} ${path} within ${timeoutMs / 1000} s`)), timeoutMs)
+    const timer = setTimeout(() => {
+      // The engine is there but slow: not the "cannot reach" error below.
+      settle()
+      req.destroy()
+      reject(new StepError(`the Docker engine at ${endpoint.host} did not answer ${method} ${path} within ${timeoutMs / 1000} s`))
+    }, timeoutMs)
     const settle = () => {
       clearTimeout(timer)
       dialer?.close()
@@ -96,7 +101,8 @@ export async function engineCall<T = unknown>(endpoint: EngineEndpoint, method: 
 export async function engineExpect<T = unknown>(endpoint: EngineEndpoint, method: string, path: string, { missingOk = false, ...options }: CallOptions & { missingOk?: boolean } = {}): Promise<T | undefined> {
   const reply = await engineCall<T>(endpoint, method, path, options)
   if (reply.status < 300 || (missingOk && reply.status === 404)) return reply.status < 300 ? reply.body : undefined
-  const message = (reply.body as { message?: string } | undefined)?.message ?? String(reply.body).split('\n')[0]
+  const { body } = reply
+  const message = typeof body === 'string' ? body.split('\n')[0] : ((body as { message?: string } | null)?.message ?? JSON.stringify(body))
   throw new StepError(`Docker: ${message || `${method} ${path} answered HTTP ${reply.status}`}`)
 }
 
@@ -132,7 +138,8 @@ async function dialStdio(): Promise<{ socket: Duplex; close: () => void; complai
     close: () => child.kill(),
     // Its first line of stderr once it has exited (it exits at once when it cannot connect; 2 s at most).
     complaint: async () => {
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 2_000))])
+      // Unref'd: a command that already failed must not wait out these 2 s before it can exit.
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 2_000).unref())])
       return Buffer.concat(stderr).toString('utf8').trim().split('\n')[0] || undefined
     },
   }

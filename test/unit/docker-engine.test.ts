@@ -45,6 +45,10 @@ describe('engineEndpoint', () => {
     const windows = dockerConfig('desktop-linux', 'npipe:////./pipe/dockerDesktopLinuxEngine')
     expect(engineEndpoint({ DOCKER_CONFIG: windows }, 'win32')).toEqual({ host: 'npipe:////./pipe/dockerDesktopLinuxEngine', socketPath: '\\\\.\\pipe\\dockerDesktopLinuxEngine' })
     expect(engineEndpoint({ DOCKER_CONFIG: desktop, DOCKER_CONTEXT: 'default' }, 'linux')).toEqual({ host: 'unix:///var/run/docker.sock', socketPath: '/var/run/docker.sock' })
+    const colima = dockerConfig('colima', 'unix:///Users/me/.colima/default/docker.sock')
+    expect(engineEndpoint({ DOCKER_CONFIG: colima, DOCKER_CONTEXT: 'colima' }).host).toBe('unix:///Users/me/.colima/default/docker.sock')
+    expect(engineEndpoint({ DOCKER_CONFIG: desktop, DOCKER_CONTEXT: 'nowhere' })).toEqual({ host: 'context nowhere', dialStdio: true })
+    expect(engineEndpoint({ DOCKER_CONFIG: desktop, DOCKER_CONTEXT: 'nowhere', DOCKER_HOST: 'unix:///tmp/d.sock' })).toEqual({ host: 'unix:///tmp/d.sock', socketPath: '/tmp/d.sock' })
   })
 
   it('leaves a context it cannot read to the CLI, which says what is wrong with it', () => {
@@ -67,6 +71,8 @@ describe('engineCall on a unix socket', () => {
         if (req.url === '/containers/json?all=1') return res.writeHead(200, { 'content-type': 'application/json' }).end('[{"Names":["/spark-master"]}]')
         if (req.url === '/_ping') return res.writeHead(200, { 'content-type': 'text/plain' }).end('OK')
         if (req.url === '/networks/gone') return res.writeHead(404).end('{"message":"network gone not found"}')
+        if (req.url === '/odd') return res.writeHead(500).end('{"cause":"no message field"}')
+        if (req.url === '/slow') return setTimeout(() => res.writeHead(204).end(), 1_000)
         if (req.url === '/networks/busy') return res.writeHead(403).end('{"message":"error while removing network: network busy has active endpoints"}')
         res.writeHead(204).end()
       })
@@ -85,6 +91,13 @@ describe('engineCall on a unix socket', () => {
     expect(await engineExpect(endpoint, 'DELETE', '/networks/gone', { missingOk: true })).toBeUndefined()
     await expect(engineExpect(endpoint, 'DELETE', '/networks/gone')).rejects.toThrow('Docker: network gone not found')
     await expect(engineExpect(endpoint, 'DELETE', '/networks/busy', { missingOk: true })).rejects.toThrow(/^Docker: error while removing network: network busy has active endpoints$/)
+  })
+
+  it('a reply without a message is shown as it came; a slow engine is not called unreachable', async () => {
+    await expect(engineExpect(endpoint, 'GET', '/odd')).rejects.toThrow('Docker: {"cause":"no message field"}')
+    const slow = engineCall(endpoint, 'DELETE', '/slow', { timeoutMs: 100 })
+    await expect(slow).rejects.toThrow(/^the Docker engine at unix:\/\/.* did not answer DELETE \/slow within 0\.1 s$/)
+    await expect(slow).rejects.not.toBeInstanceOf(ClusterUnavailable)
   })
 
   it('an engine that is not there is one line with a hint', async () => {
