@@ -95,7 +95,7 @@ function upTasks(config: Config, platform: Platform, platformNote: string): Task
       return buildImage(ctx.image, config, progress(task), imagePresent)
     }),
     step('Publish the image to the cluster', async (ctx) => pushImage(ctx.image!, ctx.target.platform, config)),
-    step(`Check the cluster has room for ${config.workers} workers`, async (ctx) => checkRoom(ctx.target, config), { enabled: platform !== 'docker' }),
+    step(`Check the cluster has room for ${config.workers} workers`, async (ctx) => checkRoom(ctx.target, config)),
     step('Apply manifests/ (master, service, workers)', async (ctx) => applyCluster(ctx.target, ctx.image!), { diagnose: true }),
     step('Wait for the rollout', async (ctx, task) => waitForRollout(ctx.target, progress(task)), { diagnose: true }),
     step(`Verify the master UI reports ${config.workers} ALIVE workers`, async (ctx, task) => {

@@ -5,6 +5,7 @@
 import { parseConfig } from './lib/config.ts'
 import { applyToDocker } from './lib/docker-apply.ts'
 import { applyToKubernetes } from './lib/kube-apply.ts'
+import { describeAuthChange, withAuthConf } from './lib/cluster-secret.ts'
 import { declaredAuthSecret } from './lib/kube-secret.ts'
 import { runIfMain } from './lib/main.ts'
 import { asClusterIp, renderCluster } from './lib/manifests.ts'
@@ -17,15 +18,16 @@ import { imageReference } from './build-image.ts'
 /** Applies the cluster where the target says: server-side apply on Kubernetes, containers on Docker. */
 export async function applyCluster(target: Target, image: string): Promise<StepOutcome> {
   const shape = { ...target.config, image }
-  if (target.platform === 'docker') return applyToDocker(target.manifests, shape)
+  if (target.platform === 'docker') return applyToDocker(target.manifests, shape, target.config)
   const rendered = renderCluster(target.manifests, shape)
   const kube = await target.kube()
-  const secret = await declaredAuthSecret(kube, target.manifests, target.config.namespace)
+  const auth = await declaredAuthSecret(kube, target.manifests, target.config.namespace, target.config)
   const service = exposure(target) === 'nodeport' ? rendered.service : asClusterIp(rendered.service)
-  const recovery = await planRecoveryStorage(kube, rendered.recoveryClaim, rendered.master)
-  const objects = [secret, ...(recovery.claim ? [recovery.claim] : []), recovery.master, service, rendered.worker, rendered.workerBudget]
-  const outcome = await applyToKubernetes(kube, objects, target.config.namespace)
-  return recovery.note ? withNote(outcome, recovery.note) : outcome
+  const recovery = await planRecoveryStorage(kube, rendered.recoveryClaim, withAuthConf(rendered.master, auth.conf))
+  const objects = [auth.secret, ...(recovery.claim ? [recovery.claim] : []), recovery.master, service, rendered.networkPolicy, withAuthConf(rendered.worker, auth.conf), rendered.workerBudget]
+  const outcome = await applyToKubernetes(kube, objects, target.config.namespace, [auth.secret])
+  const notes = [auth.change?.kind === 'repaired' ? describeAuthChange(`secret/${auth.secret.metadata!.name}`, auth.change) : '', recovery.note ?? ''].filter(Boolean)
+  return notes.length ? withNote(outcome, notes.join('; ')) : outcome
 }
 
 /**

@@ -3,7 +3,7 @@
 // cluster, and your laptop's Python talks to it over gRPC with the thin pyspark-client: no Java on
 // the laptop, and no executors trying to reach back to it.
 import { clusterImage, sparkVersionOf } from './lib/cluster-image.ts'
-import { connectTokenOf } from './lib/cluster-secret.ts'
+import { authConfProblem, connectTokenOf } from './lib/cluster-secret.ts'
 import { parseConfig, type Config } from './lib/config.ts'
 import { connectServer } from './lib/connect-server.ts'
 import { StepError } from './lib/errors.ts'
@@ -42,14 +42,17 @@ export async function applyConnect(target: Target): Promise<{ image: string; tok
     throw new StepError(`this cluster runs Spark ${version}, whose Spark Connect server cannot require a token`, '  - Spark Connect here needs Spark 4: npm run cluster:up -- --spark-version 4.x (or use npm run submit / shell)')
   }
   const server = connectServer(target)
-  const token = connectTokenOf(await server.authConf(image))
+  const conf = await server.authConf(image)
+  const problem = authConfProblem(conf)
+  if (problem) throw new StepError(`the cluster's secret cannot be used (${problem}): the server is not started`, '  - npm run cluster:up repairs it, then npm run connect')
+  const token = connectTokenOf(conf)
   if (!token) {
     throw new StepError(
       "the cluster's secret predates Spark Connect and holds no client token: the server is not started",
       target.platform === 'docker' ? '  - rotate it: npm run cluster:down && npm run cluster:up, then npm run connect' : '  - npm run cluster:up adds one (the RPC secret stays), then npm run connect',
     )
   }
-  return { image, token, outcome: await server.apply(image) }
+  return { image, token, outcome: await server.apply(image, conf) }
 }
 
 /**

@@ -12,7 +12,7 @@ import { resolvePlatform } from './lib/platform.ts'
 import { pollUntil } from './lib/poll.ts'
 import { makeTarget, type Target } from './lib/target.ts'
 
-/** Kinds `kubectl delete all` covers that our manifests and jobs create, the cluster's Secret, the ConfigMaps of `npm run submit`, the master's recovery claim and the workers' disruption budget. */
+/** Kinds `kubectl delete all` covers that our manifests and jobs create, the cluster's Secret, the ConfigMaps of `npm run submit`, the master's recovery claim, the workers' disruption budget and the master's network policy. */
 const kinds = [
   { apiVersion: 'apps/v1', kind: 'Deployment' },
   { apiVersion: 'apps/v1', kind: 'ReplicaSet' },
@@ -23,6 +23,7 @@ const kinds = [
   { apiVersion: 'v1', kind: 'ConfigMap' },
   { apiVersion: 'v1', kind: 'PersistentVolumeClaim' },
   { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' },
+  { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' },
 ]
 
 export async function deleteCluster(target: Target, role?: DeletableRole, onProgress?: (reason: string) => void): Promise<StepOutcome> {

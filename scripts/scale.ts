@@ -1,6 +1,7 @@
 #!/usr/bin/env -S npx tsx
 // README step "kubectl scale deployment.apps/spark-worker --replicas=N", which returns only when the
 // master reports exactly N ALIVE workers (kubectl returns before any worker has registered).
+import { authConfAnnotation, withAuthConfDigest } from './lib/cluster-secret.ts'
 import { parseConfig } from './lib/config.ts'
 import { decodeShape, describeChanges, dockerLayout, encodeShape, listContainers, reconcileWorkers, shapeLabel, stopPlan, workerPlans } from './lib/docker.ts'
 import { StepError } from './lib/errors.ts'
@@ -22,10 +23,13 @@ export async function setWorkerCount(target: Target, count: number): Promise<Sca
   if (target.platform === 'docker') {
     const layout = dockerLayout(target.manifests)
     const containers = await listContainers(layout.ourLabels)
-    // New workers copy the running ones (image, cores, memory), which carry their shape as a label.
-    const shape = decodeShape(containers.find((c) => c.labels.role === 'worker')?.labels[shapeLabel])
+    // New workers copy the running ones (image, cores, memory, the conf they started on), which carry their shape as labels.
+    const running = containers.find((c) => c.labels.role === 'worker')
+    const shape = decodeShape(running?.labels[shapeLabel])
     if (!shape) throw new StepError('no Spark worker containers to copy here: run `npm run cluster:up` first')
     const rendered = renderCluster(target.manifests, { ...shape, workers: count, namespace: target.config.namespace })
+    const digest = running?.labels[authConfAnnotation]
+    if (digest) withAuthConfDigest(rendered.worker, digest)
     const changes = await reconcileWorkers(
       workerPlans(rendered.worker, layout, count, encodeShape(shape)),
       containers.filter((c) => c.labels.role === 'worker'),

@@ -6,7 +6,7 @@ import type { V1Pod } from '@kubernetes/client-node'
 import { clusterImage } from './lib/cluster-image.ts'
 import { parseConfig } from './lib/config.ts'
 import { dockerLayout, planContainer } from './lib/docker.ts'
-import { uniqueName } from './lib/driver.ts'
+import { uniqueName, withDeadlineCommand } from './lib/driver.ts'
 import { StepError } from './lib/errors.ts'
 import { installInterruptHandler, onInterrupt } from './lib/interrupt.ts'
 import { blockerWatch, type Kube } from './lib/kube.ts'
@@ -27,7 +27,9 @@ export async function runShell(target: Target, say: (line: string) => void = (li
 
 async function shellOnDocker(target: Target, pod: V1Pod, tty: boolean, say: (line: string) => void): Promise<number> {
   const name = pod.metadata!.name!
-  const plan = planContainer({ metadata: pod.metadata, spec: pod.spec }, { name, network: dockerLayout(target.manifests).network, restart: false, attached: true })
+  // Docker has no activeDeadlineSeconds: the command stops itself at the pod's deadline.
+  const template = withDeadlineCommand({ metadata: pod.metadata, spec: pod.spec }, pod.spec!.activeDeadlineSeconds, true)
+  const plan = planContainer(template, { name, network: dockerLayout(target.manifests).network, restart: false, attached: true })
   // The REPL reads the user's terminal; Docker removes the container when it exits.
   const args = ['--interactive', ...(tty ? ['--tty'] : []), ...plan.runArgs]
   const forget = onInterrupt(() => run({ nothrow: true })`docker rm --force ${name}`)

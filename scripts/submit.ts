@@ -16,39 +16,53 @@ import { makeTarget, type Target } from './lib/target.ts'
 
 /** What the API server accepts in one ConfigMap: keys and values together, in bytes. */
 export const configMapLimit = 1024 * 1024
+/** On Docker the files go through this process's memory into a volume: a ceiling well below node's own. */
+export const dockerFilesLimit = 1024 * 1024 * 1024
 
 type SubmitConfig = Pick<Config, 'app' | 'appArgs' | 'pyFiles' | 'files' | 'confs'>
 
 /**
  * The app, --py-files and --files read from disk by base name, checked before anything touches
- * the cluster: each must be a readable file, names must not clash (they share one directory), and
- * on Kubernetes all must fit one ConfigMap.
+ * the cluster: each must be a regular file with a plain name (a ConfigMap key may not start with
+ * '..', which the kubelet keeps for itself), names must not clash (they share one directory), and
+ * all must fit one ConfigMap on Kubernetes (sized first, read only then).
  */
-export function readSubmitFiles(config: SubmitConfig, limitBytes?: number): Map<string, Buffer> {
-  const files = new Map<string, Buffer>()
+export function readSubmitFiles(config: SubmitConfig, limitBytes: number, where: string): Map<string, Buffer> {
+  const sized = new Map<string, { flag: string; path: string; size: number }>()
   const flagged: Array<[string, string]> = [['the app', config.app!], ...config.pyFiles.map((f): [string, string] => ['--py-files', f]), ...config.files.map((f): [string, string] => ['--files', f])]
   for (const [flag, path] of flagged) {
     const name = basename(path)
-    if (!/^[-._a-zA-Z0-9]+$/.test(name)) throw new UsageError(`${flag}: file names may hold only letters, digits, '.', '-' and '_' (got "${name}")`)
-    if (files.has(name)) throw new UsageError(`${flag}: two files are named ${name}; they share one directory in the driver, so rename one`)
-    let content: Buffer
+    if (!/^[-._a-zA-Z0-9]+$/.test(name) || name.startsWith('..') || name === '.') {
+      throw new UsageError(`${flag}: file names may hold only letters, digits, '.', '-' and '_', and may not start with '..' (got "${name}")`)
+    }
+    if (sized.has(name)) throw new UsageError(`${flag}: two files are named ${name}; they share one directory in the driver, so rename one`)
+    let size: number
     try {
-      if (!statSync(path).isFile()) throw new Error('not a file')
-      content = readFileSync(path)
+      const stats = statSync(path)
+      if (!stats.isFile()) throw new Error('not a file')
+      size = stats.size
     } catch (error) {
       throw new UsageError(`${flag}: cannot read ${path} (${(error as Error).message})`)
     }
-    files.set(name, content)
+    sized.set(name, { flag, path, size })
   }
-  const total = [...files].reduce((sum, [name, content]) => sum + name.length + content.length, 0)
-  if (limitBytes !== undefined && total > limitBytes) {
-    throw new UsageError(`the app and its files total ${Math.ceil(total / 1024)} KiB, above the 1 MiB a Kubernetes ConfigMap holds: put large data where the cluster reads it (object storage, a volume) and pass its path instead`)
+  const total = [...sized].reduce((sum, [name, file]) => sum + name.length + file.size, 0)
+  if (total > limitBytes) {
+    throw new UsageError(`the app and its files total ${Math.ceil(total / 1024)} KiB, above the ${limitBytes / 2 ** 20} MiB ${where}: put large data where the cluster reads it (object storage, a volume) and pass its path instead`)
+  }
+  const files = new Map<string, Buffer>()
+  for (const [name, { flag, path }] of sized) {
+    try {
+      files.set(name, readFileSync(path))
+    } catch (error) {
+      throw new UsageError(`${flag}: cannot read ${path} (${(error as Error).message})`)
+    }
   }
   return files
 }
 
 export async function submitApp(target: Target, config: SubmitConfig, onOutput: (chunk: string, stream: 'stdout' | 'stderr') => void, onProgress?: (line: string) => void): Promise<DriverRun> {
-  const files = readSubmitFiles(config, target.platform === 'docker' ? undefined : configMapLimit)
+  const files = target.platform === 'docker' ? readSubmitFiles(config, dockerFilesLimit, 'a submit takes on Docker') : readSubmitFiles(config, configMapLimit, 'a Kubernetes ConfigMap holds')
   const job = renderSubmitJob(target.manifests, {
     image: await clusterImage(target),
     namespace: target.config.namespace,

@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto'
-import type { V1Volume, V1VolumeMount } from '@kubernetes/client-node'
+import { createHash, randomBytes } from 'node:crypto'
+import type { V1PodTemplateSpec, V1Volume, V1VolumeMount } from '@kubernetes/client-node'
 import { mainContainer, type ClusterManifests } from './manifests.ts'
 
 /**
@@ -27,30 +27,110 @@ export function authVolume(manifests: ClusterManifests): AuthVolume {
   return { name: volume.secret!.secretName!, file: authConfFile, mountPath: mount.mountPath }
 }
 
+/** What the cluster's conf turns on besides its two random values; `cluster:up` flags choose them. */
+export interface AuthSettings {
+  /** spark.ui.killEnabled: whether the master's and the applications' UIs may kill work (off by default). */
+  uiKill: boolean
+}
+
+const secretKey = 'spark.authenticate.secret'
 const connectTokenKey = 'spark.connect.authenticate.token'
 
 const randomHex = () => randomBytes(32).toString('hex')
 
-/**
- * RPC authentication with a 256-bit shared secret, and AES encryption of all RPC traffic with no
- * fallback to the older SASL scheme (Spark's "network crypto"). Plus the token Spark Connect
- * clients must present: a second random value, so the one a laptop holds is not the RPC secret.
- */
-export function sparkAuthConf(secret: string = randomHex(), connectToken: string = randomHex()): string {
-  return ['spark.authenticate true', `spark.authenticate.secret ${secret}`, 'spark.network.crypto.enabled true', 'spark.network.crypto.saslFallback false', `${connectTokenKey} ${connectToken}`, ''].join('\n')
+/** The value of `key` in a properties file as Spark reads it ("key value" or "key=value"). */
+function propertyOf(conf: string, key: string): string | undefined {
+  const escaped = key.replaceAll('.', '\\.')
+  return new RegExp(`^[ \\t]*${escaped}[ \\t]*[= \\t][ \\t]*(\\S+)[ \\t]*$`, 'm').exec(conf)?.[1]
 }
 
-/** A conf made before Spark Connect was offered gets its token; the RPC secret stays. */
-export function withConnectToken(conf: string): string {
-  return connectTokenOf(conf) ? conf : `${conf.replace(/\n*$/, '\n')}${connectTokenKey} ${randomHex()}\n`
+/**
+ * RPC authentication with a 256-bit shared secret, and AES-GCM encryption of all RPC traffic (GCM
+ * authenticates each message; the default CTR mode does not) with no fallback to the older SASL
+ * scheme. Plus the token Spark Connect clients must present: a second random value, so the one a
+ * laptop holds is not the RPC secret. The UIs' kill links are off unless asked for.
+ */
+export function sparkAuthConf(settings: AuthSettings = { uiKill: false }, secret: string = randomHex(), connectToken: string = randomHex()): string {
+  return [
+    'spark.authenticate true',
+    `${secretKey} ${secret}`,
+    'spark.network.crypto.enabled true',
+    'spark.network.crypto.cipher AES/GCM/NoPadding',
+    'spark.network.crypto.saslFallback false',
+    `spark.ui.killEnabled ${settings.uiKill}`,
+    `${connectTokenKey} ${connectToken}`,
+    '',
+  ].join('\n')
+}
+
+/**
+ * Why a live conf cannot run the cluster, or undefined when it can. Spark starts happily on an
+ * empty SPARK_CONF_DIR, with no authentication at all: what an interrupted first `cluster:up` or a
+ * hand-made Secret may leave.
+ */
+export function authConfProblem(conf: string | undefined): string | undefined {
+  if (conf === undefined) return 'it holds no spark-defaults.conf'
+  if (conf.trim() === '') return 'its spark-defaults.conf is empty'
+  if (propertyOf(conf, 'spark.authenticate') !== 'true') return 'its spark-defaults.conf does not set spark.authenticate true'
+  if (!propertyOf(conf, secretKey)) return `its spark-defaults.conf holds no ${secretKey}`
+  return undefined
+}
+
+/** The conf to run with, and what became of the live one. */
+export interface PlannedAuthConf {
+  conf: string
+  /** created: there was none; repaired: the live one could not be used (why); updated: settings changed, the secret kept. */
+  change?: { kind: 'created' } | { kind: 'repaired'; why: string } | { kind: 'updated' }
+}
+
+/**
+ * The conf the cluster should have: the live one's secret and Connect token (a second `cluster:up`
+ * keeps them, and changes nothing) with today's settings; a new random one where there is none
+ * (`live` undefined: no Secret or volume) or the live one is unusable.
+ */
+export function plannedAuthConf(live: { conf?: string } | undefined, settings: AuthSettings): PlannedAuthConf {
+  if (!live) return { conf: sparkAuthConf(settings), change: { kind: 'created' } }
+  const problem = authConfProblem(live.conf)
+  if (problem) return { conf: sparkAuthConf(settings), change: { kind: 'repaired', why: problem } }
+  const conf = sparkAuthConf(settings, propertyOf(live.conf!, secretKey), connectTokenOf(live.conf!) ?? randomHex())
+  return conf === live.conf ? { conf } : { conf, change: { kind: 'updated' } }
+}
+
+/** "secret volume spark-auth repaired (its spark-defaults.conf is empty)" and the like; empty when nothing changed. */
+export function describeAuthChange(what: string, change: PlannedAuthConf['change']): string {
+  if (!change) return ''
+  if (change.kind === 'repaired') return `${what} repaired (${change.why}): a new secret`
+  return change.kind === 'created' ? `${what} created` : `${what} updated (settings changed, the secret kept)`
+}
+
+/**
+ * The pod template annotation that names the conf the pods start with (a digest, never the
+ * secret): a changed conf changes the template, so Kubernetes rolls the pods and Docker replaces
+ * the containers. Spark reads the conf only when a process starts.
+ */
+export const authConfAnnotation = 'spark-standalone-k8s/auth-conf'
+
+export function authConfDigest(conf: string): string {
+  return createHash('sha256').update(conf).digest('hex').slice(0, 16)
+}
+
+export function withAuthConf<T extends { spec?: { template?: V1PodTemplateSpec } }>(workload: T, conf: string): T {
+  return withAuthConfDigest(workload, authConfDigest(conf))
+}
+
+/** The same, from the digest a running pod or container carries (scale copies it to new workers). */
+export function withAuthConfDigest<T extends { spec?: { template?: V1PodTemplateSpec } }>(workload: T, digest: string): T {
+  const template = workload.spec!.template!
+  template.metadata = { ...template.metadata, annotations: { ...template.metadata?.annotations, [authConfAnnotation]: digest } }
+  return workload
 }
 
 /** The token a Spark Connect client must send (sc://…/;token=…). */
 export function connectTokenOf(conf: string): string | undefined {
-  return /^spark\.connect\.authenticate\.token\s+(\S+)$/m.exec(conf)?.[1]
+  return propertyOf(conf, connectTokenKey)
 }
 
 /** The secret in a spark-defaults.conf made by sparkAuthConf (for tests that look for leaks). */
 export function secretOf(conf: string): string | undefined {
-  return /^spark\.authenticate\.secret\s+(\S+)$/m.exec(conf)?.[1]
+  return propertyOf(conf, secretKey)
 }

@@ -30,6 +30,8 @@ export interface Config {
   partitions?: number
   role?: DeletableRole
   keepMinikube: boolean
+  /** spark.ui.killEnabled in the cluster's conf (off: whoever reaches a UI could kill work). */
+  uiKill: boolean
   /** How the master Service is reached (undefined: nodeport on minikube, clusterip on kubernetes). */
   expose?: 'nodeport' | 'clusterip'
   /** npm run ui / connect: the local port (undefined: 8080 / 15002, or any free one when that is taken). */
@@ -85,8 +87,10 @@ const registryHost = /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:\d{1,5})?(\/[a-z
 function parseSparkVersion(raw: string, flag: string): string {
   const match = /^(\d+)\.(\d+)\.(\d+)$/.exec(raw)
   const [major, minor] = match ? [Number(match[1]), Number(match[2])] : [0, 0]
-  if (!match || major < 3 || (major === 3 && minor < 5) || major > 4) {
-    throw new UsageError(`${flag} must be a full Spark release from 3.5.0 to 4.x, like 4.3.0 or 3.5.9 (got "${raw}")`)
+  const patch = match ? Number(match[3]) : 0
+  // 3.5.2 is the first release with authenticated (AES-GCM) RPC encryption, which the cluster's conf turns on.
+  if (!match || major < 3 || (major === 3 && (minor < 5 || (minor === 5 && patch < 2))) || major > 4) {
+    throw new UsageError(`${flag} must be a full Spark release from 3.5.2 to 4.x, like 4.3.0 or 3.5.9 (got "${raw}")`)
   }
   return raw
 }
@@ -98,10 +102,13 @@ function parseProfile(raw: string, flag: string): string {
   return raw
 }
 
+/** Spark keeps a worker's memory in MiB in a 32-bit int (the master's /json/ figures too): above this it wraps around. */
+export const maxWorkerMemoryMiB = 2 ** 31 - 1
+
 function parseWorkerMemory(raw: string, flag: string): string {
   // Whole MiB only (m, g, t): the master reports worker memory in MiB, and that is what we verify.
-  if (!/^[1-9]\d*[mgt]$/i.test(raw) || sparkMemoryToMebibytes(raw) < 512) {
-    throw new UsageError(`${flag} must be a Spark memory size of at least 512m, like 512m, 1g or 4g (got "${raw}")`)
+  if (!/^[1-9]\d*[mgt]$/i.test(raw) || sparkMemoryToMebibytes(raw) < 512 || sparkMemoryToMebibytes(raw) > maxWorkerMemoryMiB) {
+    throw new UsageError(`${flag} must be a Spark memory size from 512m to 2047t (Spark counts it in MiB, in 32 bits), like 512m, 1g or 4g (got "${raw}")`)
   }
   return raw.toLowerCase()
 }
@@ -116,7 +123,7 @@ export const optionSpecs: readonly OptionSpec[] = [
     help: 'SPARK_WORKER_CORES of each worker (also its cpu limit; half is requested)', parse: wholeNumber(1, 64) },
   { key: 'workerMemory', flag: '--worker-memory', env: 'SPARK_K8S_WORKER_MEMORY', form: '512m, 1g, 4g…', commands: ['up'],
     help: 'SPARK_WORKER_MEMORY of each worker (its memory limit adds the daemon overhead)', parse: parseWorkerMemory },
-  { key: 'sparkVersion', flag: '--spark-version', env: 'SPARK_K8S_SPARK_VERSION', form: 'X.Y.Z (3.5.0 … 4.x)', commands: buildCommands,
+  { key: 'sparkVersion', flag: '--spark-version', env: 'SPARK_K8S_SPARK_VERSION', form: 'X.Y.Z (3.5.2 … 4.x)', commands: buildCommands,
     help: 'Spark release baked into the image', parse: parseSparkVersion },
   { key: 'sparkDist', flag: '--spark-dist', env: 'SPARK_K8S_SPARK_DIST', form: 'apache|pypi', commands: buildCommands,
     help: 'where the image gets Spark: the checksummed Apache release, or the pyspark package from PyPI', parse: oneOf(['apache', 'pypi']) },
@@ -135,6 +142,8 @@ export const optionSpecs: readonly OptionSpec[] = [
   { key: 'expose', flag: '--expose', env: 'SPARK_K8S_EXPOSE', form: 'nodeport|clusterip', commands: ['up'],
     help: 'the master Service: nodeport publishes 7077/8080 on every node (NodePorts 30000/30001 as in the classic README; the default on minikube), clusterip keeps them inside the cluster (the UI through the API server; the default on --platform kubernetes)',
     parse: oneOf(['nodeport', 'clusterip']) },
+  { key: 'uiKill', flag: '--ui-kill', boolean: true, form: '', commands: ['up'],
+    help: "let the master's and the applications' web UIs kill applications, drivers, stages and jobs (off by default: anyone who reaches a UI could)" },
   { key: 'timeoutSeconds', flag: '--timeout', env: 'SPARK_K8S_TIMEOUT', form: 'seconds, 10..7200', commands: clusterCommands,
     help: 'give up waiting (rollout, workers, teardown) after this long; also the deadline of a Pi or submit driver', parse: wholeNumber(10, 7200) },
   { key: 'partitions', flag: '--partitions', env: 'SPARK_K8S_PI_PARTITIONS', form: '1..1000', commands: ['pi'],
@@ -190,6 +199,7 @@ const defaults = {
   timeoutSeconds: 600,
   json: false,
   keepMinikube: false,
+  uiKill: false,
   open: false,
   appArgs: [],
   pyFiles: [],

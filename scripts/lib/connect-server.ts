@@ -9,8 +9,8 @@ import type { Target } from './target.ts'
  * by port-forward on Kubernetes, a container published on loopback on Docker.
  */
 export interface ConnectServer {
-  /** Creates or updates the server to run the cluster's image; leaves a matching one alone. */
-  apply(image: string): Promise<StepOutcome>
+  /** Creates or updates the server to run the cluster's image with its conf (restarted when that changed); leaves a matching one alone. */
+  apply(image: string, authConf: string): Promise<StepOutcome>
   /** Until the server accepts connections (its readiness probe; Docker's health check). */
   waitReady(onProgress?: (reason: string) => void): Promise<string>
   /** The cluster's spark-defaults.conf, which holds the token clients must send. */

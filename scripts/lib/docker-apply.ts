@@ -1,4 +1,4 @@
-import { authVolume } from './cluster-secret.ts'
+import { authVolume, describeAuthChange, withAuthConf, type AuthSettings } from './cluster-secret.ts'
 import { ensureAuthVolume } from './docker-secret.ts'
 import {
   describeChanges,
@@ -20,17 +20,21 @@ import { run } from './proc.ts'
 import type { V1PodTemplateSpec } from '@kubernetes/client-node'
 
 /** Docker: network + master container (published on 127.0.0.1) + N worker containers, each only if it drifted. */
-export async function applyToDocker(manifests: ClusterManifests, shape: ClusterShape): Promise<StepOutcome> {
+export async function applyToDocker(manifests: ClusterManifests, shape: ClusterShape, settings: AuthSettings): Promise<StepOutcome> {
   const rendered = renderCluster(manifests, shape)
   const layout = dockerLayout(manifests)
   const shapeText = encodeShape(shape)
+  // The network first: a same-named one of someone else's is refused before any volume is made.
+  const createdNetwork = await ensureNetwork(layout.network, layout.ourLabels)
   // Independent of each other: asked (and made) at once. The master then starts before the workers, as kubectl's order would have it.
-  const [existing, createdNetwork, createdSecret, createdClaims] = await Promise.all([
+  const [existing, auth, createdClaims] = await Promise.all([
     listContainers(layout.ourLabels),
-    ensureNetwork(layout.network, layout.ourLabels),
-    ensureAuthVolume(manifests, shape.image),
+    ensureAuthVolume(manifests, shape.image, settings),
     ensureClaimVolumes(podTemplate(rendered.master), layout.ourLabels, shape.image),
   ])
+  // The conf's digest is part of each container's spec: a new or repaired secret replaces them all.
+  withAuthConf(rendered.master, auth.conf)
+  withAuthConf(rendered.worker, auth.conf)
   const masterPlan = planContainer(podTemplate(rendered.master), {
     name: layout.masterName,
     network: layout.network,
@@ -43,12 +47,12 @@ export async function applyToDocker(manifests: ClusterManifests, shape: ClusterS
   const workerChanges = await reconcileWorkers(plans, existing.filter((c) => c.labels.role === 'worker'), stopPlan(podTemplate(rendered.worker)))
   const changes: Array<[string, ContainerChange]> = [[layout.masterName, masterChange], ...workerChanges]
   const summary = describeChanges(changes)
-  if (!createdNetwork && !createdSecret && createdClaims.length === 0 && !summary) {
+  if (!createdNetwork && !auth.change && createdClaims.length === 0 && !summary) {
     return { skipped: `network ${layout.network}, volumes and ${changes.length} containers already as declared` }
   }
   const made = [
     createdNetwork ? `network ${layout.network} created` : '',
-    createdSecret ? `secret volume ${authVolume(manifests).name} created` : '',
+    describeAuthChange(`secret volume ${authVolume(manifests).name}`, auth.change),
     ...createdClaims.map((name) => `volume ${name} created`),
   ]
   return { done: [...made, summary].filter(Boolean).join(', ') }

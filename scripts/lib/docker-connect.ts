@@ -1,7 +1,9 @@
+import { withAuthConf } from './cluster-secret.ts'
 import type { ConnectServer } from './connect-server.ts'
 import { dockerLayout, ensureContainer, listContainers, planContainer } from './docker.ts'
 import { volumeAuthConf } from './docker-secret.ts'
 import { StepError } from './errors.ts'
+import { requireFreeIpv6Loopback } from './loopback.ts'
 import { connectPort, podTemplate, renderConnect } from './manifests.ts'
 import { pollUntil } from './poll.ts'
 import { run } from './proc.ts'
@@ -13,9 +15,9 @@ export function dockerConnect(target: Target): ConnectServer {
   const name = target.manifests.connect.deployment.metadata!.name!
   const port = connectPort(target.manifests)
   return {
-    apply: async (image) => {
+    apply: async (image, authConf) => {
       const { deployment } = renderConnect(target.manifests, { image, namespace: target.config.namespace })
-      const plan = planContainer(podTemplate(deployment), { name, network: layout.network, publish: [{ name: 'grpc', nodePort: port, containerPort: port }], restart: true })
+      const plan = planContainer(podTemplate(withAuthConf(deployment, authConf)), { name, network: layout.network, publish: [{ name: 'grpc', nodePort: port, containerPort: port }], restart: true })
       const existing = (await listContainers({ ...layout.ourLabels, role: 'connect' })).find((c) => c.name === name)
       const change = await ensureContainer(plan, existing)
       return change === 'unchanged' ? { skipped: `container ${name} already runs ${image}` } : { done: `container ${name} ${change}` }
@@ -33,7 +35,11 @@ export function dockerConnect(target: Target): ConnectServer {
         return { waiting: `${name} ${state ?? 'missing'}, not accepting connections yet` }
       }, onProgress),
     authConf: async (image) => volumeAuthConf(target.manifests, image),
-    // --port is for the port-forward; Docker publishes the manifest's port, as it does the master's.
-    reach: async () => ({ url: `sc://localhost:${port}`, how: 'published on loopback by Docker; nothing to keep running', keepsRunning: false, close: async () => {} }),
+    // --port is for the port-forward; Docker publishes the manifest's port on 127.0.0.1, as it does the
+    // master's: the client dials localhost, which may mean [::1], so no one else may hold that.
+    reach: async () => {
+      await requireFreeIpv6Loopback(port, 'the Spark Connect server')
+      return { url: `sc://localhost:${port}`, how: 'published on loopback by Docker; nothing to keep running', keepsRunning: false, close: async () => {} }
+    },
   }
 }

@@ -47,6 +47,8 @@ interface CallOptions {
   /** Sent as JSON. */
   body?: unknown
   timeoutMs?: number
+  /** The reply's body as bytes (an archive), not parsed. */
+  raw?: boolean
 }
 
 export interface EngineReply<T> {
@@ -55,7 +57,7 @@ export interface EngineReply<T> {
 }
 
 /** One API call; the reply's JSON body (or its text, when not JSON). Throws only when the engine cannot be reached or does not answer in time. */
-export async function engineCall<T = unknown>(endpoint: EngineEndpoint, method: string, path: string, { body: sent, timeoutMs = 60_000 }: CallOptions = {}): Promise<EngineReply<T>> {
+export async function engineCall<T = unknown>(endpoint: EngineEndpoint, method: string, path: string, { body: sent, timeoutMs = 60_000, raw = false }: CallOptions = {}): Promise<EngineReply<T>> {
   const dialer = 'dialStdio' in endpoint ? await dialStdio() : undefined
   return new Promise<EngineReply<T>>((resolve, reject) => {
     let req: ClientRequest
@@ -78,7 +80,9 @@ export async function engineCall<T = unknown>(endpoint: EngineEndpoint, method: 
       res.on('error', (error) => (settle(), reject(unreachable(endpoint, error))))
       res.on('end', () => {
         settle()
-        const text = Buffer.concat(chunks).toString('utf8')
+        const bytes = Buffer.concat(chunks)
+        if (raw && (res.statusCode ?? 0) < 300) return resolve({ status: res.statusCode ?? 0, body: bytes as T })
+        const text = bytes.toString('utf8')
         let body: unknown = text
         try {
           body = JSON.parse(text)

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { V1Deployment, V1PodTemplateSpec } from '@kubernetes/client-node'
+import { authConfAnnotation } from './cluster-secret.ts'
 import { ourLabels, podTemplate, type ClusterManifests, type ClusterShape, type PublishedPort } from './manifests.ts'
 import { StepError } from './errors.ts'
 import { run } from './proc.ts'
@@ -41,7 +42,8 @@ export function planContainer(template: V1PodTemplateSpec, options: PlanOptions)
   for (const port of options.publish ?? []) args.push('--publish', `127.0.0.1:${port.nodePort}:${port.containerPort}`)
   if (options.restart) args.push('--restart', 'unless-stopped')
 
-  const labels = { ...template.metadata?.labels, ...options.labels }
+  // Annotations too: Docker has only labels, and a template's annotations (the conf digest) are part of its spec.
+  const labels = { ...template.metadata?.labels, ...template.metadata?.annotations, ...options.labels }
   args.push(...labelArgs(labels))
   for (const variable of container.env ?? []) {
     // The pod's IP from the downward API: on Docker's network the container's own name resolves.
@@ -124,7 +126,7 @@ function labelFilters(labels: Record<string, string>): string[] {
 export async function listContainers(labels: Record<string, string>): Promise<ContainerSummary[]> {
   const filters = labelFilters(labels)
   // The labels we read, one field each: {{.Labels}} joins all with commas, and label values may hold commas.
-  const wanted = ['app', 'role', shapeLabel]
+  const wanted = ['app', 'role', shapeLabel, authConfAnnotation]
   const format = ['{{.ID}}', '{{.Names}}', '{{.State}}', '{{.Status}}', '{{.Image}}', `{{.Label "${specHashLabel}"}}`, ...wanted.map((key) => `{{.Label "${key}"}}`)].join('\t')
   const output = await run`docker ps --all --no-trunc ${filters} --format ${format}`
   return output.stdout
@@ -152,11 +154,26 @@ export async function ensureContainer(plan: ContainerPlan, existing: ContainerSu
   return existing ? 'replaced' : 'created'
 }
 
+/**
+ * The cluster's network: created with our labels when missing (true), kept when it carries them
+ * (false). A same-named network without them is someone else's: its other containers would share
+ * the master's network, so it is refused.
+ */
 export async function ensureNetwork(name: string, labels: Record<string, string>): Promise<boolean> {
-  const found = await run({ nothrow: true })`docker network inspect ${name}`
-  if (found.exitCode === 0) return false
+  const found = await run({ nothrow: true })`docker network inspect --format ${'{{json .Labels}}'} ${name}`
+  if (found.exitCode === 0) {
+    requireOurs(`network ${name}`, found.stdout, labels)
+    return false
+  }
   await run`docker network create ${labelArgs(labels)} ${name}`
   return true
+}
+
+/** Refuses a Docker object whose labels (as `inspect --format {{json .Labels}}` prints them) lack `owner`'s. */
+function requireOurs(what: string, labelsJson: string, owner: Record<string, string>): void {
+  const theirs = JSON.parse(labelsJson || 'null') as Record<string, string> | null
+  if (Object.entries(owner).every(([key, value]) => theirs?.[key] === value)) return
+  throw new StepError(`a Docker ${what} exists without our labels: refusing to use it`, '  - it belongs to someone else: remove or rename it')
 }
 
 /**
@@ -166,9 +183,8 @@ export async function ensureNetwork(name: string, labels: Record<string, string>
 export async function ensureLabelledVolume(name: string, labels: Record<string, string>, owner: Record<string, string>): Promise<boolean> {
   const found = await run({ nothrow: true })`docker volume inspect --format ${'{{json .Labels}}'} ${name}`
   if (found.exitCode === 0) {
-    const theirs = JSON.parse(found.stdout || 'null') as Record<string, string> | null
-    if (Object.entries(owner).every(([key, value]) => theirs?.[key] === value)) return false
-    throw new StepError(`a Docker volume ${name} exists without our labels: refusing to use it`, '  - it belongs to someone else: remove or rename it')
+    requireOurs(`volume ${name}`, found.stdout, owner)
+    return false
   }
   await run`docker volume create ${labelArgs({ ...owner, ...labels })} ${name}`
   return true

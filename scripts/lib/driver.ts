@@ -51,11 +51,18 @@ export async function runDriver(target: Target, job: V1Job, options: DriverOptio
  * at the Job's deadline (coreutils `timeout`), so a driver never runs on after the tool was killed.
  */
 export function dockerDriverTemplate(job: V1Job): V1PodTemplateSpec {
-  const template = structuredClone(podTemplate(job))
-  const deadline = job.spec?.activeDeadlineSeconds
-  const container = template.spec!.containers[0]
-  if (deadline) container.args = ['timeout', '--kill-after=10', String(deadline), ...(container.args ?? [])]
-  return template
+  return withDeadlineCommand(podTemplate(job), job.spec?.activeDeadlineSeconds)
+}
+
+/**
+ * A copy of the template whose command stops at `deadline` seconds. `foreground` for a REPL on a
+ * terminal: the command stays in the terminal's process group, so it may read from it.
+ */
+export function withDeadlineCommand(template: V1PodTemplateSpec, deadline: number | undefined, foreground = false): V1PodTemplateSpec {
+  const copy = structuredClone(template)
+  const container = copy.spec!.containers[0]
+  if (deadline) container.args = ['timeout', ...(foreground ? ['--foreground'] : []), '--kill-after=10', String(deadline), ...(container.args ?? [])]
+  return copy
 }
 
 async function runOnDocker(target: Target, job: V1Job, options: DriverOptions): Promise<DriverRun> {

@@ -58,8 +58,11 @@ function nodePortSummary(service: V1Service): string {
  * created, and objects the server says would not change are left alone, so a second `cluster:up`
  * can say "unchanged" truthfully. Then the real apply; if it still fails part way, the objects
  * this run created are deleted again, so no half-made cluster is left.
+ * `createOnly` objects (the cluster's Secret) that do not exist yet are created first, with a plain
+ * create that fails if another run made one meanwhile: two runs at once never leave the pods with
+ * two secrets, one applied over the other.
  */
-export async function applyToKubernetes(kube: Kube, objects: KubernetesObject[], namespace: string): Promise<StepOutcome> {
+export async function applyToKubernetes(kube: Kube, objects: KubernetesObject[], namespace: string, createOnly: KubernetesObject[] = []): Promise<StepOutcome> {
   const { ServerSideApply } = kube.k8s.PatchStrategy
   const dryRun = (object: KubernetesObject) => kube.objects.patch(object, undefined, 'All', fieldManager, true, ServerSideApply)
   const createdNamespace = await ensureNamespace(kube, namespace)
@@ -70,7 +73,7 @@ export async function applyToKubernetes(kube: Kube, objects: KubernetesObject[],
   }
   try {
     // Each object is read and dry-run on its own, all at once; then the changed ones applied at once.
-    const plan = await Promise.all(objects.map(async (declared): Promise<{ object: KubernetesObject; live?: KubernetesObject; changes: boolean }> => {
+    const plan = await Promise.all(objects.map(async (declared): Promise<{ declared: KubernetesObject; object: KubernetesObject; live?: KubernetesObject; changes: boolean }> => {
       const header = { apiVersion: declared.apiVersion!, kind: declared.kind!, metadata: { name: declared.metadata!.name!, namespace } }
       const live = await kube.objects.read(header).catch((error: unknown) => {
         if (isNotFound(error)) return undefined
@@ -89,11 +92,20 @@ export async function applyToKubernetes(kube: Kube, objects: KubernetesObject[],
         object = withoutNodePorts(object as V1Service)
         return dryRun(object)
       })
-      return { object, live, changes: !live || declaredPart(planned) !== declaredPart(live) }
+      return { declared, object, live, changes: !live || declaredPart(planned) !== declaredPart(live) }
     }))
+    const changed = plan.filter((step) => step.changes)
+    const createFirst = changed.filter((step) => !step.live && createOnly.includes(step.declared))
+    for (const { object } of createFirst) {
+      await kube.objects.create(object, undefined, undefined, fieldManager).catch((error: unknown) => {
+        if ((error as { code?: number }).code !== 409) throw error
+        throw new StepError(`${describe(object)} was created by another run in namespace ${namespace} while this one ran: nothing else was changed`, '  - run the command again: it keeps the Secret the other run made')
+      })
+      created.push(object)
+    }
     const outcomes = await Promise.allSettled(
-      plan
-        .filter((step) => step.changes)
+      changed
+        .filter((step) => !createFirst.includes(step))
         .map(async ({ object, live }) => {
           const applied = await kube.objects.patch(object, undefined, undefined, fieldManager, true, ServerSideApply)
           if (!live) created.push(object)
@@ -104,7 +116,11 @@ export async function applyToKubernetes(kube: Kube, objects: KubernetesObject[],
     // Settled, not raced: every object this run created is known before any is undone.
     const failed = outcomes.find((outcome) => outcome.status === 'rejected')
     if (failed) throw failed.reason
-    const changes = [...(createdNamespace ? [`namespace/${namespace} created`] : []), ...outcomes.map((outcome) => (outcome as PromiseFulfilledResult<string>).value)]
+    const changes = [
+      ...(createdNamespace ? [`namespace/${namespace} created`] : []),
+      ...createFirst.map(({ object }) => `${describe(object)} created`),
+      ...outcomes.map((outcome) => (outcome as PromiseFulfilledResult<string>).value),
+    ]
     if (changes.length === 0) return { skipped: `${objects.map(describe).join(', ')} already as declared` }
     return { done: changes.join(', ') }
   } catch (error) {

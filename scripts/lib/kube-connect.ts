@@ -1,8 +1,9 @@
 import { waitForDeployments } from '../wait-ready.ts'
 import type { ConnectServer } from './connect-server.ts'
 import { applyToKubernetes } from './kube-apply.ts'
+import { withAuthConf } from './cluster-secret.ts'
 import { liveAuthConf } from './kube-secret.ts'
-import { connectPort, ourLabels, renderConnect, selectorOf } from './manifests.ts'
+import { connectPort, ourLabels, podsOf, renderConnect, selectorOf } from './manifests.ts'
 import { forwardToPods, forwardWithFallback } from './port-forward.ts'
 import type { Target } from './target.ts'
 
@@ -14,16 +15,16 @@ export function kubeConnect(target: Target): ConnectServer {
   const forward = async (localPort: number) =>
     forwardToPods(await target.kube(), {
       namespace,
-      selector: selectorOf(deployment.spec!.selector!.matchLabels!),
+      selector: podsOf(deployment),
       containerPort: port,
       localPort,
       what: 'Spark Connect server',
       scheme: 'sc',
     })
   return {
-    apply: async (image) => {
+    apply: async (image, authConf) => {
       const rendered = renderConnect(target.manifests, { image, namespace })
-      return applyToKubernetes(await target.kube(), [rendered.deployment, rendered.service], namespace)
+      return applyToKubernetes(await target.kube(), [withAuthConf(rendered.deployment, authConf), rendered.service], namespace)
     },
     waitReady: async (onProgress) => waitForDeployments(await target.kube(), namespace, [deployment.metadata!.name!], selectorOf(ourLabels(target.manifests)), target.config.timeoutSeconds * 1000, onProgress),
     authConf: async () => liveAuthConf(await target.kube(), target.manifests, namespace),

@@ -1,5 +1,5 @@
 import { isForbidden, isNotFound, kubeGet, type Kube } from './kube.ts'
-import { selectorOf, uiPort } from './manifests.ts'
+import { podsOf, uiPort } from './manifests.ts'
 import type { MasterUi } from './master-ui.ts'
 import { forwardToPods } from './port-forward.ts'
 import { run } from './proc.ts'
@@ -36,7 +36,7 @@ export function kubeUi(target: Target): MasterUi {
     forward: async (localPort) =>
       forwardToPods(await target.kube(), {
         namespace,
-        selector: selectorOf(target.manifests.master.spec!.selector!.matchLabels!),
+        selector: podsOf(target.manifests.master),
         containerPort: port.containerPort,
         localPort,
         what: 'master',

@@ -6,6 +6,7 @@ import type {
   V1Container,
   V1Deployment,
   V1Job,
+  V1NetworkPolicy,
   V1PersistentVolumeClaim,
   V1PodDisruptionBudget,
   V1Pod,
@@ -26,6 +27,8 @@ export interface ClusterManifests {
   recoveryClaim: V1PersistentVolumeClaim
   /** Drains take workers one at a time, so each decommissions before the next goes. */
   workerBudget: V1PodDisruptionBudget
+  /** Only the cluster's own pods may open the master's ports. */
+  masterPolicy: V1NetworkPolicy
   piJob: V1Job
   /** The Spark Connect server (manifests/connect/), started by `npm run connect`. */
   connect: { deployment: V1Deployment; service: V1Service }
@@ -73,6 +76,7 @@ export function loadManifests(dir: string = manifestsDir): ClusterManifests {
     worker: find<V1Deployment>('Deployment', 'worker'),
     recoveryClaim: find<V1PersistentVolumeClaim>('PersistentVolumeClaim', 'master'),
     workerBudget: find<V1PodDisruptionBudget>('PodDisruptionBudget', 'worker'),
+    masterPolicy: find<V1NetworkPolicy>('NetworkPolicy', 'master'),
     piJob,
     connect: { deployment: find<V1Deployment>('Deployment', 'connect', connect), service: find<V1Service>('Service', 'connect', connect) },
   }
@@ -156,6 +160,7 @@ export interface RenderedCluster {
   service: V1Service
   worker: V1Deployment
   workerBudget: V1PodDisruptionBudget
+  networkPolicy: V1NetworkPolicy
 }
 
 export function renderCluster(manifests: ClusterManifests, shape: ClusterShape): RenderedCluster {
@@ -177,7 +182,14 @@ export function renderCluster(manifests: ClusterManifests, shape: ClusterShape):
     requests: { ...container.resources?.requests, cpu: `${Math.round(shape.workerCores * requestShare * 1000)}m`, memory },
     limits: { ...container.resources?.limits, cpu: String(shape.workerCores), memory },
   }
-  return { master, recoveryClaim: withNamespace(manifests.recoveryClaim, shape.namespace), service, worker, workerBudget: withNamespace(manifests.workerBudget, shape.namespace) }
+  return {
+    master,
+    recoveryClaim: withNamespace(manifests.recoveryClaim, shape.namespace),
+    service,
+    worker,
+    workerBudget: withNamespace(manifests.workerBudget, shape.namespace),
+    networkPolicy: withNamespace(manifests.masterPolicy, shape.namespace),
+  }
 }
 
 /** The inputs of the worker's memory formula, read from its container's env. */
@@ -271,15 +283,17 @@ export function renderSubmitJob(manifests: ClusterManifests, spec: SubmitSpec, f
  * `npm run shell`: the Pi Job's pod (security, resources, the shared conf, the advertised IP) running
  * the pyspark REPL against the master instead of a file, attached to the user's terminal. `python -i`
  * keeps it a REPL (prompts, echoed values, the `spark` session) when the input is piped rather than
- * typed. No deadline: a shell lasts as long as its user.
+ * typed. A shell lasts as long as its user, up to a working day: a shell whose terminal died with the
+ * tool (kill -9, a closed laptop) holds its cores no longer than that.
  */
+export const shellDeadlineSeconds = 12 * 60 * 60
+
 export function renderShellPod(manifests: ClusterManifests, options: { image: string; namespace: string; tty: boolean }): V1Pod {
   const job = renderPiJob(manifests, { image: options.image, namespace: options.namespace })
   const template = podTemplate(job)
   const container = template.spec!.containers[0]
-  const [submit, ...toMaster] = submitBeforeApp(container)
   container.name = 'spark-shell'
-  container.args = [submit.replace(/spark-submit$/, 'pyspark'), ...toMaster]
+  container.args = submitBeforeApp(container).map((arg) => arg.replace(/\/spark-submit$/, '/pyspark'))
   container.env = [
     ...(container.env ?? []).filter((variable) => !variable.name.startsWith('PI_')),
     { name: 'PYSPARK_DRIVER_PYTHON_OPTS', value: '-i' },
@@ -291,7 +305,7 @@ export function renderShellPod(manifests: ClusterManifests, options: { image: st
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { generateName: 'spark-shell-', namespace: options.namespace, labels: template.metadata?.labels },
-    spec: template.spec,
+    spec: { ...template.spec!, activeDeadlineSeconds: shellDeadlineSeconds },
   }
 }
 
@@ -326,6 +340,14 @@ export const managedByLabel = 'app.kubernetes.io/managed-by'
 export function ourLabels(manifests: ClusterManifests): Record<string, string> {
   const labels = manifests.master.metadata!.labels!
   return { app: labels.app, [managedByLabel]: labels[managedByLabel] }
+}
+
+/**
+ * The selector of a workload's own pods: its pod template's labels (app, role and our managed-by),
+ * so a same-labelled pod of someone else's (app=spark,role=master) is never what a forward reaches.
+ */
+export function podsOf(workload: V1Deployment): string {
+  return selectorOf(podTemplate(workload).metadata!.labels!)
 }
 
 /** A label selector string (app=spark,role=worker) from a labels map. */

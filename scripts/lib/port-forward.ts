@@ -1,8 +1,9 @@
-import { createServer, type Socket } from 'node:net'
+import type { Socket } from 'node:net'
 import { Writable } from 'node:stream'
 import { errorMessage, StepError } from './errors.ts'
 import { untilStopped } from './interrupt.ts'
 import type { Kube } from './kube.ts'
+import { listenOnLoopback } from './loopback.ts'
 import type { Forwarding } from './master-ui.ts'
 
 export interface ForwardRequest {
@@ -37,8 +38,8 @@ async function requirePortForwardRight(kube: Kube, namespace: string): Promise<v
 }
 
 /**
- * What `kubectl port-forward` does, in process: a loopback listener whose every connection is a
- * port-forward (client-node, over the API server) to a running pod behind the selector.
+ * What `kubectl port-forward` does, in process: a listener on both loopback addresses whose every
+ * connection is a port-forward (client-node, over the API server) to a running pod behind the selector.
  */
 export async function forwardToPods(kube: Kube, request: ForwardRequest): Promise<Forwarding> {
   const { namespace, containerPort } = request
@@ -49,7 +50,7 @@ export async function forwardToPods(kube: Kube, request: ForwardRequest): Promis
   const say = (line: string) => console.error(`port-forward to the ${request.what}: ${line}`)
   // What the kubelet says on the error channel (the pod restarting, say), as one line each.
   const kubeletErrors = new Writable({ write: (chunk: Buffer, _encoding, done) => (say(chunk.toString().trim()), done()) })
-  const server = createServer((socket) => {
+  const listener = await listenOnLoopback((socket) => {
     sockets.add(socket)
     socket.on('close', () => sockets.delete(socket))
     socket.on('error', () => socket.destroy())
@@ -66,24 +67,14 @@ export async function forwardToPods(kube: Kube, request: ForwardRequest): Promis
         say(`a connection could not be forwarded: ${errorMessage(error)}`)
         socket.destroy()
       })
-  })
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(request.localPort, '127.0.0.1', () => {
-      server.off('error', reject)
-      resolve()
-    })
-  })
-  server.on('error', (error) => say(errorMessage(error)))
-  const address = server.address()
-  const port = typeof address === 'object' && address ? address.port : request.localPort
+  }, request.localPort)
   return {
-    url: `${request.scheme}://localhost:${port}`,
+    url: `${request.scheme}://localhost:${listener.port}`,
     how: `port-forward to pod ${first} port ${containerPort} through the API server`,
     keepsRunning: true,
     close: async () => {
       for (const socket of sockets) socket.destroy()
-      await new Promise<void>((resolve) => server.close(() => resolve()))
+      await listener.close()
     },
   }
 }
@@ -106,6 +97,6 @@ export async function forwardWithFallback(forward: (localPort: number) => Promis
   } catch (error) {
     if ((error as { code?: string }).code !== 'EADDRINUSE') throw error
     if (requested === undefined) return forward(0)
-    throw new StepError(`--port ${requested} is in use on this machine: pass another --port, or --port 0 for any free one`)
+    throw new StepError(`--port ${requested} is in use on this machine (${errorMessage(error)}): pass another --port, or --port 0 for any free one`)
   }
 }

@@ -16,7 +16,7 @@ import { buildBundle, bundleEntry } from '../../scripts/build.ts'
 import { imageReference } from '../../scripts/build-image.ts'
 import { ensureDockerGround } from '../../scripts/ci/docker-ground.ts'
 import { kubeGroundDown, kubeGroundUp } from '../../scripts/ci/kube-ground.ts'
-import { authVolume } from '../../scripts/lib/cluster-secret.ts'
+import { authVolume, sparkAuthConf } from '../../scripts/lib/cluster-secret.ts'
 import { parseConfig } from '../../scripts/lib/config.ts'
 import { dockerLayout, planContainer, workerPlans } from '../../scripts/lib/docker.ts'
 import { loadManifests, ourLabels, podTemplate, publishedPorts, renderCluster, renderPiJob, uiNodePort } from '../../scripts/lib/manifests.ts'
@@ -79,6 +79,9 @@ function dockerRuntime(env: Record<string, string>): Runtime {
         // The master's recovery volume, owned by the Spark user (docker run would make it root's).
         const claim = manifests.recoveryClaim.metadata!.name!
         await quiet`docker run --rm --user 0:0 -v ${`${claim}:/claim`} --entrypoint chown ${image} 185:0 /claim`
+        // The pods start only with authentication on (require-auth): the baseline writes the conf by hand, as the README says.
+        const { name, file } = authVolume(manifests)
+        await quiet({ input: sparkAuthConf() })`docker run --rm -i --user 0:0 -v ${`${name}:/auth`} --entrypoint sh ${image} -c ${`cat > /auth/${file} && chown 185:0 /auth/${file}`}`
         const master = planContainer(podTemplate(rendered(workers).master), { name: layout.masterName, network: layout.network, aliases: layout.masterAliases, publish: publishedPorts(manifests), restart: true })
         await quiet`docker run ${master.runArgs}`
         await Promise.all(workerPlans(rendered(workers).worker, layout, workers, '').map((plan) => quiet`docker run ${plan.runArgs}`))
@@ -97,7 +100,7 @@ function dockerRuntime(env: Record<string, string>): Runtime {
         const ids = (await quiet`docker ps --all --quiet --filter label=app=spark`).stdout.split('\n').filter(Boolean)
         if (ids.length) await quiet`docker rm --force ${ids}`
         await quiet`docker network rm ${layout.network}`
-        // docker run made the volumes the pod templates mount (the secret's one empty: the baseline runs without auth).
+        // The volumes the pod templates mount.
         await quiet({ nothrow: true })`docker volume rm ${manifests.recoveryClaim.metadata!.name!} ${authVolume(manifests).name}`
       },
     },
@@ -123,8 +126,9 @@ function kubernetesRuntime(env: Record<string, string>, nodeIp: string): Runtime
     baseline: {
       async up(workers) {
         const { master, recoveryClaim, service, worker } = renderCluster(manifests, { ...config, workers, image, namespace: 'default' })
-        // The Secret the pods mount, empty: the baseline runs without authentication, as on Docker.
-        const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: authVolume(manifests).name, labels: ourLabels(manifests) } }
+        // The Secret the pods mount (they start only with authentication on: require-auth), made by hand as on Docker.
+        const { name, file } = authVolume(manifests)
+        const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name, labels: ourLabels(manifests) }, stringData: { [file]: sparkAuthConf() } }
         writeFileSync(join(dir, 'cluster.yml'), [secret, recoveryClaim, master, service, worker].map((o) => stringify(o)).join('---\n'))
         await kubectl`kubectl ${ctx} apply -f ${join(dir, 'cluster.yml')}`
         await kubectl`kubectl ${ctx} rollout status deployment/spark-master deployment/spark-worker --timeout=300s`

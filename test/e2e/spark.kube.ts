@@ -8,7 +8,7 @@ import { rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { secretOf } from '../../scripts/lib/cluster-secret.ts'
+import { authConfAnnotation, authConfProblem, secretOf, authConfDigest } from '../../scripts/lib/cluster-secret.ts'
 import { errorMessage } from '../../scripts/lib/errors.ts'
 import { connectKube, kubeGet, type Kube } from '../../scripts/lib/kube.ts'
 import { pollUntil } from '../../scripts/lib/poll.ts'
@@ -32,6 +32,9 @@ function expectWorkers(state: MasterState, count: number) {
   expect(alive).toHaveLength(count)
   for (const worker of alive) expect([worker.cores, worker.memory]).toEqual([1, 1024])
 }
+
+/** A NetworkPolicy as the API server sends it (client-node's model names `from` `_from`). */
+type NetworkPolicyShape = { spec?: { podSelector: { matchLabels?: Record<string, string> }; ingress?: Array<{ from?: unknown[] }> } }
 
 /** Every line a person sees on stderr that starts with "error:"; the tool promises exactly one. */
 function errorLines(stderr: string): string[] {
@@ -72,7 +75,7 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
     expect(result.stderr).toMatch(/Verify the master UI reports 2 ALIVE workers: ALIVE, 2 workers × 1 cores\/1g \(read through the Kubernetes API server/)
     expect(result.stderr).toMatch(/Check the cluster has room for 2 workers: 1\.35 CPUs \/ 6144 MiB requested, [\d.]+ CPUs \/ \d+ MiB free on node ssk8s-node/)
     expect(result.stderr).toMatch(
-      /secret\/spark-auth created, persistentvolumeclaim\/spark-master-recovery created, deployment\/spark-master created, service\/spark-master-service created, deployment\/spark-worker created, poddisruptionbudget\/spark-worker created/,
+      /secret\/spark-auth created, persistentvolumeclaim\/spark-master-recovery created, deployment\/spark-master created, service\/spark-master-service created, networkpolicy\/spark-master created, deployment\/spark-worker created, poddisruptionbudget\/spark-worker created/,
     )
     const service = await kube.core.readNamespacedService({ name: 'spark-master-service', namespace: 'default' })
     expect(service.spec?.type).toBe('ClusterIP')
@@ -89,6 +92,14 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
     // Server-side apply recorded our field manager.
     const master = await kube.apps.readNamespacedDeployment({ name: 'spark-master', namespace: 'default' })
     expect(master.metadata?.managedFields?.some((f) => f.manager === 'spark-standalone-k8s' && f.operation === 'Apply')).toBe(true)
+    // The pods name the conf they started with by its digest, never the secret.
+    const conf = Buffer.from((await kube.core.readNamespacedSecret({ name: 'spark-auth', namespace: 'default' })).data!['spark-defaults.conf'], 'base64').toString()
+    for (const pod of items) expect(pod.metadata?.annotations?.[authConfAnnotation]).toBe(authConfDigest(conf))
+    expect(conf).toMatch(/^spark\.network\.crypto\.cipher AES\/GCM\/NoPadding$/m)
+    // Only our pods may reach the master (applied; this ground's bridge CNI does not enforce it).
+    const policy = (await kube.objects.read({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'spark-master', namespace: 'default' } })) as unknown as NetworkPolicyShape
+    expect(policy.spec?.podSelector.matchLabels).toEqual({ app: 'spark', role: 'master', 'app.kubernetes.io/managed-by': 'spark-standalone-k8s' })
+    expect(policy.spec?.ingress?.[0].from).toEqual([{ podSelector: { matchLabels: { app: 'spark', 'app.kubernetes.io/managed-by': 'spark-standalone-k8s' } } }])
   })
 
   it('a second cluster:up skips every step and changes nothing', async () => {
@@ -97,7 +108,7 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
     expect(result.exitCode, result.stderr).toBe(0)
     expect(result.stderr).toMatch(/\[SKIPPED\].*Build the Spark image/)
     expect(result.stderr).toMatch(/\[SKIPPED: .* already in the registry\]/)
-    expect(result.stderr).toMatch(/\[SKIPPED: secret\/spark-auth, persistentvolumeclaim\/spark-master-recovery, deployment\/spark-master, service\/spark-master-service, deployment\/spark-worker, poddisruptionbudget\/spark-worker already as declared\]/)
+    expect(result.stderr).toMatch(/\[SKIPPED: secret\/spark-auth, persistentvolumeclaim\/spark-master-recovery, deployment\/spark-master, service\/spark-master-service, networkpolicy\/spark-master, deployment\/spark-worker, poddisruptionbudget\/spark-worker already as declared\]/)
     expect(await resourceVersions('default')).toEqual(before)
   })
 
@@ -142,6 +153,69 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
     }
   })
 
+  it('an emptied Secret cannot reach a running cluster: a new master pod refuses to start on it, and cluster:up repairs it and rolls every pod', async () => {
+    const namespace = 'default'
+    const readConf = async () => Buffer.from((await kube.core.readNamespacedSecret({ name: 'spark-auth', namespace })).data!['spark-defaults.conf'] ?? '', 'base64').toString()
+    const before = await readConf()
+    const live = await kube.core.readNamespacedSecret({ name: 'spark-auth', namespace })
+    await kube.core.replaceNamespacedSecret({ name: 'spark-auth', namespace, body: { ...live, data: { 'spark-defaults.conf': '' } } })
+    const podsBefore = (await kube.core.listNamespacedPod({ namespace, labelSelector: 'app=spark' })).items.map((pod) => pod.metadata!.name!)
+    const [oldMaster] = (await kube.core.listNamespacedPod({ namespace, labelSelector: 'app=spark,role=master' })).items
+    await kube.core.deleteNamespacedPod({ name: oldMaster.metadata!.name!, namespace })
+    const refusal = await pollUntil<string>('the new master pod to refuse the empty conf', 180_000, async () => {
+      const { items } = await kube.core.listNamespacedPod({ namespace, labelSelector: 'app=spark,role=master' })
+      const pod = items.find((p) => p.metadata!.name !== oldMaster.metadata!.name && p.status?.containerStatuses?.[0]?.lastState?.terminated)
+      if (!pod) return { waiting: 'no new master pod has exited yet' }
+      const log = await kube.core.readNamespacedPodLog({ name: pod.metadata!.name!, namespace, previous: true }).then(String, () => '')
+      return { done: `${pod.status!.containerStatuses![0].lastState!.terminated!.exitCode} ${log}` }
+    })
+    expect(refusal).toMatch(/^78 require-auth: refusing to start: \/etc\/spark\/auth\/spark-defaults\.conf does not turn on spark\.authenticate/)
+
+    const result = await run('up', '--workers', '2')
+    expect(result.exitCode, result.stderr).toBe(0)
+    expect(result.stderr).toMatch(/secret\/spark-auth repaired \(its spark-defaults\.conf is empty\): a new secret/)
+    const after = await readConf()
+    expect(authConfProblem(after)).toBeUndefined()
+    expect(secretOf(after)).not.toBe(secretOf(before))
+    const { items: pods } = await kube.core.listNamespacedPod({ namespace, labelSelector: 'app=spark' })
+    for (const pod of pods) {
+      expect(podsBefore).not.toContain(pod.metadata!.name)
+      expect(pod.metadata?.annotations?.[authConfAnnotation]).toBe(authConfDigest(after))
+    }
+    expectWorkers(await masterState(), 2)
+  })
+
+  it("the master Service routes only to our master: a same-labelled pod of someone else's gets none of its traffic", async () => {
+    const namespace = 'default'
+    const image = (await kube.apps.readNamespacedDeployment({ name: 'spark-master', namespace })).spec!.template.spec!.containers[0].image!
+    await kube.core.createNamespacedPod({
+      namespace,
+      body: {
+        metadata: { name: 'lookalike-master', labels: { app: 'spark', role: 'master' } },
+        spec: { restartPolicy: 'Never', automountServiceAccountToken: false, containers: [{ name: 'c', image, command: ['sleep', '600'] }] },
+      },
+    })
+    try {
+      const ip = await pollUntil<string>('the lookalike pod to run', 120_000, async () => {
+        const pod = await kube.core.readNamespacedPod({ name: 'lookalike-master', namespace })
+        return pod.status?.phase === 'Running' && pod.status.podIP ? { done: pod.status.podIP } : { waiting: pod.status?.phase ?? 'pending' }
+      })
+      const addressesOf = async (name: string) => {
+        const endpoints = await kube.core.readNamespacedEndpoints({ name, namespace }).catch(() => ({ subsets: [] }))
+        return (endpoints.subsets ?? []).flatMap((subset) => [...(subset.addresses ?? []), ...(subset.notReadyAddresses ?? [])].map((a) => a.ip))
+      }
+      // The control: the classic selector (app=spark, role=master) does pick the lookalike up.
+      await kube.core.createNamespacedService({ namespace, body: { metadata: { name: 'lookalike-control' }, spec: { selector: { app: 'spark', role: 'master' }, ports: [{ port: 7077 }] } } })
+      await pollUntil<true>('the classic selector to pick the lookalike up', 60_000, async () => ((await addressesOf('lookalike-control')).includes(ip) ? { done: true } : { waiting: 'not yet' }))
+      const ours = await addressesOf('spark-master-service')
+      expect(ours).toHaveLength(1)
+      expect(ours).not.toContain(ip)
+    } finally {
+      await kube.core.deleteNamespacedService({ name: 'lookalike-control', namespace }).catch(() => undefined)
+      await kube.core.deleteNamespacedPod({ name: 'lookalike-master', namespace, gracePeriodSeconds: 0 })
+    }
+  })
+
   it('npm run ui forwards the master UI to localhost: /json/ answers and a worker page loads through the reverse proxy; Ctrl-C ends it with 0', async () => {
     const ui = startCli(ground.env, 'ui', ...platform, '--port', '0', '--json')
     try {
@@ -150,6 +224,9 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
       expect(said.via).toMatch(/^port-forward to pod spark-master-/)
       const state = await fetchMasterState(said.url)
       expectWorkers(state, 2)
+      // Both loopback addresses are held at the port, so a client of localhost reaches the forward either way.
+      const port = new URL(said.url).port
+      for (const host of ['127.0.0.1', '[::1]']) expectWorkers(await fetchMasterState(`http://${host}:${port}`), 2)
       const worker = aliveWorkers(state)[0]
       const page = await fetch(`${said.url}/proxy/${worker.id}/`)
       expect(page.status).toBe(200)
@@ -460,5 +537,20 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
     expect((await kube.apps.listNamespacedDeployment(selector)).items).toEqual([])
     expect((await kube.batch.listNamespacedJob(selector)).items).toEqual([])
     expect((await kube.core.listNamespacedSecret(selector)).items).toEqual([])
+    expect((await kube.objects.list('networking.k8s.io/v1', 'NetworkPolicy', 'default', undefined, undefined, undefined, undefined, 'app=spark')).items).toEqual([])
+  })
+
+  it('two cluster:ups at once leave one Secret, which every pod runs with', async () => {
+    const [a, b] = await Promise.all([run('up', '--workers', '1'), run('up', '--workers', '1')])
+    // The one that finds the Secret made by the other while it ran stops, changing nothing else.
+    expect([a.exitCode, b.exitCode]).toContain(0)
+    for (const lost of [a, b].filter((r) => r.exitCode !== 0)) expect(errorLines(lost.stderr)).toEqual([expect.stringMatching(/secret\/spark-auth was created by another run in namespace default while this one ran: nothing else was changed/)])
+    const settled = await run('up', '--workers', '1')
+    expect(settled.exitCode, settled.stderr).toBe(0)
+    const conf = Buffer.from((await kube.core.readNamespacedSecret({ name: 'spark-auth', namespace: 'default' })).data!['spark-defaults.conf'], 'base64').toString()
+    const { items: pods } = await kube.core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=spark' })
+    expect(pods.length).toBeGreaterThanOrEqual(2)
+    for (const pod of pods) expect(pod.metadata?.annotations?.[authConfAnnotation]).toBe(authConfDigest(conf))
+    expect((await run('down')).exitCode).toBe(0)
   })
 })
