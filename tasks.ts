@@ -4,6 +4,8 @@ import type { ListrTask, ListrTaskWrapper } from 'listr2'
 import type { Command, Config, Platform } from './scripts/lib/config.ts'
 import { collectDiagnostics } from './scripts/lib/diagnostics.ts'
 import { errorMessage, StepError, UsageError } from './scripts/lib/errors.ts'
+import { clusterName } from './scripts/lib/target.ts'
+import { lockCluster } from './scripts/lib/cluster-lock.ts'
 import { installInterruptHandler, interruption } from './scripts/lib/interrupt.ts'
 import { resolvePlatform } from './scripts/lib/platform.ts'
 import type { StepOutcome } from './scripts/lib/outcome.ts'
@@ -219,6 +221,8 @@ async function serveAfterwards(serve: () => Promise<number>): Promise<number> {
   }
 }
 
+const changesCluster = new Set<Command>(['up', 'scale', 'down', 'connect'])
+
 /** Runs a command whose flags scripts/cli.ts has parsed; returns its exit code. */
 export async function runCommand(config: Config): Promise<number> {
   const { platform, reason } = await resolvePlatform(config)
@@ -248,7 +252,10 @@ export async function runCommand(config: Config): Promise<number> {
   const note = `${platform} (${reason})`
   installInterruptHandler()
   const listr2 = await import('listr2')
+  let release: (() => void) | undefined
   try {
+    // Commands that change the cluster take turns (scripts/lib/cluster-lock.ts); the others only read it.
+    if (changesCluster.has(config.command)) release = await lockCluster(clusterName(ctx.target), config.timeoutSeconds * 1000, (line) => console.error(line))
     await new listr2.Listr<Context, any, any>(graphs[config.command](config, platform, note), listrOptions(config, listr2)).run(ctx)
   } catch (error) {
     const interrupted = interruption()
@@ -257,6 +264,8 @@ export async function runCommand(config: Config): Promise<number> {
     if (ctx.diagnose) console.error(`\ndiagnostics:\n${await collectDiagnostics(ctx.target)}`)
     if (config.json) console.log(JSON.stringify(summary(config.command, ctx, false, errorMessage(error)), null, 2))
     return 1
+  } finally {
+    release?.()
   }
   if (config.command === 'connect') return serveAfterwards(() => serveConnect(ctx.target, ctx.image!, ctx.connectToken!, config))
   if (config.json) console.log(JSON.stringify(summary(config.command, ctx, true), null, 2))

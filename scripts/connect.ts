@@ -44,7 +44,7 @@ export async function applyConnect(target: Target): Promise<{ image: string; tok
   const server = connectServer(target)
   const conf = await server.authConf(image)
   const problem = authConfProblem(conf)
-  if (problem) throw new StepError(`the cluster's secret cannot be used (${problem}): the server is not started`, '  - npm run cluster:up repairs it, then npm run connect')
+  if (problem || conf === undefined) throw new StepError(`the cluster's secret cannot be used (${problem}): the server is not started`, '  - npm run cluster:up repairs it, then npm run connect')
   const token = connectTokenOf(conf)
   if (!token) {
     throw new StepError(

@@ -38,10 +38,10 @@ const connectTokenKey = 'spark.connect.authenticate.token'
 
 const randomHex = () => randomBytes(32).toString('hex')
 
-/** The value of `key` in a properties file as Spark reads it ("key value" or "key=value"). */
+/** The value of `key` in a properties file as Spark reads it ("key value" or "key=value"; the last one wins). */
 function propertyOf(conf: string, key: string): string | undefined {
   const escaped = key.replaceAll('.', '\\.')
-  return new RegExp(`^[ \\t]*${escaped}[ \\t]*[= \\t][ \\t]*(\\S+)[ \\t]*$`, 'm').exec(conf)?.[1]
+  return [...conf.matchAll(new RegExp(`^[ \\t]*${escaped}[ \\t]*[= \\t][ \\t]*(\\S+)[ \\t]*$`, 'gm'))].pop()?.[1]
 }
 
 /**

@@ -13,8 +13,8 @@ export interface ConnectServer {
   apply(image: string, authConf: string): Promise<StepOutcome>
   /** Until the server accepts connections (its readiness probe; Docker's health check). */
   waitReady(onProgress?: (reason: string) => void): Promise<string>
-  /** The cluster's spark-defaults.conf, which holds the token clients must send. */
-  authConf(image: string): Promise<string>
+  /** The cluster's spark-defaults.conf, which holds the token clients must send (undefined: there is none). */
+  authConf(image: string): Promise<string | undefined>
   /** sc://localhost:<port> on this machine (port undefined: 15002, or any free one when taken). */
   reach(port: number | undefined): Promise<Forwarding>
 }

@@ -14,12 +14,13 @@ import { run } from './proc.ts'
  */
 export async function ensureAuthVolume(manifests: ClusterManifests, image: string, settings: AuthSettings): Promise<PlannedAuthConf> {
   const { name, file } = authVolume(manifests)
-  const created = await ensureLabelledVolume(name, { role: 'auth' }, ourLabels(manifests))
-  const planned = plannedAuthConf(created ? undefined : { conf: await readVolumeFile(name, file, image) }, settings)
+  const labels = ourLabels(manifests)
+  const created = await ensureLabelledVolume(name, { role: 'auth' }, labels)
+  const planned = plannedAuthConf(created ? undefined : { conf: await readVolumeFile(name, file, image, labels) }, settings)
   if (!planned.change) return planned
   await writeAuthConf(name, file, image, planned.conf, planned.change.kind === 'created' ? 'create' : 'replace')
   // What the volume holds now: another run that made it first wins, and both then agree on it.
-  const conf = await readVolumeFile(name, file, image)
+  const conf = await readVolumeFile(name, file, image, labels)
   const problem = authConfProblem(conf)
   if (problem) throw new StepError(`the Docker volume ${name} (the cluster's secret) could not be written: ${problem}`)
   return { conf: conf!, change: planned.change }
@@ -48,12 +49,13 @@ async function writeAuthConf(volume: string, file: string, image: string, conf: 
  * is created and never started (the archive API, as `docker cp`): no process runs, and the file
  * passes through no container output, which a log driver (journald, fluentd…) would keep.
  */
-export async function readVolumeFile(volume: string, file: string, image: string): Promise<string | undefined> {
+export async function readVolumeFile(volume: string, file: string, image: string, labels: Record<string, string>): Promise<string | undefined> {
   const engine = engineEndpoint()
   const at = '/volume'
   const mount = { Type: 'volume', Source: volume, Target: at, ReadOnly: true }
+  // Labelled ours, so a reader left behind by a killed run goes with `cluster:down`.
   const { Id: id } = (await engineExpect<{ Id: string }>(engine, 'POST', '/containers/create', {
-    body: { Image: image, Entrypoint: ['true'], Cmd: [], NetworkDisabled: true, HostConfig: { NetworkMode: 'none', LogConfig: { Type: 'none' }, Mounts: [mount] } },
+    body: { Image: image, Entrypoint: ['true'], Cmd: [], Labels: labels, NetworkDisabled: true, HostConfig: { NetworkMode: 'none', LogConfig: { Type: 'none' }, Mounts: [mount] } },
   }))!
   try {
     const reply = await engineCall<Buffer | { message?: string }>(engine, 'GET', `/containers/${id}/archive?path=${encodeURIComponent(`${at}/${file}`)}`, { raw: true })
@@ -65,20 +67,26 @@ export async function readVolumeFile(volume: string, file: string, image: string
   }
 }
 
-/** The content of a one-file tar archive (what the archive API sends), or undefined when it holds no regular file. */
+/**
+ * The content of a one-file tar archive (what the archive API sends), or undefined when it holds no
+ * regular file. Extended headers (PAX, GNU long names) before the entry are stepped over.
+ */
 export function regularFileOf(archive: Buffer): string | undefined {
-  if (archive.length < 512) return undefined
-  const type = String.fromCharCode(archive[156])
-  if (type !== '0' && type !== '\0') return undefined
-  const size = parseInt(archive.subarray(124, 136).toString('latin1').replace(/\0.*$/s, '').trim() || '0', 8)
-  return archive.subarray(512, 512 + size).toString('utf8')
+  for (let at = 0; at + 512 <= archive.length; ) {
+    const type = String.fromCharCode(archive[at + 156])
+    const size = parseInt(archive.subarray(at + 124, at + 136).toString('latin1').replace(/\0.*$/s, '').trim() || '0', 8)
+    if (type === '0' || type === '\0') return archive[at] === 0 ? undefined : archive.subarray(at + 512, at + 512 + size).toString('utf8')
+    if (!'xgLK'.includes(type)) return undefined
+    at += 512 + Math.ceil(size / 512) * 512
+  }
+  return undefined
 }
 
-/** The cluster's spark-defaults.conf as the volume holds it. */
-export async function volumeAuthConf(manifests: ClusterManifests, image: string): Promise<string> {
+/** The cluster's spark-defaults.conf as the volume holds it (undefined: the volume holds none). */
+export async function volumeAuthConf(manifests: ClusterManifests, image: string): Promise<string | undefined> {
   const { name, file } = authVolume(manifests)
   // Checked first: a container that mounts a missing volume would quietly create it, unlabelled.
   const volume = await engineExpect(engineEndpoint(), 'GET', `/volumes/${encodeURIComponent(name)}`, { missingOk: true })
   if (!volume) throw new StepError(`no Docker volume ${name} (the cluster's secret): run \`npm run cluster:up\` first`)
-  return (await readVolumeFile(name, file, image)) ?? ''
+  return readVolumeFile(name, file, image, ourLabels(manifests))
 }

@@ -38,10 +38,11 @@ export async function declaredAuthSecret(kube: Kube, manifests: ClusterManifests
   }
 }
 
-/** The cluster's spark-defaults.conf as the live Secret holds it. */
-export async function liveAuthConf(kube: Kube, manifests: ClusterManifests, namespace: string): Promise<string> {
+/** The cluster's spark-defaults.conf as the live Secret holds it (undefined: the Secret holds none). */
+export async function liveAuthConf(kube: Kube, manifests: ClusterManifests, namespace: string): Promise<string | undefined> {
   const { name, file } = authVolume(manifests)
   const secret = await readSecret(kube, name, namespace)
   if (!secret) throw new StepError(`no Secret ${name} in namespace ${namespace}: run \`npm run cluster:up\` first`)
-  return Buffer.from(secret.data?.[file] ?? '', 'base64').toString()
+  const conf = secret.data?.[file]
+  return conf === undefined ? undefined : Buffer.from(conf, 'base64').toString()
 }

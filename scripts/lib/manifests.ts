@@ -188,7 +188,7 @@ export function renderCluster(manifests: ClusterManifests, shape: ClusterShape):
     service,
     worker,
     workerBudget: withNamespace(manifests.workerBudget, shape.namespace),
-    networkPolicy: withNamespace(manifests.masterPolicy, shape.namespace),
+    networkPolicy: asClientModel(withNamespace(manifests.masterPolicy, shape.namespace)),
   }
 }
 
@@ -204,6 +204,19 @@ export function workerMemoryOf(container: V1Container): WorkerMemory {
     cores: Number(read('SPARK_WORKER_CORES')),
     daemonMiB: sparkMemoryToMebibytes(read('SPARK_DAEMON_MEMORY')),
   }
+}
+
+/**
+ * The policy in client-node's model, which sends an ingress rule's `from` only when it is spelled
+ * `_from` (a reserved word in its generated classes): as parsed from YAML it would be dropped, and
+ * a rule without `from` lets every source in.
+ */
+function asClientModel(policy: V1NetworkPolicy): V1NetworkPolicy {
+  const ingress = policy.spec?.ingress?.map((rule) => {
+    const { from, ...rest } = rule as typeof rule & { from?: typeof rule._from }
+    return { ...rest, _from: from ?? rule._from }
+  })
+  return { ...policy, spec: { ...policy.spec!, ingress } }
 }
 
 /** The Service without NodePorts: what the API server then allocates, or nothing at all for a ClusterIP one. */

@@ -1,4 +1,5 @@
 import type { Config, Platform } from './config.ts'
+import { engineEndpoint } from './docker-engine.ts'
 import { ClusterUnavailable } from './errors.ts'
 import { connectKube, type Kube } from './kube.ts'
 import { loadManifests, type ClusterManifests } from './manifests.ts'
@@ -27,6 +28,13 @@ export function makeTarget(config: Config, platform: Platform, manifests: Cluste
     manifests,
     kube: () => (connection ??= connect()),
   }
+}
+
+/** The cluster in words, for messages (and the key of the lock that has commands take turns on it). */
+export function clusterName(target: Target): string {
+  const { platform, config } = target
+  if (platform === 'docker') return `the cluster on the Docker engine at ${engineEndpoint().host}`
+  return `the cluster in namespace ${config.namespace} of ${platform === 'minikube' ? `minikube profile ${config.profile}` : `context ${kubeContext(config, platform) ?? '(the current one)'}`}`
 }
 
 /**

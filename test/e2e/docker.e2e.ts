@@ -267,8 +267,12 @@ describe.skipIf(ground.skipReason)('Spark standalone on a local Docker engine (r
     expect((await $`docker port spark-connect`.quiet()).stdout).toMatch(/^15002\/tcp -> 127\.0\.0\.1:15002$/m)
     const token = info.connectionString.split('token=')[1]
     const logs = await $`docker logs spark-connect`.quiet()
-    const seen = [(await $`docker inspect spark-connect`.quiet()).stdout, logs.stdout, logs.stderr]
-    for (const text of seen) expect(text.includes(token)).toBe(false)
+    const seen = { inspect: (await $`docker inspect spark-connect`.quiet()).stdout, stdout: logs.stdout, stderr: logs.stderr }
+    for (const [where, text] of Object.entries(seen)) {
+      const at = text.indexOf(token)
+      // Where it leaked, with the token masked, so a failure says what to fix.
+      expect(at, `${where}: …${text.slice(Math.max(0, at - 300), at + 80).replaceAll(token, '<TOKEN>')}…`).toBe(-1)
+    }
     // A second run keeps the server (and its sessions) as it is.
     const again = await cli(ground.env, 'connect', ...docker)
     expect(again.exitCode, again.stderr).toBe(0)

@@ -19,7 +19,7 @@ const down = () => cli(ground.env, 'down', ...docker)
 const ourLabels = ['--label', 'app=spark', '--label', 'app.kubernetes.io/managed-by=spark-standalone-k8s']
 
 const imageOf = async (container: string) => (await $`docker inspect --format {{.Config.Image}} ${container}`.quiet()).stdout.trim()
-const volumeConf = async (image: string) => readVolumeFile('spark-auth', 'spark-defaults.conf', image)
+const volumeConf = async (image: string) => readVolumeFile('spark-auth', 'spark-defaults.conf', image, { app: 'spark', 'app.kubernetes.io/managed-by': 'spark-standalone-k8s' })
 /** Each of our containers' conf digest label, by name. */
 async function confDigests(): Promise<Record<string, string>> {
   const names = await labelled('container', 'app.kubernetes.io/managed-by=spark-standalone-k8s')
@@ -147,12 +147,12 @@ describe.skipIf(ground.skipReason)('security on a local Docker engine (real CLI,
     }
   })
 
-  it('two cluster:ups at once from nothing leave one secret, which every container runs with', async () => {
+  it('two cluster:ups at once from nothing: one waits for the other, leaving one network and one secret, which every container runs with', async () => {
     const [a, b] = await Promise.all([up('--workers', '1'), up('--workers', '1')])
-    // One may lose the race for a container name; neither may leave a second secret behind.
-    expect([a.exitCode, b.exitCode]).toContain(0)
-    const settled = await up('--workers', '1')
-    expect(settled.exitCode, settled.stderr).toBe(0)
+    // One waits for the other (without the lock both made a network spark, and neither could use it).
+    expect([a.exitCode, b.exitCode], `${a.stderr}\n${b.stderr}`).toEqual([0, 0])
+    expect([a.stderr, b.stderr].filter((stderr) => /waiting for another command \(pid \d+\) changing the cluster on the Docker engine at /.test(stderr))).toHaveLength(1)
+    expect((await $`docker network ls --filter name=^spark$ --quiet`.quiet()).stdout.trim().split('\n')).toHaveLength(1)
     const conf = (await volumeConf(await imageOf('spark-master')))!
     expect(authConfProblem(conf)).toBeUndefined()
     for (const digest of Object.values(await confDigests())) expect(digest).toBe(authConfDigest(conf))

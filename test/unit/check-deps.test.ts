@@ -162,11 +162,22 @@ describe('checkDependencies', () => {
     // The built-in admin role's shape, minus port-forward.
     const rules: V1ResourceRule[] = [
       { verbs: ['*'], apiGroups: ['', 'apps', 'batch', 'policy'], resources: ['deployments', 'services', 'persistentvolumeclaims', 'poddisruptionbudgets', 'secrets', 'configmaps', 'jobs', 'pods', 'pods/attach', 'pods/log', 'services/proxy'] },
+      { verbs: ['*'], apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'] },
     ]
     const { kube, reviews } = fakeKube([], rules)
     connectKube.mockResolvedValueOnce(kube)
     await expect(checkDependencies('kubernetes', access('lab'))).resolves.toContain('namespace dev')
     expect(reviews).toEqual([{ namespace: 'dev', verb: 'create', group: '', resource: 'pods', subresource: 'portforward' }])
+  })
+
+  it("on kubernetes, asks for the rights to manage the master's NetworkPolicy, and names them when a role lacks them", async () => {
+    expect(neededRights.filter((right) => right.resource === 'networkpolicies')).toEqual(
+      ['get', 'create', 'patch', 'delete'].map((verb) => ({ verb, group: 'networking.k8s.io', resource: 'networkpolicies' })),
+    )
+    host({ onPath: ['docker'], dockerAnswers: true })
+    connectKube.mockResolvedValueOnce(fakeKube(['create networkpolicies', 'patch networkpolicies']).kube)
+    const error = await stepError(checkDependencies('kubernetes', access('lab')))
+    expect(error.details).toContain('not allowed in namespace dev: create networkpolicies, patch networkpolicies;')
   })
 
   it('on kubernetes, names every right the user lacks in the namespace before anything is applied', async () => {

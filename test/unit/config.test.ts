@@ -35,6 +35,7 @@ describe('parseConfig defaults', () => {
       timeoutSeconds: 600,
       json: false,
       keepMinikube: false,
+      uiKill: false,
       help: false,
     })
     expect(config.registry).toBeUndefined()
@@ -115,6 +116,20 @@ describe('parseConfig precedence: flag > SPARK_K8S_* env > default', () => {
     for (const name of ['minikube', 'spark-dev', 'team.b-2', 'p1']) expect(parseConfig('up', ['--profile', name], {}, manifests).profile).toBe(name)
   })
 
+  it("reads --ui-kill for up: the UIs' kill links, off unless asked for", () => {
+    expect(parse('up', ['--ui-kill']).uiKill).toBe(true)
+    expect(parse('up', []).uiKill).toBe(false)
+  })
+
+  it('accepts Spark from 3.5.2 (authenticated RPC encryption) and worker memory up to 2047t (2^31-1 MiB)', () => {
+    expect(parse('up', ['--spark-version', '3.5.2']).sparkVersion).toBe('3.5.2')
+    expect(parse('up', ['--spark-version', '3.6.0']).sparkVersion).toBe('3.6.0')
+    expect(parse('up', ['--worker-memory', '2047t']).workerMemory).toBe('2047t')
+    expect(parse('up', ['--worker-memory', `${2 ** 31 - 1}m`]).workerMemory).toBe(`${2 ** 31 - 1}m`)
+    expect(() => parse('up', ['--worker-memory', `${2 ** 31}m`])).toThrow(/from 512m to 2047t/)
+    expect(() => parse('up', ['--worker-memory', '2048t'])).toThrow(/from 512m to 2047t/)
+  })
+
   it('reads --role and --keep-minikube for down', () => {
     expect(parse('down', ['--role', 'worker', '--keep-minikube'])).toMatchObject({ role: 'worker', keepMinikube: true })
     expect(parse('down', [])).toMatchObject({ keepMinikube: false })
@@ -161,10 +176,12 @@ describe('parseConfig rejects bad input with a one-line UsageError (exit code 2)
     { name: '--workers many', command: 'up', argv: ['--workers', 'many'], mentions: ['--workers', 'whole number', '"many"'] },
     { name: '--workers 65', command: 'up', argv: ['--workers', '65'], mentions: ['--workers', '1 to 64'] },
     { name: '--worker-memory lots', command: 'up', argv: ['--worker-memory', 'lots'], mentions: ['--worker-memory', '512m', '"lots"'] },
-    { name: '--worker-memory 256m', command: 'up', argv: ['--worker-memory', '256m'], mentions: ['--worker-memory', 'at least 512m', '"256m"'] },
-    { name: '--spark-version 4', command: 'up', argv: ['--spark-version', '4'], mentions: ['--spark-version', '3.5.0', '4.3.0', '"4"'] },
-    { name: '--spark-version 2.4.8', command: 'up', argv: ['--spark-version', '2.4.8'], mentions: ['--spark-version', '3.5.0', '"2.4.8"'] },
-    { name: '--spark-version 3.4.4', command: 'up', argv: ['--spark-version', '3.4.4'], mentions: ['--spark-version', '3.5.0'] },
+    { name: '--worker-memory 256m', command: 'up', argv: ['--worker-memory', '256m'], mentions: ['--worker-memory', 'from 512m', '"256m"'] },
+    { name: '--spark-version 4', command: 'up', argv: ['--spark-version', '4'], mentions: ['--spark-version', '3.5.2', '4.3.0', '"4"'] },
+    { name: '--spark-version 2.4.8', command: 'up', argv: ['--spark-version', '2.4.8'], mentions: ['--spark-version', '3.5.2', '"2.4.8"'] },
+    { name: '--spark-version 3.4.4', command: 'up', argv: ['--spark-version', '3.4.4'], mentions: ['--spark-version', '3.5.2'] },
+    { name: '--spark-version 3.5.1 (no AES-GCM RPC encryption)', command: 'up', argv: ['--spark-version', '3.5.1'], mentions: ['--spark-version', '3.5.2', '"3.5.1"'] },
+    { name: '--worker-memory 100000t (wraps around in Spark)', command: 'up', argv: ['--worker-memory', '100000t'], mentions: ['--worker-memory', '2047t', '"100000t"'] },
     { name: '--spark-version 5.0.0', command: 'up', argv: ['--spark-version', '5.0.0'], mentions: ['--spark-version', '4.x'] },
     { name: '--namespace Bad_NS', command: 'up', argv: ['--namespace', 'Bad_NS'], mentions: ['--namespace', 'DNS label', '"Bad_NS"'] },
     { name: "--registry 'a b'", command: 'up', argv: ['--registry', 'a b'], mentions: ['--registry', 'host[:port][/path]', '"a b"'] },
@@ -181,6 +198,8 @@ describe('parseConfig rejects bad input with a one-line UsageError (exit code 2)
     { name: 'a boolean flag given a value (--json=yes)', command: 'up', argv: ['--json=yes'], mentions: ['--json', 'no value'] },
     { name: 'a boolean flag given a value (--keep-minikube=no)', command: 'down', argv: ['--keep-minikube=no'], mentions: ['--keep-minikube', 'no value'] },
     { name: 'a boolean flag given a value (--help=yes)', command: 'up', argv: ['--help=yes'], mentions: ['--help', 'no value'] },
+    { name: 'a boolean flag given a value (--ui-kill=yes)', command: 'up', argv: ['--ui-kill=yes'], mentions: ['--ui-kill', 'no value'] },
+    { name: '--ui-kill for pi', command: 'pi', argv: ['--ui-kill'], mentions: ['--ui-kill', 'unknown flag'] },
     { name: 'a value flag without its value', command: 'up', argv: ['--workers'], mentions: ['--workers', 'needs a value', '1..64'] },
     { name: 'scale without N', command: 'scale', argv: [], mentions: ['scale', 'N', '1 to 64'] },
     { name: 'scale N many', command: 'scale', argv: ['3', 'many'], mentions: ['scale', 'one worker count'] },

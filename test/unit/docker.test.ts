@@ -16,6 +16,8 @@ import {
   type ContainerPlan,
   type ContainerSummary,
 } from '../../scripts/lib/docker.ts'
+import { authConfAnnotation, sparkAuthConf, withAuthConf } from '../../scripts/lib/cluster-secret.ts'
+import { StepError } from '../../scripts/lib/errors.ts'
 import { envValue, loadManifests, mainContainer, podTemplate, publishedPorts, renderCluster, renderPiJob, type ClusterShape } from '../../scripts/lib/manifests.ts'
 import { fake } from './fake-proc.ts'
 
@@ -90,6 +92,19 @@ describe('planContainer', () => {
     expect(valuesOf(masterPlan().runArgs, '--label')).toContain(`${shapeLabel}=${encodeShape(shape)}`)
   })
 
+  it("turns the template's annotations (the conf digest) into labels, so a new conf changes the spec hash", () => {
+    const rendered = renderCluster(manifests, shape)
+    const plain = planContainer(podTemplate(rendered.master), { name: 'spark-master', network: 'spark', restart: true })
+    const annotated = planContainer(podTemplate(withAuthConf(rendered.master, sparkAuthConf())), { name: 'spark-master', network: 'spark', restart: true })
+    const digest = rendered.master.spec!.template.metadata!.annotations![authConfAnnotation]
+    expect(digest).toMatch(/^[0-9a-f]{16}$/)
+    expect(valuesOf(annotated.runArgs, '--label')).toContain(`${authConfAnnotation}=${digest}`)
+    expect(valuesOf(plain.runArgs, '--label').some((label) => label.startsWith(`${authConfAnnotation}=`))).toBe(false)
+    expect(annotated.specHash).not.toBe(plain.specHash)
+    const again = planContainer(podTemplate(withAuthConf(renderCluster(manifests, shape).master, sparkAuthConf())), { name: 'spark-master', network: 'spark', restart: true })
+    expect(again.specHash).not.toBe(annotated.specHash)
+  })
+
   it('passes every literal env var of the manifest with --env (the pod IP from the downward API is not needed: container names resolve)', () => {
     const cases: Array<[ContainerPlan, ReturnType<typeof mainContainer>]> = [
       [masterPlan(), mainContainer(renderCluster(manifests, shape).master)],
@@ -137,14 +152,14 @@ describe('planContainer', () => {
 
   it('ends with the image and then the container args, in order', () => {
     const master = masterPlan().runArgs
-    expect(master.slice(-3)).toEqual([shape.image, '/opt/spark/bin/spark-class', 'org.apache.spark.deploy.master.Master'])
+    expect(master.slice(-4)).toEqual([shape.image, '/usr/local/bin/require-auth', '/opt/spark/bin/spark-class', 'org.apache.spark.deploy.master.Master'])
     const worker = workerPlan().runArgs
-    expect(worker.slice(-5)).toEqual([shape.image, '/usr/local/bin/await-master', '/opt/spark/bin/spark-class', 'org.apache.spark.deploy.worker.Worker', 'spark://spark-master-service:7077'])
+    expect(worker.slice(-6)).toEqual([shape.image, '/usr/local/bin/require-auth', '/usr/local/bin/await-master', '/opt/spark/bin/spark-class', 'org.apache.spark.deploy.worker.Worker', 'spark://spark-master-service:7077'])
     const pi = piPlan().runArgs
     const piArgs = mainContainer(manifests.piJob).args!
     expect(pi.slice(-(piArgs.length + 1))).toEqual([shape.image, ...piArgs])
     // The image is the only positional before the args: every other word belongs to a flag.
-    expect(master.indexOf(shape.image)).toBe(master.length - 3)
+    expect(master.indexOf(shape.image)).toBe(master.length - 4)
     expect(master).not.toContain('--entrypoint')
   })
 
@@ -225,13 +240,13 @@ describe('listContainers (faked docker)', () => {
   beforeEach(() => fake.reset())
 
   it('filters by every label and parses the listing (one field per label), sorted by name numerically', async () => {
-    // Fields: id, name, state, status, image, spec hash, then the labels app, role, shape.
-    const line = (id: string, name: string, state: string, hash: string, app: string, role: string, shape: string) =>
-      [id, name, state, state === 'running' ? 'Up 2 minutes' : 'Exited (0)', 'spark:x', hash, app, role, shape].join('\t')
+    // Fields: id, name, state, status, image, spec hash, then the labels app, role, shape, auth conf digest.
+    const line = (id: string, name: string, state: string, hash: string, app: string, role: string, shape: string, conf = '') =>
+      [id, name, state, state === 'running' ? 'Up 2 minutes' : 'Exited (0)', 'spark:x', hash, app, role, shape, conf].join('\t')
     fake.reset(() => ({
       stdout: [
         line('c10', 'spark-worker-10', 'running', 'aaa', 'spark', 'worker', ''),
-        line('c2', 'spark-worker-2', 'exited', 'bbb', 'spark', 'worker', '1;1g;spark:x'),
+        line('c2', 'spark-worker-2', 'exited', 'bbb', 'spark', 'worker', '1;1g;spark:x', '0123456789abcdef'),
         line('cm', 'spark-master', 'running', '', 'spark', 'master', ''),
         '',
       ].join('\n'),
@@ -244,11 +259,13 @@ describe('listContainers (faked docker)', () => {
     const format = valuesOf(argv, '--format')[0]
     expect(format).toContain(`{{.Label "${specHashLabel}"}}`)
     expect(format).toContain(`{{.Label "${shapeLabel}"}}`)
+    expect(format).toContain(`{{.Label "${authConfAnnotation}"}}`)
     expect(format).not.toContain('{{.Labels}}')
     expect(containers.map((c) => c.name)).toEqual(['spark-master', 'spark-worker-2', 'spark-worker-10'])
     const two = containers[1]
     expect(two).toMatchObject({ id: 'c2', state: 'exited', image: 'spark:x', specHash: 'bbb' })
-    expect(two.labels).toEqual({ role: 'worker', app: 'spark', [shapeLabel]: '1;1g;spark:x' })
+    expect(two.labels).toEqual({ role: 'worker', app: 'spark', [shapeLabel]: '1;1g;spark:x', [authConfAnnotation]: '0123456789abcdef' })
+    expect(containers[2].labels).toEqual({ role: 'worker', app: 'spark' })
     expect(decodeShape(two.labels[shapeLabel])).toEqual({ workerCores: 1, workerMemory: '1g', image: 'spark:x' })
     expect(containers[0].specHash).toBe('')
   })
@@ -358,14 +375,28 @@ describe('reconcileWorkers (faked docker)', () => {
 })
 
 describe('ensureNetwork (faked docker)', () => {
-  it('creates the network only when inspect fails', async () => {
-    fake.reset((command) => (command.argv[2] === 'inspect' ? { exitCode: 1 } : undefined))
-    expect(await ensureNetwork('spark', { app: 'spark' })).toBe(true)
-    expect(fake.lines()).toEqual(['docker network inspect spark', 'docker network create --label app=spark spark'])
+  const ours = { app: 'spark', 'app.kubernetes.io/managed-by': 'spark-standalone-k8s' }
 
-    fake.reset()
-    expect(await ensureNetwork('spark', { app: 'spark' })).toBe(false)
-    expect(fake.lines()).toEqual(['docker network inspect spark'])
+  it('creates the network with our labels only when inspect fails', async () => {
+    fake.reset((command) => (command.argv[2] === 'inspect' ? { exitCode: 1 } : undefined))
+    expect(await ensureNetwork('spark', ours)).toBe(true)
+    expect(fake.lines()).toEqual(['docker network inspect --format {{json .Labels}} spark', 'docker network create --label app=spark --label app.kubernetes.io/managed-by=spark-standalone-k8s spark'])
+  })
+
+  it('keeps a network that carries our labels', async () => {
+    fake.reset(() => ({ stdout: JSON.stringify({ ...ours, extra: 'x' }) }))
+    expect(await ensureNetwork('spark', ours)).toBe(false)
+    expect(fake.lines()).toEqual(['docker network inspect --format {{json .Labels}} spark'])
+  })
+
+  it("refuses a same-named network without them (someone else's containers would share the master's network)", async () => {
+    for (const labels of ['{"app":"spark"}', 'null', '{}']) {
+      fake.reset(() => ({ stdout: labels }))
+      const error = await ensureNetwork('spark', ours).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(StepError)
+      expect((error as StepError).message).toBe('a Docker network spark exists without our labels: refusing to use it')
+      expect(fake.lines()).toEqual(['docker network inspect --format {{json .Labels}} spark'])
+    }
   })
 })
 

@@ -1,9 +1,11 @@
+import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { KubernetesObject, V1Container, V1Deployment, V1Job, V1PodTemplateSpec, V1Service } from '@kubernetes/client-node'
 import { Deployment } from 'kubernetes-models/apps/v1'
 import { Job } from 'kubernetes-models/batch/v1'
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy'
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1'
 import { PersistentVolumeClaim, Service } from 'kubernetes-models/v1'
 import { describe, expect, it } from 'vitest'
@@ -14,6 +16,7 @@ import {
   mainContainer,
   masterUrl,
   parseManifestFile,
+  podsOf,
   podTemplate,
   publishedPorts,
   renderCluster,
@@ -48,6 +51,7 @@ const schemas: Record<string, new (data: never) => { validate(): void }> = {
   'batch/v1/Job': Job,
   'v1/PersistentVolumeClaim': PersistentVolumeClaim,
   'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
+  'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
 }
 
 function validate(object: KubernetesObject): void {
@@ -64,9 +68,9 @@ function filesIn(dir: string): string[] {
 }
 
 describe('the static manifests', () => {
-  it('hold the master Deployment, its Service and recovery claim, the worker Deployment and its disruption budget, and the Pi Job', () => {
+  it('hold the master Deployment, its Service, recovery claim and network policy, the worker Deployment and its disruption budget, and the Pi Job', () => {
     expect(allObjects.map(({ object }) => `${object.kind}/${object.metadata?.name ?? object.metadata?.generateName}`).sort()).toEqual(
-      ['Deployment/spark-master', 'Deployment/spark-worker', 'Job/spark-pi-', 'PersistentVolumeClaim/spark-master-recovery', 'PodDisruptionBudget/spark-worker', 'Service/spark-master-service'].sort(),
+      ['Deployment/spark-master', 'Deployment/spark-worker', 'Job/spark-pi-', 'NetworkPolicy/spark-master', 'PersistentVolumeClaim/spark-master-recovery', 'PodDisruptionBudget/spark-worker', 'Service/spark-master-service'].sort(),
     )
   })
 
@@ -118,13 +122,15 @@ describe('the static manifests', () => {
       expect(service.spec?.type).toBe('NodePort')
     })
 
-    it('selects the master only: app=spark AND role=master', () => {
-      expect(service.spec?.selector).toEqual({ app: 'spark', role: 'master' })
+    it('selects our master only: app=spark AND role=master AND our managed-by label', () => {
+      expect(service.spec?.selector).toEqual({ app: 'spark', role: 'master', 'app.kubernetes.io/managed-by': 'spark-standalone-k8s' })
       const masterLabels = manifests.master.spec!.template.metadata!.labels!
       const workerLabels = manifests.worker.spec!.template.metadata!.labels!
       const selects = (labels: Record<string, string>) => Object.entries(service.spec!.selector!).every(([k, v]) => labels[k] === v)
       expect(selects(masterLabels)).toBe(true)
       expect(selects(workerLabels)).toBe(false)
+      // Someone else's pod labelled like the classic README's master gets no traffic.
+      expect(selects({ app: 'spark', role: 'master' })).toBe(false)
     })
 
     it('publishes 7077 on nodePort 30000 and 8080 on nodePort 30001', () => {
@@ -143,6 +149,46 @@ describe('the static manifests', () => {
         expect(resolved, `targetPort ${target}`).toBe(port.port)
       }
     })
+  })
+
+  describe('the spark-master NetworkPolicy', () => {
+    // As parsed from the YAML (client-node's type names `from` `_from`, for its own serializer).
+    type Peer = { podSelector?: { matchLabels?: Record<string, string> } }
+    const policy = manifests.masterPolicy as unknown as {
+      metadata: { name: string; labels: Record<string, string> }
+      spec: { podSelector: { matchLabels: Record<string, string> }; policyTypes: string[]; ingress: Array<{ from?: Peer[]; ports?: Array<{ port?: string | number }> }> }
+    }
+    const matches = (selector: Record<string, string>, labels: Record<string, string>) => Object.entries(selector).every(([k, v]) => labels[k] === v)
+
+    it("applies to our master's pods, for ingress only", () => {
+      expect(policy.metadata.name).toBe('spark-master')
+      expect(policy.metadata.labels).toEqual({ app: 'spark', role: 'master', 'app.kubernetes.io/managed-by': 'spark-standalone-k8s' })
+      expect(policy.spec.podSelector.matchLabels).toEqual({ app: 'spark', role: 'master', 'app.kubernetes.io/managed-by': 'spark-standalone-k8s' })
+      expect(matches(policy.spec.podSelector.matchLabels, podTemplate(manifests.master).metadata!.labels!)).toBe(true)
+      expect(matches(policy.spec.podSelector.matchLabels, podTemplate(manifests.worker).metadata!.labels!)).toBe(false)
+      expect(policy.spec.policyTypes).toEqual(['Ingress'])
+    })
+
+    it("lets only this cluster's own pods (workers, drivers, the Connect server) open the master's RPC and UI ports", () => {
+      expect(policy.spec.ingress).toHaveLength(1)
+      const [rule] = policy.spec.ingress!
+      expect(rule.from).toEqual([{ podSelector: { matchLabels: ourLabels(manifests) } }])
+      for (const workload of [manifests.worker, manifests.piJob, manifests.connect.deployment]) {
+        expect(matches(rule.from![0].podSelector!.matchLabels!, podTemplate(workload).metadata!.labels!), workload.metadata!.name).toBe(true)
+      }
+      expect(matches(rule.from![0].podSelector!.matchLabels!, { app: 'spark', role: 'worker' })).toBe(false)
+      // Named ports, which are the master container's RPC and UI ports.
+      const ports = mainContainer(manifests.master).ports!
+      expect(rule.ports!.map((port) => ports.find((p) => p.name === port.port)?.containerPort)).toEqual([7077, 8080])
+    })
+  })
+
+  it("the workers' disruption budget and the Connect Service select our pods only, by our managed-by label too", () => {
+    const ours = { 'app.kubernetes.io/managed-by': 'spark-standalone-k8s' }
+    expect(manifests.workerBudget.spec!.selector!.matchLabels).toEqual({ app: 'spark', role: 'worker', ...ours })
+    expect(podTemplate(manifests.worker).metadata!.labels).toMatchObject(manifests.workerBudget.spec!.selector!.matchLabels!)
+    expect(manifests.connect.service.spec!.selector).toEqual({ app: 'spark', role: 'connect', ...ours })
+    expect(podTemplate(manifests.connect.deployment).metadata!.labels).toMatchObject(manifests.connect.service.spec!.selector!)
   })
 
   describe('pod templates', () => {
@@ -222,25 +268,36 @@ describe('the static manifests', () => {
   })
 
   describe('commands', () => {
-    it('the master runs spark-class ...Master in the foreground', () => {
+    it('the master runs spark-class ...Master in the foreground, through require-auth', () => {
       const container = mainContainer(manifests.master)
-      expect([...(container.command ?? []), ...(container.args ?? [])]).toEqual(['/opt/spark/bin/spark-class', 'org.apache.spark.deploy.master.Master'])
+      expect([...(container.command ?? []), ...(container.args ?? [])]).toEqual(['/usr/local/bin/require-auth', '/opt/spark/bin/spark-class', 'org.apache.spark.deploy.master.Master'])
     })
 
-    it('the worker runs spark-class ...Worker spark://spark-master-service:7077, through await-master', () => {
+    it('the worker runs spark-class ...Worker spark://spark-master-service:7077, through require-auth and then await-master', () => {
       const container = mainContainer(manifests.worker)
       expect([...(container.command ?? []), ...(container.args ?? [])]).toEqual([
+        '/usr/local/bin/require-auth',
         '/usr/local/bin/await-master',
         '/opt/spark/bin/spark-class',
         'org.apache.spark.deploy.worker.Worker',
         'spark://spark-master-service:7077',
       ])
-      expect(readFileSync(join(dockerDir, 'Dockerfile'), 'utf8')).toMatch(/COPY await-master \/usr\/local\/bin\/await-master/)
+      expect(readFileSync(join(dockerDir, 'Dockerfile'), 'utf8')).toMatch(/^COPY await-master require-auth \/usr\/local\/bin\/$/m)
+    })
+
+    it('every Spark container (master, worker, Pi driver, Connect server) starts through require-auth, which the image holds', () => {
+      for (const workload of [manifests.master, manifests.worker, manifests.piJob, manifests.connect.deployment]) {
+        const container = mainContainer(workload)
+        expect(container.command, workload.metadata!.name ?? workload.metadata!.generateName).toBeUndefined()
+        expect(container.args![0], workload.metadata!.name ?? workload.metadata!.generateName).toBe('/usr/local/bin/require-auth')
+      }
+      expect(statSync(join(dockerDir, 'require-auth')).mode & 0o111).toBe(0o111)
+      expect(readFileSync(join(dockerDir, '.dockerignore'), 'utf8').split('\n')).toContain('!require-auth')
     })
 
     it('the Pi driver submits docker/pi.py to the same master URL', () => {
       const args = mainContainer(manifests.piJob).args ?? []
-      expect(args[0]).toBe('/opt/spark/bin/spark-submit')
+      expect(args.slice(0, 2)).toEqual(['/usr/local/bin/require-auth', '/opt/spark/bin/spark-submit'])
       expect(args[args.indexOf('--master') + 1]).toBe(masterUrl(manifests))
       expect(args.at(-1)).toBe('/opt/spark/apps/pi.py')
       expect(readFileSync(join(dockerDir, 'Dockerfile'), 'utf8')).toMatch(/COPY pi\.py \/opt\/spark\/apps\/pi\.py/)
@@ -360,7 +417,12 @@ describe('renderCluster', () => {
 
   it('sets the namespace on every object', () => {
     const rendered = renderCluster(manifests, shape)
-    for (const object of [rendered.master, rendered.service, rendered.worker]) expect(object.metadata?.namespace).toBe('spark-test')
+    for (const object of [rendered.master, rendered.service, rendered.worker, rendered.recoveryClaim, rendered.workerBudget, rendered.networkPolicy]) expect(object.metadata?.namespace).toBe('spark-test')
+    // The file's policy, in client-node's model (which sends a rule's `from` only as `_from`).
+    const { ingress, ...rest } = manifests.masterPolicy.spec!
+    const fileRules = ingress as Array<Record<string, unknown>>
+    expect(rendered.networkPolicy.spec).toEqual({ ...rest, ingress: fileRules.map(({ from, ...rule }) => ({ ...rule, _from: from })) })
+    expect(fileRules[0].from).toBeDefined()
     expect(rendered.service.metadata?.name).toBe('spark-master-service')
     expect(rendered.master.metadata?.labels).toEqual(manifests.master.metadata?.labels)
   })
@@ -417,7 +479,7 @@ describe('renderPiJob', () => {
   it('the rendered job still validates', () => {
     expect(() => validate(renderPiJob(manifests, { image: 'spark:test', namespace: 'ns', partitions: 3 }))).not.toThrow()
     const rendered = renderCluster(manifests, { image: 'spark:test', namespace: 'ns', workers: 3, workerCores: 2, workerMemory: '1536m' })
-    for (const object of [rendered.master, rendered.service, rendered.worker]) expect(() => validate(object)).not.toThrow()
+    for (const object of [rendered.master, rendered.service, rendered.worker, rendered.networkPolicy]) expect(() => validate(object)).not.toThrow()
   })
 })
 
@@ -459,6 +521,11 @@ describe('derived values', () => {
     }
   })
 
+  it("podsOf selects a workload's own pods by its pod template's labels, our managed-by label included", () => {
+    expect(podsOf(manifests.master)).toBe('app=spark,role=master,app.kubernetes.io/managed-by=spark-standalone-k8s')
+    expect(podsOf(manifests.connect.deployment)).toBe('app=spark,role=connect,app.kubernetes.io/managed-by=spark-standalone-k8s')
+  })
+
   it('selectorOf joins labels as a selector', () => {
     expect(selectorOf({ app: 'spark' })).toBe('app=spark')
     expect(selectorOf({ app: 'spark', role: 'worker' })).toBe('app=spark,role=worker')
@@ -470,5 +537,39 @@ describe('derived values', () => {
     expect(() => podTemplate(empty)).toThrow(/no containers/)
     const template: V1PodTemplateSpec = podTemplate(manifests.worker)
     expect(template.spec?.containers[0].name).toBe('spark-worker')
+  })
+})
+
+describe('docker/require-auth', () => {
+  const script = join(dockerDir, 'require-auth')
+
+  /** Runs the script (as the image's sh would) on a conf dir holding `conf` (none: no file), in front of `echo started`. */
+  function requireAuth(conf: string | undefined): { status: number | null; stdout: string; stderr: string } {
+    const dir = mkdtempSync(join(tmpdir(), 'require-auth-'))
+    try {
+      if (conf !== undefined) writeFileSync(join(dir, 'spark-defaults.conf'), conf)
+      const result = spawnSync('sh', [script, 'echo', 'started'], { env: { PATH: process.env.PATH, SPARK_CONF_DIR: dir }, encoding: 'utf8' })
+      return { status: result.status, stdout: result.stdout, stderr: result.stderr }
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }
+
+  it('runs the command when the conf turns authentication on with a secret', () => {
+    expect(requireAuth('spark.authenticate true\nspark.authenticate.secret abc\n')).toEqual({ status: 0, stdout: 'started\n', stderr: '' })
+    expect(requireAuth('spark.authenticate=true\n  spark.authenticate.secret = abc  \n').stdout).toBe('started\n')
+  })
+
+  it.each([
+    ['no conf file', undefined],
+    ['an empty conf', ''],
+    ['authentication off', 'spark.authenticate false\nspark.authenticate.secret abc\n'],
+    ['no secret', 'spark.authenticate true\n'],
+    ['an empty secret', 'spark.authenticate true\nspark.authenticate.secret\n'],
+  ])('refuses to start on %s, exit 78, saying how to repair it', (_what, conf) => {
+    const result = requireAuth(conf)
+    expect(result.status).toBe(78)
+    expect(result.stdout).toBe('')
+    expect(result.stderr).toMatch(/^require-auth: refusing to start: .*spark-defaults\.conf does not turn on spark\.authenticate .*npm run cluster:up/)
   })
 })

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { loadManifests, mainContainer, renderPiJob } from '../../scripts/lib/manifests.ts'
-import { dockerDriverTemplate } from '../../scripts/lib/driver.ts'
+import { loadManifests, mainContainer, podTemplate, renderPiJob } from '../../scripts/lib/manifests.ts'
+import { dockerDriverTemplate, withDeadlineCommand } from '../../scripts/lib/driver.ts'
 import { describePi, parsePiResult } from '../../scripts/pi.ts'
 
 const driverLog = [
@@ -55,8 +55,29 @@ describe('dockerDriverTemplate', () => {
     const manifests = loadManifests()
     const job = renderPiJob(manifests, { image: 'spark:1', namespace: 'default', timeoutSeconds: 90 })
     const template = dockerDriverTemplate(job)
-    expect(template.spec!.containers[0].args!.slice(0, 4)).toEqual(['timeout', '--kill-after=10', '90', '/opt/spark/bin/spark-submit'])
-    expect(mainContainer(job).args![0]).toBe('/opt/spark/bin/spark-submit')
-    expect(dockerDriverTemplate(renderPiJob(manifests, { image: 'spark:1', namespace: 'default' })).spec!.containers[0].args![0]).toBe('/opt/spark/bin/spark-submit')
+    expect(template.spec!.containers[0].args!.slice(0, 5)).toEqual(['timeout', '--kill-after=10', '90', '/usr/local/bin/require-auth', '/opt/spark/bin/spark-submit'])
+    expect(mainContainer(job).args!.slice(0, 2)).toEqual(['/usr/local/bin/require-auth', '/opt/spark/bin/spark-submit'])
+    expect(dockerDriverTemplate(renderPiJob(manifests, { image: 'spark:1', namespace: 'default' })).spec!.containers[0].args![0]).toBe('/usr/local/bin/require-auth')
+  })
+})
+
+describe('withDeadlineCommand', () => {
+  const template = () => podTemplate(renderPiJob(loadManifests(), { image: 'spark:1', namespace: 'default' }))
+
+  it('puts coreutils timeout in front of the command, on a copy', () => {
+    const original = template()
+    const args = original.spec!.containers[0].args!
+    const timed = withDeadlineCommand(original, 600)
+    expect(timed.spec!.containers[0].args).toEqual(['timeout', '--kill-after=10', '600', ...args])
+    expect(original.spec!.containers[0].args).toEqual(args)
+  })
+
+  it('keeps a REPL in the terminal\'s process group with --foreground, so it may read from it', () => {
+    const args = template().spec!.containers[0].args!
+    expect(withDeadlineCommand(template(), 43200, true).spec!.containers[0].args).toEqual(['timeout', '--foreground', '--kill-after=10', '43200', ...args])
+  })
+
+  it('leaves the command alone without a deadline', () => {
+    expect(withDeadlineCommand(template(), undefined, true)).toEqual(template())
   })
 })

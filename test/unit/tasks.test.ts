@@ -29,7 +29,10 @@ vi.mock('../../scripts/lib/diagnostics.ts', () => ({ collectDiagnostics: vi.fn()
 vi.mock('../../scripts/check-deps.ts', () => ({ checkDependencies: vi.fn() }))
 vi.mock('../../scripts/check-room.ts', () => ({ checkRoom: vi.fn() }))
 vi.mock('../../scripts/lib/kube-secret.ts', () => ({
-  declaredAuthSecret: vi.fn(async (_kube: unknown, _manifests: unknown, namespace: string) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'spark-auth', namespace } })),
+  declaredAuthSecret: vi.fn(async (_kube: unknown, _manifests: unknown, namespace: string) => ({
+    secret: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'spark-auth', namespace } },
+    conf: 'spark.authenticate true\nspark.authenticate.secret FAKE-SECRET\n',
+  })),
 }))
 vi.mock('../../scripts/lib/minikube.ts', async (importOriginal) => ({
   ...(await importOriginal<typeof import('../../scripts/lib/minikube.ts')>()),
@@ -67,6 +70,8 @@ const { connectKube } = await import('../../scripts/lib/kube.ts')
 const { collectDiagnostics } = await import('../../scripts/lib/diagnostics.ts')
 const { checkDependencies } = await import('../../scripts/check-deps.ts')
 const { checkRoom } = await import('../../scripts/check-room.ts')
+const { declaredAuthSecret } = await import('../../scripts/lib/kube-secret.ts')
+const { authConfAnnotation } = await import('../../scripts/lib/cluster-secret.ts')
 const { minikubeStatus } = await import('../../scripts/lib/minikube.ts')
 const { startMinikube } = await import('../../scripts/minikube-start.ts')
 const { buildImage } = await import('../../scripts/build-image.ts')
@@ -184,7 +189,7 @@ describe('up', () => {
   it('runs the README steps in order on docker, skipping minikube, and prints a JSON summary', async () => {
     const code = await main(['up', '--json', '--platform', 'docker'])
     expect(code).toBe(0)
-    expect(steps.order).toEqual(['check-deps', 'build-image', 'push-image', 'apply-docker', 'wait-ready', 'verify-ui'])
+    expect(steps.order).toEqual(['check-deps', 'build-image', 'push-image', 'check-room', 'apply-docker', 'wait-ready', 'verify-ui'])
     expect(startMinikube).not.toHaveBeenCalled()
     expect(applyToKubernetes).not.toHaveBeenCalled()
     expect(connectKube).not.toHaveBeenCalled()
@@ -201,8 +206,8 @@ describe('up', () => {
       { id: 'worker-2', host: '172.18.0.4', cores: 1, memoryMiB: 1024 },
     ])
     const timings = summary.timingsSeconds as Record<string, number>
-    expect(Object.keys(timings)).toHaveLength(6)
-    expect(Object.keys(timings)).toEqual(expect.arrayContaining(['Build the Spark image', 'Wait for the rollout', 'Publish the image to the cluster']))
+    expect(Object.keys(timings)).toHaveLength(7)
+    expect(Object.keys(timings)).toEqual(expect.arrayContaining(['Build the Spark image', 'Check the cluster has room for 2 workers', 'Wait for the rollout', 'Publish the image to the cluster']))
     expect(Object.keys(timings).some((title) => /minikube/i.test(title))).toBe(false)
     for (const seconds of Object.values(timings)) expect(typeof seconds).toBe('number')
   })
@@ -214,7 +219,10 @@ describe('up', () => {
     const image = vi.mocked(buildImage).mock.calls[0][0]
     expect(image).toMatch(/^spark-standalone:4\.3\.0-[0-9a-f]{12}$/)
     expect(vi.mocked(pushImage).mock.calls[0].slice(0, 2)).toEqual([image, 'docker'])
+    expect(vi.mocked(checkRoom).mock.calls[0][0]).toMatchObject({ platform: 'docker' })
+    expect(vi.mocked(checkRoom).mock.calls[0][1]).toMatchObject({ workers: 3, workerCores: 2, workerMemory: '2g' })
     expect(vi.mocked(applyToDocker).mock.calls[0][1]).toMatchObject({ image, workers: 3, workerCores: 2, workerMemory: '2g' })
+    expect(vi.mocked(applyToDocker).mock.calls[0][2]).toMatchObject({ uiKill: false })
     expect(vi.mocked(verifyUi).mock.calls[0][1]).toEqual({ count: 3, cores: 2, memory: '2g' })
   })
 
@@ -255,13 +263,56 @@ describe('up', () => {
     expect(steps.order).toEqual(['check-deps', 'minikube-start', 'build-image', 'push-image', 'check-room', 'apply-kubernetes', 'wait-ready', 'verify-ui'])
     expect(applyToDocker).not.toHaveBeenCalled()
     expect(connectKube).toHaveBeenCalledWith('minikube')
-    const [kube, objects, namespace] = vi.mocked(applyToKubernetes).mock.calls[0]
+    const [kube, objects, namespace, createOnly] = vi.mocked(applyToKubernetes).mock.calls[0]
     expect(kube).toEqual({ fake: 'kube', context: 'minikube' })
-    expect(objects.map((o) => `${o.kind}/${o.metadata?.name}`)).toEqual(['Secret/spark-auth', 'PersistentVolumeClaim/spark-master-recovery', 'Deployment/spark-master', 'Service/spark-master-service', 'Deployment/spark-worker', 'PodDisruptionBudget/spark-worker'])
+    expect(objects.map((o) => `${o.kind}/${o.metadata?.name}`)).toEqual([
+      'Secret/spark-auth',
+      'PersistentVolumeClaim/spark-master-recovery',
+      'Deployment/spark-master',
+      'Service/spark-master-service',
+      'NetworkPolicy/spark-master',
+      'Deployment/spark-worker',
+      'PodDisruptionBudget/spark-worker',
+    ])
     expect(namespace).toBe('default')
+    // The Secret is created, never applied over one another run made meanwhile.
+    expect(createOnly).toEqual([objects[0]])
+    expect(createOnly![0]).toBe(objects[0])
     const image = vi.mocked(buildImage).mock.calls[0][0]
     const master = objects[2] as { spec: { template: { spec: { containers: Array<{ image: string }> } } } }
     expect(master.spec.template.spec.containers[0].image).toBe(image)
+  })
+
+  it("annotates the master and worker pod templates with the conf's digest, never the secret, so a new conf rolls them", async () => {
+    usePlatform('minikube')
+    expect(await main(['up'])).toBe(0)
+    const objects = vi.mocked(applyToKubernetes).mock.calls[0][1] as Array<{ kind?: string; metadata?: { name?: string }; spec?: { template?: { metadata?: { annotations?: Record<string, string> } } } }>
+    const digests = objects.filter((o) => o.kind === 'Deployment').map((o) => o.spec!.template!.metadata!.annotations![authConfAnnotation])
+    expect(digests).toHaveLength(2)
+    expect(digests[0]).toMatch(/^[0-9a-f]{16}$/)
+    expect(digests[1]).toBe(digests[0])
+    expect(JSON.stringify(objects.slice(1))).not.toContain('FAKE-SECRET')
+  })
+
+  it('passes --ui-kill on to the conf, on Kubernetes and on Docker', async () => {
+    usePlatform('minikube')
+    vi.mocked(declaredAuthSecret).mockClear()
+    expect(await main(['up', '--ui-kill'])).toBe(0)
+    expect(vi.mocked(declaredAuthSecret).mock.calls[0].slice(2)).toEqual(['default', expect.objectContaining({ uiKill: true })])
+    usePlatform('docker')
+    expect(await main(['up', '--ui-kill'])).toBe(0)
+    expect(vi.mocked(applyToDocker).mock.calls[0][2]).toMatchObject({ uiKill: true })
+  })
+
+  it('says in the apply step when the live Secret was repaired (unusable: a new secret)', async () => {
+    usePlatform('minikube')
+    vi.mocked(declaredAuthSecret).mockImplementationOnce(async (_kube, _manifests, namespace) => ({
+      secret: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'spark-auth', namespace } },
+      conf: 'spark.authenticate true\nspark.authenticate.secret FAKE-SECRET\n',
+      change: { kind: 'repaired', why: 'its spark-defaults.conf is empty' },
+    }))
+    expect(await main(['up'])).toBe(0)
+    expect(captured.all()).toContain('deployments created; secret/spark-auth repaired (its spark-defaults.conf is empty): a new secret')
   })
 
   it('on kubernetes does not start minikube and connects to the given context', async () => {
@@ -322,7 +373,7 @@ describe('a failing step', () => {
     })
     const code = await main(['up', '--platform', 'docker'])
     expect(code).toBe(1)
-    expect(steps.order).toEqual(['check-deps', 'build-image', 'push-image', 'apply-docker', 'wait-ready'])
+    expect(steps.order).toEqual(['check-deps', 'build-image', 'push-image', 'check-room', 'apply-docker', 'wait-ready'])
     expect(verifyUi).not.toHaveBeenCalled()
     const errors = captured.error.join('\n')
     expect(errors).toContain('error: rollout of spark-worker is stuck')
