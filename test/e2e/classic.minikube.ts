@@ -58,7 +58,7 @@ describe.skipIf(ground.skipReason)('the classic README on a real minikube (--pla
     expect(result.stderr).toMatch(new RegExp(String.raw`Start minikube: minikube profile ${profile} created \(\d+ CPUs \/ \d+ MiB, driver docker; the Docker engine has`))
     expect(result.stderr).toMatch(new RegExp(String.raw`Publish the image to the cluster: loaded spark-standalone:\S+ into minikube ${profile}`))
     expect(result.stderr).toMatch(new RegExp(String.raw`Check the cluster has room for 1 workers: 0\.85 CPUs \/ 4096 MiB requested, [\d.]+ CPUs \/ \d+ MiB free on node ${profile}`))
-    expect(result.stderr).toMatch(/deployment\/spark-master created, service\/spark-master-service created \(NodePorts 7077→30000, 8080→30001\), deployment\/spark-worker created/)
+    expect(result.stderr).toMatch(/deployment\/spark-master created, service\/spark-master-service created \(NodePorts 7077→30000, 8080→30001\), networkpolicy\/spark-master created, deployment\/spark-worker created/)
     const ip = (await minikube`minikube ip -p ${profile}`).stdout.trim()
     expect(result.json).toMatchObject({ ok: true, platform: 'minikube', uiUrl: `http://${ip}:30001`, aliveWorkers: 1 })
     expect(await hostState()).toBe('Running')
