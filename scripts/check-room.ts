@@ -46,7 +46,8 @@ async function checkEngineRoom(target: Target, shape: Shape): Promise<StepOutcom
   if (shape.workerCores > engine.cpu) {
     throw new StepError(`--worker-cores ${shape.workerCores} is more than the Docker engine's ${engine.cpu} CPUs: Docker refuses a container limited to more CPUs than it has`, `  - ask for less: --worker-cores ${engine.cpu} or fewer\n  - ${grow}`)
   }
-  return { done: requireRoom(target.manifests, shape, [engine], 'the Docker engine', grow) }
+  // Its total: Docker reserves nothing, so what other containers use is not known to be taken.
+  return { done: requireRoom(target.manifests, shape, [engine], 'the Docker engine', grow, 'in all') }
 }
 
 runIfMain(import.meta.url, async () => {

@@ -49,7 +49,7 @@ export async function applyConnect(target: Target): Promise<{ image: string; tok
   if (!token) {
     throw new StepError(
       "the cluster's secret predates Spark Connect and holds no client token: the server is not started",
-      target.platform === 'docker' ? '  - rotate it: npm run cluster:down && npm run cluster:up, then npm run connect' : '  - npm run cluster:up adds one (the RPC secret stays), then npm run connect',
+      '  - npm run cluster:up adds one (the RPC secret stays), then npm run connect',
     )
   }
   return { image, token, outcome: await server.apply(image, conf) }

@@ -113,13 +113,13 @@ export function roomRemedies(manifests: ClusterManifests, shape: Shape, nodes: R
   return `  - ${less}\n  - ${grow}`
 }
 
-/** Fails with the numbers and the remedies when the pods do not fit the free room. */
-export function requireRoom(manifests: ClusterManifests, shape: Shape, nodes: Room[], where: string, grow: string): string {
+/** Fails with the numbers and the remedies when the pods do not fit the free room (`free`: what the rooms are, in words). */
+export function requireRoom(manifests: ClusterManifests, shape: Shape, nodes: Room[], where: string, grow: string, free = 'free'): string {
   const pods = clusterRequests(manifests, shape)
-  const free = total(nodes)
-  if (fits(pods, nodes)) return `${formatRoom(total(pods))} requested, ${formatRoom(free)} free on ${where}`
+  const room = total(nodes)
+  if (fits(pods, nodes)) return `${formatRoom(total(pods))} requested, ${formatRoom(room)} ${free} on ${where}`
   throw new StepError(
-    `${where} has no room for this cluster: it requests ${formatRoom(total(pods))} (${describeRequests(pods)}), ${formatRoom(free)} is free`,
+    `${where} has no room for this cluster: it requests ${formatRoom(total(pods))} (${describeRequests(pods)}), ${formatRoom(room)} is ${free}`,
     roomRemedies(manifests, shape, nodes, grow),
   )
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { StepError } from './errors.ts'
 import { onInterrupt } from './interrupt.ts'
@@ -9,15 +9,20 @@ import { sleep } from './poll.ts'
 /**
  * One command at a time changes a cluster from this machine. Two at once (two terminals, a script
  * and a person) would race for the same names: Docker lets both create a network `spark`, and the
- * cluster is then unusable until `cluster:down`; Kubernetes sees two first `cluster:up`s, of which
- * the create-only Secret lets one through. The lock is a file holding the owner's pid, made with
- * O_EXCL; a file whose process is gone (kill -9) is stale and taken over.
+ * cluster is then unusable until `cluster:down`; on Kubernetes both would make a first Secret. The
+ * lock is a file holding the owner's pid, made with O_EXCL. A file whose process is gone (kill -9)
+ * is stale and taken over, by one waiter at a time.
  */
-export function lockPath(cluster: string): string {
+function lockPath(cluster: string): string {
   return cacheDir('locks', `${createHash('sha256').update(cluster).digest('hex').slice(0, 16)}.lock`)
 }
 
-const alive = (pid: number) => {
+/** A file left by a process killed between creating and writing it counts as stale after this long. */
+const unwrittenGraceMs = 5_000
+
+const isMissing = (error: unknown) => (error as { code?: string }).code === 'ENOENT'
+
+function alive(pid: number): boolean {
   try {
     process.kill(pid, 0)
     return true
@@ -26,34 +31,74 @@ const alive = (pid: number) => {
   }
 }
 
+function tryCreate(path: string): boolean {
+  try {
+    writeFileSync(path, String(process.pid), { flag: 'wx' })
+    return true
+  } catch (error) {
+    if ((error as { code?: string }).code === 'EEXIST') return false
+    throw error
+  }
+}
+
+type Holder = { state: 'gone' } | { state: 'stale'; content: string } | { state: 'held'; pid?: number }
+
+function holderOf(path: string): Holder {
+  try {
+    const content = readFileSync(path, 'utf8')
+    const pid = Number(content.trim())
+    if (Number.isInteger(pid) && pid > 0) return alive(pid) ? { state: 'held', pid } : { state: 'stale', content }
+    return Date.now() - statSync(path).mtimeMs > unwrittenGraceMs ? { state: 'stale', content } : { state: 'held' }
+  } catch (error) {
+    if (isMissing(error)) return { state: 'gone' }
+    throw error
+  }
+}
+
+/** Removes a stale lock, guarded so that two waiters never both remove (one of them a fresh lock). */
+function takeOver(path: string, stale: string): void {
+  const guard = `${path}.takeover`
+  if (!tryCreate(guard)) {
+    // A guard whose taker died is stale too.
+    const taken = statSync(guard, { throwIfNoEntry: false })
+    if (taken && Date.now() - taken.mtimeMs > unwrittenGraceMs) rmSync(guard, { force: true })
+    return
+  }
+  try {
+    const now = holderOf(path)
+    if (now.state === 'stale' && now.content === stale) rmSync(path, { force: true })
+  } finally {
+    rmSync(guard, { force: true })
+  }
+}
+
 /** Holds the lock for `cluster` (waiting up to `timeoutMs` for another command to finish); returns its release. */
 export async function lockCluster(cluster: string, timeoutMs: number, onWait: (line: string) => void = () => {}): Promise<() => void> {
   const path = lockPath(cluster)
   mkdirSync(dirname(path), { recursive: true })
   const deadline = Date.now() + timeoutMs
-  for (let said = false; ; ) {
-    try {
-      writeFileSync(path, String(process.pid), { flag: 'wx' })
-      break
-    } catch (error) {
-      if ((error as { code?: string }).code !== 'EEXIST') throw error
-    }
-    const owner = Number(readFileSync(path, 'utf8').trim() || NaN)
-    // Empty: its owner is between creating and writing it; give it a moment.
-    if (Number.isInteger(owner) && !alive(owner)) {
-      rmSync(path, { force: true })
+  for (let said = false; !tryCreate(path); ) {
+    const holder = holderOf(path)
+    if (holder.state === 'gone') continue
+    if (holder.state === 'stale') {
+      takeOver(path, holder.content)
       continue
     }
-    if (Date.now() > deadline) throw new StepError(`another command (pid ${owner}) is still changing ${cluster} from this machine after ${Math.round(timeoutMs / 1000)} s`, '  - wait for it to finish, or stop it; then run this again')
-    if (!said) onWait(`waiting for another command (pid ${owner}) changing ${cluster} from this machine`)
-    said = true
+    const who = holder.pid ? `pid ${holder.pid}` : 'a process just starting'
+    if (Date.now() > deadline) {
+      throw new StepError(`another command (${who}) is still changing ${cluster} from this machine after ${Math.round(timeoutMs / 1000)} s`, `  - wait for it to finish, or stop it; if no such command runs, remove ${path}`)
+    }
+    if (!said && holder.pid) {
+      onWait(`waiting for another command (${who}) changing ${cluster} from this machine`)
+      said = true
+    }
     await sleep(200)
   }
   const release = () => {
     try {
       if (readFileSync(path, 'utf8').trim() === String(process.pid)) rmSync(path, { force: true })
-    } catch {
-      // Already gone.
+    } catch (error) {
+      if (!isMissing(error)) throw error
     }
   }
   const forget = onInterrupt(async () => release())

@@ -91,9 +91,18 @@ export interface PlannedAuthConf {
 export function plannedAuthConf(live: { conf?: string } | undefined, settings: AuthSettings): PlannedAuthConf {
   if (!live) return { conf: sparkAuthConf(settings), change: { kind: 'created' } }
   const problem = authConfProblem(live.conf)
-  if (problem) return { conf: sparkAuthConf(settings), change: { kind: 'repaired', why: problem } }
-  const conf = sparkAuthConf(settings, propertyOf(live.conf!, secretKey), connectTokenOf(live.conf!) ?? randomHex())
+  if (problem) return { conf: sparkAuthConf(settings) + ownLines(live.conf), change: { kind: 'repaired', why: problem } }
+  const conf = sparkAuthConf(settings, propertyOf(live.conf!, secretKey), connectTokenOf(live.conf!) ?? randomHex()) + ownLines(live.conf)
   return conf === live.conf ? { conf } : { conf, change: { kind: 'updated' } }
+}
+
+const keyOf = (line: string) => line.trim().split(/[\s=:]/)[0]
+/** The keys sparkAuthConf writes; a live conf's value for them is the tool's to set. */
+const managedKeys = new Set(sparkAuthConf().split('\n').filter(Boolean).map(keyOf))
+
+/** The lines a user added to the live conf (cluster-wide settings of their own), kept after ours. */
+function ownLines(conf: string | undefined): string {
+  return (conf ?? '').split('\n').filter((line) => line.trim() !== '' && !managedKeys.has(keyOf(line))).map((line) => `${line}\n`).join('')
 }
 
 /** "secret volume spark-auth repaired (its spark-defaults.conf is empty)" and the like; empty when nothing changed. */

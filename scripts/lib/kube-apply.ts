@@ -58,18 +58,20 @@ function nodePortSummary(service: V1Service): string {
  * created, and objects the server says would not change are left alone, so a second `cluster:up`
  * can say "unchanged" truthfully. Then the real apply; if it still fails part way, the objects
  * this run created are deleted again, so no half-made cluster is left.
- * `createOnly` objects (the cluster's Secret) that do not exist yet are created first, with a plain
- * create that fails if another run made one meanwhile: two runs at once never leave the pods with
- * two secrets, one applied over the other.
+ * `first` objects (the cluster's Secret) are applied before all others, so no pod of a new template
+ * can start on the old one; a new one is made with a plain create that fails if another run made
+ * one meanwhile, so two runs at once never leave the pods with two secrets, one applied over the other.
  */
-export async function applyToKubernetes(kube: Kube, objects: KubernetesObject[], namespace: string, createOnly: KubernetesObject[] = []): Promise<StepOutcome> {
+export async function applyToKubernetes(kube: Kube, objects: KubernetesObject[], namespace: string, first: KubernetesObject[] = []): Promise<StepOutcome> {
   const { ServerSideApply } = kube.k8s.PatchStrategy
   const dryRun = (object: KubernetesObject) => kube.objects.patch(object, undefined, 'All', fieldManager, true, ServerSideApply)
   const createdNamespace = await ensureNamespace(kube, namespace)
   const created: KubernetesObject[] = []
+  // Another run working in the namespace (it made the Secret first) keeps it, even if this run made it.
+  let othersInNamespace = false
   const undo = async () => {
     for (const object of created.reverse()) await kube.objects.delete(object, undefined, undefined, undefined, undefined, 'Background').catch(() => undefined)
-    if (createdNamespace) await kube.core.deleteNamespace({ name: namespace }).catch(() => undefined)
+    if (createdNamespace && !othersInNamespace) await kube.core.deleteNamespace({ name: namespace }).catch(() => undefined)
   }
   try {
     // Each object is read and dry-run on its own, all at once; then the changed ones applied at once.
@@ -95,30 +97,34 @@ export async function applyToKubernetes(kube: Kube, objects: KubernetesObject[],
       return { declared, object, live, changes: !live || declaredPart(planned) !== declaredPart(live) }
     }))
     const changed = plan.filter((step) => step.changes)
-    const createFirst = changed.filter((step) => !step.live && createOnly.includes(step.declared))
-    for (const { object } of createFirst) {
-      await kube.objects.create(object, undefined, undefined, fieldManager).catch((error: unknown) => {
-        if ((error as { code?: number }).code !== 409) throw error
-        throw new StepError(`${describe(object)} was created by another run in namespace ${namespace} while this one ran: nothing else was changed`, '  - run the command again: it keeps the Secret the other run made')
-      })
-      created.push(object)
+    const applied = async ({ object, live }: (typeof plan)[number]): Promise<string> => {
+      const result = await kube.objects.patch(object, undefined, undefined, fieldManager, true, ServerSideApply)
+      if (!live) created.push(object)
+      const ports = result.kind === 'Service' ? nodePortSummary(result as V1Service) : ''
+      return `${describe(object)} ${live ? 'configured' : 'created'}${ports}`
     }
-    const outcomes = await Promise.allSettled(
-      changed
-        .filter((step) => !createFirst.includes(step))
-        .map(async ({ object, live }) => {
-          const applied = await kube.objects.patch(object, undefined, undefined, fieldManager, true, ServerSideApply)
-          if (!live) created.push(object)
-          const ports = applied.kind === 'Service' ? nodePortSummary(applied as V1Service) : ''
-          return `${describe(object)} ${live ? 'configured' : 'created'}${ports}`
-        }),
-    )
+    const firstSteps = changed.filter((step) => first.includes(step.declared))
+    const firstDone: string[] = []
+    for (const step of firstSteps) {
+      if (step.live) {
+        firstDone.push(await applied(step))
+        continue
+      }
+      await kube.objects.create(step.object, undefined, undefined, fieldManager).catch((error: unknown) => {
+        if ((error as { code?: number }).code !== 409) throw error
+        othersInNamespace = true
+        throw new StepError(`${describe(step.object)} was created by another run in namespace ${namespace} while this one ran: nothing else was changed`, '  - run the command again: it keeps the Secret the other run made')
+      })
+      created.push(step.object)
+      firstDone.push(`${describe(step.object)} created`)
+    }
+    const outcomes = await Promise.allSettled(changed.filter((step) => !firstSteps.includes(step)).map(applied))
     // Settled, not raced: every object this run created is known before any is undone.
     const failed = outcomes.find((outcome) => outcome.status === 'rejected')
     if (failed) throw failed.reason
     const changes = [
       ...(createdNamespace ? [`namespace/${namespace} created`] : []),
-      ...createFirst.map(({ object }) => `${describe(object)} created`),
+      ...firstDone,
       ...outcomes.map((outcome) => (outcome as PromiseFulfilledResult<string>).value),
     ]
     if (changes.length === 0) return { skipped: `${objects.map(describe).join(', ')} already as declared` }

@@ -48,6 +48,8 @@ export async function listenOnLoopback(onConnection: (socket: Socket) => void, p
         if (absent(error)) return servers.pop()
         throw (error as { code?: string }).code === 'EADDRINUSE' ? inUse(addresses[1], bound) : error
       })
+      // Past listen, a listener's errors (EMFILE on accept, say) are reported, not fatal to a long-running forward.
+      for (const server of servers) server.on('error', (error) => console.error(`localhost:${bound}: ${error.message}`))
       return { port: bound, close: async () => void (await Promise.all(servers.map(close))) }
     } catch (error) {
       await Promise.all(servers.map(close))
@@ -68,7 +70,8 @@ export async function requireFreeIpv6Loopback(port: number, what: string): Promi
   } catch (error) {
     if (absent(error)) return
     if ((error as { code?: string }).code === 'EADDRINUSE') {
-      throw new StepError(`another process listens on [::1]:${port}, where a client of localhost:${port} may connect instead of ${what}: refusing to hand out the address`, `  - stop that process (\`ss -ltnp 'sport = :${port}'\` shows it), then run this again`)
+      const finder = process.platform === 'darwin' ? `lsof -nP -iTCP:${port} -sTCP:LISTEN` : process.platform === 'win32' ? `netstat -ano | findstr :${port}` : `ss -ltnp 'sport = :${port}'`
+      throw new StepError(`another process listens on [::1]:${port}, where a client of localhost:${port} may connect instead of ${what}: refusing to hand out the address`, `  - stop that process (\`${finder}\` shows it), then run this again`)
     }
     throw error
   } finally {

@@ -214,7 +214,8 @@ export function workerMemoryOf(container: V1Container): WorkerMemory {
 function asClientModel(policy: V1NetworkPolicy): V1NetworkPolicy {
   const ingress = policy.spec?.ingress?.map((rule) => {
     const { from, ...rest } = rule as typeof rule & { from?: typeof rule._from }
-    return { ...rest, _from: from ?? rule._from }
+    const sources = from ?? rule._from
+    return sources ? { ...rest, _from: sources } : rest
   })
   return { ...policy, spec: { ...policy.spec!, ingress } }
 }

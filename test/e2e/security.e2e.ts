@@ -103,7 +103,7 @@ describe.skipIf(ground.skipReason)('security on a local Docker engine (real CLI,
     const huge = await up('--workers', '64', '--worker-cores', '2', '--worker-memory', '64g')
     expect(huge.exitCode).toBe(1)
     expect(huge.stderr).toMatch(/the Docker engine has no room for this cluster: it requests [\d.]+ CPUs \/ \d+ MiB \(master [^)]*64 workers × 1\/\d+/)
-    expect(huge.stderr).toMatch(/is free/)
+    expect(huge.stderr).toMatch(/[\d.]+ CPUs \/ \d+ MiB is in all/)
     const cores = await up('--workers', '1', '--worker-cores', '64')
     expect(cores.exitCode).toBe(1)
     expect(cores.stderr).toMatch(/--worker-cores 64 is more than the Docker engine's \d+ CPUs/)

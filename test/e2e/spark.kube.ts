@@ -34,7 +34,7 @@ function expectWorkers(state: MasterState, count: number) {
 }
 
 /** A NetworkPolicy as client-node reads it back (its model names `from` `_from`). */
-type NetworkPolicyShape = { spec?: { podSelector: { matchLabels?: Record<string, string> }; ingress?: Array<{ _from?: unknown[] }> } }
+type NetworkPolicyShape = { spec?: { podSelector: { matchLabels?: Record<string, string> }; ingress?: Array<{ _from?: unknown[]; ports?: unknown[] }> } }
 
 /** Every line a person sees on stderr that starts with "error:"; the tool promises exactly one. */
 function errorLines(stderr: string): string[] {
@@ -96,10 +96,12 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
     const conf = Buffer.from((await kube.core.readNamespacedSecret({ name: 'spark-auth', namespace: 'default' })).data!['spark-defaults.conf'], 'base64').toString()
     for (const pod of items) expect(pod.metadata?.annotations?.[authConfAnnotation]).toBe(authConfDigest(conf))
     expect(conf).toMatch(/^spark\.network\.crypto\.cipher AES\/GCM\/NoPadding$/m)
-    // Only our pods may reach the master (applied; this ground's bridge CNI does not enforce it).
+    // Only our pods may reach the master's RPC port (applied; this ground's bridge CNI does not enforce it).
     const policy = (await kube.objects.read({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'spark-master', namespace: 'default' } })) as unknown as NetworkPolicyShape
     expect(policy.spec?.podSelector.matchLabels).toEqual({ app: 'spark', role: 'master', 'app.kubernetes.io/managed-by': 'spark-standalone-k8s' })
     expect(policy.spec?.ingress?.[0]._from).toEqual([{ podSelector: { matchLabels: { app: 'spark', 'app.kubernetes.io/managed-by': 'spark-standalone-k8s' } } }])
+    expect(policy.spec?.ingress?.map((rule) => rule.ports)).toEqual([[{ port: 'spark', protocol: 'TCP' }], [{ port: 'webui', protocol: 'TCP' }]])
+    expect(policy.spec?.ingress?.[1]._from).toBeUndefined()
   })
 
   it('a second cluster:up skips every step and changes nothing', async () => {

@@ -29,7 +29,7 @@ async function refusal(argv: string[]): Promise<StepError> {
 describe('checkRoom on Docker', () => {
   it("accepts the default shape on an engine that holds it, saying what is requested and what the engine has", async () => {
     engineWith(8, 16)
-    expect(await roomFor([])).toEqual({ done: '1.35 CPUs / 6144 MiB requested, 8 CPUs / 16384 MiB free on the Docker engine' })
+    expect(await roomFor([])).toEqual({ done: '1.35 CPUs / 6144 MiB requested, 8 CPUs / 16384 MiB in all on the Docker engine' })
     expect(engine.requests.map((r) => `${r.method} ${r.url}`)).toEqual(['GET /info'])
   })
 

@@ -528,3 +528,13 @@ describe('the write script (run by sh against a directory standing in for the vo
     }
   })
 })
+
+describe('plannedAuthConf keeps what a user added to the conf', () => {
+  it("keeps their own settings after ours, and rewrites only the tool's keys", () => {
+    const live = `${sparkAuthConf({ uiKill: false }, 'ab'.repeat(32), 'cd'.repeat(32))}spark.eventLog.enabled true\nspark.ui.killEnabled true\n`
+    const planned = plannedAuthConf({ conf: live }, { uiKill: false })
+    expect(planned.conf).toBe(`${sparkAuthConf({ uiKill: false }, 'ab'.repeat(32), 'cd'.repeat(32))}spark.eventLog.enabled true\n`)
+    expect(planned.change).toEqual({ kind: 'updated' })
+    expect(plannedAuthConf({ conf: planned.conf }, { uiKill: false })).toEqual({ conf: planned.conf })
+  })
+})

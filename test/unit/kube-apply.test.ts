@@ -251,7 +251,7 @@ describe('applyToKubernetes through client-node (a fake API server over HTTP)', 
     const patches = received.filter((r) => r.method === 'PATCH')
     expect(patches.map((r) => r.url.split('?')[0])).toEqual(['/apis/networking.k8s.io/v1/namespaces/default/networkpolicies/spark-master', '/apis/networking.k8s.io/v1/namespaces/default/networkpolicies/spark-master'])
     for (const patch of patches) {
-      expect(JSON.parse(patch.body).spec.ingress).toEqual([{ from: [{ podSelector: { matchLabels: ourLabels(manifests) } }], ports: [{ port: 'spark' }, { port: 'webui' }] }])
+      expect(JSON.parse(patch.body).spec.ingress).toEqual([{ from: [{ podSelector: { matchLabels: ourLabels(manifests) } }], ports: [{ port: 'spark' }] }, { ports: [{ port: 'webui' }] }])
     }
   })
 })

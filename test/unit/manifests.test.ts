@@ -169,17 +169,20 @@ describe('the static manifests', () => {
       expect(policy.spec.policyTypes).toEqual(['Ingress'])
     })
 
-    it("lets only this cluster's own pods (workers, drivers, the Connect server) open the master's RPC and UI ports", () => {
-      expect(policy.spec.ingress).toHaveLength(1)
-      const [rule] = policy.spec.ingress!
-      expect(rule.from).toEqual([{ podSelector: { matchLabels: ourLabels(manifests) } }])
+    it("lets only this cluster's own pods (workers, drivers, the Connect server) open the master's RPC port; its UI port stays open for the API server's proxy", () => {
+      expect(policy.spec.ingress).toHaveLength(2)
+      const [rpc, ui] = policy.spec.ingress!
+      expect(rpc.from).toEqual([{ podSelector: { matchLabels: ourLabels(manifests) } }])
       for (const workload of [manifests.worker, manifests.piJob, manifests.connect.deployment]) {
-        expect(matches(rule.from![0].podSelector!.matchLabels!, podTemplate(workload).metadata!.labels!), workload.metadata!.name).toBe(true)
+        expect(matches(rpc.from![0].podSelector!.matchLabels!, podTemplate(workload).metadata!.labels!), workload.metadata!.name).toBe(true)
       }
-      expect(matches(rule.from![0].podSelector!.matchLabels!, { app: 'spark', role: 'worker' })).toBe(false)
+      expect(matches(rpc.from![0].podSelector!.matchLabels!, { app: 'spark', role: 'worker' })).toBe(false)
       // Named ports, which are the master container's RPC and UI ports.
       const ports = mainContainer(manifests.master).ports!
-      expect(rule.ports!.map((port) => ports.find((p) => p.name === port.port)?.containerPort)).toEqual([7077, 8080])
+      const named = (rule: typeof rpc) => rule.ports!.map((port) => ports.find((p) => p.name === port.port)?.containerPort)
+      expect(named(rpc)).toEqual([7077])
+      expect(named(ui)).toEqual([8080])
+      expect(ui.from).toBeUndefined()
     })
   })
 

@@ -26,6 +26,8 @@ vi.mock('../../scripts/lib/kube.ts', async (importOriginal) => ({
   connectKube: vi.fn(async (context: string | undefined) => ({ fake: 'kube', context })),
 }))
 vi.mock('../../scripts/lib/diagnostics.ts', () => ({ collectDiagnostics: vi.fn() }))
+// The machine-wide lock a real cluster:up on this machine would hold (test/unit/cluster-lock.test.ts tests it).
+vi.mock('../../scripts/lib/cluster-lock.ts', () => ({ lockCluster: vi.fn(async () => () => {}) }))
 vi.mock('../../scripts/check-deps.ts', () => ({ checkDependencies: vi.fn() }))
 vi.mock('../../scripts/check-room.ts', () => ({ checkRoom: vi.fn() }))
 vi.mock('../../scripts/lib/kube-secret.ts', () => ({
