@@ -37,7 +37,7 @@ describe('checkRoom on Docker', () => {
     engineWith(64, 256)
     const error = await refusal(['--workers', '64', '--worker-cores', '64'])
     expect(error.message).toBe(
-      'the Docker engine has no room for this cluster: it requests 2048.35 CPUs / 1681408 MiB (master 0.1/1024, 64 workers × 32/26240, Pi driver 0.25/1024 (CPUs/MiB)), 64 CPUs / 262144 MiB is free',
+      'the Docker engine has no room for this cluster: it requests 2048.35 CPUs / 1681408 MiB (master 0.1/1024, 64 workers × 32/26240, Pi driver 0.25/1024 (CPUs/MiB)), 64 CPUs / 262144 MiB is in all',
     )
     expect(error.details).toBe(
       '  - ask for less: at most 1 worker of this size fit (--workers 1), or make each smaller (--worker-cores, --worker-memory)\n  - or give the Docker engine more (Docker Desktop: Settings → Resources)',
