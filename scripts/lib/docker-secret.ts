@@ -19,7 +19,8 @@ export async function ensureAuthVolume(manifests: ClusterManifests, image: strin
   const planned = plannedAuthConf(created ? undefined : { conf: await readVolumeFile(name, file, image, labels) }, settings)
   if (!planned.change) return planned
   await writeAuthConf(name, file, image, planned.conf, planned.change.kind === 'created' ? 'create' : 'replace')
-  // What the volume holds now: another run that made it first wins, and both then agree on it.
+  // What the volume holds now: a first conf another run linked in before ours is the one kept (and
+  // from one machine the cluster lock keeps runs from overlapping at all).
   const conf = await readVolumeFile(name, file, image, labels)
   const problem = authConfProblem(conf)
   if (problem) throw new StepError(`the Docker volume ${name} (the cluster's secret) could not be written: ${problem}`)
