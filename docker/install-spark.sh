@@ -4,13 +4,11 @@
 # which bundles the same jars and launch scripts and is reachable where apache.org is not.
 # Both leave the same layout: /opt/spark/{bin,sbin,jars,python,conf,work,logs}.
 set -eu
+script=install-spark
+. /tmp/image-scripts/common.sh
 
 SPARK_HOME=/opt/spark
-VENV=/opt/venv
 RUNTIME_UID=185
-
-say() { echo "install-spark: $*" >&2; }
-die() { echo "install-spark: error: $*" >&2; exit 1; }
 
 SPARK_VERSION=${SPARK_VERSION:-}
 SPARK_DIST=${SPARK_DIST:-apache}
@@ -31,11 +29,21 @@ parse_sha512_file() {
   fi
 }
 
+# The ASF's CDN first (current releases, not throttled), then the archive (every release, throttled);
+# the digest always from the ASF's own hosts, never from the host the tarball came from.
 install_apache() {
   file=spark-$SPARK_VERSION-bin-hadoop3.tgz
-  mirror=${APACHE_MIRROR:-https://archive.apache.org/dist/spark/spark-$SPARK_VERSION/}
-  url=${mirror%/}/$file
   tmp=$(mktemp -d)
+  url=''
+  for mirror in ${APACHE_MIRROR:-https://dlcdn.apache.org/spark/spark-$SPARK_VERSION/ https://archive.apache.org/dist/spark/spark-$SPARK_VERSION/}; do
+    say "downloading ${mirror%/}/$file"
+    if curl -fsSL --retry 3 --retry-connrefused -o "$tmp/$file" "${mirror%/}/$file"; then
+      url=${mirror%/}/$file
+      break
+    fi
+    say "not at $mirror"
+  done
+  [ -n "$url" ] || die "could not download $file from ${APACHE_MIRROR:-the ASF CDN or archive} (--spark-dist pypi needs only PyPI)"
 
   if [ -n "${SPARK_SHA512:-}" ]; then
     # A pinned digest beats the mirror's own .sha512: it does not come from the same place.
@@ -44,14 +52,14 @@ install_apache() {
     is_sha512 "$expected" || die "SPARK_SHA512 must be 128 hex digits (got '$SPARK_SHA512')"
   fi
 
-  say "downloading $url"
-  curl -fsSL --retry 3 --retry-connrefused -o "$tmp/$file" "$url" || die "could not download $url"
-
   if [ -z "${SPARK_SHA512:-}" ]; then
-    curl -fsSL --retry 3 --retry-connrefused -o "$tmp/$file.sha512" "$url.sha512" ||
-      die "could not download $url.sha512 (pass --build-arg SPARK_SHA512=<digest> to pin one)"
+    from=''
+    # A mirror of your own is asked last, for networks that reach nothing else.
+    for digest in https://downloads.apache.org/spark/spark-$SPARK_VERSION/$file.sha512 https://archive.apache.org/dist/spark/spark-$SPARK_VERSION/$file.sha512 ${APACHE_MIRROR:+$url.sha512}; do
+      if curl -fsSL --retry 3 --retry-connrefused -o "$tmp/$file.sha512" "$digest"; then from=$digest; break; fi
+    done
+    [ -n "$from" ] || die "could not download the .sha512 of $file (pass --build-arg SPARK_SHA512=<digest> to pin one)"
     expected=$(parse_sha512_file "$tmp/$file.sha512")
-    from="$url.sha512"
     is_sha512 "$expected" || die "no SHA-512 digest found in $from"
   fi
 
@@ -65,16 +73,11 @@ install_apache() {
   rm -rf "$tmp"
 }
 
+# Into the venv install-python.sh made.
 install_pypi() {
-  command -v python3 >/dev/null || die "python3 is missing (and python3-venv for SPARK_DIST=pypi)"
-  python3 -m venv "$VENV" || die "could not create $VENV (is python3-venv installed?)"
-  # Use the OS trust store, so a CA added to the base image (a CI proxy's) is honoured.
-  if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
-    export PIP_CERT=/etc/ssl/certs/ca-certificates.crt
-  fi
   # The versions the tool offers have their digests pinned in pypi-lock/ (a mismatch fails the
   # build); any other version installs by version only, and says so.
-  lock=${PYPI_LOCK_DIR:-/tmp/pypi-lock}/pyspark-$SPARK_VERSION.txt
+  lock=/tmp/image-scripts/pypi-lock/pyspark-$SPARK_VERSION.txt
   if [ -f "$lock" ]; then
     say "pip install pyspark==$SPARK_VERSION (a ~400 MB sdist) with the hashes pinned in $(basename "$lock")"
     set -- --require-hashes -r "$lock"
@@ -82,8 +85,7 @@ install_pypi() {
     say "warning: no pinned hashes for pyspark==$SPARK_VERSION in docker/pypi-lock/: installing by version only"
     set -- "pyspark==$SPARK_VERSION"
   fi
-  "$VENV/bin/pip" install --no-cache-dir --disable-pip-version-check --progress-bar off "$@" ||
-    die "pip could not install pyspark==$SPARK_VERSION (a hash mismatch is reported above)"
+  venv_pip "pyspark==$SPARK_VERSION" "$@"
 
   pkg=$("$VENV/bin/python" -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))') ||
     die "pyspark does not import from $VENV"
@@ -106,6 +108,29 @@ for tool in bin/spark-class bin/spark-submit; do
   [ -x "$SPARK_HOME/$tool" ] || die "$SPARK_HOME/$tool is missing after install"
 done
 [ -d "$SPARK_HOME/jars" ] || die "$SPARK_HOME/jars is missing after install"
+
+# RocksDB's jar carries its native library for a dozen platforms (70 MB); keep this machine's.
+rocksdb=$(ls "$SPARK_HOME"/jars/rocksdbjni-*.jar 2>/dev/null | head -n 1 || true)
+if [ -n "$rocksdb" ]; then
+  case $(uname -m) in
+    x86_64) keep=librocksdbjni-linux64.so ;;
+    aarch64) keep=librocksdbjni-linux-aarch64.so ;;
+    *) keep='' ;;
+  esac
+  if [ -n "$keep" ]; then
+    python3 - "$rocksdb" "$keep" <<'PY' || die "could not slim $rocksdb"
+import os, sys, zipfile
+jar, keep = sys.argv[1], sys.argv[2]
+with zipfile.ZipFile(jar) as old, zipfile.ZipFile(jar + '.new', 'w', zipfile.ZIP_DEFLATED) as new:
+    if keep not in old.namelist():
+        sys.exit(f'{keep} is not in {jar}')
+    for item in old.infolist():
+        if not item.filename.startswith('librocksdbjni-') or item.filename == keep:
+            new.writestr(item, old.read(item.filename))
+os.replace(jar + '.new', jar)
+PY
+  fi
+fi
 
 # Writable by the runtime user, and by group 0 for platforms that pick an arbitrary uid.
 mkdir -p "$SPARK_HOME/conf" "$SPARK_HOME/work" "$SPARK_HOME/logs"

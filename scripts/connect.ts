@@ -14,6 +14,8 @@ import { serveUntilStopped } from './lib/port-forward.ts'
 import { describeOutcome, type StepOutcome } from './lib/outcome.ts'
 import { resolvePlatform } from './lib/platform.ts'
 import { clientRequirement } from './lib/python-client.ts'
+import { hostPythonVersion } from './lib/host-python.ts'
+import { pythonVersionOf } from './lib/python-version.ts'
 import { makeTarget, type Target } from './lib/target.ts'
 
 /** What a client needs, as printed and as --json returns it. */
@@ -25,6 +27,8 @@ export interface ConnectInfo {
   sparkVersion?: string
   /** The pip requirement of the matching client. */
   clientPackage: string
+  /** The executors' Python minor version, which the client's must be (undefined: an image the tool did not build). */
+  python?: string
   snippet: string[]
   via: string
 }
@@ -34,8 +38,9 @@ export interface ConnectInfo {
  * client token: Spark only demands a token when one is configured, so without it the server would
  * be open to anyone who reaches it.
  */
-export async function applyConnect(target: Target): Promise<{ image: string; token: string; outcome: StepOutcome }> {
+export async function applyConnect(target: Target, clientPython: () => string | undefined = hostPythonVersion): Promise<{ image: string; token: string; outcome: StepOutcome }> {
   const image = await clusterImage(target)
+  requireSamePython(pythonVersionOf(image), target.config.python ?? clientPython())
   const version = sparkVersionOf(image)
   // Spark 3.5's Connect server has no authentication at all: not started, rather than open.
   if (version && Number(version.split('.')[0]) < 4) {
@@ -56,16 +61,33 @@ export async function applyConnect(target: Target): Promise<{ image: string; tok
 }
 
 /**
+ * A Python UDF pickled on one minor version fails on executors of another with a Python-worker
+ * stack trace deep in the first query that uses one: refused here instead, before anything starts.
+ * Unknown on either side (no python3 here, an image the tool did not build): not refused.
+ */
+export function requireSamePython(cluster: string | undefined, client: string | undefined): void {
+  if (!cluster || !client || cluster === client) return
+  throw new StepError(
+    `your client's Python is ${client} but the cluster's executors run Python ${cluster}, so Python UDFs would fail (PYTHON_VERSION_MISMATCH): the server is not started`,
+    [
+      `  - npm run cluster:up -- --python ${client} rebuilds the image with Python ${client} and rolls the cluster, then npm run connect`,
+      `  - or use a Python ${cluster} client: npm run connect -- --python ${cluster}`,
+    ].join('\n'),
+  )
+}
+
+/**
  * The client only sends its token over plain gRPC to the host name `localhost` (anything else
  * turns TLS on), so the string always names localhost: that is where the forward listens.
  */
-export function connectInfo(forwarding: Forwarding, token: string, sparkVersion: string | undefined, clientPackage: string): ConnectInfo {
+export function connectInfo(forwarding: Forwarding, token: string, image: string, clientPackage: string): ConnectInfo {
   const connectionString = `${forwarding.url}/;token=${token}`
   return {
     url: forwarding.url,
     connectionString,
-    sparkVersion,
+    sparkVersion: sparkVersionOf(image),
     clientPackage,
+    python: pythonVersionOf(image),
     snippet: ['from pyspark.sql import SparkSession', `spark = SparkSession.builder.remote("${connectionString}").getOrCreate()`, 'spark.range(10).count()'],
     via: forwarding.how,
   }
@@ -74,8 +96,7 @@ export function connectInfo(forwarding: Forwarding, token: string, sparkVersion:
 /** Makes the server reachable from this machine, and says how to connect. */
 export async function reachConnect(target: Target, image: string, token: string, port: number | undefined): Promise<{ info: ConnectInfo; forwarding: Forwarding }> {
   const forwarding = await connectServer(target).reach(port)
-  const sparkVersion = sparkVersionOf(image)
-  return { info: connectInfo(forwarding, token, sparkVersion, await clientRequirement(sparkVersion)), forwarding }
+  return { info: connectInfo(forwarding, token, image, await clientRequirement(sparkVersionOf(image))), forwarding }
 }
 
 export function formatConnect(info: ConnectInfo, keepsRunning: boolean): string {
@@ -83,7 +104,7 @@ export function formatConnect(info: ConnectInfo, keepsRunning: boolean): string 
     `Spark Connect: ${info.connectionString}`,
     `  (${info.via}${keepsRunning ? '; Ctrl-C stops it' : ''})`,
     '',
-    'From Python on this machine (no Java needed):',
+    `From Python${info.python ? ` ${info.python}, the executors' version,` : ''} on this machine (no Java needed):`,
     `  pip install "${info.clientPackage}"`,
     ...info.snippet.map((line) => `  ${line}`),
   ].join('\n')

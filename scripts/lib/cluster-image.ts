@@ -18,8 +18,8 @@ export async function clusterImage(target: Target): Promise<string> {
   return master.spec!.template.spec!.containers[0].image!
 }
 
-/** The Spark release in an image this tool built (tag <spark version>-<hash>), or undefined for any other tag. */
+/** The Spark release in an image this tool built (tag <spark version>[-py<python>]-<hash>), or undefined for any other tag. */
 export function sparkVersionOf(image: string): string | undefined {
   const tag = image.slice(image.lastIndexOf('/') + 1).split(':')[1] ?? ''
-  return /^(\d+\.\d+\.\d+)-[0-9a-f]+$/.exec(tag)?.[1]
+  return /^(\d+\.\d+\.\d+)-(?:py\d+\.\d+-)?[0-9a-f]+$/.exec(tag)?.[1]
 }

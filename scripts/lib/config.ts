@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { UsageError } from './errors.ts'
 import { loadManifests, workerDefaults, type ClusterManifests } from './manifests.ts'
 import { profileNameProblem } from './minikube.ts'
+import { imagePythons } from './python-version.ts'
 import { sparkMemoryToMebibytes } from './units.ts'
 
 export const commands = ['up', 'pi', 'scale', 'status', 'ui', 'connect', 'submit', 'shell', 'down'] as const
@@ -20,6 +22,15 @@ export interface Config {
   sparkVersion: string
   sparkDist: 'apache' | 'pypi'
   baseImage?: string
+  /**
+   * up: the image's Python minor version (undefined: this machine's python3 when the image can run
+   * it, else 3.11; see python-version.ts). connect: the one the client runs (undefined: python3's).
+   */
+  python?: string
+  /** up: pip requirements baked into the image, from --pip and --requirements, one per line. */
+  pipRequirements: string[]
+  /** up: Maven coordinates group:artifact:version whose jars (and dependencies') the image carries. */
+  packages: string[]
   image: string
   registry?: string
   profile: string
@@ -55,6 +66,8 @@ interface OptionSpec {
   boolean?: true
   /** May be given more than once (--conf a=1 --conf b=2). */
   multiple?: true
+  /** Its list adds to what another flag of the same key gave, rather than replacing it. */
+  adds?: true
   /** The accepted form, as the error and --help say it. */
   form: string
   help: string
@@ -113,6 +126,41 @@ function parseWorkerMemory(raw: string, flag: string): string {
   return raw.toLowerCase()
 }
 
+const pythonMinor = matching(/^3\.(10|11|12|13)$/, 'a Python minor version from 3.10 to 3.13, like 3.12')
+
+/** One requirement per comma-separated entry, as pip reads a line: a name, maybe extras, maybe a version. */
+function parsePip(raw: string, flag: string): string[] {
+  const entries = raw.split(',').map((entry) => entry.trim())
+  const requirement = /^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9._,-]+\])?((===?|~=|!=|<=?|>=?)[A-Za-z0-9.*+!_-]+)?$/
+  const bad = entries.find((entry) => !requirement.test(entry))
+  if (bad !== undefined) {
+    throw new UsageError(`${flag} must be comma-separated pip requirements like pandas-stubs==2.2.3,tabulate (got "${bad}"; put ranges, markers or hashes in a --requirements file)`)
+  }
+  return entries
+}
+
+/** The lines of a requirements file, read now so that a missing file is bad input, not a failed build. */
+function parseRequirementsFile(raw: string, flag: string): string[] {
+  let text: string
+  try {
+    text = readFileSync(raw, 'utf8')
+  } catch (error) {
+    throw new UsageError(`${flag}: cannot read "${raw}" (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`)
+  }
+  // Build args ride on one command line; Linux takes at most 128 KiB in one argument.
+  if (Buffer.byteLength(text) > 96 * 1024) throw new UsageError(`${flag}: ${raw} is over 96 KiB; split what the image needs from what it does not`)
+  const nested = text.split('\n').find((line) => /^\s*(-r|-c|--requirement|--constraint|-e|--editable)\b/.test(line))
+  if (nested) throw new UsageError(`${flag}: ${raw} refers to other files ("${nested.trim()}"), which the image build cannot see; inline them`)
+  return text.split('\n').filter((line) => line.trim() !== '')
+}
+
+function parsePackages(raw: string, flag: string): string[] {
+  const coordinates = raw.split(',').map((entry) => entry.trim())
+  const bad = coordinates.find((entry) => !/^[A-Za-z0-9_.-]+:[A-Za-z0-9_.-]+:[A-Za-z0-9_.+-]+$/.test(entry))
+  if (bad !== undefined) throw new UsageError(`${flag} must be comma-separated Maven coordinates group:artifact:version, like com.h2database:h2:2.3.232 (got "${bad}")`)
+  return coordinates
+}
+
 export const optionSpecs: readonly OptionSpec[] = [
   { key: 'platform', flag: '--platform', env: 'SPARK_K8S_PLATFORM', form: 'auto|minikube|kubernetes|docker', commands: clusterCommands,
     help: 'where the cluster runs; auto = --context given → kubernetes, else minikube if installed, else a local Docker engine',
@@ -125,8 +173,16 @@ export const optionSpecs: readonly OptionSpec[] = [
     help: 'SPARK_WORKER_MEMORY of each worker (its memory limit adds the daemon overhead)', parse: parseWorkerMemory },
   { key: 'sparkVersion', flag: '--spark-version', env: 'SPARK_K8S_SPARK_VERSION', form: 'X.Y.Z (3.5.2 … 4.x)', commands: buildCommands,
     help: 'Spark release baked into the image', parse: parseSparkVersion },
-  { key: 'sparkDist', flag: '--spark-dist', env: 'SPARK_K8S_SPARK_DIST', form: 'apache|pypi', commands: buildCommands,
-    help: 'where the image gets Spark: the checksummed Apache release, or the pyspark package from PyPI', parse: oneOf(['apache', 'pypi']) },
+  { key: 'sparkDist', flag: '--spark-dist', env: 'SPARK_K8S_SPARK_DIST', form: 'pypi|apache', commands: buildCommands,
+    help: "where the image gets Spark: the pyspark package from PyPI, pinned by digest (what CI tests), or Apache's release tarball, checked against its .sha512", parse: oneOf(['apache', 'pypi']) },
+  { key: 'python', flag: '--python', env: 'SPARK_K8S_PYTHON', form: '3.10|3.11|3.12|3.13', commands: buildCommands,
+    help: "the executors' Python minor version, which a Connect client's must match (default: this machine's python3 when it is one of these, else 3.11)", parse: pythonMinor },
+  { key: 'pipRequirements', flag: '--pip', env: 'SPARK_K8S_PIP', form: 'pkg==ver,…', commands: buildCommands,
+    help: 'Python packages to add to the image (beside pandas, pyarrow and numpy, always there)', parse: parsePip, adds: true },
+  { key: 'pipRequirements', flag: '--requirements', env: 'SPARK_K8S_REQUIREMENTS', form: 'a requirements.txt file', commands: buildCommands,
+    help: 'a pip requirements file to add to the image (hash-checked when it has --hash lines; no credentials: build args stay in the image history)', parse: parseRequirementsFile, adds: true },
+  { key: 'packages', flag: '--packages', env: 'SPARK_K8S_PACKAGES', form: 'group:artifact:version,…', commands: buildCommands,
+    help: "Maven packages resolved at build time into the image's Spark jars, on every driver's and executor's classpath", parse: parsePackages },
   { key: 'baseImage', flag: '--base-image', env: 'SPARK_K8S_BASE_IMAGE', form: 'an image reference', commands: buildCommands,
     help: 'base image of the Dockerfile (default debian:bookworm-slim)', parse: matching(/^[^\s]+$/, 'an image reference without spaces') },
   { key: 'image', flag: '--image', env: 'SPARK_K8S_IMAGE', form: 'a repository name like spark or team/spark', commands: buildCommands,
@@ -152,6 +208,8 @@ export const optionSpecs: readonly OptionSpec[] = [
     help: 'delete only the master, only the workers, or only the Spark Connect server', parse: oneOf(['master', 'worker', 'connect']) },
   { key: 'port', flag: '--port', env: 'SPARK_K8S_UI_PORT', form: '0..65535', commands: ['ui'],
     help: 'local port for the UI (default 8080, or any free port when 8080 is taken; 0 = any free port)', parse: wholeNumber(0, 65535) },
+  { key: 'python', flag: '--python', form: '3.10|3.11|3.12|3.13', commands: ['connect'],
+    help: "the Python minor version your client runs (default: this machine's python3); refused before starting when the executors run another", parse: pythonMinor },
   { key: 'port', flag: '--port', env: 'SPARK_K8S_CONNECT_PORT', form: '0..65535', commands: ['connect'],
     help: 'local port for Spark Connect on Kubernetes (default 15002, or any free port when it is taken; 0 = any free port); Docker publishes 15002', parse: wholeNumber(0, 65535) },
   { key: 'open', flag: '--open', boolean: true, form: '', commands: ['ui'],
@@ -192,7 +250,7 @@ export function appStart(argv: string[]): number {
 const defaults = {
   platform: 'auto',
   sparkVersion: '4.3.0',
-  sparkDist: 'apache',
+  sparkDist: 'pypi',
   image: 'spark-standalone',
   profile: 'minikube',
   namespace: 'default',
@@ -205,6 +263,8 @@ const defaults = {
   pyFiles: [],
   files: [],
   confs: [],
+  pipRequirements: [],
+  packages: [],
 } as const
 
 export const npmScriptOf: Record<Command, string> = {
@@ -253,9 +313,13 @@ export function parseConfig(
       else if (fromEnv !== undefined && fromEnv !== '') config[spec.key] = /^(1|true|yes)$/i.test(fromEnv)
       continue
     }
-    if (Array.isArray(fromFlag)) config[spec.key] = fromFlag.map((value) => spec.parse!(value, spec.flag))
-    else if (typeof fromFlag === 'string') config[spec.key] = spec.parse!(fromFlag, spec.flag)
-    else if (fromEnv !== undefined && fromEnv !== '') config[spec.key] = spec.parse!(fromEnv, `${spec.env} (${spec.flag})`)
+    let value: unknown
+    if (Array.isArray(fromFlag)) value = fromFlag.map((raw) => spec.parse!(raw, spec.flag))
+    else if (typeof fromFlag === 'string') value = spec.parse!(fromFlag, spec.flag)
+    else if (fromEnv !== undefined && fromEnv !== '') value = spec.parse!(fromEnv, `${spec.env} (${spec.flag})`)
+    else continue
+    // --pip and --requirements fill one list.
+    config[spec.key] = spec.adds ? [...(config[spec.key] as unknown[]), ...(value as unknown[])] : value
   }
 
   if (command === 'scale' && !config.help) {
@@ -270,6 +334,9 @@ export function parseConfig(
     if (!file || !/\.py$/.test(file)) throw new UsageError(`submit takes your PySpark file first: npm run submit -- [flags] app.py [its arguments] (got "${file ?? ''}")`)
     config.app = file
     config.appArgs = args
+  }
+  if (command === 'up' && typeof config.python === 'string' && !imagePythons(config.sparkVersion as string).includes(config.python)) {
+    throw new UsageError(`--python ${config.python} needs Spark 4 (Spark ${config.sparkVersion}'s pandas and numpy have no wheels for it): use --python ${imagePythons(config.sparkVersion as string).join('|')}`)
   }
   if (config.context && config.platform === 'auto') config.platform = 'kubernetes'
   if (config.context && (config.platform === 'minikube' || config.platform === 'docker')) {

@@ -1,4 +1,7 @@
-import { describe, expect, it } from 'vitest'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
 import { commands, helpText, optionSpecs, parseConfig, type Command } from '../../scripts/lib/config.ts'
 import { UsageError } from '../../scripts/lib/errors.ts'
 import { loadManifests } from '../../scripts/lib/manifests.ts'
@@ -28,7 +31,9 @@ describe('parseConfig defaults', () => {
     expect(config).toMatchObject({
       platform: 'auto',
       sparkVersion: '4.3.0',
-      sparkDist: 'apache',
+      sparkDist: 'pypi',
+      pipRequirements: [],
+      packages: [],
       image: 'spark-standalone',
       profile: 'minikube',
       namespace: 'default',
@@ -40,6 +45,7 @@ describe('parseConfig defaults', () => {
     })
     expect(config.registry).toBeUndefined()
     expect(config.context).toBeUndefined()
+    expect(config.python).toBeUndefined()
     expect(config.baseImage).toBeUndefined()
   })
 
@@ -76,7 +82,9 @@ describe('parseConfig precedence: flag > SPARK_K8S_* env > default', () => {
     { flag: '--timeout', env: 'SPARK_K8S_TIMEOUT', key: 'timeoutSeconds', fromFlag: '30', fromEnv: '120', flagValue: 30, envValue: 120 },
     { flag: '--profile', env: 'SPARK_K8S_MINIKUBE_PROFILE', key: 'profile', fromFlag: 'spark', fromEnv: 'other', flagValue: 'spark', envValue: 'other' },
     { flag: '--image', env: 'SPARK_K8S_IMAGE', key: 'image', fromFlag: 'team/spark', fromEnv: 'spark', flagValue: 'team/spark', envValue: 'spark' },
-    { flag: '--spark-dist', env: 'SPARK_K8S_SPARK_DIST', key: 'sparkDist', fromFlag: 'apache', fromEnv: 'pypi', flagValue: 'apache', envValue: 'pypi' },
+    { flag: '--spark-dist', env: 'SPARK_K8S_SPARK_DIST', key: 'sparkDist', fromFlag: 'pypi', fromEnv: 'apache', flagValue: 'pypi', envValue: 'apache' },
+    { flag: '--python', env: 'SPARK_K8S_PYTHON', key: 'python', fromFlag: '3.12', fromEnv: '3.13', flagValue: '3.12', envValue: '3.13' },
+    { flag: '--packages', env: 'SPARK_K8S_PACKAGES', key: 'packages', fromFlag: 'g:a:1', fromEnv: 'g:b:2,g:c:3', flagValue: ['g:a:1'], envValue: ['g:b:2', 'g:c:3'] },
   ]
 
   for (const c of cases) {
@@ -139,6 +147,50 @@ describe('parseConfig precedence: flag > SPARK_K8S_* env > default', () => {
   it('reads the worker count of scale from its positional argument', () => {
     expect(parse('scale', ['3']).workers).toBe(3)
     expect(parse('scale', ['5', '--json'])).toMatchObject({ workers: 5, json: true })
+  })
+})
+
+describe('parseConfig: the image\'s Python and your packages', () => {
+  const scratch = mkdtempSync(join(tmpdir(), 'spark-requirements-'))
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }))
+
+  it('--python for up is the image\'s, for connect the client\'s; Spark 3.5 refuses 3.13 in one line', () => {
+    expect(parse('up', ['--python', '3.13']).python).toBe('3.13')
+    expect(parse('up', []).python).toBeUndefined()
+    expect(parse('connect', ['--python', '3.10']).python).toBe('3.10')
+    expect(() => parse('up', ['--python', '3.9'])).toThrow('--python must be a Python minor version from 3.10 to 3.13, like 3.12 (got "3.9")')
+    expect(() => parse('up', ['--python', '3.13', '--spark-version', '3.5.7'])).toThrow("--python 3.13 needs Spark 4 (Spark 3.5.7's pandas and numpy have no wheels for it): use --python 3.10|3.11|3.12")
+    expect(parse('up', ['--python', '3.12', '--spark-version', '3.5.7']).python).toBe('3.12')
+  })
+
+  it('--pip and --requirements add up to one list of requirement lines', () => {
+    const file = join(scratch, 'requirements.txt')
+    writeFileSync(file, '# ours\ntabulate==0.9.0 \\\n    --hash=sha256:' + 'a'.repeat(64) + '\n\nrich>=13,<14\n')
+    const config = parse('up', ['--pip', 'pandas-stubs==2.2.3, humanize', '--requirements', file])
+    expect(config.pipRequirements).toEqual(['pandas-stubs==2.2.3', 'humanize', '# ours', 'tabulate==0.9.0 \\', '    --hash=sha256:' + 'a'.repeat(64), 'rich>=13,<14'])
+    expect(parse('up', []).pipRequirements).toEqual([])
+  })
+
+  it('refuses what pip or the build could not take, naming the flag, in one line', () => {
+    const nested = join(scratch, 'nested.txt')
+    writeFileSync(nested, 'a==1\n-r other.txt\n')
+    const big = join(scratch, 'big.txt')
+    writeFileSync(big, 'x'.repeat(97 * 1024))
+    const refused: Array<[string[], string]> = [
+      [['--pip=--index-url=https://evil.example/simple'], '--pip must be comma-separated pip requirements'],
+      [['--pip', 'a==1,,b'], 'pip requirements like pandas-stubs==2.2.3,tabulate (got "";'],
+      [['--pip', 'rich>=13,<14'], '(got "<14"; put ranges, markers or hashes in a --requirements file)'],
+      [['--requirements', join(scratch, 'missing.txt')], `--requirements: cannot read "${join(scratch, 'missing.txt')}" (ENOENT)`],
+      [['--requirements', nested], 'refers to other files ("-r other.txt")'],
+      [['--requirements', big], 'is over 96 KiB'],
+      [['--packages', 'h2'], '--packages must be comma-separated Maven coordinates group:artifact:version, like com.h2database:h2:2.3.232 (got "h2")'],
+      [['--packages', 'g:a:1,g:a'], '(got "g:a")'],
+    ]
+    for (const [argv, message] of refused) {
+      const error = usageError('up', argv)
+      expect(error.message, argv.join(' ')).toContain(message)
+      expect(error.message).not.toContain('\n')
+    }
   })
 })
 

@@ -1,6 +1,7 @@
 // npm run connect: what it prints, which client it names, and the server's container on Docker.
 import { describe, expect, it } from 'vitest'
-import { connectInfo, formatConnect } from '../../scripts/connect.ts'
+import { connectInfo, formatConnect, requireSamePython } from '../../scripts/connect.ts'
+import { StepError } from '../../scripts/lib/errors.ts'
 import { clientRequirement } from '../../scripts/lib/python-client.ts'
 import { sparkVersionOf } from '../../scripts/lib/cluster-image.ts'
 import { planContainer } from '../../scripts/lib/docker.ts'
@@ -32,15 +33,39 @@ describe('clientRequirement', () => {
 
 describe('connectInfo', () => {
   it('puts the token in a localhost connection string (the client sends tokens without TLS only to localhost)', () => {
-    const info = connectInfo(forwarding, 'f'.repeat(64), '4.0.1', 'pyspark-client==4.0.1')
+    const info = connectInfo(forwarding, 'f'.repeat(64), 'localhost:5000/spark-standalone:4.0.1-py3.12-0123456789ab', 'pyspark-client==4.0.1')
     expect(info.connectionString).toBe(`sc://localhost:15002/;token=${'f'.repeat(64)}`)
     expect(info.sparkVersion).toBe('4.0.1')
+    expect(info.python).toBe('3.12')
     expect(info.snippet).toHaveLength(3)
     expect(info.snippet[1]).toBe(`spark = SparkSession.builder.remote("${info.connectionString}").getOrCreate()`)
     const text = formatConnect(info, true)
     expect(text.split('\n')[0]).toBe(`Spark Connect: ${info.connectionString}`)
     expect(text).toContain('pip install "pyspark-client==4.0.1"')
     expect(text).toContain('Ctrl-C stops it')
+    expect(text).toContain("From Python 3.12, the executors' version, on this machine")
+  })
+})
+
+describe('requireSamePython', () => {
+  it('refuses a client on another minor version in one line with both remedies, before anything starts', () => {
+    let error: unknown
+    try {
+      requireSamePython('3.11', '3.12')
+    } catch (caught) {
+      error = caught
+    }
+    expect(error).toBeInstanceOf(StepError)
+    expect((error as StepError).message).toBe("your client's Python is 3.12 but the cluster's executors run Python 3.11, so Python UDFs would fail (PYTHON_VERSION_MISMATCH): the server is not started")
+    expect((error as StepError).message).not.toContain('\n')
+    expect((error as StepError).details).toContain('npm run cluster:up -- --python 3.12')
+    expect((error as StepError).details).toContain('npm run connect -- --python 3.11')
+  })
+
+  it('lets the same version through, and either side unknown', () => {
+    expect(() => requireSamePython('3.13', '3.13')).not.toThrow()
+    expect(() => requireSamePython(undefined, '3.12')).not.toThrow()
+    expect(() => requireSamePython('3.11', undefined)).not.toThrow()
   })
 })
 

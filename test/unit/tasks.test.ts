@@ -198,7 +198,7 @@ describe('up', () => {
 
     const summary = jsonSummary()
     expect(summary).toMatchObject({ ok: true, command: 'up', platform: 'docker', uiUrl: 'http://127.0.0.1:30001', aliveWorkers: 2 })
-    expect(summary.image).toMatch(/^spark-standalone:4\.3\.0-[0-9a-f]{12}$/)
+    expect(summary.image).toMatch(/^spark-standalone:4\.3\.0-py3\.\d+-[0-9a-f]{12}$/)
     // The one process the graph runs itself: "is the image there?", asked while the dependencies are
     // checked, and handed to the build step (called with that answer).
     expect(fake.calls.map((c) => c.line)).toEqual([`docker image inspect ${summary.image}`])
@@ -219,7 +219,7 @@ describe('up', () => {
     expect(checkDependencies).toHaveBeenCalledWith('docker', expect.objectContaining({ namespace: 'default' }))
     expect(vi.mocked(checkDependencies).mock.calls[0][1].context).toBeUndefined()
     const image = vi.mocked(buildImage).mock.calls[0][0]
-    expect(image).toMatch(/^spark-standalone:4\.3\.0-[0-9a-f]{12}$/)
+    expect(image).toMatch(/^spark-standalone:4\.3\.0-py3\.\d+-[0-9a-f]{12}$/)
     expect(vi.mocked(pushImage).mock.calls[0].slice(0, 2)).toEqual([image, 'docker'])
     expect(vi.mocked(checkRoom).mock.calls[0][0]).toMatchObject({ platform: 'docker' })
     expect(vi.mocked(checkRoom).mock.calls[0][1]).toMatchObject({ workers: 3, workerCores: 2, workerMemory: '2g' })
