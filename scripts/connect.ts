@@ -68,7 +68,7 @@ export async function applyConnect(target: Target, clientPython: () => string | 
 export function requireSamePython(cluster: string | undefined, client: string | undefined): void {
   if (!cluster || !client || cluster === client) return
   throw new StepError(
-    `your client's Python is ${client} but the cluster's executors run Python ${cluster}, so Python UDFs would fail (PYTHON_VERSION_MISMATCH): the server is not started`,
+    `your client's Python is ${client} but the cluster's executors run Python ${cluster}, so its Python UDFs would fail (PYTHON_VERSION_MISMATCH)`,
     [
       `  - npm run cluster:up -- --python ${client} rebuilds the image with Python ${client} and rolls the cluster, then npm run connect`,
       `  - or use a Python ${cluster} client: npm run connect -- --python ${cluster}`,

@@ -1,7 +1,7 @@
 /**
  * Prepares the offline Docker ground CI builds on: a running Docker engine and a Debian
- * bookworm base image made with debootstrap (CI cannot pull from Docker Hub). Idempotent:
- * a second run only checks and returns.
+ * bookworm base image made with debootstrap (CI cannot pull from Docker Hub); on request, a trixie
+ * one too (Debian 13: Python 3.13). Idempotent: a second run only checks and returns.
  *
  * Run alone: `npx tsx scripts/ci/docker-ground.ts` prints the env assignments to use.
  */
@@ -12,33 +12,41 @@ import { cacheDir } from '../lib/paths.ts'
 import { runIfMain } from '../lib/main.ts'
 import { aptInstall, ensurePackages, isRoot, processAlive, sh, startDaemon, unmountUnder, type Log } from './host.ts'
 
-export const BASE_IMAGE = 'spark-standalone-k8s/debian-base:bookworm'
-const SUITE = 'bookworm'
+export const BASE_IMAGE = debianBase('bookworm')
 const MIRROR = 'http://deb.debian.org/debian'
 const HOST_CA_DIR = '/usr/local/share/ca-certificates'
 const ROOTFS_PREFIX = 'debian-base-rootfs.'
-// Imported tarballs carry no config; give the image what `debian:bookworm-slim` has, so
+type Suite = 'bookworm' | 'trixie'
+
+/** Our stand-in for debian:<suite>-slim. */
+export function debianBase(suite: Suite): string {
+  return `spark-standalone-k8s/debian-base:${suite}`
+}
+
+// Imported tarballs carry no config; give the image what `debian:<suite>-slim` has, so
 // Dockerfiles that use ${PATH} or rely on a default command behave the same on both.
-const IMAGE_CHANGES = [
+const imageChanges = (suite: Suite) => [
   'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
   'CMD ["bash"]',
   'LABEL org.opencontainers.image.title=spark-standalone-k8s-debian-base',
-  `LABEL org.opencontainers.image.description="debootstrap ${SUITE} minbase + host CA, for offline CI"`,
+  `LABEL org.opencontainers.image.description="debootstrap ${suite} minbase + host CA, for offline CI"`,
 ]
-const APT_SOURCES = [
-  `deb http://deb.debian.org/debian ${SUITE} main`,
-  `deb http://deb.debian.org/debian ${SUITE}-updates main`,
-  `deb http://deb.debian.org/debian-security ${SUITE}-security main`,
-  '',
-].join('\n')
+const aptSources = (suite: Suite) =>
+  [`deb http://deb.debian.org/debian ${suite} main`, `deb http://deb.debian.org/debian ${suite}-updates main`, `deb http://deb.debian.org/debian-security ${suite}-security main`, ''].join('\n')
 
 export type DockerGround = { baseImage: string; sparkDist: 'pypi' }
 
 export async function ensureDockerGround(options: { log?: Log } = {}): Promise<DockerGround> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`))
   await ensureEngine(log)
-  await ensureBaseImage(log)
+  await ensureBaseImage('bookworm', log)
   return { baseImage: BASE_IMAGE, sparkDist: 'pypi' }
+}
+
+/** The trixie base (Debian's Python 3.13), on an engine ensureDockerGround has readied; about a minute the first time. */
+export async function ensureTrixieBase(log: Log): Promise<string> {
+  await ensureBaseImage('trixie', log)
+  return debianBase('trixie')
 }
 
 async function engineAnswers(): Promise<{ ok: boolean; stderr: string }> {
@@ -109,11 +117,12 @@ export async function requirePrivilegedContainers(): Promise<void> {
   }
 }
 
-async function ensureBaseImage(log: Log): Promise<void> {
-  const present = await sh({ nothrow: true })`docker image inspect --format '{{.Id}}' ${BASE_IMAGE}`
-  if (present.ok) return log(`base image: ${BASE_IMAGE} present`)
+async function ensureBaseImage(suite: Suite, log: Log): Promise<void> {
+  const image = debianBase(suite)
+  const present = await sh({ nothrow: true })`docker image inspect --format '{{.Id}}' ${image}`
+  if (present.ok) return log(`base image: ${image} present`)
   if (!isRoot()) {
-    throw new Error(`base image ${BASE_IMAGE} is missing and building it (debootstrap, chroot) needs root`)
+    throw new Error(`base image ${image} is missing and building it (debootstrap, chroot) needs root`)
   }
   if (!(await which('debootstrap', { nothrow: true }))) {
     log('base image: installing debootstrap from Debian')
@@ -123,14 +132,14 @@ async function ensureBaseImage(log: Log): Promise<void> {
   await removeStaleRootfs()
   // Per-process names: concurrent runs never share a directory or a temporary tag, and
   // the real tag only appears once an image is complete.
-  const rootfs = cacheDir(`${ROOTFS_PREFIX}${process.pid}`)
-  const tempTag = `${BASE_IMAGE}-tmp${process.pid}`
+  const rootfs = cacheDir(`${ROOTFS_PREFIX}${suite}.${process.pid}`)
+  const tempTag = `${image}-tmp${process.pid}`
   const started = Date.now()
   try {
     await rm(rootfs, { recursive: true, force: true })
     await mkdir(rootfs, { recursive: true })
-    log(`base image: debootstrap ${SUITE} into ${rootfs} (about a minute)`)
-    await sh`debootstrap --variant=minbase --include=ca-certificates ${SUITE} ${rootfs} ${MIRROR}`
+    log(`base image: debootstrap ${suite} into ${rootfs} (about a minute)`)
+    await sh`debootstrap --variant=minbase --include=ca-certificates ${suite} ${rootfs} ${MIRROR}`
 
     // The host's extra CAs (e.g. an intercepting proxy's) so pip and curl in builds trust HTTPS.
     const cas = (await readdir(HOST_CA_DIR).catch(() => [])).filter((name) => name.endsWith('.crt'))
@@ -138,17 +147,17 @@ async function ensureBaseImage(log: Log): Promise<void> {
     await sh`chroot ${rootfs} update-ca-certificates`
     log(`base image: trusted ${cas.length} host CA certificate(s)`)
 
-    await writeFile(join(rootfs, 'etc/apt/sources.list'), APT_SOURCES)
+    await writeFile(join(rootfs, 'etc/apt/sources.list'), aptSources(suite))
     // No host identity or package caches in the image; Docker provides these files at run time.
     await writeFile(join(rootfs, 'etc/resolv.conf'), '')
     await writeFile(join(rootfs, 'etc/hostname'), '')
     await sh`rm -rf ${rootfs}/var/lib/apt/lists/* ${rootfs}/var/cache/apt/archives/*.deb ${rootfs}/var/cache/apt/*.bin`
 
     log('base image: importing into Docker')
-    const changes = IMAGE_CHANGES.flatMap((change) => ['--change', change])
+    const changes = imageChanges(suite).flatMap((change) => ['--change', change])
     await sh`tar -C ${rootfs} --numeric-owner -c . | docker import ${changes} - ${tempTag}`
-    await sh`docker tag ${tempTag} ${BASE_IMAGE}`
-    log(`base image: ${BASE_IMAGE} built in ${Math.round((Date.now() - started) / 1000)} s`)
+    await sh`docker tag ${tempTag} ${image}`
+    log(`base image: ${image} built in ${Math.round((Date.now() - started) / 1000)} s`)
   } finally {
     await sh({ nothrow: true })`docker rmi ${tempTag}`
     await removeRootfs(rootfs)
@@ -160,7 +169,7 @@ async function removeStaleRootfs(): Promise<void> {
   const entries = await readdir(cacheDir()).catch(() => [] as string[])
   for (const name of entries) {
     if (!name.startsWith(ROOTFS_PREFIX)) continue
-    const pid = Number(name.slice(ROOTFS_PREFIX.length))
+    const pid = Number(name.slice(name.lastIndexOf('.') + 1))
     if (Number.isInteger(pid) && pid !== process.pid && !processAlive(pid)) {
       await removeRootfs(cacheDir(name))
     }

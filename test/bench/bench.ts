@@ -5,15 +5,16 @@
 // Ours is what the npm scripts run (node dist/tasks.js, built first); start-up is also timed through
 // npm itself. Prints a table and a per-step profile (stderr) and JSON (stdout): medians over
 // BENCH_REPS (default 3) with min and max. Not a test: nothing here asserts; it measures.
-// BENCH_RUNTIMES=docker,kubernetes picks runtimes (kubernetes needs root and kubectl: it starts
-// scripts/ci/kube-ground.ts and stops it afterwards).
+// BENCH_RUNTIMES=image,docker,kubernetes picks runtimes (image: two cold image builds, ours and the
+// one before pandas; kubernetes needs root and kubectl: it starts scripts/ci/kube-ground.ts and
+// stops it afterwards).
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, freemem, totalmem, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { stringify } from 'yaml'
 import { $ } from 'zx'
 import { buildBundle, bundleEntry } from '../../scripts/build.ts'
-import { imageReference } from '../../scripts/build-image.ts'
+import { buildArgs, imageReference } from '../../scripts/build-image.ts'
 import { ensureDockerGround } from '../../scripts/ci/docker-ground.ts'
 import { kubeGroundDown, kubeGroundUp } from '../../scripts/ci/kube-ground.ts'
 import { authVolume, sparkAuthConf } from '../../scripts/lib/cluster-secret.ts'
@@ -382,6 +383,42 @@ function machine() {
   return { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), freeMemoryGiB: Math.round(freemem() / 2 ** 30) }
 }
 
+/** The image before it carried pandas, pyarrow and numpy (and before its Java was jlinked): the baseline of the image phases. */
+const imageBaselineRef = '7a43c88'
+
+/**
+ * The image from nothing (`--no-cache`; the base image and the network as they are), ours against
+ * docker/ as it was at imageBaselineRef, with the same build args: seconds to build, then its size.
+ */
+async function measureImage(buildEnv: Record<string, string>, reps: number): Promise<Phase[]> {
+  const config = parseConfig('up', [], { ...process.env, ...buildEnv })
+  const args = Object.entries(buildArgs(config)).flatMap(([key, value]) => ['--build-arg', `${key}=${value}`])
+  const before = mkdtempSync(join(tmpdir(), 'bench-image-before-'))
+  await $({ quiet: true, cwd: repoRoot })`git archive ${imageBaselineRef} docker | tar -x -C ${before}`
+  const build = async (dir: string, tag: string) => {
+    const seconds = await timed(() => quiet({ cwd: dir })`docker build --no-cache --force-rm --tag ${tag} ${args} .`)
+    const size = Number((await quiet`docker image inspect --format {{.Size}} ${tag}`).stdout.trim())
+    await quiet`docker image rm ${tag}`
+    return { seconds, megabytes: size / 1e6 }
+  }
+  const ours: Array<{ seconds: number; megabytes: number }> = []
+  const baseline: typeof ours = []
+  for (let rep = 0; rep < reps; rep++) {
+    // Who goes first alternates: the second build may find PyPI's and Debian's CDNs warmer.
+    const pair = rep % 2 === 0 ? [true, false] : [false, true]
+    for (const mine of pair) (mine ? ours : baseline).push(await build(mine ? join(repoRoot, 'docker') : join(before, 'docker'), mine ? 'bench-image:ours' : 'bench-image:before'))
+  }
+  const phase = (name: string, pick: (b: { seconds: number; megabytes: number }) => number, target: string, met: (o: Stats, b: Stats) => boolean): Phase => {
+    const o = stats(ours.map(pick))
+    const b = stats(baseline.map(pick))
+    return { runtime: 'image', phase: name, ours: o, baseline: b, ratio: round(o.median / b.median), target, met: met(o, b) }
+  }
+  return [
+    phase('cold build', (b) => b.seconds, 'measured', () => true),
+    phase('size (MB, not s)', (b) => b.megabytes, '≤ the baseline (1.01 GB)', (o, b) => o.median <= b.median),
+  ]
+}
+
 function printTable(phases: Phase[]): void {
   const out = (line: string) => process.stderr.write(`${line}\n`)
   const span = (st?: Stats) => (st ? `${st.median.toFixed(2)} (${st.min.toFixed(2)}–${st.max.toFixed(2)})` : '-')
@@ -397,7 +434,7 @@ function printTable(phases: Phase[]): void {
 
 async function main() {
   const reps = Number(process.env.BENCH_REPS ?? 3)
-  const runtimes = (process.env.BENCH_RUNTIMES ?? 'docker,kubernetes').split(',')
+  const runtimes = (process.env.BENCH_RUNTIMES ?? 'image,docker,kubernetes').split(',')
   const log = (line: string) => process.stderr.write(`${line}\n`)
   // Offline here: the debootstrapped base image and Spark from PyPI, as in CI.
   const docker = await ensureDockerGround({ log })
@@ -410,6 +447,8 @@ async function main() {
     await kubeGroundDown(log)
     await settle(log)
   }
+  // Two cold builds per rep take minutes: one rep unless BENCH_IMAGE_REPS says otherwise.
+  if (runtimes.includes('image')) phases.push(...(await measureImage(buildEnv, Number(process.env.BENCH_IMAGE_REPS ?? 1))))
   if (runtimes.includes('docker')) phases.push(...(await measure(dockerRuntime(buildEnv), reps)), ...(await measureRecovery(buildEnv, reps)))
   if (runtimes.includes('kubernetes')) {
     const ground = await kubeGroundUp(log)

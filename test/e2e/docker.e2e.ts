@@ -7,15 +7,17 @@ import { secretOf } from '../../scripts/lib/cluster-secret.ts'
 import { engineCall, engineEndpoint, engineExpect, labelQuery, type EngineEndpoint } from '../../scripts/lib/docker-engine.ts'
 import { pollUntil } from '../../scripts/lib/poll.ts'
 import { cli, cliWithInput, labelled, startCli } from './cli.ts'
-import { expectRefused, piThroughConnect } from './connect-client.ts'
+import { expectOtherPythonRefused, expectRefused, expectUdfsThroughConnect, piThroughConnect } from './connect-client.ts'
 import { durableArgs, expectDecommissioned, expectDurableResult, expectStressed, stressArgs, waitForOutput, type MasterStateWithApps } from './durability.ts'
-import { expectFailure, expectWordcount, failingArgs, wordcountArgs } from './submit-apps.ts'
+import { expectFailure, expectUserCode, expectWordcount, failingArgs, userCodeArgs, userPackages, wordcountArgs } from './submit-apps.ts'
+import { hostPythonVersion } from '../../scripts/lib/host-python.ts'
 
 const ground = inject('ground')
 const spark35 = /^3\./.test(process.env.SPARK_K8S_SPARK_VERSION ?? '')
 const uiUrl = 'http://127.0.0.1:30001'
 const docker = ['--platform', 'docker']
-const up = (...args: string[]) => cli(ground.env, 'up', ...docker, '--json', ...args)
+// Every cluster:up of this suite adds a pip package and a JDBC driver to the image, as --pip and --packages would.
+const up = (...args: string[]) => cli({ ...ground.env, ...userPackages }, 'up', ...docker, '--json', ...args)
 
 /** Each of our containers' restarts so far and whether the kernel OOM-killed it (the killed master and worker above restarted once). */
 async function containerStates(): Promise<Record<string, { oomKilled: boolean; restarts: number }>> {
@@ -245,6 +247,12 @@ describe.skipIf(ground.skipReason)('Spark standalone on a local Docker engine (r
     })
   })
 
+  it.skipIf(spark35)("connect from a machine whose python3 is another minor version (3.12, 3.13 against this cluster's 3.11) is refused in one line, and starts nothing", async () => {
+    const cluster = hostPythonVersion()!
+    for (const minor of ['3.12', '3.13'].filter((m) => m !== cluster)) await expectOtherPythonRefused(ground.env, docker, minor, cluster)
+    expect(await labelled('container', 'role=connect')).toEqual([])
+  })
+
   it('connect runs a Spark Connect server that the classic test.py drives from this machine; wrong or missing tokens are refused (on Spark 3.5, refused itself)', async () => {
     // SPARK_K8S_SPARK_VERSION=3.5.x runs the suite on Spark 3.5, whose Connect server cannot require a token.
     if (spark35) {
@@ -261,6 +269,9 @@ describe.skipIf(ground.skipReason)('Spark standalone on a local Docker engine (r
     expect(info.connectionString).toMatch(/^sc:\/\/localhost:15002\/;token=[0-9a-f]{64}$/)
     expect(info.snippet.join('\n')).toContain(info.connectionString)
     expect(Math.abs((await piThroughConnect(info.sparkVersion, info.connectionString)) - Math.PI)).toBeLessThan(0.01)
+    // Real user code from this machine's Python, which the image was built for.
+    expect(info.python).toBe(hostPythonVersion())
+    await expectUdfsThroughConnect(info.sparkVersion, info.connectionString)
     await expectRefused(info.sparkVersion, 'sc://localhost:15002/;token=wrong')
     await expectRefused(info.sparkVersion, 'sc://localhost:15002')
     // Published on loopback only; the token is on no command line, env or log.
@@ -281,7 +292,7 @@ describe.skipIf(ground.skipReason)('Spark standalone on a local Docker engine (r
     expect(again.stdout).toContain(`pip install "${info.clientPackage}"`)
   })
 
-  it('submit runs your PySpark file in the cluster: verbatim arguments, --py-files, --files, a groupBy, live output, its exit code, nothing left', async () => {
+  it('submit runs your PySpark file in the cluster: verbatim arguments, --py-files, --files, a groupBy, live output, its exit code, nothing left; pandas, a --pip package and a --packages JDBC driver are there', async () => {
     const result = await cli(ground.env, 'submit', ...docker, ...wordcountArgs)
     expectWordcount(result)
     expect(await labelled('container', 'role=driver')).toEqual([])
@@ -289,6 +300,7 @@ describe.skipIf(ground.skipReason)('Spark standalone on a local Docker engine (r
     const failed = await cli(ground.env, 'submit', ...docker, ...failingArgs)
     expectFailure(failed)
     expect(await labelled('container', 'role=driver')).toEqual([])
+    expectUserCode(await cli(ground.env, 'submit', ...docker, ...userCodeArgs))
     const missing = await cli(ground.env, 'submit', ...docker, 'no-such-app.py')
     expect(missing.exitCode).toBe(2)
     expect(missing.stderr).toMatch(/^error: the app: cannot read no-such-app\.py/m)
@@ -299,6 +311,23 @@ describe.skipIf(ground.skipReason)('Spark standalone on a local Docker engine (r
     expect(result.exitCode, result.stderr).toBe(0)
     expect(result.stdout).toMatch(/^(>>> )*10$/m)
     expect(await labelled('container', 'role=driver')).toEqual([])
+  })
+
+  it("a --pip or --packages that does not exist fails the build with pip's or Ivy's own reason in one line, and changes no container", async () => {
+    const before = await containerIds()
+    const cases: Array<[string, string, RegExp]> = [
+      ['--pip', 'nosuchpkg-zzq==1.0', /: pip could not install your requirements: No matching distribution found for nosuchpkg-zzq==1\.0$/],
+      ['--packages', 'com.nosuch.zzq:nothing:1.0', /: Ivy could not resolve com\.nosuch\.zzq:nothing:1\.0: unresolved dependency: com\.nosuch\.zzq#nothing;1\.0: not found$/],
+    ]
+    for (const [flag, value, reason] of cases) {
+      const result = await cli(ground.env, 'up', ...docker, '--workers', '1', flag, value)
+      expect(result.exitCode, result.stderr).toBe(1)
+      const errors = result.stderr.split('\n').filter((line) => line.startsWith('error:'))
+      expect(errors, result.stderr).toHaveLength(1)
+      expect(errors[0]).toMatch(/^error: docker build of spark-standalone:\S+ failed \(exit 1\): add-packages: error: /)
+      expect(errors[0]).toMatch(reason)
+    }
+    expect(await containerIds()).toEqual(before)
   })
 
   it('status lists the containers, the registered workers and the UI URL', async () => {

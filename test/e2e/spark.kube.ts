@@ -16,14 +16,16 @@ import { aliveWorkers, fetchMasterState, type MasterState, type WorkerState } fr
 import { registryHasTag } from '../../scripts/push-image.ts'
 import { groundReady } from '../background-ground.ts'
 import { cli, cliWithInput, startCli } from './cli.ts'
-import { expectRefused, piThroughConnect } from './connect-client.ts'
+import { expectOtherPythonRefused, expectRefused, expectUdfsThroughConnect, piThroughConnect } from './connect-client.ts'
 import { durableArgs, expectDecommissioned, expectDurableResult, expectStressed, stressArgs, waitForOutput, type MasterStateWithApps } from './durability.ts'
-import { expectFailure, expectWordcount, failingArgs, wordcountArgs } from './submit-apps.ts'
+import { expectFailure, expectUserCode, expectWordcount, failingArgs, userCodeArgs, userPackages, wordcountArgs } from './submit-apps.ts'
+import { hostPythonVersion } from '../../scripts/lib/host-python.ts'
 import { makeNamespaceUser, type NamespaceUser } from './namespace-user.ts'
 
 const ground = inject('kubeGround')
 const platform = ['--platform', 'kubernetes']
-const run = (command: string, ...args: string[]) => cli(ground.env, command, ...platform, ...args)
+// Every cluster:up of this suite adds a pip package and a JDBC driver to the image, as --pip and --packages would.
+const run = (command: string, ...args: string[]) => cli({ ...ground.env, ...userPackages }, command, ...platform, ...args)
 const teamB = 'ssk8s-team-b'
 
 function expectWorkers(state: MasterState, count: number) {
@@ -342,7 +344,13 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
     })
   })
 
-  it('connect: the classic test.py drives a Spark Connect server in the cluster from this machine through a port-forward; wrong or missing tokens are refused; Ctrl-C ends it with 0', async () => {
+  it("connect from a machine whose python3 is another minor version (3.12, 3.13 against this cluster's 3.11) is refused in one line, and creates nothing", async () => {
+    const cluster = hostPythonVersion()!
+    for (const minor of ['3.12', '3.13'].filter((m) => m !== cluster)) await expectOtherPythonRefused(ground.env, platform, minor, cluster)
+    expect((await kube.apps.listNamespacedDeployment({ namespace: 'default', labelSelector: 'app=spark,role=connect' })).items).toEqual([])
+  })
+
+  it('connect: the classic test.py and a UDF, a pandas_udf, mapInPandas and toPandas drive a Spark Connect server in the cluster from this machine through a port-forward; wrong or missing tokens are refused; Ctrl-C ends it with 0', async () => {
     const connect = startCli(ground.env, 'connect', ...platform, '--port', '0', '--json')
     let token = ''
     try {
@@ -351,6 +359,8 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
       expect(info.connectionString).toMatch(/^sc:\/\/localhost:\d+\/;token=[0-9a-f]{64}$/)
       token = info.connectionString.split('token=')[1]
       expect(Math.abs((await piThroughConnect(info.sparkVersion, info.connectionString)) - Math.PI)).toBeLessThan(0.01)
+      expect(info.python).toBe(hostPythonVersion())
+      await expectUdfsThroughConnect(info.sparkVersion, info.connectionString)
       await expectRefused(info.sparkVersion, `${info.url}/;token=wrong`)
       await expectRefused(info.sparkVersion, info.url)
     } finally {
@@ -368,13 +378,14 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
     expect((await kube.apps.listNamespacedDeployment({ namespace: 'default', labelSelector: 'app=spark' })).items.map((d) => d.metadata?.name).sort()).toEqual(['spark-master', 'spark-worker'])
   })
 
-  it('submit runs your PySpark file as a Job with its files from a ConfigMap: verbatim arguments, its exit code, nothing left; over 1 MiB is refused untouched', async () => {
+  it('submit runs your PySpark file as a Job with its files from a ConfigMap: verbatim arguments, its exit code, nothing left; pandas, a --pip package and a --packages JDBC driver are there; over 1 MiB is refused untouched', async () => {
     const leftovers = async () => [
       ...(await kube.batch.listNamespacedJob({ namespace: 'default', labelSelector: 'app=spark' })).items,
       ...(await kube.core.listNamespacedConfigMap({ namespace: 'default', labelSelector: 'app=spark' })).items,
     ].map((o) => o.metadata?.name)
     expectWordcount(await run('submit', ...wordcountArgs))
     expectFailure(await run('submit', ...failingArgs))
+    expectUserCode(await run('submit', ...userCodeArgs))
     const big = join(mkdtempSync(join(tmpdir(), 'submit-')), 'big.bin')
     writeFileSync(big, Buffer.alloc(1024 * 1024))
     const refused = await run('submit', '--files', big, ...failingArgs)

@@ -33,3 +33,17 @@ export function expectFailure(result: CliResult): void {
   expect(output).toMatch(/Traceback \(most recent call last\)/)
   expect(output).toMatch(/ValueError: raised on purpose by fails\.py/)
 }
+
+/** What the e2e clusters are built with (cluster:up reads these like --pip and --packages): a pip package and a JDBC driver. */
+export const userPackages = { SPARK_K8S_PIP: 'tabulate==0.9.0', SPARK_K8S_PACKAGES: 'com.h2database:h2:2.3.232' }
+export const userCodeArgs = [join(apps, 'user_code.py')]
+
+/** The app imported pandas and the pip package, and read 1..10 through the baked JDBC driver on driver and executors. */
+export function expectUserCode(result: CliResult): void {
+  expect(result.exitCode, result.stderr.slice(-3000)).toBe(0)
+  const line = result.stdout.split('\n').find((l) => l.startsWith('USER_CODE '))
+  expect(line, result.stdout).toBeDefined()
+  expect(JSON.parse(line!.slice('USER_CODE '.length))).toEqual({ jdbc_sum: 55, cube_sum: 3025, pandas: expect.stringMatching(/^2\./), tabulate: '0.9.0' })
+  // tabulate's own table of the last three rows.
+  expect(result.stdout).toMatch(/^\s+10\s+1000$/m)
+}

@@ -56,7 +56,7 @@ describe('requireSamePython', () => {
       error = caught
     }
     expect(error).toBeInstanceOf(StepError)
-    expect((error as StepError).message).toBe("your client's Python is 3.12 but the cluster's executors run Python 3.11, so Python UDFs would fail (PYTHON_VERSION_MISMATCH): the server is not started")
+    expect((error as StepError).message).toBe("your client's Python is 3.12 but the cluster's executors run Python 3.11, so its Python UDFs would fail (PYTHON_VERSION_MISMATCH)")
     expect((error as StepError).message).not.toContain('\n')
     expect((error as StepError).details).toContain('npm run cluster:up -- --python 3.12')
     expect((error as StepError).details).toContain('npm run connect -- --python 3.11')
