@@ -15,7 +15,7 @@ import { describeOutcome, type StepOutcome } from './lib/outcome.ts'
 import { resolvePlatform } from './lib/platform.ts'
 import { clientRequirement } from './lib/python-client.ts'
 import { hostPythonVersion } from './lib/host-python.ts'
-import { pythonVersionOf } from './lib/python-version.ts'
+import { imagePythons, pythonVersionOf } from './lib/python-version.ts'
 import { makeTarget, type Target } from './lib/target.ts'
 
 /** What a client needs, as printed and as --json returns it. */
@@ -38,14 +38,14 @@ export interface ConnectInfo {
  * client token: Spark only demands a token when one is configured, so without it the server would
  * be open to anyone who reaches it.
  */
-export async function applyConnect(target: Target, clientPython: () => string | undefined = hostPythonVersion): Promise<{ image: string; token: string; outcome: StepOutcome }> {
+export async function applyConnect(target: Target): Promise<{ image: string; token: string; outcome: StepOutcome }> {
   const image = await clusterImage(target)
-  requireSamePython(pythonVersionOf(image), target.config.python ?? clientPython())
   const version = sparkVersionOf(image)
   // Spark 3.5's Connect server has no authentication at all: not started, rather than open.
   if (version && Number(version.split('.')[0]) < 4) {
     throw new StepError(`this cluster runs Spark ${version}, whose Spark Connect server cannot require a token`, '  - Spark Connect here needs Spark 4: npm run cluster:up -- --spark-version 4.x (or use npm run submit / shell)')
   }
+  requireSamePython(pythonVersionOf(image), target.config.python ?? hostPythonVersion(), version)
   const server = connectServer(target)
   const conf = await server.authConf(image)
   const problem = authConfProblem(conf)
@@ -65,14 +65,15 @@ export async function applyConnect(target: Target, clientPython: () => string | 
  * stack trace deep in the first query that uses one: refused here instead, before anything starts.
  * Unknown on either side (no python3 here, an image the tool did not build): not refused.
  */
-export function requireSamePython(cluster: string | undefined, client: string | undefined): void {
+export function requireSamePython(cluster: string | undefined, client: string | undefined, sparkVersion = '4.0.0'): void {
   if (!cluster || !client || cluster === client) return
+  const offered = imagePythons(sparkVersion)
+  const rebuild = offered.includes(client)
+    ? `  - npm run cluster:up -- --python ${client} rebuilds the image with Python ${client} and rolls the cluster, then npm run connect`
+    : `  - images offer Python ${offered.join(', ')}: run your client on one of them, and cluster:up -- --python <it>`
   throw new StepError(
     `your client's Python is ${client} but the cluster's executors run Python ${cluster}, so its Python UDFs would fail (PYTHON_VERSION_MISMATCH)`,
-    [
-      `  - npm run cluster:up -- --python ${client} rebuilds the image with Python ${client} and rolls the cluster, then npm run connect`,
-      `  - or use a Python ${cluster} client: npm run connect -- --python ${cluster}`,
-    ].join('\n'),
+    [rebuild, `  - or use a Python ${cluster} client: npm run connect -- --python ${cluster}`].join('\n'),
   )
 }
 

@@ -62,6 +62,16 @@ describe('requireSamePython', () => {
     expect((error as StepError).details).toContain('npm run connect -- --python 3.11')
   })
 
+  it('says which versions images offer when the client runs another', () => {
+    expect(() => requireSamePython('3.11', '3.14', '4.3.0')).toThrow(StepError)
+    try {
+      requireSamePython('3.11', '3.14', '4.3.0')
+    } catch (error) {
+      expect((error as StepError).details).toContain('images offer Python 3.10, 3.11, 3.12, 3.13')
+      expect((error as StepError).details).not.toContain('--python 3.14')
+    }
+  })
+
   it('lets the same version through, and either side unknown', () => {
     expect(() => requireSamePython('3.13', '3.13')).not.toThrow()
     expect(() => requireSamePython(undefined, '3.12')).not.toThrow()
