@@ -9,7 +9,7 @@
 set -eu
 script=add-packages
 . /tmp/image-scripts/common.sh
-SPARK_HOME=/opt/spark
+SPARK_HOME=${SPARK_HOME:-/opt/spark}
 
 add_pip() {
   [ -n "${PIP_REQUIREMENTS:-}" ] || exit 0
@@ -35,18 +35,26 @@ add_maven() {
     [ -n "$reason" ] || reason=$(grep -m 1 -E '^(Exception|Error)|Exception: ' "$log" || true)
     die "Ivy could not resolve $SPARK_PACKAGES: ${reason:-exit $status, see above}"
   fi
-  # Ivy's cache is laid out <group>/<artifact>/jars/<artifact>-<version>.jar: the artifact name
-  # tells which jars Spark already ships (in its own version, which is the one that works with it).
-  for jar in "$ivy"/cache/*/*/jars/*.jar; do
+  # What Spark puts on the classpath for --packages: $ivy/jars/<group>_<artifact>-<version>.jar, jars
+  # and OSGi bundles alike. The artifact's name (a directory of Ivy's cache, <group>/<artifact>/)
+  # tells which of them Spark already ships, in its own version, the one that works with it.
+  for jar in "$ivy"/jars/*.jar; do
     [ -e "$jar" ] || continue
-    artifact=$(basename "$(dirname "$(dirname "$jar")")")
-    group=$(basename "$(dirname "$(dirname "$(dirname "$jar")")")")
-    shipped=$(ls "$SPARK_HOME/jars/$artifact"-[0-9]*.jar 2>/dev/null | head -n 1 || true)
+    name=$(basename "$jar")
+    group=${name%%_*}
+    rest=${name#*_}
+    artifact=''
+    for dir in "$ivy/cache/$group"/*/; do
+      candidate=$(basename "$dir")
+      case $rest in "$candidate"-[0-9]*) artifact=$candidate ;; esac
+    done
+    shipped=''
+    if [ -n "$artifact" ]; then shipped=$(ls "$SPARK_HOME/jars/$artifact"-[0-9]*.jar 2>/dev/null | head -n 1 || true); fi
     if [ -n "$shipped" ]; then
-      say "kept Spark's own $(basename "$shipped") rather than $group:$(basename "$jar")"
+      say "kept Spark's own $(basename "$shipped") rather than $name"
     else
-      cp "$jar" "$SPARK_HOME/jars/${group}_$(basename "$jar")"
-      say "added ${group}_$(basename "$jar")"
+      cp "$jar" "$SPARK_HOME/jars/$name"
+      say "added $name"
     fi
   done
   rm -rf "$ivy" "$noop" "$log" /root/.ivy2*

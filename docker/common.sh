@@ -20,6 +20,12 @@ venv_pip() {
   reason=$(grep '^ERROR: ' "$log" | tail -n 1 | sed 's/^ERROR: //')
   rm -f "$log"
   [ "$status" = 0 ] || die "pip could not install $what: ${reason:-exit $status, see above}"
-  # Test suites are most of pandas' and pyarrow's size, and nothing imports them.
-  find "$VENV/lib" -depth -type d -name tests -path '*/site-packages/*' -exec rm -rf {} +
+}
+
+# The test suites of these packages (a fifth of pandas' size; nothing imports them). Only ours:
+# a package of yours may ship a tests package it imports.
+prune_tests() {
+  for package in "$@"; do
+    find "$VENV"/lib/python*/site-packages/"$package" -depth -type d -name tests -exec rm -rf {} +
+  done
 }

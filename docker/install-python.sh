@@ -24,6 +24,7 @@ case ${SPARK_VERSION:-} in
 esac
 say "pip install numpy, pandas, pyarrow with the hashes pinned in $lock"
 venv_pip "numpy, pandas and pyarrow for Python $PYTHON_VERSION" --only-binary :all: --require-hashes -r "/tmp/image-scripts/pypi-lock/$lock"
+prune_tests numpy pandas pyarrow
 # C++ headers and sources, and Arrow Flight (an RPC framework Spark never loads), are a fifth of pyarrow.
 arrow=$("$VENV/bin/python" -c 'import os, pyarrow; print(os.path.dirname(pyarrow.__file__))')
 rm -rf "$arrow/include" "$arrow/src" "$arrow"/*flight* "$arrow"/*.pxd "$arrow"/*.pyx "$arrow"/includes

@@ -30,7 +30,8 @@ parse_sha512_file() {
 }
 
 # The ASF's CDN first (current releases, not throttled), then the archive (every release, throttled);
-# the digest always from the ASF's own hosts, never from the host the tarball came from.
+# the digest from the ASF's own hosts (downloads.apache.org, else the archive), not from the CDN,
+# and from a mirror of your own only when neither answers.
 install_apache() {
   file=spark-$SPARK_VERSION-bin-hadoop3.tgz
   tmp=$(mktemp -d)
@@ -86,6 +87,7 @@ install_pypi() {
     set -- "pyspark==$SPARK_VERSION"
   fi
   venv_pip "pyspark==$SPARK_VERSION" "$@"
+  prune_tests pyspark
 
   pkg=$("$VENV/bin/python" -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))') ||
     die "pyspark does not import from $VENV"

@@ -69,7 +69,7 @@ export function requireSamePython(cluster: string | undefined, client: string | 
   if (!cluster || !client || cluster === client) return
   const offered = imagePythons(sparkVersion)
   const rebuild = offered.includes(client)
-    ? `  - npm run cluster:up -- --python ${client} rebuilds the image with Python ${client} and rolls the cluster, then npm run connect`
+    ? `  - npm run cluster:up -- --python ${client} (with your other build flags: --pip, --packages…) rebuilds the image with Python ${client} and rolls the cluster, then npm run connect`
     : `  - images offer Python ${offered.join(', ')}: run your client on one of them, and cluster:up -- --python <it>`
   throw new StepError(
     `your client's Python is ${client} but the cluster's executors run Python ${cluster}, so its Python UDFs would fail (PYTHON_VERSION_MISMATCH)`,

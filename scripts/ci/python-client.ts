@@ -21,8 +21,10 @@ import { run } from '../lib/proc.ts'
  */
 export async function hostInterpreter(minor: string): Promise<string> {
   const versions = join(process.env.PYENV_ROOT ?? join(homedir(), '.pyenv'), 'versions')
-  const installed = existsSync(versions) ? readdirSync(versions).filter((name) => name.startsWith(`${minor}.`)).sort() : []
-  const candidates = [...installed.reverse().map((name) => join(versions, name, 'bin', `python${minor}`)), `python${minor}`]
+  const patch = (name: string) => Number(name.split('.')[2]) || 0
+  // The newest patch release first (3.12.10 before 3.12.9).
+  const installed = existsSync(versions) ? readdirSync(versions).filter((name) => name.startsWith(`${minor}.`)).sort((a, b) => patch(b) - patch(a)) : []
+  const candidates = [...installed.map((name) => join(versions, name, 'bin', `python${minor}`)), `python${minor}`]
   for (const candidate of candidates) {
     const found = await run({ nothrow: true })`${candidate} -c ${'import sys, venv; print("%d.%d" % sys.version_info[:2])'}`
     if (found.exitCode === 0 && found.stdout.trim() === minor) return candidate

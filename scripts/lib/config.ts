@@ -131,7 +131,7 @@ const pythonMinor = matching(/^3\.(10|11|12|13)$/, 'a Python minor version from 
 /** One requirement per comma-separated entry, as pip reads a line: a name, maybe extras, maybe a version. */
 function parsePip(raw: string, flag: string): string[] {
   const entries = raw.split(',').map((entry) => entry.trim())
-  const requirement = /^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9._,-]+\])?((===?|~=|!=|<=?|>=?)[A-Za-z0-9.*+!_-]+)?$/
+  const requirement = /^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9._-]+\])?((===?|~=|!=|<=?|>=?)[A-Za-z0-9.*+!_-]+)?$/
   const bad = entries.find((entry) => !requirement.test(entry))
   if (bad !== undefined) {
     throw new UsageError(`${flag} must be comma-separated pip requirements like pandas-stubs==2.2.3,tabulate (got "${bad}"; put ranges, markers or hashes in a --requirements file)`)
@@ -305,6 +305,7 @@ export function parseConfig(
   const values = parsed.values as Record<string, string | string[] | boolean | undefined>
   const config: Record<string, unknown> = { ...defaults, ...workerDefaults(manifests), command, help: Boolean(values.help) }
 
+  const given = new Set<string>()
   for (const spec of specs) {
     const fromFlag = values[spec.flag.slice(2)]
     const fromEnv = spec.env ? env[spec.env] : undefined
@@ -318,6 +319,7 @@ export function parseConfig(
     else if (typeof fromFlag === 'string') value = spec.parse!(fromFlag, spec.flag)
     else if (fromEnv !== undefined && fromEnv !== '') value = spec.parse!(fromEnv, `${spec.env} (${spec.flag})`)
     else continue
+    given.add(spec.flag)
     // --pip and --requirements fill one list.
     config[spec.key] = spec.adds ? [...(config[spec.key] as unknown[]), ...(value as unknown[])] : value
   }
@@ -336,7 +338,11 @@ export function parseConfig(
     config.appArgs = args
   }
   if (command === 'up' && typeof config.python === 'string' && !imagePythons(config.sparkVersion as string).includes(config.python)) {
-    throw new UsageError(`--python ${config.python} needs Spark 4 (Spark ${config.sparkVersion}'s pandas and numpy have no wheels for it): use --python ${imagePythons(config.sparkVersion as string).join('|')}`)
+    throw new UsageError(`--python ${config.python} needs Spark 4 (Spark ${config.sparkVersion} runs Python ${imagePythons(config.sparkVersion as string).join(' and ')}): use --python ${imagePythons(config.sparkVersion as string).join('|')}`)
+  }
+  // Once one line has a hash pip demands one of every line, and a --pip entry cannot carry one.
+  if (given.has('--pip') && given.has('--requirements') && (config.pipRequirements as string[]).some((line) => line.includes('--hash'))) {
+    throw new UsageError("--pip cannot join a --requirements file with hashes (pip then checks every package's): put those packages in the file, with their --hash")
   }
   if (config.context && config.platform === 'auto') config.platform = 'kubernetes'
   if (config.context && (config.platform === 'minikube' || config.platform === 'docker')) {

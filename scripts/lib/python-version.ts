@@ -3,9 +3,12 @@
  * and unpickled by the executor's, and Spark refuses any two minor versions that differ
  * (PYTHON_VERSION_MISMATCH), so the image is built for one minor version and says which in its tag.
  */
-/** The minor versions an image can run for a Spark release: Spark 3.5's numpy 1 has no wheels for 3.13. */
+/**
+ * The minor versions an image can run for a Spark release. Spark 3.5 stops at 3.11: Python 3.12
+ * support (no distutils, a newer cloudpickle) came with Spark 4.
+ */
 export function imagePythons(sparkVersion: string): readonly string[] {
-  return Number(sparkVersion.split('.')[0]) >= 4 ? ['3.10', '3.11', '3.12', '3.13'] : ['3.10', '3.11', '3.12']
+  return Number(sparkVersion.split('.')[0]) >= 4 ? ['3.10', '3.11', '3.12', '3.13'] : ['3.10', '3.11']
 }
 
 /** When neither --python nor this machine's python3 says: Debian 12's, the default base's own. */

@@ -159,15 +159,18 @@ describe('parseConfig: the image\'s Python and your packages', () => {
     expect(parse('up', []).python).toBeUndefined()
     expect(parse('connect', ['--python', '3.10']).python).toBe('3.10')
     expect(() => parse('up', ['--python', '3.9'])).toThrow('--python must be a Python minor version from 3.10 to 3.13, like 3.12 (got "3.9")')
-    expect(() => parse('up', ['--python', '3.13', '--spark-version', '3.5.7'])).toThrow("--python 3.13 needs Spark 4 (Spark 3.5.7's pandas and numpy have no wheels for it): use --python 3.10|3.11|3.12")
-    expect(parse('up', ['--python', '3.12', '--spark-version', '3.5.7']).python).toBe('3.12')
+    expect(() => parse('up', ['--python', '3.12', '--spark-version', '3.5.7'])).toThrow('--python 3.12 needs Spark 4 (Spark 3.5.7 runs Python 3.10 and 3.11): use --python 3.10|3.11')
+    expect(parse('up', ['--python', '3.10', '--spark-version', '3.5.7']).python).toBe('3.10')
   })
 
   it('--pip and --requirements add up to one list of requirement lines', () => {
     const file = join(scratch, 'requirements.txt')
-    writeFileSync(file, '# ours\ntabulate==0.9.0 \\\n    --hash=sha256:' + 'a'.repeat(64) + '\n\nrich>=13,<14\n')
+    writeFileSync(file, '# ours\ntabulate==0.9.0\n\nrich>=13,<14\n')
     const config = parse('up', ['--pip', 'pandas-stubs==2.2.3, humanize', '--requirements', file])
-    expect(config.pipRequirements).toEqual(['pandas-stubs==2.2.3', 'humanize', '# ours', 'tabulate==0.9.0 \\', '    --hash=sha256:' + 'a'.repeat(64), 'rich>=13,<14'])
+    expect(config.pipRequirements).toEqual(['pandas-stubs==2.2.3', 'humanize', '# ours', 'tabulate==0.9.0', 'rich>=13,<14'])
+    const hashed = join(scratch, 'hashed.txt')
+    writeFileSync(hashed, 'tabulate==0.9.0 \\\n    --hash=sha256:' + 'a'.repeat(64) + '\n')
+    expect(parse('up', ['--requirements', hashed]).pipRequirements).toEqual(['tabulate==0.9.0 \\', '    --hash=sha256:' + 'a'.repeat(64)])
     expect(parse('up', []).pipRequirements).toEqual([])
   })
 
@@ -183,6 +186,8 @@ describe('parseConfig: the image\'s Python and your packages', () => {
       [['--requirements', join(scratch, 'missing.txt')], `--requirements: cannot read "${join(scratch, 'missing.txt')}" (ENOENT)`],
       [['--requirements', nested], 'refers to other files ("-r other.txt")'],
       [['--requirements', big], 'is over 96 KiB'],
+      [['--pip', 'humanize', '--requirements', join(scratch, 'hashed.txt')], '--pip cannot join a --requirements file with hashes'],
+      [['--pip', 'a[x,y]'], '(got "a[x";'],
       [['--packages', 'h2'], '--packages must be comma-separated Maven coordinates group:artifact:version, like com.h2database:h2:2.3.232 (got "h2")'],
       [['--packages', 'g:a:1,g:a'], '(got "g:a")'],
     ]

@@ -4,9 +4,9 @@ import { hostPythonVersion } from '../../scripts/lib/host-python.ts'
 import { baseImageFor, imagePython, imagePythons, pythonVersionOf } from '../../scripts/lib/python-version.ts'
 
 describe("the image's Python", () => {
-  it('offers 3.10 to 3.13 on Spark 4 and 3.10 to 3.12 on Spark 3.5 (numpy 1 has no 3.13 wheels)', () => {
+  it('offers 3.10 to 3.13 on Spark 4 and 3.10 to 3.11 on Spark 3.5 (Python 3.12 support came with Spark 4)', () => {
     expect(imagePythons('4.3.0')).toEqual(['3.10', '3.11', '3.12', '3.13'])
-    expect(imagePythons('3.5.9')).toEqual(['3.10', '3.11', '3.12'])
+    expect(imagePythons('3.5.9')).toEqual(['3.10', '3.11'])
   })
 
   it("takes Debian's own python3 where a release has that version, else Docker Hub's python image on Debian 12", () => {
@@ -19,7 +19,7 @@ describe("the image's Python", () => {
     expect(imagePython({ python: '3.10', sparkVersion: '4.3.0' }, () => '3.13')).toBe('3.10')
     expect(imagePython({ sparkVersion: '4.3.0' }, () => '3.12')).toBe('3.12')
     expect(imagePython({ sparkVersion: '4.3.0' }, () => '3.14')).toBe('3.11')
-    expect(imagePython({ sparkVersion: '3.5.9' }, () => '3.13')).toBe('3.11')
+    expect(imagePython({ sparkVersion: '3.5.9' }, () => '3.12')).toBe('3.11')
     expect(imagePython({ sparkVersion: '4.3.0' }, () => undefined)).toBe('3.11')
   })
 
