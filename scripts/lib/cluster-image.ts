@@ -1,6 +1,7 @@
 import { dockerLayout, listContainers } from './docker.ts'
 import { StepError } from './errors.ts'
 import { isNotFound } from './kube.ts'
+import { imageTag } from './python-version.ts'
 import type { Target } from './target.ts'
 
 /** The image the running master uses: every driver the tool starts must run the same Spark. */
@@ -20,6 +21,5 @@ export async function clusterImage(target: Target): Promise<string> {
 
 /** The Spark release in an image this tool built (tag <spark version>[-py<python>]-<hash>), or undefined for any other tag. */
 export function sparkVersionOf(image: string): string | undefined {
-  const tag = image.slice(image.lastIndexOf('/') + 1).split(':')[1] ?? ''
-  return /^(\d+\.\d+\.\d+)-(?:py\d+\.\d+-)?[0-9a-f]+$/.exec(tag)?.[1]
+  return /^(\d+\.\d+\.\d+)-(?:py\d+\.\d+-)?[0-9a-f]+$/.exec(imageTag(image))?.[1]
 }

@@ -337,8 +337,9 @@ export function parseConfig(
     config.app = file
     config.appArgs = args
   }
-  if (command === 'up' && typeof config.python === 'string' && !imagePythons(config.sparkVersion as string).includes(config.python)) {
-    throw new UsageError(`--python ${config.python} needs Spark 4 (Spark ${config.sparkVersion} runs Python ${imagePythons(config.sparkVersion as string).join(' and ')}): use --python ${imagePythons(config.sparkVersion as string).join('|')}`)
+  const offered = imagePythons(config.sparkVersion as string)
+  if (command === 'up' && typeof config.python === 'string' && !offered.includes(config.python)) {
+    throw new UsageError(`--python ${config.python} needs Spark 4 (Spark ${config.sparkVersion} runs Python ${offered.join(' and ')}): use --python ${offered.join('|')}`)
   }
   // Once one line has a hash pip demands one of every line, and a --pip entry cannot carry one.
   if (given.has('--pip') && given.has('--requirements') && (config.pipRequirements as string[]).some((line) => line.includes('--hash'))) {

@@ -31,8 +31,12 @@ export function imagePython(config: { python?: string; sparkVersion: string }, h
   return found && imagePythons(config.sparkVersion).includes(found) ? found : fallbackPython
 }
 
+/** An image reference's tag (after the last path part's colon, so a registry's port is not it); '' without one. */
+export function imageTag(image: string): string {
+  return image.slice(image.lastIndexOf('/') + 1).split(':')[1] ?? ''
+}
+
 /** The Python minor version in the tag of an image this tool built (<spark>-py<python>-<hash>), if it says. */
 export function pythonVersionOf(image: string): string | undefined {
-  const tag = image.slice(image.lastIndexOf('/') + 1).split(':')[1] ?? ''
-  return /^\d+\.\d+\.\d+-py(\d+\.\d+)-[0-9a-f]+$/.exec(tag)?.[1]
+  return /^\d+\.\d+\.\d+-py(\d+\.\d+)-[0-9a-f]+$/.exec(imageTag(image))?.[1]
 }
