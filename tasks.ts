@@ -4,7 +4,6 @@ import type { ListrTask, ListrTaskWrapper } from 'listr2'
 import type { Command, Config, Platform } from './scripts/lib/config.ts'
 import { collectDiagnostics } from './scripts/lib/diagnostics.ts'
 import { errorMessage, StepError, UsageError } from './scripts/lib/errors.ts'
-import { clusterName } from './scripts/lib/target.ts'
 import { lockCluster } from './scripts/lib/cluster-lock.ts'
 import { installInterruptHandler, interruption } from './scripts/lib/interrupt.ts'
 import { resolvePlatform } from './scripts/lib/platform.ts'
@@ -13,7 +12,7 @@ import { aliveWorkers } from './scripts/lib/spark-ui.ts'
 import { makeTarget, type Target } from './scripts/lib/target.ts'
 import { applyCluster } from './scripts/apply.ts'
 import { buildImage, imageReference } from './scripts/build-image.ts'
-import { imageExists } from './scripts/lib/docker.ts'
+import { imageExists } from './scripts/lib/docker/containers.ts'
 import { checkDependencies } from './scripts/check-deps.ts'
 import { checkRoom } from './scripts/check-room.ts'
 import { applyConnect, serveConnect } from './scripts/connect.ts'
@@ -96,7 +95,7 @@ function upTasks(config: Config, platform: Platform, platformNote: string): Task
       ctx.image = image()
       return buildImage(ctx.image, config, progress(task), imagePresent)
     }),
-    step('Publish the image to the cluster', async (ctx) => pushImage(ctx.image!, ctx.target.platform, config)),
+    step('Publish the image to the cluster', async (ctx) => pushImage(ctx.target, ctx.image!)),
     step(`Check the cluster has room for ${config.workers} workers`, async (ctx) => checkRoom(ctx.target, config)),
     step('Apply manifests/ (master, service, workers)', async (ctx) => applyCluster(ctx.target, ctx.image!), { diagnose: true }),
     step('Wait for the rollout', async (ctx, task) => waitForRollout(ctx.target, progress(task)), { diagnose: true }),
@@ -255,7 +254,7 @@ export async function runCommand(config: Config): Promise<number> {
   let release: (() => void) | undefined
   try {
     // Commands that change the cluster take turns (scripts/lib/cluster-lock.ts); the others only read it.
-    if (changesCluster.has(config.command)) release = await lockCluster(clusterName(ctx.target), config.timeoutSeconds * 1000, (line) => console.error(line))
+    if (changesCluster.has(config.command)) release = await lockCluster(ctx.target.runtime.name, config.timeoutSeconds * 1000, (line) => console.error(line))
     await new listr2.Listr<Context, any, any>(graphs[config.command](config, platform, note), listrOptions(config, listr2)).run(ctx)
   } catch (error) {
     const interrupted = interruption()

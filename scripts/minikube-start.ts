@@ -10,7 +10,7 @@ import { StepError } from './lib/errors.ts'
 import { runIfMain } from './lib/main.ts'
 import { describeOutcome, type StepOutcome } from './lib/outcome.ts'
 import { loadManifests, type ClusterManifests } from './lib/manifests.ts'
-import { isRunning, minikubeStatus, readProfile } from './lib/minikube.ts'
+import { isRunning, minikubeStatus, readProfile } from './lib/kube/minikube.ts'
 import { run } from './lib/proc.ts'
 
 type StartConfig = Pick<Config, 'profile' | 'workers' | 'workerCores' | 'workerMemory'>

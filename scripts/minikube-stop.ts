@@ -4,7 +4,7 @@ import { parseConfig } from './lib/config.ts'
 import { runIfMain } from './lib/main.ts'
 import { describeOutcome, type StepOutcome } from './lib/outcome.ts'
 import { run } from './lib/proc.ts'
-import { minikubeStatus } from './lib/minikube.ts'
+import { minikubeStatus } from './lib/kube/minikube.ts'
 
 export async function stopMinikube(profile: string): Promise<StepOutcome> {
   const status = await minikubeStatus(profile)

@@ -1,72 +1,18 @@
 #!/usr/bin/env -S npx tsx
 // README step "docker push": to --registry when given, else straight into minikube (no Docker Hub round trip).
-import { parseConfig, type Config, type Platform } from './lib/config.ts'
+import { parseConfig } from './lib/config.ts'
 import { runIfMain } from './lib/main.ts'
 import { describeOutcome, type StepOutcome } from './lib/outcome.ts'
 import { resolvePlatform } from './lib/platform.ts'
-import { StepError } from './lib/errors.ts'
-import { run } from './lib/proc.ts'
+import { makeTarget, type Target } from './lib/target.ts'
 import { imageReference } from './build-image.ts'
-import { fetchWithin } from './lib/http.ts'
 
-const manifestTypes = [
-  'application/vnd.oci.image.index.v1+json',
-  'application/vnd.oci.image.manifest.v1+json',
-  'application/vnd.docker.distribution.manifest.list.v2+json',
-  'application/vnd.docker.distribution.manifest.v2+json',
-].join(', ')
-
-/**
- * Asks the registry itself (HEAD /v2/<name>/manifests/<tag>) whether the tag is there, so a wiped
- * or different registry is never mistaken for one we pushed to. Loopback registries speak plain
- * HTTP, as Docker allows. Undefined when the registry will not say (e.g. it wants a login).
- */
-export async function registryHasTag(reference: string): Promise<boolean | undefined> {
-  const slash = reference.indexOf('/')
-  const host = reference.slice(0, slash)
-  const [name, tag] = reference.slice(slash + 1).split(':')
-  const scheme = /^(localhost|127\.\d+\.\d+\.\d+)(:\d+)?$/.test(host) ? 'http' : 'https'
-  try {
-    const response = await fetchWithin(`${scheme}://${host}/v2/${name}/manifests/${tag}`, 10_000, { method: 'HEAD', headers: { Accept: manifestTypes } })
-    if (response.status === 200) return true
-    if (response.status === 404) return false
-    return undefined
-  } catch {
-    return undefined
-  }
-}
-
-/** Whether `minikube image ls` lists the image (it prints docker.io/library/… for short names). */
-async function minikubeHasImage(profile: string, reference: string): Promise<boolean> {
-  const listed = await run`minikube -p ${profile} image ls`
-  return listed.stdout.split('\n').some((line) => line.trim().replace(/^docker\.io\/(library\/)?/, '') === reference)
-}
-
-export async function pushImage(reference: string, platform: Platform, config: Pick<Config, 'registry' | 'profile'>): Promise<StepOutcome> {
-  if (platform === 'docker') return { skipped: 'the Docker engine that built the image runs it' }
-  if (config.registry) {
-    if (await registryHasTag(reference)) return { skipped: `${reference} already in the registry` }
-    await run`docker push ${reference}`
-    return { done: `pushed ${reference}` }
-  }
-  if (platform === 'minikube') {
-    if (await minikubeHasImage(config.profile, reference)) return { skipped: `image ${reference} already in minikube ${config.profile}` }
-    await run`minikube -p ${config.profile} image load ${reference}`
-    // `image load` can exit 0 although a node failed to load it (it only logs that): ask again.
-    if (!(await minikubeHasImage(config.profile, reference))) {
-      throw new StepError(
-        `minikube profile ${config.profile} does not list image ${reference} after \`minikube image load\` (which exited 0)`,
-        `  - see why: \`minikube -p ${config.profile} image load ${reference} --alsologtostderr\`; a full node disk is a common cause (\`minikube -p ${config.profile} ssh -- df -h\`)`,
-      )
-    }
-    return { done: `loaded ${reference} into minikube ${config.profile}` }
-  }
-  return { skipped: 'no --registry: the cluster must already see this local image (e.g. Docker Desktop, kind load)' }
+export function pushImage(target: Target, reference: string): Promise<StepOutcome> {
+  return target.runtime.publishImage(reference)
 }
 
 runIfMain(import.meta.url, async () => {
   const config = parseConfig('up', process.argv.slice(2))
   const { platform } = await resolvePlatform(config)
-  const outcome = await pushImage(imageReference(config), platform, config)
-  console.log(describeOutcome(outcome))
+  console.log(describeOutcome(await pushImage(makeTarget(config, platform), imageReference(config))))
 })

@@ -2,48 +2,37 @@
 // README steps "kubectl get all" and "open the web UI", in one report: pods or containers, the workers
 // the master has registered, and where to open the UI.
 import { parseConfig } from './lib/config.ts'
-import { listContainers } from './lib/docker.ts'
 import { errorMessage } from './lib/errors.ts'
-import { podSummary } from './lib/kube.ts'
 import { runIfMain } from './lib/main.ts'
-import { ourLabels, selectorOf } from './lib/manifests.ts'
 import { masterUi } from './lib/master-ui.ts'
 import { resolvePlatform } from './lib/platform.ts'
+import type { Member } from './lib/runtime.ts'
 import type { MasterState } from './lib/spark-ui.ts'
 import { makeTarget, type Target } from './lib/target.ts'
 import { describeLink, type VerifiedUi } from './verify-ui.ts'
 
 export interface StatusReport {
   platform: string
+  /** What its members are: containers or pods. */
+  memberNoun: string
   /** A URL that answers from here, or the hint. */
   ui: VerifiedUi['link']
-  members: Array<{ name: string; role: string; state: string; detail: string }>
+  members: Member[]
   master?: MasterState
   masterError?: string
 }
 
 export async function clusterStatus(target: Target): Promise<StatusReport> {
-  const labels = ourLabels(target.manifests)
-  let members: StatusReport['members']
-  if (target.platform === 'docker') {
-    members = (await listContainers(labels)).map((c) => ({ name: c.name, role: c.labels.role ?? '', state: c.state, detail: c.status }))
-  } else {
-    const kube = await target.kube()
-    const { items } = await kube.core.listNamespacedPod({ namespace: target.config.namespace, labelSelector: selectorOf(labels) })
-    members = items.map((pod) => {
-      const { ready, containers, restarts } = podSummary(pod)
-      return { name: pod.metadata!.name!, role: pod.metadata?.labels?.role ?? '', state: pod.status?.phase ?? 'Unknown', detail: `ready ${ready}/${containers}, restarts ${restarts}` }
-    })
-  }
+  const members = await target.runtime.members()
   const ui = masterUi(target)
   const [master, link] = await Promise.all([ui.readState().catch((error: unknown) => new Error(errorMessage(error))), ui.link()])
   return master instanceof Error
-    ? { platform: target.platform, ui: link, members, masterError: master.message }
-    : { platform: target.platform, ui: link, members, master }
+    ? { platform: target.platform, memberNoun: target.runtime.memberNoun, ui: link, members, masterError: master.message }
+    : { platform: target.platform, memberNoun: target.runtime.memberNoun, ui: link, members, master }
 }
 
 export function formatStatus(report: StatusReport): string {
-  const lines = [`platform: ${report.platform}`, `master UI: ${describeLink(report.ui)}`, '', report.platform === 'docker' ? 'containers:' : 'pods:']
+  const lines = [`platform: ${report.platform}`, `master UI: ${describeLink(report.ui)}`, '', `${report.memberNoun}:`]
   lines.push(...(report.members.length ? report.members.map((m) => `  ${m.name.padEnd(34)} ${m.role.padEnd(7)} ${m.state.padEnd(9)} ${m.detail}`) : ['  (none)']))
   const connect = report.members.find((m) => m.role === 'connect')
   if (connect) lines.push('', `Spark Connect server: ${connect.name} ${connect.state} (\`npm run connect\` prints how to connect)`)

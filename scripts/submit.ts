@@ -14,11 +14,6 @@ import { renderSubmitJob } from './lib/manifests.ts'
 import { resolvePlatform } from './lib/platform.ts'
 import { makeTarget, type Target } from './lib/target.ts'
 
-/** What the API server accepts in one ConfigMap: keys and values together, in bytes. */
-export const configMapLimit = 1024 * 1024
-/** On Docker the files go through this process's memory into a volume: a ceiling well below node's own. */
-export const dockerFilesLimit = 1024 * 1024 * 1024
-
 type SubmitConfig = Pick<Config, 'app' | 'appArgs' | 'pyFiles' | 'files' | 'confs'>
 
 /**
@@ -62,7 +57,7 @@ export function readSubmitFiles(config: SubmitConfig, limitBytes: number, where:
 }
 
 export async function submitApp(target: Target, config: SubmitConfig, onOutput: (chunk: string, stream: 'stdout' | 'stderr') => void, onProgress?: (line: string) => void): Promise<DriverRun> {
-  const files = target.platform === 'docker' ? readSubmitFiles(config, dockerFilesLimit, 'a submit takes on Docker') : readSubmitFiles(config, configMapLimit, 'a Kubernetes ConfigMap holds')
+  const files = readSubmitFiles(config, target.runtime.submitFiles.limit, target.runtime.submitFiles.holder)
   const job = renderSubmitJob(target.manifests, {
     image: await clusterImage(target),
     namespace: target.config.namespace,

@@ -20,7 +20,7 @@ import { BASE_IMAGE, ensureDockerGround, requirePrivilegedContainers } from './d
 import { isRoot, type Log } from './host.ts'
 import { ensureBinaries, kubernetesVersion } from './kube/build.ts'
 import { ensureMinikubeBinary, minikubeBinary, minikubeVersion } from './minikube/build.ts'
-import { parseProfileList } from '../lib/minikube.ts'
+import { parseProfileList } from '../lib/kube/minikube.ts'
 import { ensureBinaryCache, ensureClusterImages, minikubeHome } from './minikube/images.ts'
 import { ensureTools, tools } from './minikube/tools.ts'
 

@@ -1,6 +1,6 @@
 import type { V1Container, V1Node, V1Pod } from '@kubernetes/client-node'
 import { StepError } from './errors.ts'
-import { isForbidden, type Kube } from './kube.ts'
+import { isForbidden, type Kube } from './kube/kube.ts'
 import { mainContainer, renderCluster, type ClusterManifests, type ClusterShape } from './manifests.ts'
 import { kubeCpuToCores, kubeQuantityToMebibytes } from './units.ts'
 

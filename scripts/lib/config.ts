@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { UsageError } from './errors.ts'
 import { loadManifests, workerDefaults, type ClusterManifests } from './manifests.ts'
-import { profileNameProblem } from './minikube.ts'
+import { profileNameProblem } from './kube/minikube.ts'
 import { imagePythons } from './python-version.ts'
 import { sparkMemoryToMebibytes } from './units.ts'
 

@@ -1,5 +1,3 @@
-import { dockerConnect } from './docker-connect.ts'
-import { kubeConnect } from './kube-connect.ts'
 import type { Forwarding } from './master-ui.ts'
 import type { StepOutcome } from './outcome.ts'
 import type { Target } from './target.ts'
@@ -20,5 +18,5 @@ export interface ConnectServer {
 }
 
 export function connectServer(target: Target): ConnectServer {
-  return target.platform === 'docker' ? dockerConnect(target) : kubeConnect(target)
+  return target.runtime.connectServer()
 }

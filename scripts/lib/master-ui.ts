@@ -1,5 +1,3 @@
-import { dockerUi } from './docker-ui.ts'
-import { kubeUi } from './kube-ui.ts'
 import type { MasterState } from './spark-ui.ts'
 import type { Target } from './target.ts'
 
@@ -29,5 +27,5 @@ export interface MasterUi {
 }
 
 export function masterUi(target: Target): MasterUi {
-  return target.platform === 'docker' ? dockerUi(target) : kubeUi(target)
+  return target.runtime.masterUi()
 }

@@ -1,11 +1,13 @@
 import type { Config, Platform } from './config.ts'
-import { engineEndpoint } from './docker-engine.ts'
+import { dockerRuntime } from './docker/runtime.ts'
 import { ClusterUnavailable } from './errors.ts'
-import { connectKube, type Kube } from './kube.ts'
+import { connectKube, type Kube } from './kube/kube.ts'
 import { loadManifests, type ClusterManifests } from './manifests.ts'
-import { isRunning, minikubeStatus, readProfile } from './minikube.ts'
+import { isRunning, minikubeStatus, readProfile } from './kube/minikube.ts'
 import { kubeContext } from './platform.ts'
+import { kubeRuntime } from './kube/runtime.ts'
 import { run } from './proc.ts'
+import type { Runtime } from './runtime.ts'
 
 /** What every step needs to know about the cluster it works on. */
 export interface Target {
@@ -14,27 +16,26 @@ export interface Target {
   manifests: ClusterManifests
   /** Connected on first use and then shared. */
   kube(): Promise<Kube>
+  /** What the steps call for everything that differs by runtime. */
+  runtime: Runtime
 }
 
-export function makeTarget(config: Config, platform: Platform, manifests: ClusterManifests = loadManifests()): Target {
+/** `connect`: a connection to use instead of the kubeconfig's (tests with a fake API server). */
+export function makeTarget(config: Config, platform: Platform, manifests: ClusterManifests = loadManifests(), connect?: () => Promise<Kube>): Target {
   let connection: Promise<Kube> | undefined
-  const connect = async () => {
+  const connectFromKubeconfig = async () => {
     if (platform === 'minikube') await requireRunningMinikube(config.profile)
     return connectKube(kubeContext(config, platform))
   }
-  return {
+  const target = {
     platform,
     config,
     manifests,
-    kube: () => (connection ??= connect()),
-  }
-}
-
-/** The cluster in words, for messages (and the key of the lock that has commands take turns on it). */
-export function clusterName(target: Target): string {
-  const { platform, config } = target
-  if (platform === 'docker') return `the cluster on the Docker engine at ${engineEndpoint().host}`
-  return `the cluster in namespace ${config.namespace} of ${platform === 'minikube' ? `minikube profile ${config.profile}` : `context ${kubeContext(config, platform) ?? '(the current one)'}`}`
+    kube: () => (connection ??= (connect ?? connectFromKubeconfig)()),
+  } as Target
+  // The one place that asks which runtime it is.
+  target.runtime = platform === 'docker' ? dockerRuntime(target) : kubeRuntime(target)
+  return target
 }
 
 /**

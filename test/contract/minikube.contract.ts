@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, inject, it } from 'vitest'
 import { groundReady } from '../background-ground.ts'
 import { minikubeVersion } from '../../scripts/ci/minikube/build.ts'
 import { cases, comparable, fixtureDir, profile, readFixture, runCase, Sandbox, type Setup } from '../../scripts/ci/minikube/record.ts'
-import { isRunning, minikubeStatus, NONEXISTENT, profileNameProblem, readProfile } from '../../scripts/lib/minikube.ts'
+import { isRunning, minikubeStatus, NONEXISTENT, profileNameProblem, readProfile } from '../../scripts/lib/kube/minikube.ts'
 
 const ground = inject('minikubeGround')
 const noDocker = { cpus: 0, memoryMiB: 0 }

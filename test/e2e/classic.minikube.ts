@@ -7,7 +7,7 @@
 // (cluster:up, pi, status, cluster:down) run here with exactly the workflow's arguments.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { $ } from 'zx'
-import { connectKube, type Kube } from '../../scripts/lib/kube.ts'
+import { connectKube, type Kube } from '../../scripts/lib/kube/kube.ts'
 import { groundReady } from '../background-ground.ts'
 import { smokeArgs } from '../smoke-workflow.ts'
 import { cli } from './cli.ts'

@@ -5,8 +5,8 @@ import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { stringify } from 'yaml'
-import { restrictedNamespaceLabels } from '../../scripts/lib/kube-apply.ts'
-import type { Kube } from '../../scripts/lib/kube.ts'
+import { restrictedNamespaceLabels } from '../../scripts/lib/kube/apply.ts'
+import type { Kube } from '../../scripts/lib/kube/kube.ts'
 
 export interface NamespaceUser {
   kubeconfig: string

@@ -6,9 +6,9 @@ import { fake, onPath } from './fake-proc.ts'
 
 vi.mock('../../scripts/lib/proc.ts', () => import('./fake-proc.ts'))
 const { connectKube } = vi.hoisted(() => ({ connectKube: vi.fn() }))
-vi.mock('../../scripts/lib/kube.ts', () => ({ connectKube }))
+vi.mock('../../scripts/lib/kube/kube.ts', () => ({ connectKube }))
 const { engineAnswers } = vi.hoisted(() => ({ engineAnswers: vi.fn() }))
-vi.mock('../../scripts/lib/docker-engine.ts', () => ({ engineAnswers }))
+vi.mock('../../scripts/lib/docker/engine.ts', () => ({ engineAnswers }))
 
 /** Fakes the host: which tools are on PATH and whether the Docker engine answers its ping. */
 function host(options: { onPath: string[]; dockerAnswers: boolean }) {

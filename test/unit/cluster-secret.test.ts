@@ -23,9 +23,9 @@ import { tarOf, useFakeEngine, type FakeEngine } from './fake-engine.ts'
 import { fake, type RecordedCommand } from './fake-proc.ts'
 
 vi.mock('../../scripts/lib/proc.ts', () => import('./fake-proc.ts'))
-const { ensureAuthVolume, readVolumeFile, regularFileOf, volumeAuthConf } = await import('../../scripts/lib/docker-secret.ts')
-const { declaredAuthSecret } = await import('../../scripts/lib/kube-secret.ts')
-const { planContainer } = await import('../../scripts/lib/docker.ts')
+const { ensureAuthVolume, readVolumeFile, regularFileOf, volumeAuthConf } = await import('../../scripts/lib/docker/secret.ts')
+const { declaredAuthSecret } = await import('../../scripts/lib/kube/secret.ts')
+const { planContainer } = await import('../../scripts/lib/docker/containers.ts')
 
 const manifests = loadManifests()
 

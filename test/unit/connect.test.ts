@@ -4,7 +4,7 @@ import { connectInfo, formatConnect, requireSamePython } from '../../scripts/con
 import { StepError } from '../../scripts/lib/errors.ts'
 import { clientRequirement } from '../../scripts/lib/python-client.ts'
 import { sparkVersionOf } from '../../scripts/lib/cluster-image.ts'
-import { planContainer } from '../../scripts/lib/docker.ts'
+import { planContainer } from '../../scripts/lib/docker/containers.ts'
 import { formatStatus } from '../../scripts/status.ts'
 import { connectPort, loadManifests, podTemplate, renderConnect } from '../../scripts/lib/manifests.ts'
 
@@ -105,7 +105,7 @@ describe('the Connect server manifest', () => {
 
 describe('formatStatus', () => {
   it('names the Spark Connect server when one runs, and not otherwise', () => {
-    const report = { platform: 'docker', ui: { url: 'http://127.0.0.1:30001' }, members: [{ name: 'spark-master', role: 'master', state: 'running', detail: 'Up' }], masterError: 'down' }
+    const report = { platform: 'docker', memberNoun: 'containers', ui: { url: 'http://127.0.0.1:30001' }, members: [{ name: 'spark-master', role: 'master', state: 'running', detail: 'Up' }], masterError: 'down' }
     expect(formatStatus(report)).not.toMatch(/Spark Connect/)
     const withConnect = { ...report, members: [...report.members, { name: 'spark-connect', role: 'connect', state: 'running', detail: 'Up' }] }
     expect(formatStatus(withConnect)).toMatch(/^Spark Connect server: spark-connect running \(`npm run connect` prints how to connect\)$/m)

@@ -3,9 +3,9 @@ import type { KubernetesObject } from '@kubernetes/client-node'
 import { describe, expect, it } from 'vitest'
 import { deleteCluster } from '../../scripts/delete.ts'
 import { parseConfig } from '../../scripts/lib/config.ts'
-import type { Kube } from '../../scripts/lib/kube.ts'
+import type { Kube } from '../../scripts/lib/kube/kube.ts'
 import { loadManifests } from '../../scripts/lib/manifests.ts'
-import type { Target } from '../../scripts/lib/target.ts'
+import { makeTarget } from '../../scripts/lib/target.ts'
 
 const manifests = loadManifests()
 
@@ -31,7 +31,7 @@ describe('deleteCluster on Kubernetes', () => {
   it("deletes the master's NetworkPolicy with the rest, found by our labels", async () => {
     const { kube, store, lists } = fakeKube([manifests.master, manifests.masterPolicy, manifests.workerBudget])
     const config = parseConfig('down', ['--platform', 'kubernetes', '--context', 'lab'], {})
-    const target: Target = { platform: 'kubernetes', config, manifests, kube: async () => kube }
+    const target = makeTarget(config, 'kubernetes', manifests, async () => kube)
     const outcome = await deleteCluster(target)
     expect(lists).toContain('networking.k8s.io/v1/NetworkPolicy app=spark,app.kubernetes.io/managed-by=spark-standalone-k8s')
     expect(outcome).toEqual({ done: 'deleted deployment/spark-master, poddisruptionbudget/spark-worker, networkpolicy/spark-master and their pods' })

@@ -8,7 +8,7 @@ import { tarOf, useFakeEngine } from './fake-engine.ts'
 import { fake } from './fake-proc.ts'
 
 vi.mock('../../scripts/lib/proc.ts', () => import('./fake-proc.ts'))
-const { applyToDocker } = await import('../../scripts/lib/docker-apply.ts')
+const { applyToDocker } = await import('../../scripts/lib/docker/apply.ts')
 
 const manifests = loadManifests()
 const shape: ClusterShape = { image: 'spark-standalone:4.3.0-0123456789ab', namespace: 'default', workers: 2, workerCores: 1, workerMemory: '1g' }

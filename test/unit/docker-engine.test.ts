@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { engineAnswers, engineCall, engineEndpoint, engineExpect, labelQuery } from '../../scripts/lib/docker-engine.ts'
+import { engineAnswers, engineCall, engineEndpoint, engineExpect, labelQuery } from '../../scripts/lib/docker/engine.ts'
 import { ClusterUnavailable } from '../../scripts/lib/errors.ts'
 
 const scratch = mkdtempSync(join(tmpdir(), 'ssk8s-engine-'))

@@ -15,7 +15,7 @@ import {
   workerPlans,
   type ContainerPlan,
   type ContainerSummary,
-} from '../../scripts/lib/docker.ts'
+} from '../../scripts/lib/docker/containers.ts'
 import { authConfAnnotation, sparkAuthConf, withAuthConf } from '../../scripts/lib/cluster-secret.ts'
 import { StepError } from '../../scripts/lib/errors.ts'
 import { envValue, loadManifests, mainContainer, podTemplate, publishedPorts, renderCluster, renderPiJob, type ClusterShape } from '../../scripts/lib/manifests.ts'

@@ -7,7 +7,9 @@ import { UsageError } from '../../scripts/lib/errors.ts'
 import { filesVolume, loadManifests, mainContainer, podTemplate, renderShellPod, renderSubmitJob, shellDeadlineSeconds } from '../../scripts/lib/manifests.ts'
 import { parseConfig } from '../../scripts/lib/config.ts'
 import { makeTarget } from '../../scripts/lib/target.ts'
-import { configMapLimit, dockerFilesLimit, readSubmitFiles } from '../../scripts/submit.ts'
+import { readSubmitFiles } from '../../scripts/submit.ts'
+import { dockerFilesLimit } from '../../scripts/lib/docker/driver.ts'
+import { configMapLimit } from '../../scripts/lib/kube/driver.ts'
 import { fake } from './fake-proc.ts'
 
 vi.mock('../../scripts/lib/proc.ts', () => import('./fake-proc.ts'))

@@ -7,9 +7,9 @@ import { join } from 'node:path'
 import type { KubernetesObject, V1Service } from '@kubernetes/client-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { stringify } from 'yaml'
-import { applyToKubernetes, nodePortsFor } from '../../scripts/lib/kube-apply.ts'
+import { applyToKubernetes, nodePortsFor } from '../../scripts/lib/kube/apply.ts'
 import { StepError } from '../../scripts/lib/errors.ts'
-import { connectKube, type Kube } from '../../scripts/lib/kube.ts'
+import { connectKube, type Kube } from '../../scripts/lib/kube/kube.ts'
 import { loadManifests, ourLabels, renderCluster } from '../../scripts/lib/manifests.ts'
 
 const manifests = loadManifests()

@@ -1,7 +1,7 @@
 import type { V1Deployment, V1PersistentVolumeClaim } from '@kubernetes/client-node'
 import { describe, expect, it, vi } from 'vitest'
-import type { Kube } from '../../scripts/lib/kube.ts'
-import { planRecoveryStorage } from '../../scripts/lib/kube-recovery.ts'
+import type { Kube } from '../../scripts/lib/kube/kube.ts'
+import { planRecoveryStorage } from '../../scripts/lib/kube/recovery.ts'
 import { loadManifests, podTemplate, renderCluster, workerDefaults } from '../../scripts/lib/manifests.ts'
 
 const manifests = loadManifests()

@@ -2,8 +2,8 @@
 // least gap), a change while nobody waits ends the next pause at once, a refused watch leaves the
 // interval, and close aborts every watch.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import type { Kube } from '../../scripts/lib/kube.ts'
-import { watchChanges } from '../../scripts/lib/kube-watch.ts'
+import type { Kube } from '../../scripts/lib/kube/kube.ts'
+import { watchChanges } from '../../scripts/lib/kube/watch.ts'
 
 function fakeKube(refuse = false) {
   const watches: Array<{ path: string; query: Record<string, unknown>; change: () => void; controller: AbortController }> = []

@@ -1,6 +1,6 @@
 import type { V1Deployment, V1DeploymentCondition, V1DeploymentStatus } from '@kubernetes/client-node'
 import { describe, expect, it } from 'vitest'
-import { isNotFound, podBlocker, rolloutPending } from '../../scripts/lib/kube.ts'
+import { isNotFound, podBlocker, rolloutPending } from '../../scripts/lib/kube/kube.ts'
 
 function deployment(options: { generation?: number; replicas?: number; status?: V1DeploymentStatus }): V1Deployment {
   return {

@@ -16,7 +16,7 @@ import {
   profileNameProblem,
   readProfile,
   reservedProfileNames,
-} from '../../scripts/lib/minikube.ts'
+} from '../../scripts/lib/kube/minikube.ts'
 import { fake } from './fake-proc.ts'
 
 vi.mock('../../scripts/lib/proc.ts', () => import('./fake-proc.ts'))

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { loadManifests, mainContainer, podTemplate, renderPiJob } from '../../scripts/lib/manifests.ts'
-import { dockerDriverTemplate, withDeadlineCommand } from '../../scripts/lib/driver.ts'
+import { withDeadlineCommand } from '../../scripts/lib/driver.ts'
+import { dockerDriverTemplate } from '../../scripts/lib/docker/driver.ts'
 import { describePi, parsePiResult } from '../../scripts/pi.ts'
 
 const driverLog = [

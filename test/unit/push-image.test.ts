@@ -8,7 +8,7 @@ import { repoRoot } from '../../scripts/lib/paths.ts'
 import { fake } from './fake-proc.ts'
 
 vi.mock('../../scripts/lib/proc.ts', () => import('./fake-proc.ts'))
-const { pushImage } = await import('../../scripts/push-image.ts')
+const { publishToKubernetes: pushImage } = await import('../../scripts/lib/kube/publish.ts')
 
 const reference = 'spark-standalone:4.0.1-0123456789ab'
 const profile = 'spark-contract'
@@ -18,7 +18,7 @@ const withImage = { stdout: `registry.k8s.io/pause:3.10\ndocker.io/library/${ref
 
 beforeEach(() => fake.reset())
 
-describe('pushImage on minikube', () => {
+describe('publishToKubernetes on minikube', () => {
   it('skips when minikube already lists the image (docker.io/library/ prefix and all)', async () => {
     fake.reset(() => withImage)
     expect(await pushImage(reference, 'minikube', { profile })).toEqual({ skipped: `image ${reference} already in minikube ${profile}` })

@@ -2,9 +2,9 @@
 import { describe, expect, it, vi } from 'vitest'
 import { authConfAnnotation, withAuthConfDigest } from '../../scripts/lib/cluster-secret.ts'
 import { parseConfig } from '../../scripts/lib/config.ts'
-import { dockerLayout, encodeShape, workerPlans } from '../../scripts/lib/docker.ts'
+import { dockerLayout, encodeShape, workerPlans } from '../../scripts/lib/docker/containers.ts'
 import { loadManifests, renderCluster, type ClusterShape } from '../../scripts/lib/manifests.ts'
-import type { Target } from '../../scripts/lib/target.ts'
+import { makeTarget } from '../../scripts/lib/target.ts'
 import { fake } from './fake-proc.ts'
 
 vi.mock('../../scripts/lib/proc.ts', () => import('./fake-proc.ts'))
@@ -21,7 +21,7 @@ describe('setWorkerCount on Docker', () => {
     // docker ps fields: id, name, state, status, image, spec hash, then the labels app, role, shape, auth conf digest.
     const listing = plans.map((plan) => [`id-${plan.name}`, plan.name, 'running', 'Up', shape.image, plan.specHash, 'spark', 'worker', encodeShape(shape), digest].join('\t')).join('\n')
     fake.reset((command) => (command.line.startsWith('docker ps') ? { stdout: listing } : undefined))
-    const target: Target = { platform: 'docker', config: parseConfig('scale', ['3', '--platform', 'docker'], {}), manifests, kube: async () => ({}) as never }
+    const target = makeTarget(parseConfig('scale', ['3', '--platform', 'docker'], {}), 'docker', manifests)
     expect(await setWorkerCount(target, 3)).toEqual({ done: 'spark-worker-3 created', expected: { count: 3, cores: 1, memory: '1g' } })
     const started = fake.lines().filter((line) => line.startsWith('docker run'))
     expect(started).toHaveLength(1)

@@ -21,8 +21,8 @@ vi.mock('../../scripts/lib/platform.ts', async (importOriginal) => ({
   ...(await importOriginal<typeof import('../../scripts/lib/platform.ts')>()),
   resolvePlatform: vi.fn(),
 }))
-vi.mock('../../scripts/lib/kube.ts', async (importOriginal) => ({
-  ...(await importOriginal<typeof import('../../scripts/lib/kube.ts')>()),
+vi.mock('../../scripts/lib/kube/kube.ts', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('../../scripts/lib/kube/kube.ts')>()),
   connectKube: vi.fn(async (context: string | undefined) => ({ fake: 'kube', context })),
 }))
 vi.mock('../../scripts/lib/diagnostics.ts', () => ({ collectDiagnostics: vi.fn() }))
@@ -30,14 +30,14 @@ vi.mock('../../scripts/lib/diagnostics.ts', () => ({ collectDiagnostics: vi.fn()
 vi.mock('../../scripts/lib/cluster-lock.ts', () => ({ lockCluster: vi.fn(async () => () => {}) }))
 vi.mock('../../scripts/check-deps.ts', () => ({ checkDependencies: vi.fn() }))
 vi.mock('../../scripts/check-room.ts', () => ({ checkRoom: vi.fn() }))
-vi.mock('../../scripts/lib/kube-secret.ts', () => ({
+vi.mock('../../scripts/lib/kube/secret.ts', () => ({
   declaredAuthSecret: vi.fn(async (_kube: unknown, _manifests: unknown, namespace: string) => ({
     secret: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'spark-auth', namespace } },
     conf: 'spark.authenticate true\nspark.authenticate.secret FAKE-SECRET\n',
   })),
 }))
-vi.mock('../../scripts/lib/minikube.ts', async (importOriginal) => ({
-  ...(await importOriginal<typeof import('../../scripts/lib/minikube.ts')>()),
+vi.mock('../../scripts/lib/kube/minikube.ts', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('../../scripts/lib/kube/minikube.ts')>()),
   minikubeStatus: vi.fn(),
 }))
 vi.mock('../../scripts/minikube-start.ts', () => ({ startMinikube: vi.fn() }))
@@ -46,9 +46,9 @@ vi.mock('../../scripts/build-image.ts', async (importOriginal) => ({
   buildImage: vi.fn(),
 }))
 vi.mock('../../scripts/push-image.ts', () => ({ pushImage: vi.fn() }))
-vi.mock('../../scripts/lib/docker-apply.ts', () => ({ applyToDocker: vi.fn() }))
-vi.mock('../../scripts/lib/kube-apply.ts', () => ({ applyToKubernetes: vi.fn() }))
-vi.mock('../../scripts/lib/kube-recovery.ts', () => ({ planRecoveryStorage: vi.fn(async (_kube: unknown, claim: unknown, master: unknown) => ({ claim, master })) }))
+vi.mock('../../scripts/lib/docker/apply.ts', () => ({ applyToDocker: vi.fn() }))
+vi.mock('../../scripts/lib/kube/apply.ts', () => ({ applyToKubernetes: vi.fn() }))
+vi.mock('../../scripts/lib/kube/recovery.ts', () => ({ planRecoveryStorage: vi.fn(async (_kube: unknown, claim: unknown, master: unknown) => ({ claim, master })) }))
 vi.mock('../../scripts/wait-ready.ts', () => ({ waitForRollout: vi.fn() }))
 vi.mock('../../scripts/verify-ui.ts', async (importOriginal) => ({
   ...(await importOriginal<typeof import('../../scripts/verify-ui.ts')>()),
@@ -68,18 +68,18 @@ vi.mock('../../scripts/status.ts', async (importOriginal) => ({
 
 const { main } = await import('../../scripts/cli.ts')
 const { resolvePlatform } = await import('../../scripts/lib/platform.ts')
-const { connectKube } = await import('../../scripts/lib/kube.ts')
+const { connectKube } = await import('../../scripts/lib/kube/kube.ts')
 const { collectDiagnostics } = await import('../../scripts/lib/diagnostics.ts')
 const { checkDependencies } = await import('../../scripts/check-deps.ts')
 const { checkRoom } = await import('../../scripts/check-room.ts')
-const { declaredAuthSecret } = await import('../../scripts/lib/kube-secret.ts')
+const { declaredAuthSecret } = await import('../../scripts/lib/kube/secret.ts')
 const { authConfAnnotation } = await import('../../scripts/lib/cluster-secret.ts')
-const { minikubeStatus } = await import('../../scripts/lib/minikube.ts')
+const { minikubeStatus } = await import('../../scripts/lib/kube/minikube.ts')
 const { startMinikube } = await import('../../scripts/minikube-start.ts')
 const { buildImage } = await import('../../scripts/build-image.ts')
 const { pushImage } = await import('../../scripts/push-image.ts')
-const { applyToDocker } = await import('../../scripts/lib/docker-apply.ts')
-const { applyToKubernetes } = await import('../../scripts/lib/kube-apply.ts')
+const { applyToDocker } = await import('../../scripts/lib/docker/apply.ts')
+const { applyToKubernetes } = await import('../../scripts/lib/kube/apply.ts')
 const { waitForRollout } = await import('../../scripts/wait-ready.ts')
 const { verifyUi } = await import('../../scripts/verify-ui.ts')
 const { deleteCluster } = await import('../../scripts/delete.ts')
@@ -126,7 +126,7 @@ function stepsSucceed() {
   vi.mocked(setWorkerCount).mockImplementation(
     record('scale', () => ({ done: 'spark-worker-3 created', expected: { count: 3, cores: 1, memory: '1g' } })),
   )
-  vi.mocked(clusterStatus).mockImplementation(record('status', () => ({ platform: 'docker', ui: { url: 'http://127.0.0.1:30001' }, members: [], master: uiState })))
+  vi.mocked(clusterStatus).mockImplementation(record('status', () => ({ platform: 'docker', memberNoun: 'containers', ui: { url: 'http://127.0.0.1:30001' }, members: [], master: uiState })))
   vi.mocked(collectDiagnostics).mockImplementation(async () => 'DIAGNOSTICS: spark-master running, spark-worker-1 restarting')
 }
 
@@ -220,7 +220,8 @@ describe('up', () => {
     expect(vi.mocked(checkDependencies).mock.calls[0][1].context).toBeUndefined()
     const image = vi.mocked(buildImage).mock.calls[0][0]
     expect(image).toMatch(/^spark-standalone:4\.3\.0-py3\.\d+-[0-9a-f]{12}$/)
-    expect(vi.mocked(pushImage).mock.calls[0].slice(0, 2)).toEqual([image, 'docker'])
+    expect(vi.mocked(pushImage).mock.calls[0][0]).toMatchObject({ platform: 'docker' })
+    expect(vi.mocked(pushImage).mock.calls[0][1]).toBe(image)
     expect(vi.mocked(checkRoom).mock.calls[0][0]).toMatchObject({ platform: 'docker' })
     expect(vi.mocked(checkRoom).mock.calls[0][1]).toMatchObject({ workers: 3, workerCores: 2, workerMemory: '2g' })
     expect(vi.mocked(applyToDocker).mock.calls[0][1]).toMatchObject({ image, workers: 3, workerCores: 2, workerMemory: '2g' })
@@ -489,7 +490,7 @@ describe('pi, scale and status', () => {
   it.each(['status', 'pi', 'scale'])('%s on a stopped minikube says so in one line and exits 1, touching nothing', async (command) => {
     usePlatform('minikube')
     vi.mocked(minikubeStatus).mockImplementation(async () => ({ Name: 'minikube', Host: 'Stopped', Kubelet: 'Stopped', APIServer: 'Stopped', Kubeconfig: 'Stopped' }))
-    vi.mocked(clusterStatus).mockImplementation(async (target) => (await target.kube(), { platform: 'minikube', ui: { hint: '' }, members: [] }))
+    vi.mocked(clusterStatus).mockImplementation(async (target) => (await target.kube(), { platform: 'minikube', memberNoun: 'pods', ui: { hint: '' }, members: [] }))
     vi.mocked(runPi).mockImplementation(async (target) => (await target.kube(), { pi: 3, partitions: 1, samples: 1, seconds: 1, driver: '' }))
     vi.mocked(setWorkerCount).mockImplementation(async (target) => (await target.kube(), { skipped: '', expected: { count: 1, cores: 1, memory: '1g' } }))
     const argv = command === 'scale' ? ['scale', '2'] : [command]
@@ -502,7 +503,7 @@ describe('pi, scale and status', () => {
   it('a running minikube whose kube context is misconfigured is repaired with minikube update-context', async () => {
     usePlatform('minikube')
     vi.mocked(minikubeStatus).mockImplementation(async () => ({ Name: 'dev', Host: 'Running', Kubelet: 'Running', APIServer: 'Running', Kubeconfig: 'Misconfigured' }))
-    vi.mocked(clusterStatus).mockImplementation(async (target) => (await target.kube(), { platform: 'minikube', ui: { hint: 'run `npm run ui`' }, members: [] }))
+    vi.mocked(clusterStatus).mockImplementation(async (target) => (await target.kube(), { platform: 'minikube', memberNoun: 'pods', ui: { hint: 'run `npm run ui`' }, members: [] }))
     expect(await main(['status', '--profile', 'dev'])).toBe(0)
     expect(fake.lines()).toEqual(['minikube update-context -p dev'])
     expect(connectKube).toHaveBeenCalledWith('dev')

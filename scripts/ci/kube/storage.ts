@@ -7,7 +7,7 @@ import { chmod, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/
 import { dirname, join } from 'node:path'
 import type { KubernetesObject, V1ClusterRoleBinding, V1Deployment, V1ServiceAccount, V1StorageClass } from '@kubernetes/client-node'
 import { $ } from 'zx'
-import { blockerWatch, fieldManager, isNotFound, newestPods, rolloutPending, type Kube } from '../../lib/kube.ts'
+import { blockerWatch, fieldManager, isNotFound, newestPods, rolloutPending, type Kube } from '../../lib/kube/kube.ts'
 import { cacheDir } from '../../lib/paths.ts'
 import { pollUntil } from '../../lib/poll.ts'
 import { minikubeVersion, withMinikubeSource } from '../minikube/build.ts'

@@ -9,7 +9,7 @@
 //   the answer;
 // - `status` exits with bit flags (1 host, 2 cluster, 4 kubeconfig not OK) even when it printed a
 //   status, and 85 when the profile does not exist, so stdout is read whatever the exit code.
-import { run } from './proc.ts'
+import { run } from '../proc.ts'
 
 /**
  * minikube's exit codes that this tool tells apart (pkg/minikube/reason/exitcodes.go), each seen from

@@ -1,10 +1,10 @@
 import type { Socket } from 'node:net'
 import { Writable } from 'node:stream'
-import { errorMessage, StepError } from './errors.ts'
-import { untilStopped } from './interrupt.ts'
+import { errorMessage, StepError } from '../errors.ts'
+import { untilStopped } from '../interrupt.ts'
 import type { Kube } from './kube.ts'
-import { listenOnLoopback } from './loopback.ts'
-import type { Forwarding } from './master-ui.ts'
+import { listenOnLoopback } from '../loopback.ts'
+import type { Forwarding } from '../master-ui.ts'
 
 export interface ForwardRequest {
   namespace: string

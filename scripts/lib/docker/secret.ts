@@ -1,9 +1,9 @@
-import { authConfProblem, authVolume, plannedAuthConf, type AuthSettings, type PlannedAuthConf } from './cluster-secret.ts'
-import { ensureLabelledVolume } from './docker.ts'
-import { engineCall, engineEndpoint, engineExpect } from './docker-engine.ts'
-import { StepError } from './errors.ts'
-import { ourLabels, type ClusterManifests } from './manifests.ts'
-import { run } from './proc.ts'
+import { authConfProblem, authVolume, plannedAuthConf, type AuthSettings, type PlannedAuthConf } from '../cluster-secret.ts'
+import { ensureLabelledVolume } from './containers.ts'
+import { engineCall, engineEndpoint, engineExpect } from './engine.ts'
+import { StepError } from '../errors.ts'
+import { ourLabels, type ClusterManifests } from '../manifests.ts'
+import { run } from '../proc.ts'
 
 /**
  * Docker's home for the cluster's secret: a volume named like the Secret, labelled ours, holding

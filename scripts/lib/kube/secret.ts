@@ -1,8 +1,8 @@
 import type { V1Secret } from '@kubernetes/client-node'
-import { authVolume, plannedAuthConf, type AuthSettings, type PlannedAuthConf } from './cluster-secret.ts'
-import { StepError } from './errors.ts'
+import { authVolume, plannedAuthConf, type AuthSettings, type PlannedAuthConf } from '../cluster-secret.ts'
+import { StepError } from '../errors.ts'
 import { isNotFound, type Kube } from './kube.ts'
-import { ourLabels, type ClusterManifests } from './manifests.ts'
+import { ourLabels, type ClusterManifests } from '../manifests.ts'
 
 export interface DeclaredAuthSecret extends PlannedAuthConf {
   secret: V1Secret

@@ -1,7 +1,7 @@
-import { uiPort } from './manifests.ts'
-import type { MasterUi } from './master-ui.ts'
-import { fetchMasterState } from './spark-ui.ts'
-import type { Target } from './target.ts'
+import { uiPort } from '../manifests.ts'
+import type { MasterUi } from '../master-ui.ts'
+import { fetchMasterState } from '../spark-ui.ts'
+import type { Target } from '../target.ts'
 
 /** Docker publishes the UI's NodePort on 127.0.0.1 (see planContainer): it answers as it is. */
 export function dockerUi(target: Target): MasterUi {

@@ -1,11 +1,11 @@
 import { isForbidden, isNotFound, kubeGet, type Kube } from './kube.ts'
-import { podsOf, uiPort } from './manifests.ts'
-import type { MasterUi } from './master-ui.ts'
+import { podsOf, uiPort } from '../manifests.ts'
+import type { MasterUi } from '../master-ui.ts'
 import { forwardToPods } from './port-forward.ts'
-import { run } from './proc.ts'
-import type { MasterState } from './spark-ui.ts'
-import type { Target } from './target.ts'
-import { fetchWithin } from './http.ts'
+import { run } from '../proc.ts'
+import type { MasterState } from '../spark-ui.ts'
+import type { Target } from '../target.ts'
+import { fetchWithin } from '../http.ts'
 
 /** `npm run ui` in words, for where no URL answers directly. */
 const uiHint = 'run `npm run ui` to open it on http://localhost'

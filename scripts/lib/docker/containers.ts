@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto'
 import type { V1Deployment, V1PodTemplateSpec } from '@kubernetes/client-node'
-import { authConfAnnotation } from './cluster-secret.ts'
-import { ourLabels, podTemplate, type ClusterManifests, type ClusterShape, type PublishedPort } from './manifests.ts'
-import { StepError } from './errors.ts'
-import { run } from './proc.ts'
-import { kubeCpuToCores, kubeQuantityToBytes } from './units.ts'
+import { authConfAnnotation } from '../cluster-secret.ts'
+import { ourLabels, podTemplate, type ClusterManifests, type ClusterShape, type PublishedPort } from '../manifests.ts'
+import { StepError } from '../errors.ts'
+import { run } from '../proc.ts'
+import { kubeCpuToCores, kubeQuantityToBytes } from '../units.ts'
 
 /** Docker labels of our own: a hash of the run arguments (to see drift) and the worker shape (for scale). */
 export const specHashLabel = 'io.spark-standalone-k8s.spec-hash'

@@ -1,11 +1,11 @@
-import { waitForDeployments } from '../wait-ready.ts'
-import type { ConnectServer } from './connect-server.ts'
-import { applyToKubernetes } from './kube-apply.ts'
-import { withAuthConf } from './cluster-secret.ts'
-import { liveAuthConf } from './kube-secret.ts'
-import { connectPort, ourLabels, podsOf, renderConnect, selectorOf } from './manifests.ts'
+import { waitForDeployments } from './rollout.ts'
+import type { ConnectServer } from '../connect-server.ts'
+import { applyToKubernetes } from './apply.ts'
+import { withAuthConf } from '../cluster-secret.ts'
+import { liveAuthConf } from './secret.ts'
+import { connectPort, ourLabels, podsOf, renderConnect, selectorOf } from '../manifests.ts'
 import { forwardToPods, forwardWithFallback } from './port-forward.ts'
-import type { Target } from './target.ts'
+import type { Target } from '../target.ts'
 
 /** Kubernetes (minikube too): server-side apply of manifests/connect/, reached through a port-forward like `npm run ui`. */
 export function kubeConnect(target: Target): ConnectServer {

@@ -1,8 +1,8 @@
 import type { KubernetesObject, V1Service } from '@kubernetes/client-node'
-import { errorMessage, StepError } from './errors.ts'
+import { errorMessage, StepError } from '../errors.ts'
 import { fieldManager, isForbidden, isNotFound, type Kube } from './kube.ts'
-import { managedByLabel, withoutNodePorts } from './manifests.ts'
-import type { StepOutcome } from './outcome.ts'
+import { managedByLabel, withoutNodePorts } from '../manifests.ts'
+import type { StepOutcome } from '../outcome.ts'
 
 /** The parts of an object that apply can change; status and bookkeeping are left out. */
 function declaredPart(object: KubernetesObject & { spec?: unknown; data?: unknown }): string {

@@ -1,6 +1,6 @@
 import type { KubernetesObject, V1Deployment, V1PersistentVolumeClaim, V1StorageClass } from '@kubernetes/client-node'
 import { fieldManager, isForbidden, isNotFound, type Kube } from './kube.ts'
-import { podTemplate } from './manifests.ts'
+import { podTemplate } from '../manifests.ts'
 
 export interface RecoveryStorage {
   /** The claim to apply, or none when the master keeps its state on an emptyDir. */

@@ -1,5 +1,5 @@
-import { authVolume, describeAuthChange, withAuthConf, type AuthSettings } from './cluster-secret.ts'
-import { ensureAuthVolume } from './docker-secret.ts'
+import { authVolume, describeAuthChange, withAuthConf, type AuthSettings } from '../cluster-secret.ts'
+import { ensureAuthVolume } from './secret.ts'
 import {
   describeChanges,
   dockerLayout,
@@ -13,10 +13,10 @@ import {
   stopPlan,
   workerPlans,
   type ContainerChange,
-} from './docker.ts'
-import { podTemplate, publishedPorts, renderCluster, type ClusterManifests, type ClusterShape } from './manifests.ts'
-import type { StepOutcome } from './outcome.ts'
-import { run } from './proc.ts'
+} from './containers.ts'
+import { podTemplate, publishedPorts, renderCluster, type ClusterManifests, type ClusterShape } from '../manifests.ts'
+import type { StepOutcome } from '../outcome.ts'
+import { run } from '../proc.ts'
 import type { V1PodTemplateSpec } from '@kubernetes/client-node'
 
 /** Docker: network + master container (published on 127.0.0.1) + N worker containers, each only if it drifted. */

@@ -1,13 +1,13 @@
-import { withAuthConf } from './cluster-secret.ts'
-import type { ConnectServer } from './connect-server.ts'
-import { dockerLayout, ensureContainer, listContainers, planContainer } from './docker.ts'
-import { volumeAuthConf } from './docker-secret.ts'
-import { StepError } from './errors.ts'
-import { requireFreeIpv6Loopback } from './loopback.ts'
-import { connectPort, podTemplate, renderConnect } from './manifests.ts'
-import { pollUntil } from './poll.ts'
-import { run } from './proc.ts'
-import type { Target } from './target.ts'
+import { withAuthConf } from '../cluster-secret.ts'
+import type { ConnectServer } from '../connect-server.ts'
+import { dockerLayout, ensureContainer, listContainers, planContainer } from './containers.ts'
+import { volumeAuthConf } from './secret.ts'
+import { StepError } from '../errors.ts'
+import { requireFreeIpv6Loopback } from '../loopback.ts'
+import { connectPort, podTemplate, renderConnect } from '../manifests.ts'
+import { pollUntil } from '../poll.ts'
+import { run } from '../proc.ts'
+import type { Target } from '../target.ts'
 
 /** Docker: one container on the cluster's network, its port published on 127.0.0.1 like the master's. */
 export function dockerConnect(target: Target): ConnectServer {

@@ -4,7 +4,7 @@ import { request, type ClientRequest, type IncomingMessage } from 'node:http'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { Duplex } from 'node:stream'
-import { ClusterUnavailable, StepError } from './errors.ts'
+import { ClusterUnavailable, StepError } from '../errors.ts'
 
 /**
  * The Docker Engine API, for the calls where spawning the CLI for each one costs more than the work

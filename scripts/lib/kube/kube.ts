@@ -1,7 +1,7 @@
 import { request as httpRequest, type RequestOptions } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import type * as K8s from '@kubernetes/client-node'
-import type * as KubeClient from './kube-client.ts'
+import type * as KubeClient from './client-node.ts'
 
 /** Our name in managedFields: server-side apply records which fields this tool owns. */
 export const fieldManager = 'spark-standalone-k8s'
@@ -22,7 +22,7 @@ export interface Kube {
  * client-node is the heaviest import by far, so it is loaded only when a command talks to a cluster.
  */
 export async function connectKube(context: string | undefined, kubeconfigFile?: string): Promise<Kube> {
-  const k8s = await import('./kube-client.ts')
+  const k8s = await import('./client-node.ts')
   const config = new k8s.KubeConfig()
   if (kubeconfigFile) config.loadFromFile(kubeconfigFile)
   else config.loadFromDefault()

@@ -1,0 +1,40 @@
+import type { DeletableRole } from '../config.ts'
+import { ourLabels, selectorOf } from '../manifests.ts'
+import type { StepOutcome } from '../outcome.ts'
+import type { Target } from '../target.ts'
+import { engineEndpoint, engineExpect, labelQuery } from './engine.ts'
+
+/**
+ * Containers, and (when deleting everything) the network and any volumes, found by label: on the
+ * engine's API, what `docker rm --force --volumes`, `network rm` and `volume rm` would do.
+ */
+export async function deleteOnDocker(target: Target, role: DeletableRole | undefined): Promise<StepOutcome> {
+  const labels = { ...ourLabels(target.manifests), ...(role ? { role } : {}) }
+  const timeoutMs = target.config.timeoutSeconds * 1000
+  const engine = engineEndpoint()
+  const ours = labelQuery(ourLabels(target.manifests))
+  const list = <T>(path: string) => engineExpect<T>(engine, 'GET', path).then((found) => found!)
+  const call = (method: string, path: string, body?: unknown) => engineExpect(engine, method, path, { missingOk: true, timeoutMs, body })
+  // Everything is listed at once.
+  const [containers, networks, volumes] = await Promise.all([
+    // Containers and networks are addressed by id (names are for the report): a container may have several names, and networks may share one.
+    list<{ Id: string; Names: string[]; NetworkSettings?: { Networks?: Record<string, { NetworkID?: string }> } }[]>(`/containers/json?all=1&${labelQuery(labels)}`).then((found) =>
+      found
+        .map((c) => ({ id: c.Id, name: c.Names[0].replace(/^\//, ''), networks: Object.values(c.NetworkSettings?.Networks ?? {}).map((n) => n.NetworkID ?? '') }))
+        .sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true })),
+    ),
+    labels.role ? ([] as { id: string; name: string }[]) : list<{ Id: string; Name: string }[]>(`/networks?${ours}`).then((found) => found.map((n) => ({ id: n.Id, name: n.Name })).sort((a, b) => a.name.localeCompare(b.name))),
+    labels.role ? ([] as string[]) : list<{ Volumes: { Name: string }[] | null }>(`/volumes?${ours}`).then((found) => (found.Volumes ?? []).map((v) => v.Name).sort()),
+  ])
+  // The containers leave the network first, so it goes while they are being removed instead of
+  // after (a network's removal takes ~0.2 s; measured ~0.1 s less in all). Volumes wait for their containers.
+  const networkIds = new Set(networks.map((network) => network.id))
+  await Promise.all(containers.flatMap(({ id, networks: on }) => on.filter((network) => networkIds.has(network)).map((network) => call('POST', `/networks/${network}/disconnect`, { Container: id, Force: true }))))
+  await Promise.all([
+    Promise.all(containers.map(({ id }) => call('DELETE', `/containers/${id}?force=1&v=1`))).then(() => Promise.all(volumes.map((name) => call('DELETE', `/volumes/${name}`)))),
+    ...networks.map(({ id }) => call('DELETE', `/networks/${id}`)),
+  ])
+  const deleted = [...containers.map(({ name }) => name), ...networks.map(({ name }) => `network ${name}`), ...volumes.map((name) => `volume ${name}`)]
+  return deleted.length > 0 ? { done: `deleted ${deleted.join(', ')}` } : { skipped: `nothing labelled ${selectorOf(labels)} on this Docker engine` }
+}
+

@@ -1,0 +1,79 @@
+// The cluster as containers on a local Docker engine: the manifests' pod templates become
+// containers on one labelled network, the Secret a labelled volume, NodePorts ports published on
+// loopback. Everything is found again by label, as `kubectl … -l app=spark` would.
+import { requireRoom, type Room } from '../capacity.ts'
+import { indent, logLines } from '../diagnostics.ts'
+import { StepError } from '../errors.ts'
+import { ourLabels } from '../manifests.ts'
+import { pollUntil } from '../poll.ts'
+import { run } from '../proc.ts'
+import type { RoomShape, Runtime } from '../runtime.ts'
+import type { Target } from '../target.ts'
+import { applyToDocker } from './apply.ts'
+import { dockerConnect } from './connect.ts'
+import { dockerLayout, listContainers } from './containers.ts'
+import { deleteOnDocker } from './delete.ts'
+import { dockerFilesLimit, runDockerDriver } from './driver.ts'
+import { engineEndpoint, engineExpect } from './engine.ts'
+import { scaleDockerWorkers } from './scale.ts'
+import { runDockerShell } from './shell.ts'
+import { dockerUi } from './ui.ts'
+
+export function dockerRuntime(target: Target): Runtime {
+  const layout = dockerLayout(target.manifests)
+  const timeoutMs = () => target.config.timeoutSeconds * 1000
+  return {
+    name: `the cluster on the Docker engine at ${engineEndpoint().host}`,
+    memberNoun: 'containers',
+    submitFiles: { limit: dockerFilesLimit, holder: 'a submit takes on Docker' },
+    publishImage: async () => ({ skipped: 'the Docker engine that built the image runs it' }),
+    checkRoom: (shape) => checkEngineRoom(target, shape),
+    apply: (image) => applyToDocker(target.manifests, { ...target.config, image }, target.config),
+    waitReady: (onProgress) =>
+      pollUntil<string>('containers running', timeoutMs(), async () => {
+        const containers = await listContainers(layout.ourLabels)
+        const roles = containers.filter((c) => c.labels.role === 'master' || c.labels.role === 'worker')
+        const notRunning = roles.filter((c) => c.state !== 'running')
+        if (!roles.some((c) => c.labels.role === 'master')) return { waiting: 'no master container' }
+        if (notRunning.length > 0) return { waiting: notRunning.map((c) => `${c.name} ${c.status}`).join(', ') }
+        return { done: `${roles.length} containers running` }
+      }, onProgress),
+    setWorkerCount: (count) => scaleDockerWorkers(target, count),
+    members: async () => (await listContainers(layout.ourLabels)).map((c) => ({ name: c.name, role: c.labels.role ?? '', state: c.state, detail: c.status })),
+    clusterImage: async () => {
+      const masters = await listContainers({ ...layout.ourLabels, role: 'master' })
+      if (masters.length === 0) throw new StepError('no Spark master container here: run `npm run cluster:up` first')
+      return masters[0].image
+    },
+    runDriver: (job, options) => runDockerDriver(target, job, options),
+    runShell: (pod, tty, say) => runDockerShell(target, pod, tty, say),
+    masterUi: () => dockerUi(target),
+    connectServer: () => dockerConnect(target),
+    diagnostics: async () => {
+      const containers = await listContainers(ourLabels(target.manifests))
+      const sections = [`containers:\n${containers.map((c) => `  ${c.name}  ${c.state}  ${c.status}`).join('\n') || '  (none)'}`]
+      for (const container of containers) {
+        const logs = await run({ nothrow: true })`docker logs --tail ${logLines} ${container.name}`
+        sections.push(`last log lines of ${container.name}:\n${indent(`${logs.stdout}${logs.stderr}`)}`)
+      }
+      return sections.join('\n')
+    },
+    deleteCluster: (role) => deleteOnDocker(target, role),
+  }
+}
+
+/**
+ * Docker reserves nothing, but the same requests must fit the engine's CPUs and memory (Docker
+ * Desktop's VM, not the host) or the JVMs overrun it; and Docker refuses a container whose cpu
+ * limit (a worker's cores) exceeds the engine's CPUs, which would fail half-way through the apply.
+ */
+async function checkEngineRoom(target: Target, shape: RoomShape) {
+  const info = (await engineExpect<{ NCPU: number; MemTotal: number }>(engineEndpoint(), 'GET', '/info'))!
+  const engine: Room = { cpu: info.NCPU, memoryMiB: info.MemTotal / 2 ** 20 }
+  const grow = 'or give the Docker engine more (Docker Desktop: Settings → Resources)'
+  if (shape.workerCores > engine.cpu) {
+    throw new StepError(`--worker-cores ${shape.workerCores} is more than the Docker engine's ${engine.cpu} CPUs: Docker refuses a container limited to more CPUs than it has`, `  - ask for less: --worker-cores ${engine.cpu} or fewer\n  - ${grow}`)
+  }
+  // Its total: Docker reserves nothing, so what other containers use is not known to be taken.
+  return { done: requireRoom(target.manifests, shape, [engine], 'the Docker engine', grow, 'in all') }
+}

@@ -1,0 +1,69 @@
+// `kubectl delete all -l app=spark` on the API: every kind we make, listed and deleted at once, then
+// watched until it is gone.
+import type { DeletableRole } from '../config.ts'
+import { ClusterUnavailable } from '../errors.ts'
+import { ourLabels, selectorOf } from '../manifests.ts'
+import type { StepOutcome } from '../outcome.ts'
+import { pollUntil } from '../poll.ts'
+import type { Target } from '../target.ts'
+import { isNotFound } from './kube.ts'
+import { watchChanges } from './watch.ts'
+
+/** Kinds `kubectl delete all` covers that our manifests and jobs create, the cluster's Secret, the ConfigMaps of `npm run submit`, the master's recovery claim, the workers' disruption budget and the master's network policy. */
+const kinds = [
+  { apiVersion: 'apps/v1', kind: 'Deployment' },
+  { apiVersion: 'apps/v1', kind: 'ReplicaSet' },
+  { apiVersion: 'batch/v1', kind: 'Job' },
+  { apiVersion: 'v1', kind: 'Service' },
+  { apiVersion: 'v1', kind: 'Pod' },
+  { apiVersion: 'v1', kind: 'Secret' },
+  { apiVersion: 'v1', kind: 'ConfigMap' },
+  { apiVersion: 'v1', kind: 'PersistentVolumeClaim' },
+  { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' },
+  { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' },
+]
+
+export async function deleteOnKubernetes(target: Target, role: DeletableRole | undefined, onProgress?: (reason: string) => void): Promise<StepOutcome> {
+  const labels = { ...ourLabels(target.manifests), ...(role ? { role } : {}) }
+  const selector = selectorOf(labels)
+  const timeoutMs = target.config.timeoutSeconds * 1000
+  const kube = await target.kube().catch((error: unknown) => {
+    // A stopped minikube holds no running Spark: nothing to delete, and `minikube stop` is skipped too.
+    if (error instanceof ClusterUnavailable && target.platform === 'minikube') return undefined
+    throw error
+  })
+  if (!kube) return { skipped: `minikube profile ${target.config.profile} is not running: nothing to delete` }
+  const namespace = target.config.namespace
+  // One side only keeps the master's recovery claim, as `kubectl delete all` would: a new master takes over from it.
+  const deletable = role ? kinds.filter(({ kind }) => kind !== 'PersistentVolumeClaim') : kinds
+  const listAll = () => Promise.all(deletable.map(async ({ apiVersion, kind }) => ({ apiVersion, kind, items: (await kube.objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, selector)).items })))
+  // Every kind listed at once and its objects deleted at once, as one `kubectl delete` call does;
+  // pods last, so no ReplicaSet is left to replace them.
+  const found = await listAll()
+  const remove = (wave: typeof found) =>
+    Promise.all(
+      wave.flatMap(({ apiVersion, kind, items }) =>
+        items.map((item) =>
+          kube.objects
+            .delete({ apiVersion, kind, metadata: { name: item.metadata!.name!, namespace } }, undefined, undefined, undefined, undefined, 'Background')
+            .catch((error: unknown) => {
+              if (!isNotFound(error)) throw error // already gone (its owner went first) is fine; a 403 is not
+            }),
+        ),
+      ),
+    )
+  await remove(found.filter(({ kind }) => kind !== 'Pod'))
+  await remove(found.filter(({ kind }) => kind === 'Pod'))
+  const deleted = found.flatMap(({ kind, items }) => (kind === 'Pod' || kind === 'ReplicaSet' ? [] : items.map((item) => `${kind.toLowerCase()}/${item.metadata!.name}`)))
+  // What takes time to go: pods (their grace period) and the claim (held until its pod is gone).
+  const changes = watchChanges(kube, namespace, [
+    { group: 'api/v1', resource: 'pods', labelSelector: selector },
+    { group: 'api/v1', resource: 'persistentvolumeclaims', labelSelector: selector },
+  ])
+  await pollUntil<true>(`everything labelled ${selector} to go`, timeoutMs, async () => {
+    const left = (await listAll()).flatMap(({ kind, items }) => items.map((item) => `${kind.toLowerCase()}/${item.metadata!.name}`))
+    return left.length === 0 ? { done: true } : { waiting: `${left.length} left: ${left.slice(0, 4).join(', ')}` }
+  }, onProgress, 1_000, changes.pause).finally(() => changes.close())
+  return deleted.length > 0 ? { done: `deleted ${deleted.join(', ')} and their pods` } : { skipped: `nothing labelled ${selector} in namespace ${namespace}` }
+}
+

@@ -1,0 +1,55 @@
+// What differs between the runtimes a cluster runs on, behind one interface the steps call: one
+// home per runtime (scripts/lib/docker/runtime.ts, scripts/lib/kube/runtime.ts), chosen once, in
+// makeTarget. A step asks `target.runtime` and never which runtime it is.
+import type { V1Job, V1Pod } from '@kubernetes/client-node'
+import type { DeletableRole } from './config.ts'
+import type { ConnectServer } from './connect-server.ts'
+import type { DriverOptions, DriverRun } from './driver.ts'
+import type { ClusterShape } from './manifests.ts'
+import type { MasterUi } from './master-ui.ts'
+import type { StepOutcome } from './outcome.ts'
+import type { ExpectedWorkers } from './spark-ui.ts'
+
+export type RoomShape = Pick<ClusterShape, 'workers' | 'workerCores' | 'workerMemory'>
+
+export type ScaleOutcome = StepOutcome & { expected: ExpectedWorkers }
+
+/** A master, worker, Connect server or driver, as `status` lists it. */
+export interface Member {
+  name: string
+  role: string
+  state: string
+  detail: string
+}
+
+export interface Runtime {
+  /** The cluster in words, for messages (and the key of the lock that has commands take turns on it). */
+  readonly name: string
+  /** What a cluster's members are on this runtime: "containers" or "pods". */
+  readonly memberNoun: string
+  /** The most a submit's files may weigh in all here, and what holds them (for the message). */
+  readonly submitFiles: { limit: number; holder: string }
+  /** Makes the built image visible to the cluster (a registry push, `minikube image load`, nothing). */
+  publishImage(reference: string): Promise<StepOutcome>
+  /** Whether the pods' requests fit, said with the numbers before anything changes. */
+  checkRoom(shape: RoomShape): Promise<StepOutcome>
+  /** Creates or updates the cluster (its secret, master, workers) to run `image`, leaving what matches alone. */
+  apply(image: string): Promise<StepOutcome>
+  /** Until master and every worker run; `proven` ends the wait early with its reason. */
+  waitReady(onProgress?: (reason: string) => void, proven?: Promise<string>): Promise<string>
+  /** Sets the worker count; cores and memory stay what the running cluster has. */
+  setWorkerCount(count: number): Promise<ScaleOutcome>
+  members(): Promise<Member[]>
+  /** The image the running master uses: every driver the tool starts must run the same Spark. */
+  clusterImage(): Promise<string>
+  /** Runs a driver (the Job's pod) to its end, removing what it made (also on Ctrl-C). */
+  runDriver(job: V1Job, options: DriverOptions): Promise<DriverRun>
+  /** Runs the REPL pod attached to this terminal until it exits; its exit code. */
+  runShell(pod: V1Pod, tty: boolean, say: (line: string) => void): Promise<number>
+  masterUi(): MasterUi
+  connectServer(): ConnectServer
+  /** Status, recent warnings and last log lines of what runs, for a failed step. */
+  diagnostics(): Promise<string>
+  /** Everything labelled as ours (or one role's), and waits until it is gone. */
+  deleteCluster(role: DeletableRole | undefined, onProgress?: (reason: string) => void): Promise<StepOutcome>
+}
