@@ -8,6 +8,7 @@ import { lockCluster } from './scripts/lib/cluster-lock.ts'
 import { installInterruptHandler, interruption } from './scripts/lib/interrupt.ts'
 import { resolvePlatform } from './scripts/lib/platform.ts'
 import type { StepOutcome } from './scripts/lib/outcome.ts'
+import { describeStorage, type ClusterStorage } from './scripts/lib/storage.ts'
 import { aliveWorkers } from './scripts/lib/spark-ui.ts'
 import { makeTarget, type Target } from './scripts/lib/target.ts'
 import { applyCluster } from './scripts/apply.ts'
@@ -16,6 +17,8 @@ import { imageExists } from './scripts/lib/docker/containers.ts'
 import { checkDependencies } from './scripts/check-deps.ts'
 import { checkRoom } from './scripts/check-room.ts'
 import { applyConnect, serveConnect } from './scripts/connect.ts'
+import { applyHistory, serveHistory } from './scripts/history.ts'
+import { historyServer } from './scripts/lib/history-server.ts'
 import { connectServer } from './scripts/lib/connect-server.ts'
 import { deleteCluster } from './scripts/delete.ts'
 import { startMinikube } from './scripts/minikube-start.ts'
@@ -39,6 +42,8 @@ interface Context {
   image?: string
   ui?: VerifiedUi
   pi?: PiRun
+  /** cluster:up: the data mounted and where event logs go, from --data / --data-claim. */
+  storage?: ClusterStorage
   /** npm run connect: the client token, read before the server is started. */
   connectToken?: string
 }
@@ -97,7 +102,12 @@ function upTasks(config: Config, platform: Platform, platformNote: string): Task
     }),
     step('Publish the image to the cluster', async (ctx) => pushImage(ctx.target, ctx.image!)),
     step(`Check the cluster has room for ${config.workers} workers`, async (ctx) => checkRoom(ctx.target, config)),
-    step('Apply manifests/ (master, service, workers)', async (ctx) => applyCluster(ctx.target, ctx.image!), { diagnose: true }),
+    step('Mount your data and keep the event logs', async (ctx) => {
+      const { storage, note } = await ctx.target.runtime.prepareStorage()
+      ctx.storage = storage
+      return describeStorage(storage, note)
+    }),
+    step('Apply manifests/ (master, service, workers)', async (ctx) => applyCluster(ctx.target, ctx.image!, ctx.storage!), { diagnose: true }),
     step('Wait for the rollout', async (ctx, task) => waitForRollout(ctx.target, progress(task)), { diagnose: true }),
     step(`Verify the master UI reports ${config.workers} ALIVE workers`, async (ctx, task) => {
       ctx.ui = await verifyUi(ctx.target, { count: config.workers, cores: config.workerCores, memory: config.workerMemory }, progress(task))
@@ -126,6 +136,14 @@ function connectTasks(_config: Config, _platform: Platform, platformNote: string
       return outcome
     }, { diagnose: true }),
     step('Wait until it accepts connections', async (ctx, task) => connectServer(ctx.target).waitReady(progress(task)), { diagnose: true }),
+  ]
+}
+
+// npm run history — the finished applications' UI, which the classic README has no step for.
+function historyTasks(_config: Config, _platform: Platform, platformNote: string): Task[] {
+  return [
+    step(`Start the Spark History Server on ${platformNote}`, async (ctx) => applyHistory(ctx.target), { diagnose: true }),
+    step('Wait until it accepts connections', async (ctx, task) => historyServer(ctx.target).waitReady(progress(task)), { diagnose: true }),
   ]
 }
 
@@ -168,6 +186,7 @@ const graphs: Record<Exclude<Command, 'status' | 'ui' | 'submit' | 'shell'>, (co
   pi: piTasks,
   scale: scaleTasks,
   connect: connectTasks,
+  history: historyTasks,
   down: downTasks,
 }
 
@@ -220,7 +239,7 @@ async function serveAfterwards(serve: () => Promise<number>): Promise<number> {
   }
 }
 
-const changesCluster = new Set<Command>(['up', 'scale', 'down', 'connect'])
+const changesCluster = new Set<Command>(['up', 'scale', 'down', 'connect', 'history'])
 
 /** Runs a command whose flags scripts/cli.ts has parsed; returns its exit code. */
 export async function runCommand(config: Config): Promise<number> {
@@ -267,6 +286,7 @@ export async function runCommand(config: Config): Promise<number> {
     release?.()
   }
   if (config.command === 'connect') return serveAfterwards(() => serveConnect(ctx.target, ctx.image!, ctx.connectToken!, config))
+  if (config.command === 'history') return serveAfterwards(() => serveHistory(ctx.target, config))
   if (config.json) console.log(JSON.stringify(summary(config.command, ctx, true), null, 2))
   else if (ctx.ui) console.log(`\nSpark master UI: ${describeLink(ctx.ui.link)}`)
   else if (ctx.pi) console.log(`\n${describePi(ctx.pi)}`)

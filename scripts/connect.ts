@@ -2,7 +2,7 @@
 // README step "python test.py", done the Spark 4 way: the driver (a Spark Connect server) runs in the
 // cluster, and your laptop's Python talks to it over gRPC with the thin pyspark-client: no Java on
 // the laptop, and no executors trying to reach back to it.
-import { clusterImage, sparkVersionOf } from './lib/cluster-image.ts'
+import { clusterDrivers, sparkVersionOf } from './lib/cluster-image.ts'
 import { authConfProblem, connectTokenOf } from './lib/cluster-secret.ts'
 import { parseConfig, type Config } from './lib/config.ts'
 import { connectServer } from './lib/connect-server.ts'
@@ -39,7 +39,7 @@ export interface ConnectInfo {
  * be open to anyone who reaches it.
  */
 export async function applyConnect(target: Target): Promise<{ image: string; token: string; outcome: StepOutcome }> {
-  const image = await clusterImage(target)
+  const { image, storage } = await clusterDrivers(target)
   const version = sparkVersionOf(image)
   // Spark 3.5's Connect server has no authentication at all: not started, rather than open.
   if (version && Number(version.split('.')[0]) < 4) {
@@ -57,7 +57,7 @@ export async function applyConnect(target: Target): Promise<{ image: string; tok
       '  - npm run cluster:up adds one (the RPC secret stays), then npm run connect',
     )
   }
-  return { image, token, outcome: await server.apply(image, conf) }
+  return { image, token, outcome: await server.apply(image, conf, storage) }
 }
 
 /**

@@ -10,10 +10,10 @@ import { StepError } from './lib/errors.ts'
 import { runIfMain } from './lib/main.ts'
 import { describeOutcome, type StepOutcome } from './lib/outcome.ts'
 import { loadManifests, type ClusterManifests } from './lib/manifests.ts'
-import { isRunning, minikubeStatus, readProfile } from './lib/kube/minikube.ts'
+import { isRunning, minikubeDataPath, minikubeStatus, readProfile } from './lib/kube/minikube.ts'
 import { run } from './lib/proc.ts'
 
-type StartConfig = Pick<Config, 'profile' | 'workers' | 'workerCores' | 'workerMemory'>
+type StartConfig = Pick<Config, 'profile' | 'workers' | 'workerCores' | 'workerMemory' | 'data'>
 
 /** Room asked for on top of what our pods request, when sizing a new profile: Kubernetes, the OS, slack. */
 const reserve: Room = { cpu: 1, memoryMiB: 2048 }
@@ -62,7 +62,15 @@ export async function startMinikube(config: StartConfig, manifests = loadManifes
   const { profile } = config
   // An invalid profile (a start that failed before saving its config) is started like a new one.
   const existing = await readProfile(profile)
+  // --data: the node mounts the folder, which minikube fixes when it creates a profile (the docker driver binds it into the node).
+  const mountString = config.data ? `${config.data}:${minikubeDataPath}` : undefined
   if (existing?.valid) {
+    if (mountString && existing.mountString !== mountString) {
+      throw new StepError(
+        `minikube profile ${profile} was created ${existing.mountString ? `mounting ${existing.mountString.slice(0, existing.mountString.lastIndexOf(':'))}` : 'without a data folder'}, and minikube cannot change a profile's mount`,
+        `  - recreate it with this folder: \`minikube delete -p ${profile}\`, then \`npm run cluster:up -- --data ${config.data}\`\n  - or use another profile: --profile <name>`,
+      )
+    }
     const size = `${existing.cpus} CPUs / ${existing.memoryMiB} MiB`
     // A profile made with --cpus/--memory=no-limit says 0: then only the node itself can tell (the room check).
     if (existing.cpus > 0 && existing.memoryMiB > 0) {
@@ -87,8 +95,9 @@ export async function startMinikube(config: StartConfig, manifests = loadManifes
   requireRoom(manifests, config, [{ cpu: size.cpu - controlPlane.cpu, memoryMiB: size.memoryMiB - controlPlane.memoryMiB }],
     `a new minikube profile of ${size.cpu} CPUs / ${size.memoryMiB} MiB (as much as ${host.what} can give)`,
     driver === 'docker' ? 'or give Docker more CPUs and memory (Docker Desktop: Settings → Resources)' : `or free CPUs and memory on ${host.what}`)
-  await run`minikube start -p ${profile} --cpus ${size.cpu} --memory ${`${size.memoryMiB}mb`}`
-  return { done: `minikube profile ${profile} created (${size.cpu} CPUs / ${size.memoryMiB} MiB${driver ? `, driver ${driver}` : ''}; ${host.what} has ${formatRoom(host)})` }
+  await run`minikube start -p ${profile} --cpus ${size.cpu} --memory ${`${size.memoryMiB}mb`} ${mountString ? ['--mount-string', mountString] : []}`
+  const mounted = config.data ? `, mounting ${config.data}` : ''
+  return { done: `minikube profile ${profile} created (${size.cpu} CPUs / ${size.memoryMiB} MiB${driver ? `, driver ${driver}` : ''}${mounted}; ${host.what} has ${formatRoom(host)})` }
 }
 
 runIfMain(import.meta.url, async () => {

@@ -2,11 +2,12 @@
 // README step "python test.py", moved into the cluster: a driver pod (a Kubernetes Job, or a container on
 // the cluster's Docker network) runs spark-submit of docker/pi.py, so executors can reach their driver.
 import { parseConfig } from './lib/config.ts'
-import { clusterImage } from './lib/cluster-image.ts'
+import { clusterDrivers } from './lib/cluster-image.ts'
 import { runDriver } from './lib/driver.ts'
 import { StepError } from './lib/errors.ts'
 import { runIfMain } from './lib/main.ts'
-import { renderPiJob } from './lib/manifests.ts'
+import { podTemplate, renderPiJob } from './lib/manifests.ts'
+import { withStorage } from './lib/storage.ts'
 import { resolvePlatform } from './lib/platform.ts'
 import { makeTarget, type Target } from './lib/target.ts'
 
@@ -36,7 +37,9 @@ export function parsePiResult(log: string): PiEstimate | undefined {
 const tail = (log: string, lines = 40) => log.trimEnd().split('\n').slice(-lines).join('\n')
 
 export async function runPi(target: Target, partitions: number | undefined, onProgress?: (line: string) => void): Promise<PiRun> {
-  const job = renderPiJob(target.manifests, { image: await clusterImage(target), namespace: target.config.namespace, partitions, timeoutSeconds: target.config.timeoutSeconds })
+  const { image, storage } = await clusterDrivers(target)
+  const job = renderPiJob(target.manifests, { image, namespace: target.config.namespace, partitions, timeoutSeconds: target.config.timeoutSeconds })
+  withStorage(podTemplate(job), storage)
   const started = Date.now()
   const { exitCode, log, driver } = await runDriver(target, job, { onProgress })
   const seconds = (Date.now() - started) / 1000

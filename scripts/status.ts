@@ -7,6 +7,7 @@ import { runIfMain } from './lib/main.ts'
 import { masterUi } from './lib/master-ui.ts'
 import { resolvePlatform } from './lib/platform.ts'
 import type { Member } from './lib/runtime.ts'
+import { describeData, storageOf } from './lib/storage.ts'
 import type { MasterState } from './lib/spark-ui.ts'
 import { makeTarget, type Target } from './lib/target.ts'
 import { describeLink, type VerifiedUi } from './verify-ui.ts'
@@ -20,15 +21,18 @@ export interface StatusReport {
   members: Member[]
   master?: MasterState
   masterError?: string
+  /** The data folder or claim the cluster mounts, in words. */
+  data?: string
 }
 
 export async function clusterStatus(target: Target): Promise<StatusReport> {
   const members = await target.runtime.members()
+  const data = members.some((m) => m.role === 'master') ? describeData(storageOf((await target.runtime.runningMaster()).annotations)) : undefined
   const ui = masterUi(target)
   const [master, link] = await Promise.all([ui.readState().catch((error: unknown) => new Error(errorMessage(error))), ui.link()])
   return master instanceof Error
-    ? { platform: target.platform, memberNoun: target.runtime.memberNoun, ui: link, members, masterError: master.message }
-    : { platform: target.platform, memberNoun: target.runtime.memberNoun, ui: link, members, master }
+    ? { platform: target.platform, memberNoun: target.runtime.memberNoun, ui: link, members, data, masterError: master.message }
+    : { platform: target.platform, memberNoun: target.runtime.memberNoun, ui: link, members, data, master }
 }
 
 export function formatStatus(report: StatusReport): string {
@@ -36,6 +40,9 @@ export function formatStatus(report: StatusReport): string {
   lines.push(...(report.members.length ? report.members.map((m) => `  ${m.name.padEnd(34)} ${m.role.padEnd(7)} ${m.state.padEnd(9)} ${m.detail}`) : ['  (none)']))
   const connect = report.members.find((m) => m.role === 'connect')
   if (connect) lines.push('', `Spark Connect server: ${connect.name} ${connect.state} (\`npm run connect\` prints how to connect)`)
+  const history = report.members.find((m) => m.role === 'history')
+  lines.push('', history ? `History Server: ${history.name} ${history.state} (\`npm run history\` serves it on http://localhost:18080)` : 'History Server: not started (`npm run history` starts it and serves it on http://localhost:18080)')
+  if (report.data) lines.push(`your data: ${report.data} (cluster:down never deletes it)`)
   lines.push('', 'workers registered with the master:')
   if (report.master) {
     lines.push(`  master ${report.master.status}, ${report.master.aliveworkers} alive`)

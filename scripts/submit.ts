@@ -4,13 +4,14 @@
 // network with them in a read-only volume. Output streams live; the exit code is the app's.
 import { readFileSync, statSync } from 'node:fs'
 import { basename } from 'node:path'
-import { clusterImage } from './lib/cluster-image.ts'
+import { clusterDrivers } from './lib/cluster-image.ts'
 import { parseConfig, type Config } from './lib/config.ts'
 import { runDriver, type DriverRun } from './lib/driver.ts'
 import { UsageError } from './lib/errors.ts'
 import { installInterruptHandler } from './lib/interrupt.ts'
 import { runIfMain } from './lib/main.ts'
-import { renderSubmitJob } from './lib/manifests.ts'
+import { podTemplate, renderSubmitJob } from './lib/manifests.ts'
+import { withStorage } from './lib/storage.ts'
 import { resolvePlatform } from './lib/platform.ts'
 import { makeTarget, type Target } from './lib/target.ts'
 
@@ -58,8 +59,9 @@ export function readSubmitFiles(config: SubmitConfig, limitBytes: number, where:
 
 export async function submitApp(target: Target, config: SubmitConfig, onOutput: (chunk: string, stream: 'stdout' | 'stderr') => void, onProgress?: (line: string) => void): Promise<DriverRun> {
   const files = readSubmitFiles(config, target.runtime.submitFiles.limit, target.runtime.submitFiles.holder)
+  const { image, storage } = await clusterDrivers(target)
   const job = renderSubmitJob(target.manifests, {
-    image: await clusterImage(target),
+    image,
     namespace: target.config.namespace,
     timeoutSeconds: target.config.timeoutSeconds,
     app: basename(config.app!),
@@ -68,6 +70,7 @@ export async function submitApp(target: Target, config: SubmitConfig, onOutput: 
     files: config.files.map((file) => basename(file)),
     confs: config.confs,
   })
+  withStorage(podTemplate(job), storage)
   return runDriver(target, job, { files, onOutput, onProgress })
 }
 

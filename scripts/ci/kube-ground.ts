@@ -176,9 +176,9 @@ export async function kubeGroundUp(log: Log = defaultLog): Promise<KubeGround> {
 
   await writeFile(
     join(at.etc, 'Corefile'),
-    `.:53 {\n  bind ${nodeIp}\n  errors\n  health 127.0.0.1:18080\n  kubernetes cluster.local in-addr.arpa ip6.arpa {\n    kubeconfig ${at.kubeconfig} ${groundContext}\n    pods insecure\n    fallthrough in-addr.arpa ip6.arpa\n  }\n  forward . /etc/resolv.conf\n  cache 30\n}\n`,
+    `.:53 {\n  bind ${nodeIp}\n  errors\n  health 127.0.0.1:18053\n  kubernetes cluster.local in-addr.arpa ip6.arpa {\n    kubeconfig ${at.kubeconfig} ${groundContext}\n    pods insecure\n    fallthrough in-addr.arpa ip6.arpa\n  }\n  forward . /etc/resolv.conf\n  cache 30\n}\n`,
   )
-  await startDaemon({ name: 'coredns', command: join(bin, 'coredns'), args: ['-conf', join(at.etc, 'Corefile')], logFile: log$('coredns'), pidFile: pid$('coredns'), ready: () => answers('http://127.0.0.1:18080/health') }, log)
+  await startDaemon({ name: 'coredns', command: join(bin, 'coredns'), args: ['-conf', join(at.etc, 'Corefile')], logFile: log$('coredns'), pidFile: pid$('coredns'), ready: () => answers('http://127.0.0.1:18053/health') }, log)
 
   await startDaemon(
     {

@@ -1,9 +1,11 @@
 import { imageTag } from './python-version.ts'
+import { storageOf, type ClusterStorage } from './storage.ts'
 import type { Target } from './target.ts'
 
-/** The image the running master uses: every driver the tool starts must run the same Spark. */
-export function clusterImage(target: Target): Promise<string> {
-  return target.runtime.clusterImage()
+/** The running master's image and storage, which every driver, Connect server and History Server gets. */
+export async function clusterDrivers(target: Target): Promise<{ image: string; storage: ClusterStorage }> {
+  const master = await target.runtime.runningMaster()
+  return { image: master.image, storage: storageOf(master.annotations) }
 }
 
 /** The Spark release in an image this tool built (tag <spark version>[-py<python>]-<hash>), or undefined for any other tag. */

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { UsageError } from './errors.ts'
 import { loadManifests, workerDefaults, type ClusterManifests } from './manifests.ts'
@@ -6,12 +7,12 @@ import { profileNameProblem } from './kube/minikube.ts'
 import { imagePythons } from './python-version.ts'
 import { sparkMemoryToMebibytes } from './units.ts'
 
-export const commands = ['up', 'pi', 'scale', 'status', 'ui', 'connect', 'submit', 'shell', 'down'] as const
+export const commands = ['up', 'pi', 'scale', 'status', 'ui', 'history', 'connect', 'submit', 'shell', 'down'] as const
 export type Command = (typeof commands)[number]
 export type PlatformChoice = 'auto' | 'minikube' | 'kubernetes' | 'docker'
 export type Platform = Exclude<PlatformChoice, 'auto'>
 /** What `cluster:down --role` may remove alone. */
-export type DeletableRole = 'master' | 'worker' | 'connect'
+export type DeletableRole = 'master' | 'worker' | 'connect' | 'history'
 
 export interface Config {
   command: Command
@@ -43,6 +44,12 @@ export interface Config {
   keepMinikube: boolean
   /** spark.ui.killEnabled in the cluster's conf (off: whoever reaches a UI could kill work). */
   uiKill: boolean
+  /** up: a folder of this machine mounted read-write at dataPath in every member and driver (Docker, minikube). */
+  data?: string
+  /** up: an existing PersistentVolumeClaim mounted there instead (Kubernetes, minikube). */
+  dataClaim?: string
+  /** Where the data folder or claim appears inside the containers. */
+  dataPath: string
   /** How the master Service is reached (undefined: nodeport on minikube, clusterip on kubernetes). */
   expose?: 'nodeport' | 'clusterip'
   /** npm run ui / connect: the local port (undefined: 8080 / 15002, or any free one when that is taken). */
@@ -161,6 +168,28 @@ function parsePackages(raw: string, flag: string): string[] {
   return coordinates
 }
 
+/** An existing folder, made absolute: the containers see it by its full path on this machine. */
+function parseDataFolder(raw: string, flag: string): string {
+  const path = resolve(raw)
+  let folder: boolean
+  try {
+    folder = statSync(path).isDirectory()
+  } catch {
+    throw new UsageError(`${flag} must be an existing folder (got "${raw}": there is no ${path})`)
+  }
+  if (!folder) throw new UsageError(`${flag} must be a folder, not a file (got "${raw}")`)
+  return path
+}
+
+/** Inside the containers: absolute, and clear of what the image and the pods already use. */
+function parseDataPath(raw: string, flag: string): string {
+  const taken = ['/opt', '/etc', '/tmp', '/usr', '/bin', '/lib', '/proc', '/sys', '/dev']
+  if (!/^\/[\w./-]*[\w-]$/.test(raw) || raw.split('/').includes('..') || taken.some((dir) => raw === dir || raw.startsWith(`${dir}/`))) {
+    throw new UsageError(`${flag} must be an absolute path outside ${taken.join(', ')}, like /data or /mnt/lake (got "${raw}")`)
+  }
+  return raw
+}
+
 export const optionSpecs: readonly OptionSpec[] = [
   { key: 'platform', flag: '--platform', env: 'SPARK_K8S_PLATFORM', form: 'auto|minikube|kubernetes|docker', commands: clusterCommands,
     help: 'where the cluster runs; auto = --context given → kubernetes, else minikube if installed, else a local Docker engine',
@@ -198,21 +227,29 @@ export const optionSpecs: readonly OptionSpec[] = [
   { key: 'expose', flag: '--expose', env: 'SPARK_K8S_EXPOSE', form: 'nodeport|clusterip', commands: ['up'],
     help: 'the master Service: nodeport publishes 7077/8080 on every node (NodePorts 30000/30001 as in the classic README; the default on minikube), clusterip keeps them inside the cluster (the UI through the API server; the default on --platform kubernetes)',
     parse: oneOf(['nodeport', 'clusterip']) },
+  { key: 'data', flag: '--data', env: 'SPARK_K8S_DATA', form: 'a folder', commands: ['up'],
+    help: 'a folder of this machine, mounted read-write at --data-path in the master, every worker and every driver (Docker; minikube when it creates the profile); event logs go to its spark-events/', parse: parseDataFolder },
+  { key: 'dataClaim', flag: '--data-claim', env: 'SPARK_K8S_DATA_CLAIM', form: 'a PersistentVolumeClaim name', commands: ['up'],
+    help: 'an existing PersistentVolumeClaim of the namespace, mounted the same way (ReadWriteMany when the cluster has several nodes); never deleted by cluster:down', parse: matching(dnsLabel, 'the name of a PersistentVolumeClaim, like lake') },
+  { key: 'dataPath', flag: '--data-path', env: 'SPARK_K8S_DATA_PATH', form: 'an absolute path', commands: ['up'],
+    help: 'where the data folder or claim appears in the containers (default /data)', parse: parseDataPath },
   { key: 'uiKill', flag: '--ui-kill', boolean: true, form: '', commands: ['up'],
     help: "let the master's and the applications' web UIs kill applications, drivers, stages and jobs (off by default: anyone who reaches a UI could)" },
   { key: 'timeoutSeconds', flag: '--timeout', env: 'SPARK_K8S_TIMEOUT', form: 'seconds, 10..7200', commands: clusterCommands,
     help: 'give up waiting (rollout, workers, teardown) after this long; also the deadline of a Pi or submit driver', parse: wholeNumber(10, 7200) },
   { key: 'partitions', flag: '--partitions', env: 'SPARK_K8S_PI_PARTITIONS', form: '1..1000', commands: ['pi'],
     help: 'partitions (tasks) of the Pi job; the default is the job file\'s PI_PARTITIONS', parse: wholeNumber(1, 1000) },
-  { key: 'role', flag: '--role', form: 'master|worker|connect', commands: ['down'],
-    help: 'delete only the master, only the workers, or only the Spark Connect server', parse: oneOf(['master', 'worker', 'connect']) },
+  { key: 'role', flag: '--role', form: 'master|worker|connect|history', commands: ['down'],
+    help: 'delete only the master, only the workers, only the Spark Connect server or only the History Server', parse: oneOf(['master', 'worker', 'connect', 'history']) },
   { key: 'port', flag: '--port', env: 'SPARK_K8S_UI_PORT', form: '0..65535', commands: ['ui'],
     help: 'local port for the UI (default 8080, or any free port when 8080 is taken; 0 = any free port)', parse: wholeNumber(0, 65535) },
+  { key: 'port', flag: '--port', env: 'SPARK_K8S_HISTORY_PORT', form: '0..65535', commands: ['history'],
+    help: 'local port for the History Server on Kubernetes (default 18080, or any free port when it is taken; 0 = any free port); Docker publishes 18080', parse: wholeNumber(0, 65535) },
   { key: 'python', flag: '--python', form: '3.10|3.11|3.12|3.13', commands: ['connect'],
     help: "the Python minor version your client runs (default: this machine's python3); refused before starting when the executors run another", parse: pythonMinor },
   { key: 'port', flag: '--port', env: 'SPARK_K8S_CONNECT_PORT', form: '0..65535', commands: ['connect'],
     help: 'local port for Spark Connect on Kubernetes (default 15002, or any free port when it is taken; 0 = any free port); Docker publishes 15002', parse: wholeNumber(0, 65535) },
-  { key: 'open', flag: '--open', boolean: true, form: '', commands: ['ui'],
+  { key: 'open', flag: '--open', boolean: true, form: '', commands: ['ui', 'history'],
     help: 'also open the UI in your browser' },
   { key: 'pyFiles', flag: '--py-files', form: 'a.py,deps.zip', commands: driverCommands,
     help: 'comma-separated .py, .zip or .egg files for the Python path (mounted beside the app)', parse: fileList },
@@ -259,6 +296,7 @@ const defaults = {
   keepMinikube: false,
   uiKill: false,
   open: false,
+  dataPath: '/data',
   appArgs: [],
   pyFiles: [],
   files: [],
@@ -273,6 +311,7 @@ export const npmScriptOf: Record<Command, string> = {
   scale: 'scale',
   status: 'status',
   ui: 'ui',
+  history: 'history',
   connect: 'connect',
   submit: 'submit',
   shell: 'shell',
@@ -345,6 +384,7 @@ export function parseConfig(
   if (given.has('--pip') && given.has('--requirements') && (config.pipRequirements as string[]).some((line) => line.includes('--hash'))) {
     throw new UsageError("--pip cannot join a --requirements file with hashes (pip then checks every package's): put those packages in the file, with their --hash")
   }
+  if (given.has('--data') && given.has('--data-claim')) throw new UsageError('--data and --data-claim cannot be given together: the cluster mounts one of them at --data-path')
   if (config.context && config.platform === 'auto') config.platform = 'kubernetes'
   if (config.context && (config.platform === 'minikube' || config.platform === 'docker')) {
     throw new UsageError(`--context goes with --platform kubernetes (got --platform ${config.platform})`)
@@ -375,6 +415,7 @@ export function helpText(command: Command): string {
     scale: 'Set the number of workers and return when the master reports exactly that many ALIVE.',
     status: 'Show pods or containers, the workers the master reports, and where to open the UI.',
     ui: 'Serve the master web UI (worker and application UIs too, through its reverse proxy) on\nhttp://localhost:<port> until Ctrl-C: a port-forward through the Kubernetes API server. On the\ndocker platform it prints the loopback URL Docker already publishes and returns (--port does not apply).',
+    history: "Start the Spark History Server in the cluster (it reads the event logs every driver the tool starts\nwrites) and serve its UI on http://localhost:18080 until Ctrl-C: a port-forward through the Kubernetes\nAPI server. On the docker platform it prints the loopback URL Docker publishes and returns.",
     connect: 'Start a Spark Connect server in the cluster (a driver your own Python drives over gRPC), make it\nreachable at sc://localhost:15002 (a port-forward until Ctrl-C on Kubernetes; Docker publishes it on\nloopback) and print the connection string with its token and a Python snippet.',
     submit: 'Run your PySpark file as a driver in the cluster (a Job whose files come from a ConfigMap; a container\non Docker), stream its output, and exit with its exit code. Everything after the file goes to it verbatim.',
     shell: 'An interactive pyspark REPL whose driver runs in the cluster (a pod attached to this terminal; a\ncontainer on Docker), with `spark` ready. Input may be piped. The pod or container is removed on exit.',

@@ -63,18 +63,29 @@ export async function listenOnLoopback(onConnection: (socket: Socket) => void, p
  * process holds [::1] at it, where a client of localhost may connect instead. Bound for a moment
  * to find out, then let go.
  */
-export async function requireFreeIpv6Loopback(port: number, what: string): Promise<void> {
-  const probe = createServer()
-  try {
-    await listen(probe, port, addresses[1])
-  } catch (error) {
-    if (absent(error)) return
-    if ((error as { code?: string }).code === 'EADDRINUSE') {
-      const finder = process.platform === 'darwin' ? `lsof -nP -iTCP:${port} -sTCP:LISTEN` : process.platform === 'win32' ? `netstat -ano | findstr :${port}` : `ss -ltnp 'sport = :${port}'`
-      throw new StepError(`another process listens on [::1]:${port}, where a client of localhost:${port} may connect instead of ${what}: refusing to hand out the address`, `  - stop that process (\`${finder}\` shows it), then run this again`)
+export function requireFreeIpv6Loopback(port: number, what: string): Promise<void> {
+  return requireFree([addresses[1]], port, `a client of localhost:${port} may connect instead of ${what}: refusing to hand out the address`)
+}
+
+/** Before Docker is asked to publish `port` on 127.0.0.1: both loopback addresses free, or the one line that says who has it. */
+export function requireFreeLoopback(port: number, what: string): Promise<void> {
+  return requireFree(addresses, port, `Docker is to publish ${what}`)
+}
+
+async function requireFree(hosts: readonly string[], port: number, consequence: string): Promise<void> {
+  for (const host of hosts) {
+    const probe = createServer()
+    try {
+      await listen(probe, port, host)
+    } catch (error) {
+      if (absent(error)) continue
+      if ((error as { code?: string }).code === 'EADDRINUSE') {
+        const finder = process.platform === 'darwin' ? `lsof -nP -iTCP:${port} -sTCP:LISTEN` : process.platform === 'win32' ? `netstat -ano | findstr :${port}` : `ss -ltnp 'sport = :${port}'`
+        throw new StepError(`another process listens on ${host.includes(':') ? `[${host}]` : host}:${port}, where ${consequence}`, `  - stop that process (\`${finder}\` shows it), then run this again`)
+      }
+      throw error
+    } finally {
+      await close(probe)
     }
-    throw error
-  } finally {
-    await close(probe)
   }
 }

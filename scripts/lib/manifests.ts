@@ -32,6 +32,10 @@ export interface ClusterManifests {
   piJob: V1Job
   /** The Spark Connect server (manifests/connect/), started by `npm run connect`. */
   connect: { deployment: V1Deployment; service: V1Service }
+  /** The drivers' event logs (manifests/spark-events.yml), unless the data folder or claim holds them. */
+  eventsClaim: V1PersistentVolumeClaim
+  /** The Spark History Server (manifests/history/), started by `npm run history`. */
+  history: { deployment: V1Deployment; service: V1Service }
 }
 
 /** What a user may change at run time; everything else comes from the files unchanged. */
@@ -54,7 +58,7 @@ export function parseManifestFile(path: string): KubernetesObject[] {
     .filter((object): object is KubernetesObject => object !== null)
 }
 
-/** Reads manifests/*.yml (what `kubectl apply -f manifests/` applies), manifests/jobs/spark-pi.yml and manifests/connect/. */
+/** Reads manifests/*.yml (what `kubectl apply -f manifests/` applies), manifests/jobs/spark-pi.yml, manifests/connect/ and manifests/history/. */
 export function loadManifests(dir: string = manifestsDir): ClusterManifests {
   const parsed = new ParsedFileCache<KubernetesObject[]>(cacheDir('parsed-manifests.json'))
   const parse = (path: string) => parsed.get(path, parseManifestFile)
@@ -63,6 +67,7 @@ export function loadManifests(dir: string = manifestsDir): ClusterManifests {
     .sort()
     .flatMap((name) => parse(join(dir, name)))
   const connect = parse(join(dir, 'connect', 'spark-connect.yml'))
+  const history = parse(join(dir, 'history', 'spark-history.yml'))
   const find = <T extends KubernetesObject>(kind: string, role: string, among = objects): T => {
     const found = among.filter((o) => o.kind === kind && o.metadata?.labels?.role === role)
     if (found.length !== 1) throw new Error(`${dir}: expected one ${kind} labelled role=${role}, found ${found.length}`)
@@ -79,6 +84,8 @@ export function loadManifests(dir: string = manifestsDir): ClusterManifests {
     masterPolicy: find<V1NetworkPolicy>('NetworkPolicy', 'master'),
     piJob,
     connect: { deployment: find<V1Deployment>('Deployment', 'connect', connect), service: find<V1Service>('Service', 'connect', connect) },
+    eventsClaim: find<V1PersistentVolumeClaim>('PersistentVolumeClaim', 'events'),
+    history: { deployment: find<V1Deployment>('Deployment', 'history', history), service: find<V1Service>('Service', 'history', history) },
   }
 }
 
@@ -157,6 +164,7 @@ export function uiNodePort(manifests: ClusterManifests): number {
 export interface RenderedCluster {
   master: V1Deployment
   recoveryClaim: V1PersistentVolumeClaim
+  eventsClaim: V1PersistentVolumeClaim
   service: V1Service
   worker: V1Deployment
   workerBudget: V1PodDisruptionBudget
@@ -185,6 +193,7 @@ export function renderCluster(manifests: ClusterManifests, shape: ClusterShape):
   return {
     master,
     recoveryClaim: withNamespace(manifests.recoveryClaim, shape.namespace),
+    eventsClaim: withNamespace(manifests.eventsClaim, shape.namespace),
     service,
     worker,
     workerBudget: withNamespace(manifests.workerBudget, shape.namespace),
@@ -323,21 +332,30 @@ export function renderShellPod(manifests: ClusterManifests, options: { image: st
   }
 }
 
-/** The Connect server's Deployment and Service for this cluster: its image and namespace. */
-export function renderConnect(manifests: ClusterManifests, options: { image: string; namespace: string }): { deployment: V1Deployment; service: V1Service } {
-  const deployment = withNamespace(manifests.connect.deployment, options.namespace)
-  mainContainer(deployment).image = options.image
-  return { deployment, service: withNamespace(manifests.connect.service, options.namespace) }
+/** A server of the cluster's (Spark Connect, the History Server): a Deployment and its Service. */
+export interface ServerManifests {
+  deployment: V1Deployment
+  service: V1Service
 }
 
-/** The port the Connect server listens on: the Service's first port, resolved to the container's. */
-export function connectPort(manifests: ClusterManifests): number {
-  const port = manifests.connect.service.spec?.ports?.[0]
+/** A server's Deployment and Service for this cluster: its image and namespace. */
+export function renderServer(server: ServerManifests, options: { image: string; namespace: string }): ServerManifests {
+  const deployment = withNamespace(server.deployment, options.namespace)
+  mainContainer(deployment).image = options.image
+  return { deployment, service: withNamespace(server.service, options.namespace) }
+}
+
+/** The port a server listens on: its Service's first port, resolved to the container's. */
+export function serverPort(server: ServerManifests): number {
+  const port = server.service.spec?.ports?.[0]
   const target = port?.targetPort ?? port?.port
-  const containerPort = typeof target === 'number' ? target : mainContainer(manifests.connect.deployment).ports?.find((p) => p.name === target)?.containerPort
-  if (!containerPort) throw new Error('the spark-connect Service has no port that resolves to a container port')
+  const containerPort = typeof target === 'number' ? target : mainContainer(server.deployment).ports?.find((p) => p.name === target)?.containerPort
+  if (!containerPort) throw new Error(`the ${server.service.metadata?.name} Service has no port that resolves to a container port`)
   return containerPort
 }
+
+export const renderConnect = (manifests: ClusterManifests, options: { image: string; namespace: string }) => renderServer(manifests.connect, options)
+export const connectPort = (manifests: ClusterManifests) => serverPort(manifests.connect)
 
 function withNamespace<T extends KubernetesObject>(object: T, namespace: string): T {
   const copy = structuredClone(object)

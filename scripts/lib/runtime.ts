@@ -3,11 +3,12 @@
 // makeTarget. A step asks `target.runtime` and never which runtime it is.
 import type { V1Job, V1Pod } from '@kubernetes/client-node'
 import type { DeletableRole } from './config.ts'
-import type { ConnectServer } from './connect-server.ts'
 import type { DriverOptions, DriverRun } from './driver.ts'
 import type { ClusterShape } from './manifests.ts'
 import type { MasterUi } from './master-ui.ts'
 import type { StepOutcome } from './outcome.ts'
+import type { ClusterServer, ServerSpec } from './server.ts'
+import type { ClusterStorage } from './storage.ts'
 import type { ExpectedWorkers } from './spark-ui.ts'
 
 export type RoomShape = Pick<ClusterShape, 'workers' | 'workerCores' | 'workerMemory'>
@@ -33,21 +34,29 @@ export interface Runtime {
   publishImage(reference: string): Promise<StepOutcome>
   /** Whether the pods' requests fit, said with the numbers before anything changes. */
   checkRoom(shape: RoomShape): Promise<StepOutcome>
+  /**
+   * What --data / --data-claim ask for, checked (a missing folder or claim, one this runtime cannot
+   * mount) and made ready for the Spark user before anything changes; where the event logs go.
+   */
+  prepareStorage(): Promise<{ storage: ClusterStorage; note?: string }>
   /** Creates or updates the cluster (its secret, master, workers) to run `image`, leaving what matches alone. */
-  apply(image: string): Promise<StepOutcome>
+  apply(image: string, storage: ClusterStorage): Promise<StepOutcome>
   /** Until master and every worker run; `proven` ends the wait early with its reason. */
   waitReady(onProgress?: (reason: string) => void, proven?: Promise<string>): Promise<string>
   /** Sets the worker count; cores and memory stay what the running cluster has. */
   setWorkerCount(count: number): Promise<ScaleOutcome>
   members(): Promise<Member[]>
-  /** The image the running master uses: every driver the tool starts must run the same Spark. */
-  clusterImage(): Promise<string>
+  /** The running master's image and annotations: every driver the tool starts runs the same Spark, with the same storage. */
+  runningMaster(): Promise<{ image: string; annotations: Record<string, string> }>
   /** Runs a driver (the Job's pod) to its end, removing what it made (also on Ctrl-C). */
   runDriver(job: V1Job, options: DriverOptions): Promise<DriverRun>
   /** Runs the REPL pod attached to this terminal until it exits; its exit code. */
   runShell(pod: V1Pod, tty: boolean, say: (line: string) => void): Promise<number>
   masterUi(): MasterUi
-  connectServer(): ConnectServer
+  /** A server of the cluster's: Spark Connect, the History Server. */
+  server(spec: ServerSpec): ClusterServer
+  /** The cluster's spark-defaults.conf (its secret; undefined: there is none). */
+  authConf(image: string): Promise<string | undefined>
   /** Status, recent warnings and last log lines of what runs, for a failed step. */
   diagnostics(): Promise<string>
   /** Everything labelled as ours (or one role's), and waits until it is gone. */

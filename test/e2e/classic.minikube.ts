@@ -5,6 +5,7 @@
 // again. Then what only a real minikube shows: a profile too small for the cluster is refused before
 // anything is applied, and an image the node failed to load is reported. The smoke workflow's steps
 // (cluster:up, pi, status, cluster:down) run here with exactly the workflow's arguments.
+import { tmpdir } from 'node:os'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { $ } from 'zx'
 import { connectKube, type Kube } from '../../scripts/lib/kube/kube.ts'
@@ -121,6 +122,15 @@ describe.skipIf(ground.skipReason)('the classic README on a real minikube (--pla
     expect(result.stderr).toMatch(new RegExp(String.raw`^error: minikube profile ${profile} \(\d+ CPUs \/ \d+ MiB\) has no room for this cluster`, 'm'))
     expect(result.stderr).toMatch(new RegExp(String.raw`minikube delete -p ${profile}`))
     expect(result.stderr).not.toMatch(/Apply manifests/)
+    expect(await versions()).toEqual(before)
+  })
+
+  it('--data on the profile made without a mount is refused in one line (minikube cannot add one), changing nothing', async () => {
+    const before = await versions()
+    const result = await run('up', '--workers', '1', '--data', tmpdir())
+    expect(result.exitCode).toBe(1)
+    expect(result.stderr.split('\n').filter((line) => line.startsWith('error:'))).toEqual([`error: minikube profile ${profile} was created without a data folder, and minikube cannot change a profile's mount`])
+    expect(result.stderr).toContain(`minikube delete -p ${profile}`)
     expect(await versions()).toEqual(before)
   })
 

@@ -77,7 +77,7 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
     expect(result.stderr).toMatch(/Verify the master UI reports 2 ALIVE workers: ALIVE, 2 workers × 1 cores\/1g \(read through the Kubernetes API server/)
     expect(result.stderr).toMatch(/Check the cluster has room for 2 workers: 1\.35 CPUs \/ 6144 MiB requested, [\d.]+ CPUs \/ \d+ MiB free on node ssk8s-node/)
     expect(result.stderr).toMatch(
-      /secret\/spark-auth created, persistentvolumeclaim\/spark-master-recovery created, deployment\/spark-master created, service\/spark-master-service created, networkpolicy\/spark-master created, deployment\/spark-worker created, poddisruptionbudget\/spark-worker created/,
+      /secret\/spark-auth created, persistentvolumeclaim\/spark-master-recovery created, persistentvolumeclaim\/spark-events created, deployment\/spark-master created, service\/spark-master-service created, networkpolicy\/spark-master created, deployment\/spark-worker created, poddisruptionbudget\/spark-worker created/,
     )
     const service = await kube.core.readNamespacedService({ name: 'spark-master-service', namespace: 'default' })
     expect(service.spec?.type).toBe('ClusterIP')

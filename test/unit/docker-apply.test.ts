@@ -45,7 +45,7 @@ describe('applyToDocker', () => {
   it("makes the network, the secret volume and the containers, each container labelled with the conf's digest and none holding the secret", async () => {
     const docker = emptyDocker()
     const outcome = await applyToDocker(manifests, shape, { uiKill: false })
-    expect(outcome).toEqual({ done: 'network spark created, secret volume spark-auth created, volume spark-master-recovery created, spark-master created, spark-worker-1 created, spark-worker-2 created' })
+    expect(outcome).toEqual({ done: 'network spark created, secret volume spark-auth created, volume spark-master-recovery created, volume spark-events created, spark-master created, spark-worker-1 created, spark-worker-2 created' })
     const conf = docker.written()!
     const started = fake.lines().filter((line) => line.startsWith('docker run --detach'))
     expect(started).toHaveLength(3)

@@ -3,7 +3,7 @@
 import { createConnection, createServer, type Server, type Socket } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { StepError } from '../../scripts/lib/errors.ts'
-import { listenOnLoopback, requireFreeIpv6Loopback, type LoopbackListener } from '../../scripts/lib/loopback.ts'
+import { listenOnLoopback, requireFreeIpv6Loopback, requireFreeLoopback, type LoopbackListener } from '../../scripts/lib/loopback.ts'
 import { forwardWithFallback } from '../../scripts/lib/kube/port-forward.ts'
 
 const opened: Array<Server | LoopbackListener> = []
@@ -118,5 +118,14 @@ describe('requireFreeIpv6Loopback', () => {
   it('does not mind 127.0.0.1 being held at the port (Docker publishes there)', async () => {
     const port = await hold('127.0.0.1')
     await expect(requireFreeIpv6Loopback(port, 'the Spark Connect server')).resolves.toBeUndefined()
+  })
+})
+
+describe('requireFreeLoopback', () => {
+  it('refuses, before Docker is asked to publish there, a port another process holds on 127.0.0.1', async () => {
+    const port = await hold('127.0.0.1')
+    const error = (await requireFreeLoopback(port, 'the History Server').catch((e: unknown) => e)) as StepError
+    expect(error).toBeInstanceOf(StepError)
+    expect(error.message).toBe(`another process listens on 127.0.0.1:${port}, where Docker is to publish the History Server`)
   })
 })

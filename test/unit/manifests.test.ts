@@ -68,9 +68,9 @@ function filesIn(dir: string): string[] {
 }
 
 describe('the static manifests', () => {
-  it('hold the master Deployment, its Service, recovery claim and network policy, the worker Deployment and its disruption budget, and the Pi Job', () => {
+  it('hold the master Deployment, its Service, recovery claim and network policy, the worker Deployment and its disruption budget, the event-log claim, and the Pi Job', () => {
     expect(allObjects.map(({ object }) => `${object.kind}/${object.metadata?.name ?? object.metadata?.generateName}`).sort()).toEqual(
-      ['Deployment/spark-master', 'Deployment/spark-worker', 'Job/spark-pi-', 'NetworkPolicy/spark-master', 'PersistentVolumeClaim/spark-master-recovery', 'PodDisruptionBudget/spark-worker', 'Service/spark-master-service'].sort(),
+      ['Deployment/spark-master', 'Deployment/spark-worker', 'Job/spark-pi-', 'NetworkPolicy/spark-master', 'PersistentVolumeClaim/spark-events', 'PersistentVolumeClaim/spark-master-recovery', 'PodDisruptionBudget/spark-worker', 'Service/spark-master-service'].sort(),
     )
   })
 
@@ -100,7 +100,7 @@ describe('the static manifests', () => {
   it('every object and pod template carries app=spark and a role', () => {
     for (const { object } of allObjects) {
       expect(object.metadata?.labels?.app, `${object.kind} ${object.metadata?.name}`).toBe('spark')
-      expect(object.metadata?.labels?.role, `${object.kind} ${object.metadata?.name}`).toMatch(/^(master|worker|driver)$/)
+      expect(object.metadata?.labels?.role, `${object.kind} ${object.metadata?.name}`).toMatch(/^(master|worker|driver|events)$/)
     }
     for (const [what, workload] of workloads) {
       expect(podTemplate(workload).metadata?.labels, what).toMatchObject({ app: 'spark', role: workload.metadata!.labels!.role })
@@ -360,6 +360,9 @@ describe('loadManifests', () => {
       copyFileSync(jobFile, join(dir, 'jobs', 'spark-pi.yml'))
       mkdirSync(join(dir, 'connect'))
       copyFileSync(join(manifestsDir, 'connect', 'spark-connect.yml'), join(dir, 'connect', 'spark-connect.yml'))
+      mkdirSync(join(dir, 'history'))
+      copyFileSync(join(manifestsDir, 'history', 'spark-history.yml'), join(dir, 'history', 'spark-history.yml'))
+      copyFileSync(join(manifestsDir, 'spark-events.yml'), join(dir, 'spark-events.yml'))
       expect(() => loadManifests(dir)).toThrow(/expected one Deployment labelled role=worker, found 2/)
       rmSync(join(dir, 'spark-worker-copy.yml'))
       expect(loadManifests(dir).worker.metadata?.name).toBe('spark-worker')

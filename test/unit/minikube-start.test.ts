@@ -59,6 +59,14 @@ describe('startMinikube with an existing profile', () => {
     expect(fake.lines().at(-1)).toBe('minikube start -p spark-contract')
   })
 
+  it('refuses --data on a profile made without that mount, before starting anything: minikube cannot change one', async () => {
+    answer({ 'minikube profile list': profileList(8192, 4), 'minikube status': running })
+    const error = (await startMinikube({ profile, workers: 2, workerCores: 1, workerMemory: '1g', data: '/home/me/lake' }, manifests).catch((e: unknown) => e)) as StepError
+    expect(error.message).toBe("minikube profile spark-contract was created without a data folder, and minikube cannot change a profile's mount")
+    expect(error.details).toContain('`minikube delete -p spark-contract`, then `npm run cluster:up -- --data /home/me/lake`')
+    expect(fake.lines()).toEqual(['minikube profile list -o json'])
+  })
+
   it('skips a running profile, saying its real size', async () => {
     answer({ 'minikube profile list': profileList(8192, 4), 'minikube status': running })
     expect(await startMinikube({ profile, workers: 2, workerCores: 1, workerMemory: '1g' }, manifests)).toEqual({ skipped: 'minikube profile spark-contract already running (4 CPUs / 8192 MiB)' })
@@ -82,6 +90,13 @@ describe('startMinikube with no profile', () => {
     // Wanted: 1.35 + 1 CPUs → 3; 6144 + 2048 MiB → capped at the engine's 7859 MiB less 1 GiB.
     expect(fake.lines().at(-1)).toBe('minikube start -p spark-contract --cpus 3 --memory 6835mb')
     expect(outcome).toEqual({ done: 'minikube profile spark-contract created (3 CPUs / 6835 MiB, driver docker; the Docker engine has 4 CPUs / 7859 MiB)' })
+  })
+
+  it('with --data creates the profile mounting the folder where the pods find it (the docker driver binds it into the node)', async () => {
+    newProfileOnDockerDesktop()
+    const outcome = await startMinikube({ profile, workers: 2, workerCores: 1, workerMemory: '1g', data: '/home/me/lake' }, manifests)
+    expect(fake.lines().at(-1)).toBe('minikube start -p spark-contract --cpus 3 --memory 6835mb --mount-string /home/me/lake:/mnt/spark-data')
+    expect(outcome).toMatchObject({ done: expect.stringContaining('driver docker, mounting /home/me/lake;') })
   })
 
   it('refuses, before creating anything, a cluster that even the largest profile the engine allows could not hold', async () => {

@@ -48,7 +48,10 @@ vi.mock('../../scripts/build-image.ts', async (importOriginal) => ({
 vi.mock('../../scripts/push-image.ts', () => ({ pushImage: vi.fn() }))
 vi.mock('../../scripts/lib/docker/apply.ts', () => ({ applyToDocker: vi.fn() }))
 vi.mock('../../scripts/lib/kube/apply.ts', () => ({ applyToKubernetes: vi.fn() }))
-vi.mock('../../scripts/lib/kube/recovery.ts', () => ({ planRecoveryStorage: vi.fn(async (_kube: unknown, claim: unknown, master: unknown) => ({ claim, master })) }))
+vi.mock('../../scripts/lib/kube/recovery.ts', () => ({
+  planRecoveryStorage: vi.fn(async (_kube: unknown, claim: unknown, master: unknown) => ({ claim, master })),
+  claimProvisioning: vi.fn(async () => ({ ok: true })),
+}))
 vi.mock('../../scripts/wait-ready.ts', () => ({ waitForRollout: vi.fn() }))
 vi.mock('../../scripts/verify-ui.ts', async (importOriginal) => ({
   ...(await importOriginal<typeof import('../../scripts/verify-ui.ts')>()),
@@ -208,7 +211,7 @@ describe('up', () => {
       { id: 'worker-2', host: '172.18.0.4', cores: 1, memoryMiB: 1024 },
     ])
     const timings = summary.timingsSeconds as Record<string, number>
-    expect(Object.keys(timings)).toHaveLength(7)
+    expect(Object.keys(timings)).toHaveLength(8)
     expect(Object.keys(timings)).toEqual(expect.arrayContaining(['Build the Spark image', 'Check the cluster has room for 2 workers', 'Wait for the rollout', 'Publish the image to the cluster']))
     expect(Object.keys(timings).some((title) => /minikube/i.test(title))).toBe(false)
     for (const seconds of Object.values(timings)) expect(typeof seconds).toBe('number')
@@ -271,6 +274,7 @@ describe('up', () => {
     expect(objects.map((o) => `${o.kind}/${o.metadata?.name}`)).toEqual([
       'Secret/spark-auth',
       'PersistentVolumeClaim/spark-master-recovery',
+      'PersistentVolumeClaim/spark-events',
       'Deployment/spark-master',
       'Service/spark-master-service',
       'NetworkPolicy/spark-master',
@@ -282,7 +286,7 @@ describe('up', () => {
     expect(createOnly).toEqual([objects[0]])
     expect(createOnly![0]).toBe(objects[0])
     const image = vi.mocked(buildImage).mock.calls[0][0]
-    const master = objects[2] as { spec: { template: { spec: { containers: Array<{ image: string }> } } } }
+    const master = objects[3] as { spec: { template: { spec: { containers: Array<{ image: string }> } } } }
     expect(master.spec.template.spec.containers[0].image).toBe(image)
   })
 

@@ -15,13 +15,16 @@ import {
   type ContainerChange,
 } from './containers.ts'
 import { podTemplate, publishedPorts, renderCluster, type ClusterManifests, type ClusterShape } from '../manifests.ts'
+import { eventsVolume, withStorage, type ClusterStorage } from '../storage.ts'
 import type { StepOutcome } from '../outcome.ts'
 import { run } from '../proc.ts'
 import type { V1PodTemplateSpec } from '@kubernetes/client-node'
 
 /** Docker: network + master container (published on 127.0.0.1) + N worker containers, each only if it drifted. */
-export async function applyToDocker(manifests: ClusterManifests, shape: ClusterShape, settings: AuthSettings): Promise<StepOutcome> {
+export async function applyToDocker(manifests: ClusterManifests, shape: ClusterShape, settings: AuthSettings, storage: ClusterStorage = {}): Promise<StepOutcome> {
   const rendered = renderCluster(manifests, shape)
+  withStorage(podTemplate(rendered.master), storage)
+  withStorage(podTemplate(rendered.worker), storage)
   const layout = dockerLayout(manifests)
   const shapeText = encodeShape(shape)
   // The network first: a same-named one of someone else's is refused before any volume is made.
@@ -30,7 +33,7 @@ export async function applyToDocker(manifests: ClusterManifests, shape: ClusterS
   const [existing, auth, createdClaims] = await Promise.all([
     listContainers(layout.ourLabels),
     ensureAuthVolume(manifests, shape.image, settings),
-    ensureClaimVolumes(podTemplate(rendered.master), layout.ourLabels, shape.image),
+    ensureClaimVolumes(podTemplate(rendered.master), layout.ourLabels, shape.image).then(async (made) => [...made, ...(await ensureClaimVolumes(eventsTemplate(manifests, storage), layout.ourLabels, shape.image))]),
   ])
   // The conf's digest is part of each container's spec: a new or repaired secret replaces them all.
   withAuthConf(rendered.master, auth.conf)
@@ -78,4 +81,13 @@ async function ensureClaimVolumes(template: V1PodTemplateSpec, labels: Record<st
     created.push(name)
   }
   return created
+}
+
+/** The drivers' event-log volume as the pods will mount it: the labelled volume to make, when the data folder does not hold the logs. */
+function eventsTemplate(manifests: ClusterManifests, storage: ClusterStorage): V1PodTemplateSpec {
+  const driver = withStorage(structuredClone(podTemplate(manifests.piJob)), storage)
+  return {
+    metadata: { labels: manifests.eventsClaim.metadata?.labels },
+    spec: { ...driver.spec!, volumes: driver.spec!.volumes?.filter((volume) => volume.name === eventsVolume) },
+  }
 }

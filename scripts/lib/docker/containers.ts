@@ -4,6 +4,7 @@ import { authConfAnnotation } from '../cluster-secret.ts'
 import { ourLabels, podTemplate, type ClusterManifests, type ClusterShape, type PublishedPort } from '../manifests.ts'
 import { StepError } from '../errors.ts'
 import { run } from '../proc.ts'
+import { storageAnnotation } from '../storage.ts'
 import { kubeCpuToCores, kubeQuantityToBytes } from '../units.ts'
 
 /** Docker labels of our own: a hash of the run arguments (to see drift) and the worker shape (for scale). */
@@ -54,12 +55,13 @@ export function planContainer(template: V1PodTemplateSpec, options: PlanOptions)
 
   const security = { ...pod.securityContext, ...container.securityContext }
   if (security.runAsUser !== undefined) args.push('--user', `${security.runAsUser}:${security.runAsGroup ?? 0}`)
+  for (const group of pod.securityContext?.supplementalGroups ?? []) args.push('--group-add', String(group))
   for (const capability of container.securityContext?.capabilities?.drop ?? []) args.push('--cap-drop', capability)
   if (security.allowPrivilegeEscalation === false) args.push('--security-opt', 'no-new-privileges')
   if (security.readOnlyRootFilesystem) args.push('--read-only')
 
-  // Secret, ConfigMap and claim volumes become the Docker volume of that name (docker-secret.ts,
-  // driver.ts and docker-apply.ts make them); emptyDirs a tmpfs with the same size limit (writable by
+  // Secret, ConfigMap and claim volumes become the Docker volume of that name (secret.ts, driver.ts
+  // and apply.ts make them), a hostPath a bind mount; emptyDirs a tmpfs with the same size limit (writable by
   // any user, like an emptyDir). `exec` as an emptyDir has it: Docker's tmpfs default is noexec, and
   // Spark's zstd and snappy load the native libraries they unpack into /tmp (without it every
   // shuffle hangs).
@@ -69,12 +71,15 @@ export function planContainer(template: V1PodTemplateSpec, options: PlanOptions)
     const named = volume?.secret?.secretName ?? volume?.configMap?.name ?? volume?.persistentVolumeClaim?.claimName
     if (named) {
       args.push('--mount', `type=volume,source=${named},target=${mount.mountPath}${mount.readOnly ? ',readonly' : ''}`)
+    } else if (volume?.hostPath) {
+      // A folder of this machine (the data folder): bound as it is, as a node's hostPath would be.
+      args.push('--mount', `type=bind,source=${volume.hostPath.path},target=${mount.mountPath}${mount.readOnly ? ',readonly' : ''}`)
     } else if (volume?.emptyDir) {
       const bytes = volume.emptyDir.sizeLimit ? kubeQuantityToBytes(String(volume.emptyDir.sizeLimit)) : 0
       tmpfsBytes += bytes
       args.push('--tmpfs', `${mount.mountPath}:${bytes ? `size=${bytes},` : ''}exec`)
     } else {
-      throw new Error(`volume ${mount.name}: only Secret, ConfigMap, PersistentVolumeClaim and emptyDir volumes run on Docker`)
+      throw new Error(`volume ${mount.name}: only Secret, ConfigMap, PersistentVolumeClaim, hostPath and emptyDir volumes run on Docker`)
     }
   }
 
@@ -126,7 +131,7 @@ function labelFilters(labels: Record<string, string>): string[] {
 export async function listContainers(labels: Record<string, string>): Promise<ContainerSummary[]> {
   const filters = labelFilters(labels)
   // The labels we read, one field each: {{.Labels}} joins all with commas, and label values may hold commas.
-  const wanted = ['app', 'role', shapeLabel, authConfAnnotation]
+  const wanted = ['app', 'role', shapeLabel, authConfAnnotation, storageAnnotation]
   const format = ['{{.ID}}', '{{.Names}}', '{{.State}}', '{{.Status}}', '{{.Image}}', `{{.Label "${specHashLabel}"}}`, ...wanted.map((key) => `{{.Label "${key}"}}`)].join('\t')
   const output = await run`docker ps --all --no-trunc ${filters} --format ${format}`
   return output.stdout

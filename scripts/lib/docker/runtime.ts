@@ -2,6 +2,7 @@
 // containers on one labelled network, the Secret a labelled volume, NodePorts ports published on
 // loopback. Everything is found again by label, as `kubectl … -l app=spark` would.
 import { requireRoom, type Room } from '../capacity.ts'
+import { prepareHostFolder } from '../data-folder.ts'
 import { indent, logLines } from '../diagnostics.ts'
 import { StepError } from '../errors.ts'
 import { ourLabels } from '../manifests.ts'
@@ -10,13 +11,14 @@ import { run } from '../proc.ts'
 import type { RoomShape, Runtime } from '../runtime.ts'
 import type { Target } from '../target.ts'
 import { applyToDocker } from './apply.ts'
-import { dockerConnect } from './connect.ts'
 import { dockerLayout, listContainers } from './containers.ts'
 import { deleteOnDocker } from './delete.ts'
 import { dockerFilesLimit, runDockerDriver } from './driver.ts'
 import { engineEndpoint, engineExpect } from './engine.ts'
 import { scaleDockerWorkers } from './scale.ts'
 import { runDockerShell } from './shell.ts'
+import { volumeAuthConf } from './secret.ts'
+import { dockerServer } from './server.ts'
 import { dockerUi } from './ui.ts'
 
 export function dockerRuntime(target: Target): Runtime {
@@ -28,7 +30,13 @@ export function dockerRuntime(target: Target): Runtime {
     submitFiles: { limit: dockerFilesLimit, holder: 'a submit takes on Docker' },
     publishImage: async () => ({ skipped: 'the Docker engine that built the image runs it' }),
     checkRoom: (shape) => checkEngineRoom(target, shape),
-    apply: (image) => applyToDocker(target.manifests, { ...target.config, image }, target.config),
+    prepareStorage: async () => {
+      const { data, dataClaim, dataPath } = target.config
+      if (dataClaim) throw new StepError(`--data-claim ${dataClaim} names a Kubernetes PersistentVolumeClaim, which Docker has not: pass --data with a folder of this machine`)
+      if (!data) return { storage: {} }
+      return { storage: { data: { source: { hostPath: { path: data } }, mountPath: dataPath, what: `folder ${data}` }, groups: prepareHostFolder(data) } }
+    },
+    apply: (image, storage) => applyToDocker(target.manifests, { ...target.config, image }, target.config, storage),
     waitReady: (onProgress) =>
       pollUntil<string>('containers running', timeoutMs(), async () => {
         const containers = await listContainers(layout.ourLabels)
@@ -40,15 +48,16 @@ export function dockerRuntime(target: Target): Runtime {
       }, onProgress),
     setWorkerCount: (count) => scaleDockerWorkers(target, count),
     members: async () => (await listContainers(layout.ourLabels)).map((c) => ({ name: c.name, role: c.labels.role ?? '', state: c.state, detail: c.status })),
-    clusterImage: async () => {
+    runningMaster: async () => {
       const masters = await listContainers({ ...layout.ourLabels, role: 'master' })
       if (masters.length === 0) throw new StepError('no Spark master container here: run `npm run cluster:up` first')
-      return masters[0].image
+      return { image: masters[0].image, annotations: masters[0].labels }
     },
     runDriver: (job, options) => runDockerDriver(target, job, options),
     runShell: (pod, tty, say) => runDockerShell(target, pod, tty, say),
     masterUi: () => dockerUi(target),
-    connectServer: () => dockerConnect(target),
+    server: (spec) => dockerServer(target, spec),
+    authConf: (image) => volumeAuthConf(target.manifests, image),
     diagnostics: async () => {
       const containers = await listContainers(ourLabels(target.manifests))
       const sections = [`containers:\n${containers.map((c) => `  ${c.name}  ${c.state}  ${c.status}`).join('\n') || '  (none)'}`]

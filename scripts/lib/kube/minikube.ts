@@ -47,6 +47,9 @@ export interface MinikubeStatus {
 /** What `status` reports for a profile whose node (container / VM) does not exist. */
 export const NONEXISTENT = 'Nonexistent'
 
+/** Where the node of a profile made with --data sees the folder (`minikube start --mount-string <folder>:<this>`). */
+export const minikubeDataPath = '/mnt/spark-data'
+
 /**
  * `minikube status -p X -o json` parsed (stdout is read whatever the exit code: it uses bit-flag exit
  * codes); undefined when there is no such profile. A multi-node profile prints an array: the control
@@ -99,6 +102,8 @@ export interface MinikubeProfile {
   memoryMiB: number
   containerRuntime?: string
   kubernetesVersion?: string
+  /** The host folder the node mounts (`--mount-string host:guest`, fixed at creation on the docker driver); "" for none. */
+  mountString: string
   /** false when minikube lists it under "invalid" (no config, no driver, or a node without a Kubernetes version). */
   valid: boolean
 }
@@ -111,6 +116,7 @@ interface RawProfile {
     Driver?: string
     CPUs?: number
     Memory?: number
+    MountString?: string
     KubernetesConfig?: { KubernetesVersion?: string; ContainerRuntime?: string }
   } | null
 }
@@ -146,6 +152,7 @@ function toProfile(raw: RawProfile, valid: boolean): MinikubeProfile {
     driver: config.Driver ?? '',
     cpus: config.CPUs ?? 0,
     memoryMiB: config.Memory ?? 0,
+    mountString: config.MountString ?? '',
     containerRuntime: config.KubernetesConfig?.ContainerRuntime || undefined,
     kubernetesVersion: config.KubernetesConfig?.KubernetesVersion || undefined,
     valid,

@@ -19,15 +19,21 @@ const defaultClassAnnotation = 'storageclass.kubernetes.io/is-default-class'
  * which survives a crash of the master process but not a move to another node.
  */
 export async function planRecoveryStorage(kube: Kube, claim: V1PersistentVolumeClaim, master: V1Deployment): Promise<RecoveryStorage> {
+  const provisioning = await claimProvisioning(kube, claim)
+  if (provisioning.ok) return { claim, master }
+  return { master: onEmptyDir(master, claim), note: `${provisioning.why}: the master's recovery state is on an emptyDir (it survives a master crash, not a move to another node)` }
+}
+
+/** Whether the cluster can bind the claim: it exists already, or names a class, or there is a default StorageClass. */
+export async function claimProvisioning(kube: Kube, claim: V1PersistentVolumeClaim): Promise<{ ok: true } | { ok: false; why: string }> {
   const header = { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: claim.metadata!.name!, namespace: claim.metadata!.namespace! } }
   const live = await kube.objects.read(header).catch((error: unknown) => {
     if (isNotFound(error)) return undefined
     throw error
   })
   const provisioned = live || claim.spec?.storageClassName ? 'yes' : await hasDefaultClass(kube, claim)
-  if (provisioned === 'yes') return { claim, master }
-  const why = provisioned === 'no' ? 'no default StorageClass' : `could not tell whether there is a default StorageClass (namespace ${claim.metadata?.namespace} is new)`
-  return { master: onEmptyDir(master, claim), note: `${why}: the master's recovery state is on an emptyDir (it survives a master crash, not a move to another node)` }
+  if (provisioned === 'yes') return { ok: true }
+  return { ok: false, why: provisioned === 'no' ? 'no default StorageClass' : `could not tell whether there is a default StorageClass (namespace ${claim.metadata?.namespace} is new)` }
 }
 
 /**

@@ -4,13 +4,13 @@
 import type { V1Pod } from '@kubernetes/client-node'
 import { freeRoomOnNodes, requireRoom } from '../capacity.ts'
 import { describeAuthChange, withAuthConf } from '../cluster-secret.ts'
-import { asClusterIp, ourLabels, renderCluster, selectorOf } from '../manifests.ts'
+import { asClusterIp, ourLabels, podTemplate, renderCluster, selectorOf } from '../manifests.ts'
+import { withStorage, type ClusterStorage } from '../storage.ts'
 import { withNote, type StepOutcome } from '../outcome.ts'
 import { kubeContext } from '../platform.ts'
 import type { RoomShape, Runtime } from '../runtime.ts'
 import type { Target } from '../target.ts'
 import { applyToKubernetes } from './apply.ts'
-import { kubeConnect } from './connect.ts'
 import { deleteOnKubernetes } from './delete.ts'
 import { kubeDiagnostics } from './diagnostics.ts'
 import { configMapLimit, runKubeDriver } from './driver.ts'
@@ -19,7 +19,9 @@ import { publishToKubernetes } from './publish.ts'
 import { planRecoveryStorage } from './recovery.ts'
 import { readDeployment, waitForDeployments } from './rollout.ts'
 import { scaleKubeWorkers } from './scale.ts'
-import { declaredAuthSecret } from './secret.ts'
+import { declaredAuthSecret, liveAuthConf } from './secret.ts'
+import { kubeServer } from './server.ts'
+import { prepareKubeStorage } from './storage.ts'
 import { runKubeShell } from './shell.ts'
 import { kubeUi } from './ui.ts'
 
@@ -35,7 +37,8 @@ export function kubeRuntime(target: Target): Runtime {
     submitFiles: { limit: configMapLimit, holder: 'a Kubernetes ConfigMap holds' },
     publishImage: (reference) => publishToKubernetes(reference, platform, config),
     checkRoom: room,
-    apply: (image) => applyCluster(target, image),
+    prepareStorage: () => prepareKubeStorage(target),
+    apply: (image, storage) => applyCluster(target, image, storage),
     waitReady: async (onProgress, proven) =>
       waitForDeployments(await target.kube(), namespace, [manifests.master, manifests.worker].map((d) => d.metadata!.name!), selector, config.timeoutSeconds * 1000, onProgress, proven),
     setWorkerCount: (count) => scaleKubeWorkers(target, count, room),
@@ -46,24 +49,32 @@ export function kubeRuntime(target: Target): Runtime {
         return { name: pod.metadata!.name!, role: pod.metadata?.labels?.role ?? '', state: pod.status?.phase ?? 'Unknown', detail: `ready ${ready}/${containers}, restarts ${restarts}` }
       })
     },
-    clusterImage: async () => (await readDeployment(await target.kube(), manifests.master.metadata!.name!, namespace)).spec!.template.spec!.containers[0].image!,
+    runningMaster: async () => {
+      const { template } = (await readDeployment(await target.kube(), manifests.master.metadata!.name!, namespace)).spec!
+      return { image: template.spec!.containers[0].image!, annotations: template.metadata?.annotations ?? {} }
+    },
     runDriver: (job, options) => runKubeDriver(target, job, options),
     runShell: (pod, tty, say) => runKubeShell(target, pod, tty, say),
     masterUi: () => kubeUi(target),
-    connectServer: () => kubeConnect(target),
+    server: (spec) => kubeServer(target, spec),
+    authConf: async () => liveAuthConf(await target.kube(), manifests, namespace),
     diagnostics: () => kubeDiagnostics(target),
     deleteCluster: (role, onProgress) => deleteOnKubernetes(target, role, onProgress),
   }
 }
 
 /** Server-side apply of the parsed manifests with only the run-time values set, the Secret first. */
-async function applyCluster(target: Target, image: string): Promise<StepOutcome> {
+async function applyCluster(target: Target, image: string, storage: ClusterStorage): Promise<StepOutcome> {
   const rendered = renderCluster(target.manifests, { ...target.config, image })
+  withStorage(podTemplate(rendered.master), storage)
+  withStorage(podTemplate(rendered.worker), storage)
+  // The drivers' event logs, on the tool's own claim unless the data or the drivers' pods keep them.
+  const events = storage.data || storage.eventsOnEmptyDir ? [] : [rendered.eventsClaim]
   const kube = await target.kube()
   const auth = await declaredAuthSecret(kube, target.manifests, target.config.namespace, target.config)
   const service = exposure(target) === 'nodeport' ? rendered.service : asClusterIp(rendered.service)
   const recovery = await planRecoveryStorage(kube, rendered.recoveryClaim, withAuthConf(rendered.master, auth.conf))
-  const objects = [auth.secret, ...(recovery.claim ? [recovery.claim] : []), recovery.master, service, rendered.networkPolicy, withAuthConf(rendered.worker, auth.conf), rendered.workerBudget]
+  const objects = [auth.secret, ...(recovery.claim ? [recovery.claim] : []), ...events, recovery.master, service, rendered.networkPolicy, withAuthConf(rendered.worker, auth.conf), rendered.workerBudget]
   const outcome = await applyToKubernetes(kube, objects, target.config.namespace, [auth.secret])
   const notes = [auth.change?.kind === 'repaired' ? describeAuthChange(`secret/${auth.secret.metadata!.name}`, auth.change) : '', recovery.note ?? ''].filter(Boolean)
   return notes.length ? withNote(outcome, notes.join('; ')) : outcome

@@ -1,0 +1,46 @@
+import { StepError } from '../errors.ts'
+import { requireFreeIpv6Loopback, requireFreeLoopback } from '../loopback.ts'
+import { podTemplate, serverPort } from '../manifests.ts'
+import { pollUntil } from '../poll.ts'
+import { run } from '../proc.ts'
+import type { ClusterServer, ServerSpec } from '../server.ts'
+import type { Target } from '../target.ts'
+import { dockerLayout, ensureContainer, listContainers, planContainer } from './containers.ts'
+
+/** Docker: one container on the cluster's network, its port published on 127.0.0.1 like the master's. */
+export function dockerServer(target: Target, { manifests, what, scheme }: ServerSpec): ClusterServer {
+  const layout = dockerLayout(target.manifests)
+  const name = manifests.deployment.metadata!.name!
+  const role = manifests.deployment.metadata!.labels!.role
+  const port = serverPort(manifests)
+  return {
+    apply: async (rendered) => {
+      const plan = planContainer(podTemplate(rendered.deployment), { name, network: layout.network, publish: [{ name: 'server', nodePort: port, containerPort: port }], restart: true })
+      const existing = (await listContainers({ ...layout.ourLabels, role })).find((c) => c.name === name)
+      // Docker would make the container, then fail to start it with its proxy's "address already in use".
+      if (existing?.state !== 'running') await requireFreeLoopback(port, `the ${what}`)
+      const change = await ensureContainer(plan, existing)
+      return change === 'unchanged' ? { skipped: `container ${name} already runs ${mainImage(rendered)}` } : { done: `container ${name} ${change}` }
+    },
+    waitReady: async (onProgress) =>
+      pollUntil<string>(`container ${name} to accept connections`, target.config.timeoutSeconds * 1000, async () => {
+        const inspected = await run({ nothrow: true })`docker inspect --format ${'{{.State.Status}} {{.RestartCount}} {{if .State.Health}}{{.State.Health.Status}}{{end}}'} ${name}`
+        const [state, restarts, health] = inspected.stdout.trim().split(' ')
+        if (health === 'healthy') return { done: `${name} accepts connections on port ${port}` }
+        // The restart policy brings a crashed server back: one restart is already a crash to report.
+        if (state === 'exited' || state === 'dead' || state === 'restarting' || Number(restarts) > 0) {
+          const logs = await run({ nothrow: true })`docker logs --tail 20 ${name}`
+          throw new StepError(`the ${what} exited`, `its last log lines:\n${logs.stdout}${logs.stderr}`)
+        }
+        return { waiting: `${name} ${state ?? 'missing'}, not accepting connections yet` }
+      }, onProgress),
+    // --port is for the port-forward; Docker publishes the manifest's port on 127.0.0.1, as it does the
+    // master's: the client dials localhost, which may mean [::1], so no one else may hold that.
+    reach: async () => {
+      await requireFreeIpv6Loopback(port, `the ${what}`)
+      return { url: `${scheme}://localhost:${port}`, how: 'published on loopback by Docker; nothing to keep running', keepsRunning: false, close: async () => {} }
+    },
+  }
+}
+
+const mainImage = (rendered: Parameters<ClusterServer['apply']>[0]) => podTemplate(rendered.deployment).spec!.containers[0].image

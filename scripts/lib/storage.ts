@@ -1,0 +1,73 @@
+// The cluster's storage: the user's data (a host folder or a claim) mounted in every member and
+// driver, and where the drivers' event logs go. Chosen once by `cluster:up` and kept on the
+// master's pod template as an annotation (a label on Docker), so every later driver, Connect
+// server and History Server mounts the same without being told again.
+import type { V1PodTemplateSpec, V1Volume } from '@kubernetes/client-node'
+import type { StepOutcome } from './outcome.ts'
+
+export const storageAnnotation = 'spark-standalone-k8s/storage'
+/** The drivers' and the History Server's event-log volume in the manifests. */
+export const eventsVolume = 'events'
+const dataVolume = 'data'
+/** Under the data folder or claim: the event logs, which cluster:down then never deletes. */
+export const eventsDir = 'spark-events'
+
+export interface ClusterStorage {
+  data?: {
+    /** hostPath (a folder of this machine, or of the minikube node) or persistentVolumeClaim. */
+    source: Omit<V1Volume, 'name'>
+    mountPath: string
+    /** In the user's words, for messages: "folder /home/me/lake", "claim lake". */
+    what: string
+  }
+  /** Groups the pods join so the Spark user may write a host folder: the folder's own group. */
+  groups?: number[]
+  /** No data and no claim the cluster can provision: each driver keeps its event log to itself. */
+  eventsOnEmptyDir?: boolean
+}
+
+/**
+ * The template with the data mounted in its one container and its event-log volume (if it has one)
+ * moved to the data's spark-events/; the storage is recorded on it for later runs to read.
+ */
+export function withStorage(template: V1PodTemplateSpec, storage: ClusterStorage): V1PodTemplateSpec {
+  const spec = template.spec!
+  const container = spec.containers[0]
+  const { data } = storage
+  if (data) {
+    spec.volumes = [...(spec.volumes ?? []), { name: dataVolume, ...data.source }]
+    container.volumeMounts = [...(container.volumeMounts ?? []), { name: dataVolume, mountPath: data.mountPath }]
+  }
+  const events = spec.volumes?.find((volume) => volume.name === eventsVolume)
+  if (events && (data || storage.eventsOnEmptyDir)) {
+    delete events.persistentVolumeClaim
+    if (!data) events.emptyDir = { sizeLimit: '64Mi' }
+    else if (data.source.hostPath) events.hostPath = { ...data.source.hostPath, path: `${data.source.hostPath.path}/${eventsDir}` }
+    else {
+      events.persistentVolumeClaim = data.source.persistentVolumeClaim
+      const mount = container.volumeMounts!.find((m) => m.name === eventsVolume)!
+      mount.subPath = eventsDir
+    }
+  }
+  if (storage.groups?.length) spec.securityContext = { ...spec.securityContext, supplementalGroups: storage.groups }
+  template.metadata = { ...template.metadata, annotations: { ...template.metadata?.annotations, [storageAnnotation]: JSON.stringify(storage) } }
+  return template
+}
+
+/** What `withStorage` recorded on a running master (its annotations, or its labels on Docker). */
+export function storageOf(annotations: Record<string, string> | undefined): ClusterStorage {
+  const recorded = annotations?.[storageAnnotation]
+  return recorded ? (JSON.parse(recorded) as ClusterStorage) : {}
+}
+
+/** The storage step's outcome, in words. */
+export function describeStorage(storage: ClusterStorage, note?: string): StepOutcome {
+  if (note) return { done: note }
+  if (!storage.data) return { skipped: 'no --data or --data-claim: event logs go to the spark-events volume of the cluster (cluster:down deletes it)' }
+  return { done: `${storage.data.what} at ${storage.data.mountPath} in every pod; event logs in its ${eventsDir}/` }
+}
+
+/** For status and cluster:down: where the user's data is, which the tool never deletes. */
+export function describeData(storage: ClusterStorage): string | undefined {
+  return storage.data ? `${storage.data.what} at ${storage.data.mountPath}` : undefined
+}

@@ -1,0 +1,82 @@
+// The user's data in and out, as the e2e suites check it: a CSV the host writes into the data
+// folder, read by a submitted app and by a Connect client in the cluster, and the Parquet they
+// write back read by the host; then the History Server listing the finished applications.
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { $ } from 'zx'
+import { expect } from 'vitest'
+import { ensurePythonClient } from '../../scripts/ci/python-client.ts'
+import { fetchWithin } from '../../scripts/lib/http.ts'
+import { pollUntil } from '../../scripts/lib/poll.ts'
+import type { CliResult } from './cli.ts'
+
+const apps = join(import.meta.dirname, 'apps')
+const cities = ['Lagos', 'Lima', 'Oslo']
+
+/** 30 people, 10 per city, ages 20..49: per city 10 people and the sum of its ages. */
+const people = Array.from({ length: 30 }, (_, i) => ({ name: `p${i}`, city: cities[i % 3], age: 20 + i }))
+export const expectedCities = cities.map((city) => ({ city, people: 10, age_sum: people.filter((p) => p.city === city).reduce((sum, p) => sum + p.age, 0) }))
+
+/** A folder as a user's would be: theirs, not writable by anyone else, with a CSV in it. */
+export function makeDataFolder(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'spark-data-'))
+  chmodSync(dir, 0o755)
+  writeCsv(dir)
+  return dir
+}
+
+export function writeCsv(dir: string): void {
+  writeFileSync(join(dir, 'people.csv'), ['name,city,age', ...people.map((p) => `${p.name},${p.city},${p.age}`)].join('\n') + '\n')
+}
+
+export const dataAppArgs = (dataPath: string, output: string) => [join(apps, 'data_app.py'), dataPath, output]
+
+/** The submitted app read all 30 rows and grouped them right. */
+export function expectDataApp(result: CliResult): void {
+  expect(result.exitCode, result.stderr.slice(-3000)).toBe(0)
+  const line = result.stdout.split('\n').find((l) => l.startsWith('DATA '))
+  expect(line, result.stdout).toBeDefined()
+  expect(JSON.parse(line!.slice('DATA '.length))).toEqual({ rows: 30, cities: expectedCities })
+}
+
+/** The same through Connect, from this machine's Python. */
+export async function expectDataThroughConnect(sparkVersion: string, connectionString: string, dataPath: string, output: string): Promise<void> {
+  const python = await ensurePythonClient(sparkVersion)
+  const result = await $({ nothrow: true, quiet: true })`${python} ${join(apps, 'data_client.py')} ${connectionString} ${dataPath} ${output}`
+  expect(result.exitCode, result.stderr.slice(-3000)).toBe(0)
+  expect(JSON.parse(result.stdout.trim().split('\n').at(-1)!)).toEqual({ rows: 30, cities: expectedCities })
+}
+
+/** The host reads the Parquet the cluster wrote into the folder (pyarrow, from the client's venv). */
+export async function expectParquetOnHost(sparkVersion: string, path: string): Promise<void> {
+  const python = await ensurePythonClient(sparkVersion)
+  const program = 'import json, sys\nimport pyarrow.parquet as pq\nrows = pq.read_table(sys.argv[1]).to_pylist()\nprint(json.dumps(sorted(rows, key=lambda r: r["city"])))'
+  const result = await $({ nothrow: true, quiet: true })`${python} -c ${program} ${path}`
+  expect(result.exitCode, result.stderr).toBe(0)
+  expect(JSON.parse(result.stdout)).toEqual(expectedCities)
+}
+
+interface HistoryApplication {
+  id: string
+  name: string
+  attempts: Array<{ completed: boolean }>
+}
+
+/** The History Server's REST API lists each named application as completed, with at least `jobs` jobs. */
+export async function expectHistoryLists(url: string, jobs: Record<string, number>): Promise<HistoryApplication[]> {
+  const listed = await pollUntil<HistoryApplication[]>('the History Server to list the finished applications', 120_000, async () => {
+    const response = await fetchWithin(`${url}/api/v1/applications`, 5_000).catch(() => undefined)
+    if (!response?.ok) return { waiting: `GET /api/v1/applications: ${response?.status ?? 'no answer'}` }
+    const found = (await response.json()) as HistoryApplication[]
+    const done = Object.keys(jobs).every((name) => found.some((app) => app.name === name && app.attempts.some((a) => a.completed)))
+    return done ? { done: found } : { waiting: `listed: ${found.map((app) => app.name).join(', ') || 'none'}` }
+  })
+  for (const [name, atLeast] of Object.entries(jobs)) {
+    const app = listed.find((a) => a.name === name && a.attempts.some((attempt) => attempt.completed))!
+    const appJobs = (await (await fetchWithin(`${url}/api/v1/applications/${app.id}/jobs`, 10_000)).json()) as Array<{ status: string }>
+    expect(appJobs.length, name).toBeGreaterThanOrEqual(atLeast)
+    expect(appJobs.every((job) => job.status === 'SUCCEEDED'), name).toBe(true)
+  }
+  return listed
+}

@@ -1,0 +1,118 @@
+// Your data on a real Kubernetes: a ReadWriteMany claim an admin made (`cluster:up --data-claim`),
+// mounted in the master, the workers and every driver; a CSV the host puts on its volume read by a
+// submitted app and by a Connect client through a port-forward, their Parquet read back by the
+// host; event logs on the claim and the History Server through the API server; bad data flags
+// refused in one line with nothing applied; cluster:down keeping the claim and what is on it.
+import { chmodSync, existsSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { connectKube, type Kube } from '../../scripts/lib/kube/kube.ts'
+import { groundReady } from '../background-ground.ts'
+import { cli, startCli } from './cli.ts'
+import { dataAppArgs, expectDataApp, expectDataThroughConnect, expectHistoryLists, expectParquetOnHost, makeDataFolder } from './data-apps.ts'
+import { userPackages } from './submit-apps.ts'
+
+const ground = inject('kubeGround')
+const platform = ['--platform', 'kubernetes']
+const namespace = 'default'
+const claim = 'lake'
+const volume = 'ssk8s-lake'
+// The image spark.kube.ts builds and pushes, so no second build.
+const run = (command: string, ...args: string[]) => cli({ ...ground.env, ...userPackages }, command, ...platform, ...args)
+const errorLines = (stderr: string) => stderr.split('\n').filter((line) => line.startsWith('error:'))
+
+describe.skipIf(ground.skipReason)('your data and your finished applications on a real Kubernetes (--data-claim)', () => {
+  let kube: Kube
+  // The volume's directory on the node (this machine), open to every pod as an NFS export would be.
+  const data = makeDataFolder()
+  chmodSync(data, 0o777)
+  let sparkVersion = ''
+
+  beforeAll(async () => {
+    await groundReady(ground.statusFile!, 'the Kubernetes ground')
+    process.env.KUBECONFIG = ground.env.KUBECONFIG
+    kube = await connectKube(ground.env.SPARK_K8S_CONTEXT)
+    expect((await run('down')).exitCode).toBe(0)
+    await removeClaim()
+  })
+
+  afterAll(async () => {
+    await run('down')
+    await removeClaim()
+  })
+
+  async function removeClaim() {
+    await kube.core.deleteNamespacedPersistentVolumeClaim({ name: claim, namespace }).catch(() => undefined)
+    await kube.core.deletePersistentVolume({ name: volume }).catch(() => undefined)
+  }
+
+  it('refuses a missing claim and a folder of this machine in one line each (exit 1), applying nothing', async () => {
+    const missing = await run('up', '--workers', '1', '--data-claim', claim)
+    expect(missing.exitCode).toBe(1)
+    expect(errorLines(missing.stderr)).toEqual([`error: --data-claim ${claim}: there is no PersistentVolumeClaim ${claim} in namespace ${namespace}`])
+    const folder = await run('up', '--workers', '1', '--data', data)
+    expect(folder.exitCode).toBe(1)
+    expect(errorLines(folder.stderr)).toEqual([`error: --data ${data} is a folder of this machine, which a cluster's nodes cannot see`])
+    expect(folder.stderr).toContain('--data-claim NAME')
+    expect((await kube.apps.listNamespacedDeployment({ namespace, labelSelector: 'app=spark' })).items).toEqual([])
+  })
+
+  it('cluster:up --data-claim mounts the claim at /data in the master and the workers', async () => {
+    await kube.core.createPersistentVolume({
+      body: { metadata: { name: volume }, spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteMany'], storageClassName: '', hostPath: { path: data, type: 'Directory' }, claimRef: { namespace, name: claim } } },
+    })
+    await kube.core.createNamespacedPersistentVolumeClaim({
+      namespace,
+      body: { metadata: { name: claim }, spec: { accessModes: ['ReadWriteMany'], storageClassName: '', volumeName: volume, resources: { requests: { storage: '1Gi' } } } },
+    })
+    const up = await run('up', '--workers', '2', '--data-claim', claim, '--json')
+    expect(up.exitCode, up.stderr.slice(-3000)).toBe(0)
+    expect(up.stderr).toContain(`claim ${claim} at /data in every pod; event logs in its spark-events/`)
+    sparkVersion = /spark-standalone:(\d+\.\d+\.\d+)-/.exec(up.json!.image)![1]
+    const { items } = await kube.core.listNamespacedPod({ namespace, labelSelector: 'app=spark' })
+    expect(items).toHaveLength(3)
+    for (const pod of items) {
+      expect(pod.spec!.volumes!.find((v) => v.name === 'data')?.persistentVolumeClaim?.claimName).toBe(claim)
+      expect(pod.spec!.containers[0].volumeMounts!.find((m) => m.name === 'data')?.mountPath).toBe('/data')
+    }
+  })
+
+  it('a submitted app (a Job) reads the CSV on the claim and writes Parquet the host reads', async () => {
+    expectDataApp(await run('submit', ...dataAppArgs('/data', 'by_city_submit.parquet')))
+    await expectParquetOnHost(sparkVersion, join(data, 'by_city_submit.parquet'))
+  })
+
+  it('a Connect client through the port-forward reads the same CSV and writes Parquet the host reads', async () => {
+    const connect = startCli({ ...ground.env }, 'connect', ...platform, '--port', '0', '--json')
+    try {
+      const info = JSON.parse(await connect.firstLine) as { connectionString: string }
+      await expectDataThroughConnect(sparkVersion, info.connectionString, '/data', 'by_city_connect.parquet')
+      await expectParquetOnHost(sparkVersion, join(data, 'by_city_connect.parquet'))
+    } finally {
+      expect(await connect.stop('SIGINT'), connect.output().stderr).toBe(0)
+    }
+  })
+
+  it('after pi and submit, npm run history forwards the History Server to localhost, listing both with their jobs', async () => {
+    expect((await run('pi')).exitCode).toBe(0)
+    const history = startCli({ ...ground.env }, 'history', ...platform, '--port', '0', '--json')
+    try {
+      const said = JSON.parse(await history.firstLine) as { url: string; via: string }
+      expect(said.url).toMatch(/^http:\/\/localhost:\d+$/)
+      expect(said.via).toMatch(/^port-forward to pod spark-history-/)
+      await expectHistoryLists(said.url, { PythonPi: 1, 'data-app': 3 })
+    } finally {
+      expect(await history.stop('SIGINT'), history.output().stderr).toBe(0)
+    }
+    expect(readdirSync(join(data, 'spark-events')).length).toBeGreaterThanOrEqual(2)
+  })
+
+  it('cluster:down deletes the History Server and the cluster, and keeps the claim and what is on it', async () => {
+    const down = await run('down')
+    expect(down.exitCode, down.stderr).toBe(0)
+    expect(down.stderr).toMatch(/deployment\/spark-history/)
+    expect((await kube.core.readNamespacedPersistentVolumeClaim({ name: claim, namespace })).status?.phase).toBe('Bound')
+    expect(existsSync(join(data, 'by_city_connect.parquet'))).toBe(true)
+    expect(readdirSync(join(data, 'spark-events')).length).toBeGreaterThanOrEqual(2)
+  })
+})
