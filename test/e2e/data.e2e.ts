@@ -90,6 +90,8 @@ describe.skipIf(ground.skipReason)('your data and your finished applications on 
   it('cluster:down removes the History Server and every container, and keeps the folder, its Parquet and its event logs', async () => {
     const down = await cli(ground.env, 'down', ...docker)
     expect(down.exitCode, down.stderr).toBe(0)
+    expect(down.stderr).toMatch(/deleted .*spark-history/)
+    expect(down.stderr).toContain(`your data stays: folder ${data} at /data`)
     expect(await labelled('container', 'app=spark')).toEqual([])
     expect(existsSync(join(data, 'people.csv'))).toBe(true)
     expect(existsSync(join(data, 'by_city_submit.parquet'))).toBe(true)

@@ -110,7 +110,7 @@ describe.skipIf(ground.skipReason)('your data and your finished applications on 
   it('cluster:down deletes the History Server and the cluster, and keeps the claim and what is on it', async () => {
     const down = await run('down')
     expect(down.exitCode, down.stderr).toBe(0)
-    expect(down.stderr).toMatch(/deployment\/spark-history/)
+    expect(down.stderr).toMatch(/deployment\/spark-history.*; your data stays: claim lake at \/data/)
     expect((await kube.core.readNamespacedPersistentVolumeClaim({ name: claim, namespace })).status?.phase).toBe('Bound')
     expect(existsSync(join(data, 'by_city_connect.parquet'))).toBe(true)
     expect(readdirSync(join(data, 'spark-events')).length).toBeGreaterThanOrEqual(2)
