@@ -44,9 +44,11 @@ export function withStorage(template: V1PodTemplateSpec, storage: ClusterStorage
     if (!data) events.emptyDir = { sizeLimit: '64Mi' }
     else if (data.source.hostPath) events.hostPath = { ...data.source.hostPath, path: `${data.source.hostPath.path}/${eventsDir}` }
     else {
-      events.persistentVolumeClaim = data.source.persistentVolumeClaim
+      // A pod may name a claim in one volume only (the kubelet never mounts a second one): the data
+      // volume is mounted again, at its spark-events/.
+      spec.volumes = spec.volumes!.filter((volume) => volume !== events)
       const mount = container.volumeMounts!.find((m) => m.name === eventsVolume)!
-      mount.subPath = eventsDir
+      Object.assign(mount, { name: dataVolume, subPath: eventsDir })
     }
   }
   if (storage.groups?.length) spec.securityContext = { ...spec.securityContext, supplementalGroups: storage.groups }

@@ -63,8 +63,11 @@ interface HistoryApplication {
   attempts: Array<{ completed: boolean }>
 }
 
-/** The History Server's REST API lists each named application as completed, with at least `jobs` jobs. */
-export async function expectHistoryLists(url: string, jobs: Record<string, number>): Promise<HistoryApplication[]> {
+/**
+ * The History Server's REST API lists each named application as completed, with at least `jobs`
+ * jobs; and what it shows of their environment never holds `secret` (the cluster's RPC secret).
+ */
+export async function expectHistoryLists(url: string, jobs: Record<string, number>, secret: string): Promise<HistoryApplication[]> {
   const listed = await pollUntil<HistoryApplication[]>('the History Server to list the finished applications', 120_000, async () => {
     const response = await fetchWithin(`${url}/api/v1/applications`, 5_000).catch(() => undefined)
     if (!response?.ok) return { waiting: `GET /api/v1/applications: ${response?.status ?? 'no answer'}` }
@@ -77,6 +80,10 @@ export async function expectHistoryLists(url: string, jobs: Record<string, numbe
     const appJobs = (await (await fetchWithin(`${url}/api/v1/applications/${app.id}/jobs`, 10_000)).json()) as Array<{ status: string }>
     expect(appJobs.length, name).toBeGreaterThanOrEqual(atLeast)
     expect(appJobs.every((job) => job.status === 'SUCCEEDED'), name).toBe(true)
+    const environment = await (await fetchWithin(`${url}/api/v1/applications/${app.id}/environment`, 10_000)).text()
+    const properties = new Map((JSON.parse(environment) as { sparkProperties: Array<[string, string]> }).sparkProperties)
+    expect(properties.get('spark.authenticate.secret'), name).toBe('*********(redacted)')
+    expect(environment.includes(secret), name).toBe(false)
   }
   return listed
 }

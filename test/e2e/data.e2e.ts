@@ -6,6 +6,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { $ } from 'zx'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { secretOf } from '../../scripts/lib/cluster-secret.ts'
 import { cli, labelled } from './cli.ts'
 import { userPackages } from './submit-apps.ts'
 import { dataAppArgs, expectDataApp, expectDataThroughConnect, expectHistoryLists, expectParquetOnHost, makeDataFolder } from './data-apps.ts'
@@ -75,7 +76,9 @@ describe.skipIf(ground.skipReason)('your data and your finished applications on 
     const history = await cli(ground.env, 'history', ...docker, '--json')
     expect(history.exitCode, history.stderr.slice(-3000)).toBe(0)
     expect(history.json).toMatchObject({ ok: true, command: 'history', url: 'http://localhost:18080', via: expect.stringMatching(/published on loopback by Docker/) })
-    await expectHistoryLists('http://localhost:18080', { PythonPi: 1, 'data-app': 3 })
+    const image = (await $`docker inspect --format {{.Config.Image}} spark-master`.quiet()).stdout.trim()
+    const secret = secretOf((await $`docker run --rm --user 185:0 --volume spark-auth:/auth:ro --entrypoint cat ${image} /auth/spark-defaults.conf`.quiet()).stdout)!
+    await expectHistoryLists('http://localhost:18080', { PythonPi: 1, 'data-app': 3 }, secret)
     expect(readdirSync(join(data, 'spark-events')).length).toBeGreaterThanOrEqual(2)
     const ports = await $`docker port spark-history`.quiet()
     expect(ports.stdout.trim()).toBe('18080/tcp -> 127.0.0.1:18080')

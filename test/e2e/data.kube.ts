@@ -6,6 +6,7 @@
 import { chmodSync, existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { secretOf } from '../../scripts/lib/cluster-secret.ts'
 import { connectKube, type Kube } from '../../scripts/lib/kube/kube.ts'
 import { groundReady } from '../background-ground.ts'
 import { cli, startCli } from './cli.ts'
@@ -100,7 +101,8 @@ describe.skipIf(ground.skipReason)('your data and your finished applications on 
       const said = JSON.parse(await history.firstLine) as { url: string; via: string }
       expect(said.url).toMatch(/^http:\/\/localhost:\d+$/)
       expect(said.via).toMatch(/^port-forward to pod spark-history-/)
-      await expectHistoryLists(said.url, { PythonPi: 1, 'data-app': 3 })
+      const conf = Buffer.from((await kube.core.readNamespacedSecret({ name: 'spark-auth', namespace })).data!['spark-defaults.conf'], 'base64').toString()
+      await expectHistoryLists(said.url, { PythonPi: 1, 'data-app': 3 }, secretOf(conf)!)
     } finally {
       expect(await history.stop('SIGINT'), history.output().stderr).toBe(0)
     }
