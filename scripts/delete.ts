@@ -2,16 +2,13 @@
 // README step "kubectl delete all -l app=spark" (or role=master|worker), then wait until it is really gone.
 import { parseConfig, type DeletableRole } from './lib/config.ts'
 import { runIfMain } from './lib/main.ts'
-import { describeOutcome, withNote, type StepOutcome } from './lib/outcome.ts'
+import { describeOutcome, type StepOutcome } from './lib/outcome.ts'
 import { resolvePlatform } from './lib/platform.ts'
-import { describeData, storageOf } from './lib/storage.ts'
 import { makeTarget, type Target } from './lib/target.ts'
 
-/** Everything labelled as ours (or one role's), on whatever the cluster runs; returns when it is gone. Never the user's data. */
-export async function deleteCluster(target: Target, role?: DeletableRole, onProgress?: (reason: string) => void): Promise<StepOutcome> {
-  const data = role ? undefined : await target.runtime.runningMaster().then((master) => describeData(storageOf(master.annotations)), () => undefined)
-  const outcome = await target.runtime.deleteCluster(role, onProgress)
-  return data ? withNote(outcome, `your data stays: ${data}`) : outcome
+/** Everything labelled as ours (or one role's), on whatever the cluster runs; returns when it is gone. Never the user's data (the outcome says where it stays). */
+export function deleteCluster(target: Target, role?: DeletableRole, onProgress?: (reason: string) => void): Promise<StepOutcome> {
+  return target.runtime.deleteCluster(role, onProgress)
 }
 
 runIfMain(import.meta.url, async () => {

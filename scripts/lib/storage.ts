@@ -3,7 +3,7 @@
 // master's pod template as an annotation (a label on Docker), so every later driver, Connect
 // server and History Server mounts the same without being told again.
 import type { V1PodTemplateSpec, V1Volume } from '@kubernetes/client-node'
-import type { StepOutcome } from './outcome.ts'
+import { withNote, type StepOutcome } from './outcome.ts'
 
 export const storageAnnotation = 'spark-standalone-k8s/storage'
 /** The drivers' and the History Server's event-log volume in the manifests. */
@@ -72,4 +72,10 @@ export function describeStorage(storage: ClusterStorage, note?: string): StepOut
 /** For status and cluster:down: where the user's data is, which the tool never deletes. */
 export function describeData(storage: ClusterStorage): string | undefined {
   return storage.data ? `${storage.data.what} at ${storage.data.mountPath}` : undefined
+}
+
+/** cluster:down's outcome, saying where the data the deleted master mounted stays (annotations: the master's). */
+export function withDataKept(outcome: StepOutcome, annotations: Record<string, string> | undefined): StepOutcome {
+  const data = describeData(storageOf(annotations))
+  return data ? withNote(outcome, `your data stays: ${data}`) : outcome
 }

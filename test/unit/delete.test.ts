@@ -5,6 +5,7 @@ import { deleteCluster } from '../../scripts/delete.ts'
 import { parseConfig } from '../../scripts/lib/config.ts'
 import type { Kube } from '../../scripts/lib/kube/kube.ts'
 import { loadManifests } from '../../scripts/lib/manifests.ts'
+import { withStorage } from '../../scripts/lib/storage.ts'
 import { makeTarget } from '../../scripts/lib/target.ts'
 
 const manifests = loadManifests()
@@ -36,5 +37,13 @@ describe('deleteCluster on Kubernetes', () => {
     expect(lists).toContain('networking.k8s.io/v1/NetworkPolicy app=spark,app.kubernetes.io/managed-by=spark-standalone-k8s')
     expect(outcome).toEqual({ done: 'deleted deployment/spark-master, poddisruptionbudget/spark-worker, networkpolicy/spark-master and their pods' })
     expect(store.size).toBe(0)
+  })
+
+  it('says where the data the master mounted stays: the claim is not ours, so it is never listed or deleted', async () => {
+    const master = structuredClone(manifests.master)
+    withStorage(master.spec!.template, { data: { source: { persistentVolumeClaim: { claimName: 'lake' } }, mountPath: '/data', what: 'claim lake' } })
+    const { kube } = fakeKube([master])
+    const target = makeTarget(parseConfig('down', ['--platform', 'kubernetes', '--context', 'lab'], {}), 'kubernetes', manifests, async () => kube)
+    expect(await deleteCluster(target)).toEqual({ done: 'deleted deployment/spark-master and their pods; your data stays: claim lake at /data' })
   })
 })

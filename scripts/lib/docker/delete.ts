@@ -1,6 +1,7 @@
 import type { DeletableRole } from '../config.ts'
 import { ourLabels, selectorOf } from '../manifests.ts'
 import type { StepOutcome } from '../outcome.ts'
+import { withDataKept } from '../storage.ts'
 import type { Target } from '../target.ts'
 import { engineEndpoint, engineExpect, labelQuery } from './engine.ts'
 
@@ -18,9 +19,9 @@ export async function deleteOnDocker(target: Target, role: DeletableRole | undef
   // Everything is listed at once.
   const [containers, networks, volumes] = await Promise.all([
     // Containers and networks are addressed by id (names are for the report): a container may have several names, and networks may share one.
-    list<{ Id: string; Names: string[]; NetworkSettings?: { Networks?: Record<string, { NetworkID?: string }> } }[]>(`/containers/json?all=1&${labelQuery(labels)}`).then((found) =>
+    list<{ Id: string; Names: string[]; Labels?: Record<string, string>; NetworkSettings?: { Networks?: Record<string, { NetworkID?: string }> } }[]>(`/containers/json?all=1&${labelQuery(labels)}`).then((found) =>
       found
-        .map((c) => ({ id: c.Id, name: c.Names[0].replace(/^\//, ''), networks: Object.values(c.NetworkSettings?.Networks ?? {}).map((n) => n.NetworkID ?? '') }))
+        .map((c) => ({ id: c.Id, name: c.Names[0].replace(/^\//, ''), labels: c.Labels ?? {}, networks: Object.values(c.NetworkSettings?.Networks ?? {}).map((n) => n.NetworkID ?? '') }))
         .sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true })),
     ),
     labels.role ? ([] as { id: string; name: string }[]) : list<{ Id: string; Name: string }[]>(`/networks?${ours}`).then((found) => found.map((n) => ({ id: n.Id, name: n.Name })).sort((a, b) => a.name.localeCompare(b.name))),
@@ -35,6 +36,7 @@ export async function deleteOnDocker(target: Target, role: DeletableRole | undef
     ...networks.map(({ id }) => call('DELETE', `/networks/${id}`)),
   ])
   const deleted = [...containers.map(({ name }) => name), ...networks.map(({ name }) => `network ${name}`), ...volumes.map((name) => `volume ${name}`)]
-  return deleted.length > 0 ? { done: `deleted ${deleted.join(', ')}` } : { skipped: `nothing labelled ${selectorOf(labels)} on this Docker engine` }
+  const master = containers.find((c) => c.labels.role === 'master')
+  return withDataKept(deleted.length > 0 ? { done: `deleted ${deleted.join(', ')}` } : { skipped: `nothing labelled ${selectorOf(labels)} on this Docker engine` }, master?.labels)
 }
 

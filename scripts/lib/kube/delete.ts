@@ -1,15 +1,17 @@
 // `kubectl delete all -l app=spark` on the API: every kind we make, listed and deleted at once, then
 // watched until it is gone.
+import type { V1Deployment } from '@kubernetes/client-node'
 import type { DeletableRole } from '../config.ts'
 import { ClusterUnavailable } from '../errors.ts'
 import { ourLabels, selectorOf } from '../manifests.ts'
 import type { StepOutcome } from '../outcome.ts'
 import { pollUntil } from '../poll.ts'
+import { withDataKept } from '../storage.ts'
 import type { Target } from '../target.ts'
 import { isNotFound } from './kube.ts'
 import { watchChanges } from './watch.ts'
 
-/** Kinds `kubectl delete all` covers that our manifests and jobs create, the cluster's Secret, the ConfigMaps of `npm run submit`, the master's recovery claim, the workers' disruption budget and the master's network policy. */
+/** Kinds `kubectl delete all` covers that our manifests and jobs create, the cluster's Secret, the ConfigMaps of `npm run submit`, the master's recovery claim and the event-log claim, the workers' disruption budget and the master's network policy. */
 const kinds = [
   { apiVersion: 'apps/v1', kind: 'Deployment' },
   { apiVersion: 'apps/v1', kind: 'ReplicaSet' },
@@ -64,6 +66,8 @@ export async function deleteOnKubernetes(target: Target, role: DeletableRole | u
     const left = (await listAll()).flatMap(({ kind, items }) => items.map((item) => `${kind.toLowerCase()}/${item.metadata!.name}`))
     return left.length === 0 ? { done: true } : { waiting: `${left.length} left: ${left.slice(0, 4).join(', ')}` }
   }, onProgress, 1_000, changes.pause).finally(() => changes.close())
-  return deleted.length > 0 ? { done: `deleted ${deleted.join(', ')} and their pods` } : { skipped: `nothing labelled ${selector} in namespace ${namespace}` }
+  const master = found.find(({ kind }) => kind === 'Deployment')?.items.find((item) => item.metadata?.labels?.role === 'master') as V1Deployment | undefined
+  const outcome: StepOutcome = deleted.length > 0 ? { done: `deleted ${deleted.join(', ')} and their pods` } : { skipped: `nothing labelled ${selector} in namespace ${namespace}` }
+  return withDataKept(outcome, master?.spec?.template.metadata?.annotations)
 }
 
