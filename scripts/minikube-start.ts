@@ -58,16 +58,26 @@ export function minikubeSize(manifests: ClusterManifests, config: Omit<StartConf
   }
 }
 
+/**
+ * The folder as minikube's --mount-string takes it: it splits the string at ':' and knows a Windows
+ * drive only by its upper-case letter (pkg/drivers/kic/oci ParseMountString), so any other ':' is refused.
+ */
+export function minikubeHostPath(folder: string): string {
+  const path = folder.replace(/^([a-z]):\\/, (_, drive: string) => `${drive.toUpperCase()}:\\`)
+  if (path.replace(/^[A-Z]:\\/, '').includes(':')) throw new StepError(`--data ${folder}: minikube's --mount-string cannot carry a folder whose name holds ':'`, '  - rename the folder, or link it from a name without one')
+  return path
+}
+
 export async function startMinikube(config: StartConfig, manifests = loadManifests()): Promise<StepOutcome> {
   const { profile } = config
   // An invalid profile (a start that failed before saving its config) is started like a new one.
   const existing = await readProfile(profile)
   // --data: the node mounts the folder, which minikube fixes when it creates a profile (the docker driver binds it into the node).
-  const mountString = config.data ? `${config.data}:${minikubeDataPath}` : undefined
+  const mountString = config.data ? `${minikubeHostPath(config.data)}:${minikubeDataPath}` : undefined
   if (existing?.valid) {
     if (mountString && existing.mountString !== mountString) {
       throw new StepError(
-        `minikube profile ${profile} was created ${existing.mountString ? `mounting ${existing.mountString.slice(0, existing.mountString.lastIndexOf(':'))}` : 'without a data folder'}, and minikube cannot change a profile's mount`,
+        `minikube profile ${profile} was created ${existing.mountString ? `with --mount-string ${existing.mountString}` : 'without a data folder'}, and minikube cannot change a profile's mount`,
         `  - recreate it with this folder: \`minikube delete -p ${profile}\`, then \`npm run cluster:up -- --data ${config.data}\`\n  - or use another profile: --profile <name>`,
       )
     }

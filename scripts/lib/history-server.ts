@@ -15,7 +15,8 @@ export function historyServer(target: Target): HistoryServer {
   return {
     apply: (image, storage) => {
       const rendered = renderServer(target.manifests.history, { image, namespace: target.config.namespace })
-      withStorage(podTemplate(rendered.deployment), storage)
+      // It only reads: the data (where its logs may be) read-only, as its event-log mount is.
+      withStorage(podTemplate(rendered.deployment), storage, { readOnly: true })
       return server.apply(rendered)
     },
     waitReady: (onProgress) => server.waitReady(onProgress),

@@ -22,33 +22,40 @@ export interface ClusterStorage {
   }
   /** Groups the pods join so the Spark user may write a host folder: the folder's own group. */
   groups?: number[]
-  /** No data and no claim the cluster can provision: each driver keeps its event log to itself. */
-  eventsOnEmptyDir?: boolean
+  /**
+   * No data, and no claim every driver can mount (no default StorageClass, several nodes, or no
+   * way to tell): the drivers write no event log.
+   */
+  eventsOff?: boolean
 }
 
 /**
- * The template with the data mounted in its one container and its event-log volume (if it has one)
- * moved to the data's spark-events/; the storage is recorded on it for later runs to read.
+ * The template with the data mounted in its one container (read-only for a reader such as the
+ * History Server) and its event-log volume (if it has one) moved to the data's spark-events/, or
+ * event logging turned off; the storage is recorded on it for later runs to read.
  */
-export function withStorage(template: V1PodTemplateSpec, storage: ClusterStorage): V1PodTemplateSpec {
+export function withStorage(template: V1PodTemplateSpec, storage: ClusterStorage, options: { readOnly?: boolean } = {}): V1PodTemplateSpec {
   const spec = template.spec!
   const container = spec.containers[0]
   const { data } = storage
   if (data) {
     spec.volumes = [...(spec.volumes ?? []), { name: dataVolume, ...data.source }]
-    container.volumeMounts = [...(container.volumeMounts ?? []), { name: dataVolume, mountPath: data.mountPath }]
+    container.volumeMounts = [...(container.volumeMounts ?? []), { name: dataVolume, mountPath: data.mountPath, ...(options.readOnly ? { readOnly: true } : {}) }]
   }
   const events = spec.volumes?.find((volume) => volume.name === eventsVolume)
-  if (events && (data || storage.eventsOnEmptyDir)) {
+  const eventsMount = container.volumeMounts?.find((m) => m.name === eventsVolume)
+  if (events && eventsMount && storage.eventsOff) {
+    spec.volumes = spec.volumes!.filter((volume) => volume !== events)
+    container.volumeMounts = container.volumeMounts!.filter((m) => m !== eventsMount)
+    container.args = container.args?.map((arg) => (arg === 'spark.eventLog.enabled=true' ? 'spark.eventLog.enabled=false' : arg))
+  } else if (events && eventsMount && data) {
     delete events.persistentVolumeClaim
-    if (!data) events.emptyDir = { sizeLimit: '64Mi' }
-    else if (data.source.hostPath) events.hostPath = { ...data.source.hostPath, path: `${data.source.hostPath.path}/${eventsDir}` }
+    if (data.source.hostPath) events.hostPath = { ...data.source.hostPath, path: `${data.source.hostPath.path}/${eventsDir}` }
     else {
       // A pod may name a claim in one volume only (the kubelet never mounts a second one): the data
       // volume is mounted again, at its spark-events/.
       spec.volumes = spec.volumes!.filter((volume) => volume !== events)
-      const mount = container.volumeMounts!.find((m) => m.name === eventsVolume)!
-      Object.assign(mount, { name: dataVolume, subPath: eventsDir })
+      Object.assign(eventsMount, { name: dataVolume, subPath: eventsDir })
     }
   }
   if (storage.groups?.length) spec.securityContext = { ...spec.securityContext, supplementalGroups: storage.groups }
@@ -56,10 +63,17 @@ export function withStorage(template: V1PodTemplateSpec, storage: ClusterStorage
   return template
 }
 
-/** What `withStorage` recorded on a running master (its annotations, or its labels on Docker). */
+/**
+ * What `withStorage` recorded on a running master (its annotations, or its labels on Docker). A
+ * master from before the tool recorded it (or an unreadable record) has no spark-events claim made
+ * for it: its drivers write no event log until the next `cluster:up`.
+ */
 export function storageOf(annotations: Record<string, string> | undefined): ClusterStorage {
-  const recorded = annotations?.[storageAnnotation]
-  return recorded ? (JSON.parse(recorded) as ClusterStorage) : {}
+  try {
+    return JSON.parse(annotations?.[storageAnnotation] ?? '') as ClusterStorage
+  } catch {
+    return { eventsOff: true }
+  }
 }
 
 /** The storage step's outcome, in words. */

@@ -8,6 +8,11 @@ import { tarOf, useFakeEngine } from './fake-engine.ts'
 import { fake } from './fake-proc.ts'
 
 vi.mock('../../scripts/lib/proc.ts', () => import('./fake-proc.ts'))
+// Whether this machine's port 15002 is free is not what these tests are about (test/unit/loopback.test.ts is).
+vi.mock('../../scripts/lib/loopback.ts', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('../../scripts/lib/loopback.ts')>()),
+  requireFreeLoopback: vi.fn(async () => {}),
+}))
 const { applyConnect } = await import('../../scripts/connect.ts')
 
 const target = makeTarget(parseConfig('connect', ['--platform', 'docker'], {}), 'docker')

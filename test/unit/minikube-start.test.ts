@@ -9,7 +9,7 @@ import { repoRoot } from '../../scripts/lib/paths.ts'
 import { fake, type CannedResult } from './fake-proc.ts'
 
 vi.mock('../../scripts/lib/proc.ts', () => import('./fake-proc.ts'))
-const { minikubeSize, startMinikube } = await import('../../scripts/minikube-start.ts')
+const { minikubeHostPath, minikubeSize, startMinikube } = await import('../../scripts/minikube-start.ts')
 
 const manifests = loadManifests()
 const profile = 'spark-contract' // the profile name the fixtures were recorded with
@@ -65,6 +65,12 @@ describe('startMinikube with an existing profile', () => {
     expect(error.message).toBe("minikube profile spark-contract was created without a data folder, and minikube cannot change a profile's mount")
     expect(error.details).toContain('`minikube delete -p spark-contract`, then `npm run cluster:up -- --data /home/me/lake`')
     expect(fake.lines()).toEqual(['minikube profile list -o json'])
+  })
+
+  it("refuses a folder whose name holds ':', which minikube's --mount-string would split, and takes a lower-case drive letter up", async () => {
+    answer({ 'minikube profile list': profileList(8192, 4) })
+    await expect(startMinikube({ profile, workers: 1, workerCores: 1, workerMemory: '1g', data: '/home/me/a:b' }, manifests)).rejects.toThrow("--data /home/me/a:b: minikube's --mount-string cannot carry a folder whose name holds ':'")
+    expect(minikubeHostPath('c:\\Users\\me\\lake')).toBe('C:\\Users\\me\\lake')
   })
 
   it('skips a running profile, saying its real size', async () => {

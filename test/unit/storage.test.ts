@@ -31,8 +31,11 @@ describe('withStorage', () => {
     expect(storageOf(template.metadata?.annotations)).toEqual(folder)
     // The run-time plan Docker makes of it: a bind mount each, and the group.
     const args = planContainer(template, { name: 'spark-pi-x', network: 'spark', restart: false }).runArgs
-    expect(args.join(' ')).toContain('--mount type=bind,source=/home/me/lake,target=/data')
-    expect(args.join(' ')).toContain('--mount type=bind,source=/home/me/lake/spark-events,target=/opt/spark/events')
+    expect(args.join(' ')).toContain('--mount type=bind,"source=/home/me/lake",target=/data')
+    expect(args.join(' ')).toContain('--mount type=bind,"source=/home/me/lake/spark-events",target=/opt/spark/events')
+    // One CSV record for Docker: a comma or a quote in the folder's name stays in the field.
+    const odd = withStorage(driver(), { data: { source: { hostPath: { path: '/home/me/a,b"c' } }, mountPath: '/data', what: 'folder' } })
+    expect(planContainer(odd, { name: 'x', network: 'spark', restart: false }).runArgs).toContain('type=bind,"source=/home/me/a,b""c",target=/data')
     expect(args.join(' ')).toContain('--group-add 1000')
   })
 
@@ -47,17 +50,26 @@ describe('withStorage', () => {
 
   it("leaves the manifests' spark-events claim alone without data, and a template without an event-log volume gets only the data", () => {
     expect(withStorage(driver(), {}).spec!.volumes!.find((v) => v.name === 'events')).toEqual({ name: 'events', persistentVolumeClaim: { claimName: 'spark-events' } })
-    expect(withStorage(driver(), { eventsOnEmptyDir: true }).spec!.volumes!.find((v) => v.name === 'events')).toEqual({ name: 'events', emptyDir: { sizeLimit: '64Mi' } })
+    // No claim every driver can mount: no event log at all, rather than one nobody reads.
+    const off = withStorage(driver(), { eventsOff: true }).spec!
+    expect(off.volumes!.map((v) => v.name)).not.toContain('events')
+    expect(off.containers[0].volumeMounts!.map((m) => m.name)).not.toContain('events')
+    expect(off.containers[0].args).toContain('spark.eventLog.enabled=false')
+    expect(off.containers[0].args).not.toContain('spark.eventLog.enabled=true')
+    // A reader (the History Server) gets the data read-only.
+    expect(withStorage(driver(), folder, { readOnly: true }).spec!.containers[0].volumeMounts!.find((m) => m.name === 'data')).toEqual({ name: 'data', mountPath: '/data', readOnly: true })
     const master = withStorage(structuredClone(podTemplate(manifests.master)), folder).spec!
     expect(master.volumes!.map((v) => v.name)).toEqual(['spark-auth', 'tmp', 'recovery', 'data'])
-    expect(storageOf(undefined)).toEqual({})
+    // A master from before the record, or a record that cannot be read: no claim was made for its drivers' logs.
+    expect(storageOf(undefined)).toEqual({ eventsOff: true })
+    expect(storageOf({ 'spark-standalone-k8s/storage': '{not json' })).toEqual({ eventsOff: true })
   })
 })
 
 describe('prepareHostFolder', () => {
   it("makes the folder and its spark-events/ group-writable with setgid, and names the folder's group", () => {
     const dir = mkdtempSync(join(tmpdir(), 'lake-'))
-    const groups = prepareHostFolder(dir)
+    const groups = prepareHostFolder(dir, 'linux')
     // mkdtemp's 0700 gains the group's rwx and setgid, and nothing for others.
     expect(statSync(dir).mode & 0o7777).toBe(0o2770)
     const events = statSync(join(dir, 'spark-events')).mode
@@ -65,12 +77,19 @@ describe('prepareHostFolder', () => {
     const { gid } = statSync(dir)
     expect(groups).toEqual(gid === 0 ? [] : [gid])
     // A second run changes nothing.
-    expect(prepareHostFolder(dir)).toEqual(groups)
+    expect(prepareHostFolder(dir, 'linux')).toEqual(groups)
+  })
+
+  it('changes nothing on macOS and Windows, where Docker Desktop writes as the folder owner', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lake-'))
+    expect(prepareHostFolder(dir, 'darwin')).toEqual([])
+    expect(statSync(dir).mode & 0o7777).toBe(0o700)
+    expect(statSync(join(dir, 'spark-events')).isDirectory()).toBe(true)
   })
 })
 
 /** A fake API server's client: one claim (or none) and some nodes. */
-function fakeKube(found: V1PersistentVolumeClaim | undefined, nodes: number): Kube {
+function fakeKube(found: V1PersistentVolumeClaim | undefined, nodes: number | 'forbidden', namespaceLabels?: Record<string, string>): Kube {
   const notFound = Object.assign(new Error('persistentvolumeclaims "lake" not found'), { code: 404 })
   return {
     core: {
@@ -78,8 +97,16 @@ function fakeKube(found: V1PersistentVolumeClaim | undefined, nodes: number): Ku
         if (!found) throw notFound
         return found
       },
-      listNode: async () => ({ items: Array.from({ length: nodes }, (_, i) => ({ metadata: { name: `node-${i}` }, spec: {} })) }),
+      listNode: async () => {
+        if (nodes === 'forbidden') throw Object.assign(new Error('nodes is forbidden'), { code: 403 })
+        return { items: Array.from({ length: nodes }, (_, i) => ({ metadata: { name: `node-${i}` }, spec: {} })) }
+      },
+      readNamespace: async () => {
+        if (!namespaceLabels) throw Object.assign(new Error('namespaces "x" not found'), { code: 404 })
+        return { metadata: { name: 'default', labels: namespaceLabels } }
+      },
     },
+    objects: { read: async () => ({}) },
   } as unknown as Kube
 }
 
@@ -101,10 +128,23 @@ describe('prepareKubeStorage', () => {
     expect(await refusal(['--data', dir], fakeKube(undefined, 1))).toBe(`--data ${dir} is a folder of this machine, which a cluster's nodes cannot see`)
   })
 
-  it("on minikube mounts the node's view of the folder, which the profile was made with", async () => {
+  it("on minikube mounts the node's view of the folder, which the profile was made with, where PodSecurity allows a hostPath", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lake-'))
-    const { storage } = await prepareKubeStorage(target(['--data', dir], fakeKube(undefined, 1), 'minikube'))
+    const { storage } = await prepareKubeStorage(target(['--data', dir], fakeKube(undefined, 1, {}), 'minikube'))
     expect(storage.data).toEqual({ source: { hostPath: { path: '/mnt/spark-data', type: 'Directory' } }, mountPath: '/data', what: `folder ${dir}` })
+    const restricted = fakeKube(undefined, 1, { 'pod-security.kubernetes.io/enforce': 'restricted' })
+    await expect(prepareKubeStorage(target(['--data', dir], restricted, 'minikube'))).rejects.toThrow(
+      "--data on minikube mounts the node's folder (a hostPath volume), which PodSecurity forbids in namespace default (enforce=restricted)",
+    )
+    // A namespace the tool would create enforces restricted too.
+    await expect(prepareKubeStorage(target(['--data', dir], fakeKube(undefined, 1), 'minikube'))).rejects.toThrow(/forbids in namespace default, as the tool creates it$/)
+  })
+
+  it("without data: the tool's own claim on a cluster of one node; no event logs where it could not reach every driver", async () => {
+    expect(await prepareKubeStorage(target([], fakeKube(undefined, 1)))).toEqual({ storage: {} })
+    const several = await prepareKubeStorage(target([], fakeKube(undefined, 3)))
+    expect(several).toEqual({ storage: { eventsOff: true }, note: '3 schedulable nodes and no --data-claim: the drivers write no event log (pass a ReadWriteMany --data-claim for the History Server to show finished applications)' })
+    expect((await prepareKubeStorage(target([], fakeKube(undefined, 'forbidden')))).storage).toEqual({ eventsOff: true })
   })
 })
 

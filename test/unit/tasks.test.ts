@@ -48,10 +48,9 @@ vi.mock('../../scripts/build-image.ts', async (importOriginal) => ({
 vi.mock('../../scripts/push-image.ts', () => ({ pushImage: vi.fn() }))
 vi.mock('../../scripts/lib/docker/apply.ts', () => ({ applyToDocker: vi.fn() }))
 vi.mock('../../scripts/lib/kube/apply.ts', () => ({ applyToKubernetes: vi.fn() }))
-vi.mock('../../scripts/lib/kube/recovery.ts', () => ({
-  planRecoveryStorage: vi.fn(async (_kube: unknown, claim: unknown, master: unknown) => ({ claim, master })),
-  claimProvisioning: vi.fn(async () => ({ ok: true })),
-}))
+vi.mock('../../scripts/lib/kube/recovery.ts', () => ({ planRecoveryStorage: vi.fn(async (_kube: unknown, claim: unknown, master: unknown) => ({ claim, master })) }))
+// What --data / --data-claim need of the cluster (test/unit/storage.test.ts tests it): here, neither.
+vi.mock('../../scripts/lib/kube/storage.ts', () => ({ prepareKubeStorage: vi.fn(async () => ({ storage: {} })) }))
 vi.mock('../../scripts/wait-ready.ts', () => ({ waitForRollout: vi.fn() }))
 vi.mock('../../scripts/verify-ui.ts', async (importOriginal) => ({
   ...(await importOriginal<typeof import('../../scripts/verify-ui.ts')>()),

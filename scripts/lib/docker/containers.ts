@@ -73,7 +73,8 @@ export function planContainer(template: V1PodTemplateSpec, options: PlanOptions)
       args.push('--mount', `type=volume,source=${named},target=${mount.mountPath}${mount.readOnly ? ',readonly' : ''}`)
     } else if (volume?.hostPath) {
       // A folder of this machine (the data folder): bound as it is, as a node's hostPath would be.
-      args.push('--mount', `type=bind,source=${volume.hostPath.path},target=${mount.mountPath}${mount.readOnly ? ',readonly' : ''}`)
+      // --mount is one CSV record: a folder name with a comma or a quote is quoted, as CSV quotes.
+      args.push('--mount', `type=bind,"source=${volume.hostPath.path.replaceAll('"', '""')}",target=${mount.mountPath}${mount.readOnly ? ',readonly' : ''}`)
     } else if (volume?.emptyDir) {
       const bytes = volume.emptyDir.sizeLimit ? kubeQuantityToBytes(String(volume.emptyDir.sizeLimit)) : 0
       tmpfsBytes += bytes

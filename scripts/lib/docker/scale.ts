@@ -2,6 +2,7 @@ import { authConfAnnotation, withAuthConfDigest } from '../cluster-secret.ts'
 import { StepError } from '../errors.ts'
 import { podTemplate, renderCluster } from '../manifests.ts'
 import type { ScaleOutcome } from '../runtime.ts'
+import { storageAnnotation, storageOf, withStorage } from '../storage.ts'
 import type { Target } from '../target.ts'
 import { decodeShape, describeChanges, dockerLayout, encodeShape, listContainers, reconcileWorkers, shapeLabel, stopPlan, workerPlans } from './containers.ts'
 
@@ -15,6 +16,8 @@ export async function scaleDockerWorkers(target: Target, count: number): Promise
   const rendered = renderCluster(target.manifests, { ...shape, workers: count, namespace: target.config.namespace })
   const digest = running?.labels[authConfAnnotation]
   if (digest) withAuthConfDigest(rendered.worker, digest)
+  // The data and groups they mount too (recorded since the tool mounts data), or the new ones would differ from them and lack the data.
+  if (running?.labels[storageAnnotation]) withStorage(podTemplate(rendered.worker), storageOf(running.labels))
   const changes = await reconcileWorkers(
     workerPlans(rendered.worker, layout, count, encodeShape(shape)),
     containers.filter((c) => c.labels.role === 'worker'),

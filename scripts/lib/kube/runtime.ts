@@ -69,7 +69,7 @@ async function applyCluster(target: Target, image: string, storage: ClusterStora
   withStorage(podTemplate(rendered.master), storage)
   withStorage(podTemplate(rendered.worker), storage)
   // The drivers' event logs, on the tool's own claim unless the data or the drivers' pods keep them.
-  const events = storage.data || storage.eventsOnEmptyDir ? [] : [rendered.eventsClaim]
+  const events = storage.data || storage.eventsOff ? [] : [rendered.eventsClaim]
   const kube = await target.kube()
   const auth = await declaredAuthSecret(kube, target.manifests, target.config.namespace, target.config)
   const service = exposure(target) === 'nodeport' ? rendered.service : asClusterIp(rendered.service)

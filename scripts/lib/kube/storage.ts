@@ -5,13 +5,14 @@ import type { ClusterStorage } from '../storage.ts'
 import type { Target } from '../target.ts'
 import { minikubeDataPath } from './minikube.ts'
 import { isForbidden, isNotFound } from './kube.ts'
+import { restrictedNamespaceLabels } from './apply.ts'
 import { claimProvisioning } from './recovery.ts'
 
 /**
  * --data on minikube: the profile's node mounts the folder (minikube start --mount-string, see
  * minikube-start.ts) and the pods mount the node's path. --data-claim anywhere: the user's claim,
  * refused when it is missing or cannot be mounted read-write by every worker. Neither: the event
- * logs go on the tool's own claim, or stay in each driver when the cluster cannot provision one.
+ * logs go on the tool's own claim, on a cluster of one node that can provision it; else none.
  */
 export async function prepareKubeStorage(target: Target): Promise<{ storage: ClusterStorage; note?: string }> {
   const { data, dataClaim, dataPath, namespace } = target.config
@@ -22,6 +23,7 @@ export async function prepareKubeStorage(target: Target): Promise<{ storage: Clu
         '  - put the data on a PersistentVolumeClaim (ReadWriteMany when there are several nodes) and pass --data-claim NAME\n  - or use minikube or --platform docker, which mount a folder of this machine',
       )
     }
+    await requireHostPathAllowed(target)
     const source = { hostPath: { path: minikubeDataPath, type: 'Directory' } }
     return { storage: { data: { source, mountPath: dataPath, what: `folder ${data}` }, groups: prepareHostFolder(data) } }
   }
@@ -34,9 +36,40 @@ export async function prepareKubeStorage(target: Target): Promise<{ storage: Clu
     await requireMountableEverywhere(target, claim)
     return { storage: { data: { source: { persistentVolumeClaim: { claimName: dataClaim } }, mountPath: dataPath, what: `claim ${dataClaim}` } } }
   }
+  // The tool's own claim is ReadWriteOnce: only a cluster of one node lets every driver (and the
+  // History Server) mount it at once.
+  const nodes = await schedulableNodes(target)
+  const off = (why: string) => ({ storage: { eventsOff: true }, note: `${why}: the drivers write no event log (pass a ReadWriteMany --data-claim for the History Server to show finished applications)` })
+  if (nodes === undefined) return off('these credentials may not read nodes, so whether every driver could mount a ReadWriteOnce claim is unknown')
+  if (nodes > 1) return off(`${nodes} schedulable nodes and no --data-claim`)
   const provisioning = await claimProvisioning(kube, { ...target.manifests.eventsClaim, metadata: { ...target.manifests.eventsClaim.metadata, namespace } })
-  if (provisioning.ok) return { storage: {} }
-  return { storage: { eventsOnEmptyDir: true }, note: `${provisioning.why}: event logs stay in each driver's pod (pass --data-claim for the History Server to see them)` }
+  return provisioning.ok ? { storage: {} } : off(provisioning.why)
+}
+
+/** The number of nodes pods may be scheduled on; undefined when these credentials may not list nodes. */
+async function schedulableNodes(target: Target): Promise<number | undefined> {
+  const nodes = await (await target.kube()).core.listNode().catch((error: unknown) => {
+    if (isForbidden(error)) return undefined
+    throw error
+  })
+  return nodes?.items.filter((node) => !node.spec?.unschedulable).length
+}
+
+/** PodSecurity's baseline and restricted levels forbid hostPath volumes, which the minikube data folder is. */
+async function requireHostPathAllowed(target: Target): Promise<void> {
+  const { namespace } = target.config
+  const live = await (await target.kube()).core.readNamespace({ name: namespace }).catch((error: unknown) => {
+    if (isNotFound(error)) return undefined
+    throw error
+  })
+  // A namespace the tool creates enforces restricted (kube/apply.ts).
+  const level = live ? live.metadata?.labels?.['pod-security.kubernetes.io/enforce'] : restrictedNamespaceLabels['pod-security.kubernetes.io/enforce']
+  if (level === 'restricted' || level === 'baseline') {
+    throw new StepError(
+      `--data on minikube mounts the node's folder (a hostPath volume), which PodSecurity forbids in namespace ${namespace}${live ? ` (enforce=${level})` : ', as the tool creates it'}`,
+      '  - use a namespace that allows it, like default (--namespace default)',
+    )
+  }
 }
 
 /** Every worker mounts the claim read-write: ReadWriteMany, or ReadWriteOnce on a cluster of one node. */
@@ -48,11 +81,8 @@ async function requireMountableEverywhere(target: Target, claim: V1PersistentVol
   if (!modes.includes('ReadWriteOnce')) {
     throw new StepError(`--data-claim ${name} is ${modes.join(', ') || 'without an access mode'}: the master, every worker and every driver must mount it read-write at once (ReadWriteMany)`)
   }
-  const nodes = await (await target.kube()).core.listNode().catch((error: unknown) => {
-    if (isForbidden(error)) return undefined // a namespace-bound user: the pods' own events will say it
-    throw error
-  })
-  const schedulable = nodes?.items.filter((node) => !node.spec?.unschedulable).length ?? 1
+  // A namespace-bound user may not read nodes: the pods' own events will say it.
+  const schedulable = (await schedulableNodes(target)) ?? 1
   if (schedulable > 1) {
     throw new StepError(
       `--data-claim ${name} is ReadWriteOnce: only pods on one node may mount it, and this cluster has ${schedulable} schedulable nodes`,
