@@ -49,7 +49,7 @@ export default defineConfig({
       },
       {
         // The real minikube binary (built from source and cached) against the recorded fixtures and
-        // scripts/lib/minikube.ts; no cluster is started (test/contract/minikube-ground.ts).
+        // scripts/lib/kube/minikube.ts; no cluster is started (test/contract/minikube-ground.ts).
         test: {
           name: 'contract',
           sequence: { groupOrder: 3 },

@@ -115,7 +115,7 @@ function parseSparkVersion(raw: string, flag: string): string {
   return raw
 }
 
-/** minikube's own rule for profile names (see scripts/lib/minikube.ts), checked before anything runs. */
+/** minikube's own rule for profile names (see scripts/lib/kube/minikube.ts), checked before anything runs. */
 function parseProfile(raw: string, flag: string): string {
   const problem = profileNameProblem(raw)
   if (problem) throw new UsageError(`${flag}: ${problem}`)

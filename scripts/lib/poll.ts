@@ -10,7 +10,7 @@ export async function pollUntil<T>(
   check: () => Promise<{ done: T } | { waiting: string }>,
   onProgress?: (reason: string) => void,
   intervalMs = 1_000,
-  /** How to wait between checks: a fixed sleep, or a pause a change can end early (kube-watch.ts). */
+  /** How to wait between checks: a fixed sleep, or a pause a change can end early (kube/watch.ts). */
   pause: (ms: number) => Promise<void> = sleep,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs

@@ -1,5 +1,5 @@
 // Contract tests: the real minikube binary, in a throwaway MINIKUBE_HOME, against (a) the recorded
-// fixtures the unit tests replay and (b) scripts/lib/minikube.ts. No cluster is started; the
+// fixtures the unit tests replay and (b) scripts/lib/kube/minikube.ts. No cluster is started; the
 // docker-driver cases only ask the docker engine about itself (dry runs, a --download-only start
 // that fails offline before any container exists).
 import { readdir } from 'node:fs/promises'
@@ -32,7 +32,7 @@ describe.skipIf(ground.skipReason)(`minikube v${minikubeVersion}, the real binar
     }
   })
 
-  describe('scripts/lib/minikube.ts reads it right', () => {
+  describe('scripts/lib/kube/minikube.ts reads it right', () => {
     it('no profile: minikubeStatus and readProfile are undefined, not running', async () => {
       await inSandbox('fresh', async () => {
         const status = await minikubeStatus(profile)

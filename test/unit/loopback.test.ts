@@ -4,7 +4,7 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { afterEach, describe, expect, it } from 'vitest'
 import { StepError } from '../../scripts/lib/errors.ts'
 import { listenOnLoopback, requireFreeIpv6Loopback, requireFreeLoopback, type LoopbackListener } from '../../scripts/lib/loopback.ts'
-import { forwardWithFallback } from '../../scripts/lib/kube/port-forward.ts'
+import { forwardWithFallback } from '../../scripts/lib/serve.ts'
 
 const opened: Array<Server | LoopbackListener> = []
 afterEach(async () => {

@@ -1,4 +1,4 @@
-// scripts/lib/minikube.ts fed with what the real minikube v1.37.0 printed (test/fixtures/minikube/,
+// scripts/lib/kube/minikube.ts fed with what the real minikube v1.37.0 printed (test/fixtures/minikube/,
 // recorded by scripts/ci/minikube/record.ts and re-checked against the binary by the contract suite).
 // No minikube output here is written by hand.
 import { readFileSync } from 'node:fs'

@@ -1,7 +1,6 @@
 import type { Socket } from 'node:net'
 import { Writable } from 'node:stream'
 import { errorMessage, StepError } from '../errors.ts'
-import { untilStopped } from '../interrupt.ts'
 import type { Kube } from './kube.ts'
 import { listenOnLoopback } from '../loopback.ts'
 import type { Forwarding } from '../master-ui.ts'
@@ -76,27 +75,5 @@ export async function forwardToPods(kube: Kube, request: ForwardRequest): Promis
       for (const socket of sockets) socket.destroy()
       await listener.close()
     },
-  }
-}
-
-/** Serves a forward until Ctrl-C, SIGTERM or SIGHUP, the normal end of `ui` and `connect` (exit 0); a URL Docker publishes needs no serving. */
-export async function serveUntilStopped(forwarding: Forwarding): Promise<number> {
-  if (!forwarding.keepsRunning) return 0
-  await untilStopped()
-  await forwarding.close()
-  return 0
-}
-
-/**
- * A forward on the port asked for; with none asked for, on the default port, or any free one when
- * that is taken (a second `npm run ui`, say).
- */
-export async function forwardWithFallback(forward: (localPort: number) => Promise<Forwarding>, requested: number | undefined, preferred: number): Promise<Forwarding> {
-  try {
-    return await forward(requested ?? preferred)
-  } catch (error) {
-    if ((error as { code?: string }).code !== 'EADDRINUSE') throw error
-    if (requested === undefined) return forward(0)
-    throw new StepError(`--port ${requested} is in use on this machine (${errorMessage(error)}): pass another --port, or --port 0 for any free one`)
   }
 }

@@ -2,7 +2,8 @@ import { ourLabels, podsOf, selectorOf, serverPort } from '../manifests.ts'
 import type { ClusterServer, ServerSpec } from '../server.ts'
 import type { Target } from '../target.ts'
 import { applyToKubernetes } from './apply.ts'
-import { forwardToPods, forwardWithFallback } from './port-forward.ts'
+import { forwardWithFallback } from '../serve.ts'
+import { forwardToPods } from './port-forward.ts'
 import { waitForDeployments } from './rollout.ts'
 
 /** Kubernetes (minikube too): server-side apply of its Deployment and Service, reached through a port-forward like `npm run ui`. */
