@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { posix, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { UsageError } from './errors.ts'
 import { loadManifests, workerDefaults, type ClusterManifests } from './manifests.ts'
@@ -174,8 +174,9 @@ function parseDataFolder(raw: string, flag: string): string {
   let folder: boolean
   try {
     folder = statSync(path).isDirectory()
-  } catch {
-    throw new UsageError(`${flag} must be an existing folder (got "${raw}": there is no ${path})`)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    throw new UsageError(`${flag} must be an existing folder (got "${raw}": ${code === 'ENOENT' || code === 'ENOTDIR' ? `there is no ${path}` : `cannot read ${path}, ${code}`})`)
   }
   if (!folder) throw new UsageError(`${flag} must be a folder, not a file (got "${raw}")`)
   return path
@@ -183,8 +184,8 @@ function parseDataFolder(raw: string, flag: string): string {
 
 /** Inside the containers: absolute, and clear of what the image and the pods already use. */
 function parseDataPath(raw: string, flag: string): string {
-  const taken = ['/opt', '/etc', '/tmp', '/usr', '/bin', '/lib', '/proc', '/sys', '/dev']
-  if (!/^\/[\w./-]*[\w-]$/.test(raw) || raw.split('/').includes('..') || taken.some((dir) => raw === dir || raw.startsWith(`${dir}/`))) {
+  const taken = ['/opt', '/etc', '/tmp', '/usr', '/bin', '/sbin', '/lib', '/lib64', '/var', '/run', '/proc', '/sys', '/dev']
+  if (!/^\/[\w./-]*[\w-]$/.test(raw) || posix.normalize(raw) !== raw || taken.some((dir) => raw === dir || raw.startsWith(`${dir}/`))) {
     throw new UsageError(`${flag} must be an absolute path outside ${taken.join(', ')}, like /data or /mnt/lake (got "${raw}")`)
   }
   return raw

@@ -2,6 +2,7 @@
 // driver, and where the drivers' event logs go. Chosen once by `cluster:up` and kept on the
 // master's pod template as an annotation (a label on Docker), so every later driver, Connect
 // server and History Server mounts the same without being told again.
+import { posix, win32 } from 'node:path'
 import type { V1PodTemplateSpec, V1Volume } from '@kubernetes/client-node'
 import { withNote, type StepOutcome } from './outcome.ts'
 
@@ -50,7 +51,7 @@ export function withStorage(template: V1PodTemplateSpec, storage: ClusterStorage
     container.args = container.args?.map((arg) => (arg === 'spark.eventLog.enabled=true' ? 'spark.eventLog.enabled=false' : arg))
   } else if (events && eventsMount && data) {
     delete events.persistentVolumeClaim
-    if (data.source.hostPath) events.hostPath = { ...data.source.hostPath, path: `${data.source.hostPath.path}/${eventsDir}` }
+    if (data.source.hostPath) events.hostPath = { ...data.source.hostPath, path: joinFolder(data.source.hostPath.path, eventsDir) }
     else {
       // A pod may name a claim in one volume only (the kubelet never mounts a second one): the data
       // volume is mounted again, at its spark-events/.
@@ -62,6 +63,9 @@ export function withStorage(template: V1PodTemplateSpec, storage: ClusterStorage
   template.metadata = { ...template.metadata, annotations: { ...template.metadata?.annotations, [storageAnnotation]: JSON.stringify(storage) } }
   return template
 }
+
+/** A host folder's child: a Windows folder (Docker Desktop) by Windows' rules, a node's by POSIX's. */
+const joinFolder = (folder: string, child: string) => (/^[A-Za-z]:\\/.test(folder) ? win32.join(folder, child) : posix.join(folder, child))
 
 /**
  * What `withStorage` recorded on a running master (its annotations, or its labels on Docker). A

@@ -56,6 +56,9 @@ describe('withStorage', () => {
     expect(off.containers[0].volumeMounts!.map((m) => m.name)).not.toContain('events')
     expect(off.containers[0].args).toContain('spark.eventLog.enabled=false')
     expect(off.containers[0].args).not.toContain('spark.eventLog.enabled=true')
+    // A Windows folder (Docker Desktop) gets its spark-events\ by Windows' rules.
+    const windows = withStorage(driver(), { data: { source: { hostPath: { path: 'C:\\Users\\me\\lake' } }, mountPath: '/data', what: 'folder' } }).spec!
+    expect(windows.volumes!.find((v) => v.name === 'events')?.hostPath?.path).toBe('C:\\Users\\me\\lake\\spark-events')
     // A reader (the History Server) gets the data read-only.
     expect(withStorage(driver(), folder, { readOnly: true }).spec!.containers[0].volumeMounts!.find((m) => m.name === 'data')).toEqual({ name: 'data', mountPath: '/data', readOnly: true })
     const master = withStorage(structuredClone(podTemplate(manifests.master)), folder).spec!
@@ -160,6 +163,7 @@ describe('the data flags', () => {
     expect(parse(['--data', join(dir, 'nope')])).toThrow(UsageError)
     expect(parse(['--data-path', '/opt/spark/data'])).toThrow(/^--data-path must be an absolute path outside \/opt, \/etc, \/tmp/)
     expect(parse(['--data-path', 'data'])).toThrow(/^--data-path must be an absolute path/)
+    for (const path of ['/var/lake', '//opt/x', '/data/../etc', '/./opt']) expect(parse(['--data-path', path]), path).toThrow(/^--data-path must be an absolute path/)
     expect(parse(['--data-claim', 'Lake_1'])).toThrow(/^--data-claim must be the name of a PersistentVolumeClaim/)
     expect(parse(['--data', dir, '--data-claim', 'lake'])).toThrow('--data and --data-claim cannot be given together: the cluster mounts one of them at --data-path')
   })
