@@ -112,7 +112,7 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
     expect(result.exitCode, result.stderr).toBe(0)
     expect(result.stderr).toMatch(/\[SKIPPED\].*Build the Spark image/)
     expect(result.stderr).toMatch(/\[SKIPPED: .* already in the registry\]/)
-    expect(result.stderr).toMatch(/\[SKIPPED: secret\/spark-auth, persistentvolumeclaim\/spark-master-recovery, deployment\/spark-master, service\/spark-master-service, networkpolicy\/spark-master, deployment\/spark-worker, poddisruptionbudget\/spark-worker already as declared\]/)
+    expect(result.stderr).toMatch(/\[SKIPPED: secret\/spark-auth, persistentvolumeclaim\/spark-master-recovery, persistentvolumeclaim\/spark-events, deployment\/spark-master, service\/spark-master-service, networkpolicy\/spark-master, deployment\/spark-worker, poddisruptionbudget\/spark-worker already as declared\]/)
     expect(await resourceVersions('default')).toEqual(before)
   })
 
