@@ -5,6 +5,7 @@
 // http://localhost:18080 like `npm run ui` serves the master's.
 import { clusterDrivers } from './lib/cluster-image.ts'
 import { parseConfig, type Config } from './lib/config.ts'
+import { StepError } from './lib/errors.ts'
 import { historyServer } from './lib/history-server.ts'
 import { installInterruptHandler } from './lib/interrupt.ts'
 import { runIfMain } from './lib/main.ts'
@@ -17,6 +18,13 @@ import { openInBrowser } from './ui.ts'
 /** Starts (or keeps) the History Server on the cluster's image and storage. */
 export async function applyHistory(target: Target): Promise<StepOutcome> {
   const { image, storage } = await clusterDrivers(target)
+  // It would find no log directory, and stop.
+  if (storage.eventsOff) {
+    throw new StepError(
+      "this cluster's drivers write no event log (cluster:up said why), so a History Server would have nothing to show",
+      '  - npm run cluster:up -- --data-claim NAME (a ReadWriteMany claim) gives them one; or --data DIR on Docker and minikube',
+    )
+  }
   return historyServer(target).apply(image, storage)
 }
 

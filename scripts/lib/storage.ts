@@ -74,10 +74,12 @@ const joinFolder = (folder: string, child: string) => (/^[A-Za-z]:\\/.test(folde
  */
 export function storageOf(annotations: Record<string, string> | undefined): ClusterStorage {
   try {
-    return JSON.parse(annotations?.[storageAnnotation] ?? '') as ClusterStorage
+    const recorded: unknown = JSON.parse(annotations?.[storageAnnotation] ?? '')
+    if (recorded && typeof recorded === 'object' && !Array.isArray(recorded)) return recorded as ClusterStorage
   } catch {
-    return { eventsOff: true }
+    // below
   }
+  return { eventsOff: true }
 }
 
 /** The storage step's outcome, in words. */

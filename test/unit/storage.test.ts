@@ -1,6 +1,6 @@
 // The cluster's storage: --data / --data-claim turned into the pods' volumes (both runtimes), the
 // host folder made writable for the Spark user, the checks on a claim, and the flags' bad forms.
-import { mkdtempSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdtempSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { V1PersistentVolumeClaim } from '@kubernetes/client-node'
@@ -81,6 +81,14 @@ describe('prepareHostFolder', () => {
     expect(groups).toEqual(gid === 0 ? [] : [gid])
     // A second run changes nothing.
     expect(prepareHostFolder(dir, 'linux')).toEqual(groups)
+  })
+
+  it('takes a folder its owner already opened to its group as it is (chmod g+rwx, or a setfacl mask)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lake-'))
+    chmodSync(dir, 0o770)
+    prepareHostFolder(dir, 'linux')
+    expect(statSync(dir).mode & 0o7777).toBe(0o770)
+    expect(statSync(join(dir, 'spark-events')).mode & 0o070).toBe(0o070)
   })
 
   it('changes nothing on macOS and Windows, where Docker Desktop writes as the folder owner', () => {

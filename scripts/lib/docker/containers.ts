@@ -44,8 +44,9 @@ export function planContainer(template: V1PodTemplateSpec, options: PlanOptions)
   if (options.restart) args.push('--restart', 'unless-stopped')
 
   // Annotations too: Docker has only labels, and a template's annotations (the conf digest) are part of its spec.
+  // In key order: the spec hash covers the arguments, so the order the steps added them in must not count.
   const labels = { ...template.metadata?.labels, ...template.metadata?.annotations, ...options.labels }
-  args.push(...labelArgs(labels))
+  args.push(...labelArgs(Object.fromEntries(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))))
   for (const variable of container.env ?? []) {
     // The pod's IP from the downward API: on Docker's network the container's own name resolves.
     if (variable.valueFrom?.fieldRef?.fieldPath === 'status.podIP') continue

@@ -37,7 +37,14 @@ export async function prepareKubeStorage(target: Target): Promise<{ storage: Clu
     return { storage: { data: { source: { persistentVolumeClaim: { claimName: dataClaim } }, mountPath: dataPath, what: `claim ${dataClaim}` } } }
   }
   // The tool's own claim is ReadWriteOnce: only a cluster of one node lets every driver (and the
-  // History Server) mount it at once.
+  // History Server) mount it at once. Once made it stays the choice, so a node cordoned or added
+  // later does not roll the cluster.
+  const eventsClaim = target.manifests.eventsClaim.metadata!.name!
+  const made = await kube.core.readNamespacedPersistentVolumeClaim({ name: eventsClaim, namespace }).then(() => true, (error: unknown) => {
+    if (isNotFound(error) || isForbidden(error)) return false
+    throw error
+  })
+  if (made) return { storage: {} }
   const nodes = await schedulableNodes(target)
   const off = (why: string) => ({ storage: { eventsOff: true }, note: `${why}: the drivers write no event log (pass a ReadWriteMany --data-claim for the History Server to show finished applications)` })
   if (nodes === undefined) return off('these credentials may not read nodes, so whether every driver could mount a ReadWriteOnce claim is unknown')
@@ -60,8 +67,10 @@ async function requireHostPathAllowed(target: Target): Promise<void> {
   const { namespace } = target.config
   const live = await (await target.kube()).core.readNamespace({ name: namespace }).catch((error: unknown) => {
     if (isNotFound(error)) return undefined
+    if (isForbidden(error)) return null // may not read it: admission will say, if it refuses the pods
     throw error
   })
+  if (live === null) return
   // A namespace the tool creates enforces restricted (kube/apply.ts).
   const level = live ? live.metadata?.labels?.['pod-security.kubernetes.io/enforce'] : restrictedNamespaceLabels['pod-security.kubernetes.io/enforce']
   if (level === 'restricted' || level === 'baseline') {
