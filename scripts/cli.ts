@@ -2,7 +2,7 @@
 // or its help, or why it was refused: all settled here before the task graphs (tasks.ts) and what
 // they load (node's network and process modules, the step modules) are read, so --help and a
 // mistyped flag answer at about node's own start-up time.
-import { commands, helpText, parseConfig, type Command, type Config } from './lib/config.ts'
+import { commands, helpText, npmScriptOf, parseConfig, type Command, type Config } from './lib/config.ts'
 import { errorMessage, UsageError } from './lib/errors.ts'
 import { rerunIfStale } from './lib/fresh-build.ts'
 import { isMain } from './lib/main.ts'
@@ -10,7 +10,7 @@ import { isMain } from './lib/main.ts'
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
   if (!commands.includes(command as Command)) {
-    console.error(`error: unknown command "${command ?? ''}"; use one of: npm run cluster:up | pi | scale | status | ui | connect | submit | shell | cluster:down`)
+    console.error(`error: unknown command "${command ?? ''}"; use one of: npm run ${commands.map((c) => npmScriptOf[c]).join(' | ')}`)
     return 2
   }
   let config: Config
