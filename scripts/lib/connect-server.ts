@@ -1,5 +1,5 @@
 import { withAuthConf } from './cluster-secret.ts'
-import { podTemplate, renderConnect } from './manifests.ts'
+import { podTemplate, renderServer } from './manifests.ts'
 import type { StepOutcome } from './outcome.ts'
 import type { ClusterServer } from './server.ts'
 import { withStorage, type ClusterStorage } from './storage.ts'
@@ -20,7 +20,7 @@ export function connectServer(target: Target): ConnectServer {
   const server = target.runtime.server({ manifests: target.manifests.connect, what: 'Spark Connect server', scheme: 'sc' })
   return {
     apply: (image, authConf, storage) => {
-      const rendered = renderConnect(target.manifests, { image, namespace: target.config.namespace })
+      const rendered = renderServer(target.manifests.connect, { image, namespace: target.config.namespace })
       withStorage(podTemplate(withAuthConf(rendered.deployment, authConf)), storage)
       return server.apply(rendered)
     },

@@ -354,9 +354,6 @@ export function serverPort(server: ServerManifests): number {
   return containerPort
 }
 
-export const renderConnect = (manifests: ClusterManifests, options: { image: string; namespace: string }) => renderServer(manifests.connect, options)
-export const connectPort = (manifests: ClusterManifests) => serverPort(manifests.connect)
-
 function withNamespace<T extends KubernetesObject>(object: T, namespace: string): T {
   const copy = structuredClone(object)
   copy.metadata = { ...copy.metadata, namespace }

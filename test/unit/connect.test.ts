@@ -6,7 +6,7 @@ import { clientRequirement } from '../../scripts/lib/python-client.ts'
 import { sparkVersionOf } from '../../scripts/lib/cluster-image.ts'
 import { planContainer } from '../../scripts/lib/docker/containers.ts'
 import { formatStatus } from '../../scripts/status.ts'
-import { connectPort, loadManifests, podTemplate, renderConnect } from '../../scripts/lib/manifests.ts'
+import { loadManifests, podTemplate, renderServer, serverPort } from '../../scripts/lib/manifests.ts'
 
 const manifests = loadManifests()
 const forwarding = { url: 'sc://localhost:15002', how: 'port-forward to pod spark-connect-1 port 15002 through the API server', keepsRunning: true, close: async () => {} }
@@ -81,7 +81,7 @@ describe('requireSamePython', () => {
 
 describe('the Connect server manifest', () => {
   it('runs the cluster image against the master Service, with the shared conf and no token on its command line', () => {
-    const { deployment, service } = renderConnect(manifests, { image: 'spark:1', namespace: 'dev' })
+    const { deployment, service } = renderServer(manifests.connect, { image: 'spark:1', namespace: 'dev' })
     expect(deployment.metadata).toMatchObject({ name: 'spark-connect', namespace: 'dev', labels: { app: 'spark', role: 'connect' } })
     const container = podTemplate(deployment).spec!.containers[0]
     expect(container.image).toBe('spark:1')
@@ -89,7 +89,7 @@ describe('the Connect server manifest', () => {
     expect(container.args).toContain('spark://spark-master-service:7077')
     expect(JSON.stringify(deployment)).not.toMatch(/token/)
     expect(service.spec?.type).toBe('ClusterIP')
-    expect(connectPort(manifests)).toBe(15002)
+    expect(serverPort(manifests.connect)).toBe(15002)
   })
 
   it('becomes a container published on loopback whose health check is the readiness probe', () => {
