@@ -7,7 +7,8 @@ import { errorMessage, StepError, UsageError } from './scripts/lib/errors.ts'
 import { lockCluster } from './scripts/lib/cluster-lock.ts'
 import { installInterruptHandler, interruption } from './scripts/lib/interrupt.ts'
 import { resolvePlatform } from './scripts/lib/platform.ts'
-import type { StepOutcome } from './scripts/lib/outcome.ts'
+import { withNote, type StepOutcome } from './scripts/lib/outcome.ts'
+import { describeS3 } from './scripts/lib/s3.ts'
 import { describeStorage, type ClusterStorage } from './scripts/lib/storage.ts'
 import { aliveWorkers } from './scripts/lib/spark-ui.ts'
 import { makeTarget, type Target } from './scripts/lib/target.ts'
@@ -105,7 +106,8 @@ function upTasks(config: Config, platform: Platform, platformNote: string): Task
     step('Mount your data and keep the event logs', async (ctx) => {
       const { storage, note } = await ctx.target.runtime.prepareStorage()
       ctx.storage = storage
-      return describeStorage(storage, note)
+      const outcome = describeStorage(storage, note)
+      return config.s3 ? withNote(outcome, describeS3(config.s3)) : outcome
     }),
     step('Apply manifests/ (master, service, workers)', async (ctx) => applyCluster(ctx.target, ctx.image!, ctx.storage!), { diagnose: true }),
     step('Wait for the rollout', async (ctx, task) => waitForRollout(ctx.target, progress(task)), { diagnose: true }),

@@ -7,6 +7,7 @@ import { runIfMain } from './lib/main.ts'
 import { masterUi } from './lib/master-ui.ts'
 import { resolvePlatform } from './lib/platform.ts'
 import type { Member } from './lib/runtime.ts'
+import { s3EndpointOf } from './lib/cluster-secret.ts'
 import { describeData, storageOf } from './lib/storage.ts'
 import type { MasterState } from './lib/spark-ui.ts'
 import { makeTarget, type Target } from './lib/target.ts'
@@ -23,16 +24,20 @@ export interface StatusReport {
   masterError?: string
   /** The data folder or claim the cluster mounts, in words. */
   data?: string
+  /** The S3-compatible server s3a:// paths go to (never its keys). */
+  s3Endpoint?: string
 }
 
 export async function clusterStatus(target: Target): Promise<StatusReport> {
   const members = await target.runtime.members()
-  const data = members.some((m) => m.role === 'master') ? describeData(storageOf((await target.runtime.runningMaster()).annotations)) : undefined
+  const running = members.some((m) => m.role === 'master') ? await target.runtime.runningMaster() : undefined
+  const data = running && describeData(storageOf(running.annotations))
+  const conf = running?.image ? await target.runtime.authConf(running.image).catch(() => undefined) : undefined
+  const s3Endpoint = conf && s3EndpointOf(conf)
   const ui = masterUi(target)
   const [master, link] = await Promise.all([ui.readState().catch((error: unknown) => new Error(errorMessage(error))), ui.link()])
-  return master instanceof Error
-    ? { platform: target.platform, memberNoun: target.runtime.memberNoun, ui: link, members, data, masterError: master.message }
-    : { platform: target.platform, memberNoun: target.runtime.memberNoun, ui: link, members, data, master }
+  const report = { platform: target.platform, memberNoun: target.runtime.memberNoun, ui: link, members, data, s3Endpoint }
+  return master instanceof Error ? { ...report, masterError: master.message } : { ...report, master }
 }
 
 export function formatStatus(report: StatusReport): string {
@@ -43,6 +48,7 @@ export function formatStatus(report: StatusReport): string {
   const history = report.members.find((m) => m.role === 'history')
   lines.push('', history ? `History Server: ${history.name} ${history.state} (\`npm run history\` serves it on http://localhost:18080)` : 'History Server: not started (`npm run history` starts it and serves it on http://localhost:18080)')
   if (report.data) lines.push(`your data: ${report.data} (cluster:down never deletes it)`)
+  if (report.s3Endpoint) lines.push(`S3: s3a:// paths go to ${report.s3Endpoint} (its keys are in the spark-auth secret)`)
   lines.push('', 'workers registered with the master:')
   if (report.master) {
     lines.push(`  master ${report.master.status}, ${report.master.aliveworkers} alive`)

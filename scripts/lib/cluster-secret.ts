@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import type { V1PodTemplateSpec, V1Volume, V1VolumeMount } from '@kubernetes/client-node'
 import { mainContainer, type ClusterManifests } from './manifests.ts'
+import { s3ConfKeys, s3ConfLines, type S3Settings } from './s3.ts'
 
 /**
  * Every Spark process of the cluster (master, workers, the drivers the tool starts) reads its RPC
@@ -31,6 +32,8 @@ export function authVolume(manifests: ClusterManifests): AuthVolume {
 export interface AuthSettings {
   /** spark.ui.killEnabled: whether the master's and the applications' UIs may kill work (off by default). */
   uiKill: boolean
+  /** The S3-compatible server s3a:// paths go to, with its credentials (undefined: none). */
+  s3?: S3Settings
 }
 
 const secretKey = 'spark.authenticate.secret'
@@ -48,7 +51,8 @@ function propertyOf(conf: string, key: string): string | undefined {
  * RPC authentication with a 256-bit shared secret, and AES-GCM encryption of all RPC traffic (GCM
  * authenticates each message; the default CTR mode does not) with no fallback to the older SASL
  * scheme. Plus the token Spark Connect clients must present: a second random value, so the one a
- * laptop holds is not the RPC secret. The UIs' kill links are off unless asked for.
+ * laptop holds is not the RPC secret. The UIs' kill links are off unless asked for. And the S3
+ * server's address and keys when `cluster:up` was given one (scripts/lib/s3.ts).
  */
 export function sparkAuthConf(settings: AuthSettings = { uiKill: false }, secret: string = randomHex(), connectToken: string = randomHex()): string {
   return [
@@ -59,6 +63,7 @@ export function sparkAuthConf(settings: AuthSettings = { uiKill: false }, secret
     'spark.network.crypto.saslFallback false',
     `spark.ui.killEnabled ${settings.uiKill}`,
     `${connectTokenKey} ${connectToken}`,
+    ...s3ConfLines(settings.s3),
     '',
   ].join('\n')
 }
@@ -98,7 +103,7 @@ export function plannedAuthConf(live: { conf?: string } | undefined, settings: A
 
 const keyOf = (line: string) => line.trim().split(/[\s=:]/)[0]
 /** The keys sparkAuthConf writes; a live conf's value for them is the tool's to set. */
-const managedKeys = new Set(sparkAuthConf().split('\n').filter(Boolean).map(keyOf))
+const managedKeys = new Set([...sparkAuthConf().split('\n').filter(Boolean).map(keyOf), ...s3ConfKeys])
 
 /** The lines a user added to the live conf (cluster-wide settings of their own), kept after ours. */
 function ownLines(conf: string | undefined): string {
@@ -137,6 +142,11 @@ export function withAuthConfDigest<T extends { spec?: { template?: V1PodTemplate
 /** The token a Spark Connect client must send (sc://…/;token=…). */
 export function connectTokenOf(conf: string): string | undefined {
   return propertyOf(conf, connectTokenKey)
+}
+
+/** The S3 server the cluster's conf sends s3a:// paths to (undefined: none). */
+export function s3EndpointOf(conf: string): string | undefined {
+  return propertyOf(conf, 'spark.hadoop.fs.s3a.endpoint')
 }
 
 /** The secret in a spark-defaults.conf made by sparkAuthConf (for tests that look for leaks). */

@@ -5,6 +5,7 @@ import { UsageError } from './errors.ts'
 import { loadManifests, workerDefaults, type ClusterManifests } from './manifests.ts'
 import { profileNameProblem } from './kube/minikube.ts'
 import { imagePythons } from './python-version.ts'
+import { parseS3CredentialsFile, parseS3Endpoint, parseS3Region, s3Settings, type S3Settings } from './s3.ts'
 import { sparkMemoryToMebibytes } from './units.ts'
 
 export const commands = ['up', 'pi', 'scale', 'status', 'ui', 'history', 'connect', 'submit', 'shell', 'down'] as const
@@ -50,6 +51,12 @@ export interface Config {
   dataClaim?: string
   /** Where the data folder or claim appears inside the containers. */
   dataPath: string
+  /** up: the S3-compatible server s3a:// paths go to, the region signed for, an AWS credentials file. */
+  s3Endpoint?: string
+  s3Region?: string
+  s3Credentials?: string
+  /** up: what those become in the cluster's conf (undefined: no S3). */
+  s3?: S3Settings
   /** How the master Service is reached (undefined: nodeport on minikube, clusterip on kubernetes). */
   expose?: 'nodeport' | 'clusterip'
   /** npm run ui / connect: the local port (undefined: 8080 / 15002, or any free one when that is taken). */
@@ -64,7 +71,7 @@ export interface Config {
   help: boolean
 }
 
-type Key = Exclude<keyof Config, 'command' | 'help' | 'app' | 'appArgs'>
+type Key = Exclude<keyof Config, 'command' | 'help' | 'app' | 'appArgs' | 's3'>
 
 interface OptionSpec {
   key: Key
@@ -234,6 +241,12 @@ export const optionSpecs: readonly OptionSpec[] = [
     help: 'an existing PersistentVolumeClaim of the namespace, mounted the same way (ReadWriteMany when the cluster has several nodes); never deleted by cluster:down', parse: matching(dnsLabel, 'the name of a PersistentVolumeClaim, like lake') },
   { key: 'dataPath', flag: '--data-path', env: 'SPARK_K8S_DATA_PATH', form: 'an absolute path', commands: ['up'],
     help: 'where the data folder or claim appears in the containers (default /data)', parse: parseDataPath },
+  { key: 's3Endpoint', flag: '--s3-endpoint', env: 'SPARK_K8S_S3_ENDPOINT', form: 'http(s)://host[:port]', commands: ['up'],
+    help: 'an S3-compatible server (MinIO, Ceph, versitygw, AWS) for s3a:// paths from every driver and executor; credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), else --s3-credentials, else ~/.aws/credentials, go into the spark-auth secret', parse: parseS3Endpoint },
+  { key: 's3Region', flag: '--s3-region', env: 'SPARK_K8S_S3_REGION', form: 'a region name', commands: ['up'],
+    help: "the region S3 requests are signed for (default: the one in an AWS endpoint's name, else us-east-1)", parse: parseS3Region },
+  { key: 's3Credentials', flag: '--s3-credentials', env: 'SPARK_K8S_S3_CREDENTIALS', form: 'an AWS credentials file', commands: ['up'],
+    help: 'read the S3 keys from this file\'s [default] profile (or AWS_PROFILE\'s): aws_access_key_id, aws_secret_access_key, maybe aws_session_token', parse: parseS3CredentialsFile },
   { key: 'uiKill', flag: '--ui-kill', boolean: true, form: '', commands: ['up'],
     help: "let the master's and the applications' web UIs kill applications, drivers, stages and jobs (off by default: anyone who reaches a UI could)" },
   { key: 'timeoutSeconds', flag: '--timeout', env: 'SPARK_K8S_TIMEOUT', form: 'seconds, 10..7200', commands: clusterCommands,
@@ -384,6 +397,9 @@ export function parseConfig(
   // Once one line has a hash pip demands one of every line, and a --pip entry cannot carry one.
   if (given.has('--pip') && given.has('--requirements') && (config.pipRequirements as string[]).some((line) => line.includes('--hash'))) {
     throw new UsageError("--pip cannot join a --requirements file with hashes (pip then checks every package's): put those packages in the file, with their --hash")
+  }
+  if (command === 'up' && !config.help) {
+    config.s3 = s3Settings({ endpoint: config.s3Endpoint as string | undefined, region: config.s3Region as string | undefined, credentials: config.s3Credentials as string | undefined, sparkVersion: config.sparkVersion as string }, env)
   }
   if (given.has('--data') && given.has('--data-claim')) throw new UsageError('--data and --data-claim cannot be given together: the cluster mounts one of them at --data-path')
   if (config.context && config.platform === 'auto') config.platform = 'kubernetes'

@@ -347,7 +347,7 @@ describe('helpText', () => {
 
   it('every env var it names is one parseConfig reads', () => {
     const text = commands.map((command) => helpText(command)).join('\n')
-    const named = [...text.matchAll(/\[env (SPARK_K8S_[A-Z_]+)\]/g)].map((match) => match[1])
+    const named = [...text.matchAll(/\[env (SPARK_K8S_[A-Z0-9_]+)\]/g)].map((match) => match[1])
     expect(new Set(named)).toEqual(new Set(optionSpecs.flatMap((spec) => (spec.env ? [spec.env] : []))))
   })
 })
