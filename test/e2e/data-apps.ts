@@ -9,6 +9,7 @@ import { expect } from 'vitest'
 import { ensurePythonClient } from '../../scripts/ci/python-client.ts'
 import { fetchWithin } from '../../scripts/lib/http.ts'
 import { pollUntil } from '../../scripts/lib/poll.ts'
+import type { S3Server } from '../../scripts/ci/s3-ground.ts'
 import type { CliResult } from './cli.ts'
 
 const apps = join(import.meta.dirname, 'apps')
@@ -28,6 +29,15 @@ export function makeDataFolder(): string {
 
 export function writeCsv(dir: string): void {
   writeFileSync(join(dir, 'people.csv'), ['name,city,age', ...people.map((p) => `${p.name},${p.city},${p.age}`)].join('\n') + '\n')
+}
+
+/** The keys of the S3 server the suite runs, as the CLI takes them from this machine's environment. */
+export const s3Keys = (s3: { accessKey: string; secretKey: string }) => ({ AWS_ACCESS_KEY_ID: s3.accessKey, AWS_SECRET_ACCESS_KEY: s3.secretKey })
+
+/** A bucket on the S3 server with the same CSV in it, put through the S3 API. */
+export async function makeBucket(s3: S3Server, bucket: string, folder: string): Promise<void> {
+  expect((await s3.request('PUT', `/${bucket}`)).status).toBe(200)
+  expect((await s3.request('PUT', `/${bucket}/people.csv`, join(folder, 'people.csv'))).status).toBe(200)
 }
 
 export const dataAppArgs = (dataPath: string, output: string) => [join(apps, 'data_app.py'), dataPath, output]
@@ -65,9 +75,10 @@ interface HistoryApplication {
 
 /**
  * The History Server's REST API lists each named application as completed, with at least `jobs`
- * jobs; and what it shows of their environment never holds `secret` (the cluster's RPC secret).
+ * jobs; and what it shows of their environment never holds one of `secrets` (the cluster's RPC
+ * secret, the S3 keys): every such property shows as redacted.
  */
-export async function expectHistoryLists(url: string, jobs: Record<string, number>, secret: string): Promise<HistoryApplication[]> {
+export async function expectHistoryLists(url: string, jobs: Record<string, number>, secrets: string[]): Promise<HistoryApplication[]> {
   const listed = await pollUntil<HistoryApplication[]>('the History Server to list the finished applications', 120_000, async () => {
     const response = await fetchWithin(`${url}/api/v1/applications`, 5_000).catch(() => undefined)
     if (!response?.ok) return { waiting: `GET /api/v1/applications: ${response?.status ?? 'no answer'}` }
@@ -83,7 +94,8 @@ export async function expectHistoryLists(url: string, jobs: Record<string, numbe
     const environment = await (await fetchWithin(`${url}/api/v1/applications/${app.id}/environment`, 10_000)).text()
     const properties = new Map((JSON.parse(environment) as { sparkProperties: Array<[string, string]> }).sparkProperties)
     expect(properties.get('spark.authenticate.secret'), name).toBe('*********(redacted)')
-    expect(environment.includes(secret), name).toBe(false)
+    for (const [key, value] of properties) if (/secret|token|access\.key/i.test(key)) expect(value, `${name}: ${key}`).toBe('*********(redacted)')
+    for (const secret of secrets) expect(environment.includes(secret), name).toBe(false)
   }
   return listed
 }

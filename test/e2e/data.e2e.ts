@@ -1,15 +1,19 @@
 // Your data in and out on a real Docker engine with real Spark: a folder of this machine mounted in
 // every container (`cluster:up --data`), read and written by a submitted app and by a Connect
-// client; the event logs of every driver in its spark-events/, and the History Server listing the
-// finished applications; bad data flags refused before anything is made; cluster:down keeping it all.
+// client; the same through s3a:// against a real S3 server (versitygw) whose keys never show; the
+// event logs of every driver in its spark-events/, and the History Server listing the finished
+// applications; bad data flags refused before anything is made; cluster:down keeping it all.
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { $ } from 'zx'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { startS3Server, type S3Server } from '../../scripts/ci/s3-ground.ts'
 import { secretOf } from '../../scripts/lib/cluster-secret.ts'
+import { fetchWithin } from '../../scripts/lib/http.ts'
+import { groundReady } from '../background-ground.ts'
 import { cli, labelled } from './cli.ts'
 import { userPackages } from './submit-apps.ts'
-import { dataAppArgs, expectDataApp, expectDataThroughConnect, expectHistoryLists, expectParquetOnHost, makeDataFolder } from './data-apps.ts'
+import { dataAppArgs, expectDataApp, expectDataThroughConnect, expectHistoryLists, expectParquetOnHost, makeBucket, makeDataFolder, s3Keys } from './data-apps.ts'
 
 const ground = inject('ground')
 const spark35 = /^3\./.test(process.env.SPARK_K8S_SPARK_VERSION ?? '')
@@ -20,13 +24,23 @@ const env = { ...inject('ground').env, ...userPackages }
 describe.skipIf(ground.skipReason)('your data and your finished applications on Docker (real CLI, real Spark)', () => {
   const data = makeDataFolder()
   let sparkVersion = ''
+  let s3: S3Server
+  let connectionString = ''
+  /** What the CLI printed, to look for the S3 keys in. */
+  const printed: string[] = []
+  // Spark 3.5's image has no S3A (docker/s3a-lock/ pins none for it): the cluster gets no S3 there.
+  const s3Flags = () => (spark35 ? [] : ['--s3-endpoint', s3.endpoint])
 
   beforeAll(async () => {
     expect((await cli(ground.env, 'down', ...docker)).exitCode).toBe(0)
+    if (ground.s3StatusFile) await groundReady(ground.s3StatusFile, 'the S3 server (versitygw)')
+    s3 = await startS3Server((line) => console.error(`[s3-ground] ${line}`))
+    await makeBucket(s3, 'lake', data)
   })
 
   afterAll(async () => {
     await cli(ground.env, 'down', ...docker)
+    s3?.stop()
   })
 
   it('refuses a missing folder (exit 2) and a claim on Docker (exit 1) in one line each, and makes nothing', async () => {
@@ -36,14 +50,19 @@ describe.skipIf(ground.skipReason)('your data and your finished applications on 
     const claim = await cli(env, 'up', ...docker, '--workers', '1', '--data-claim', 'lake')
     expect(claim.exitCode).toBe(1)
     expect(claim.stderr.split('\n').filter((line) => line.startsWith('error:'))).toEqual(['error: --data-claim lake names a Kubernetes PersistentVolumeClaim, which Docker has not: pass --data with a folder of this machine'])
+    const endpoint = await cli({ ...env, ...s3Keys(s3) }, 'up', ...docker, '--s3-endpoint', 'minio:9000')
+    expect(endpoint.exitCode).toBe(2)
+    expect(endpoint.stderr.split('\n').filter((line) => line.startsWith('error:'))).toEqual(['error: --s3-endpoint must be an http:// or https:// URL of host[:port], like http://localhost:9000 or https://s3.eu-west-1.amazonaws.com (got "minio:9000")'])
     expect(await labelled('container', 'app=spark')).toEqual([])
     expect(await labelled('volume', 'app=spark')).toEqual([])
   })
 
-  it('cluster:up --data mounts the folder at /data in the master and every worker, writable by the Spark user, and says so', async () => {
-    const up = await cli(env, 'up', ...docker, '--workers', '2', '--data', data, '--json')
+  it('cluster:up --data --s3-endpoint mounts the folder at /data in the master and every worker, writable by the Spark user, and says so', async () => {
+    const up = await cli({ ...env, ...s3Keys(s3) }, 'up', ...docker, '--workers', '2', '--data', data, ...s3Flags(), '--json')
+    printed.push(up.stdout, up.stderr)
     expect(up.exitCode, up.stderr.slice(-3000)).toBe(0)
     expect(up.stderr).toContain(`folder ${data} at /data in every pod; event logs in its spark-events/`)
+    if (!spark35) expect(up.stderr).toContain(`s3a:// paths go to ${s3.endpoint} (us-east-1; keys from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, kept in the cluster's spark-auth secret)`)
     sparkVersion = /^spark-standalone:(\d+\.\d+\.\d+)-/.exec(up.json!.image)![1]
     for (const name of ['spark-master', 'spark-worker-1', 'spark-worker-2']) {
       const touched = await $`docker exec ${name} sh -c ${`touch /data/.by-${name} && id -u`}`.quiet()
@@ -52,7 +71,8 @@ describe.skipIf(ground.skipReason)('your data and your finished applications on 
     }
     // Only the group may write, as the folder's own: nobody else was let in.
     expect(statSync(data).mode & 0o7777).toBe(0o2775)
-    const again = await cli(env, 'up', ...docker, '--workers', '2', '--data', data)
+    const again = await cli({ ...env, ...s3Keys(s3) }, 'up', ...docker, '--workers', '2', '--data', data, ...s3Flags())
+    printed.push(again.stdout, again.stderr)
     expect(again.exitCode, again.stderr).toBe(0)
     expect(again.stderr).toMatch(/\[SKIPPED\].*Apply manifests\/.*\[SKIPPED: .+\]/)
   })
@@ -65,9 +85,29 @@ describe.skipIf(ground.skipReason)('your data and your finished applications on 
 
   it.skipIf(spark35)('a Connect client on this machine reads the same CSV and writes Parquet the host reads', async () => {
     const connect = await cli(ground.env, 'connect', ...docker, '--json')
+    printed.push(connect.stdout, connect.stderr)
     expect(connect.exitCode, connect.stderr).toBe(0)
-    await expectDataThroughConnect(sparkVersion, connect.json!.connectionString, '/data', 'by_city_connect.parquet')
+    connectionString = connect.json!.connectionString
+    await expectDataThroughConnect(sparkVersion, connectionString, '/data', 'by_city_connect.parquet')
     await expectParquetOnHost(sparkVersion, join(data, 'by_city_connect.parquet'))
+  })
+
+  it.skipIf(spark35)('through s3a://, a submitted app and a Connect client read the CSV put into the S3 server and write Parquet the host reads from its bucket; the keys are nowhere to see', async () => {
+    const submitted = await cli(ground.env, 'submit', ...docker, ...dataAppArgs('s3a://lake', 'by_city_submit.parquet'))
+    printed.push(submitted.stdout, submitted.stderr)
+    expectDataApp(submitted)
+    await expectParquetOnHost(sparkVersion, join(s3.root, 'lake', 'by_city_submit.parquet'))
+    await expectDataThroughConnect(sparkVersion, connectionString, 's3a://lake', 'by_city_connect.parquet')
+    await expectParquetOnHost(sparkVersion, join(s3.root, 'lake', 'by_city_connect.parquet'))
+    const containers = await labelled('container', 'app=spark')
+    const inspected = (await $`docker inspect ${containers}`.quiet()).stdout
+    const processes = (await $`docker exec spark-master ps -eo args`.quiet()).stdout
+    const logged = await Promise.all(containers.map((id) => $`docker logs ${id}`.quiet().nothrow()))
+    const logs = logged.map((log) => log.stdout + log.stderr).join('\n')
+    for (const [where, text] of Object.entries({ 'docker inspect': inspected, ps: processes, 'the logs': logs, 'the CLI': printed.join('\n') })) {
+      expect(text.includes(s3.secretKey), `the S3 secret key in ${where}`).toBe(false)
+      expect(text.includes(s3.accessKey), `the S3 access key in ${where}`).toBe(false)
+    }
   })
 
   it('after pi and submit, npm run history serves the History Server on loopback, listing both with their jobs; status links it', async () => {
@@ -78,13 +118,18 @@ describe.skipIf(ground.skipReason)('your data and your finished applications on 
     expect(history.json).toMatchObject({ ok: true, command: 'history', url: 'http://localhost:18080', via: expect.stringMatching(/published on loopback by Docker/) })
     const image = (await $`docker inspect --format {{.Config.Image}} spark-master`.quiet()).stdout.trim()
     const secret = secretOf((await $`docker run --rm --user 185:0 --volume spark-auth:/auth:ro --entrypoint cat ${image} /auth/spark-defaults.conf`.quiet()).stdout)!
-    await expectHistoryLists('http://localhost:18080', { PythonPi: 1, 'data-app': 3 }, secret)
+    const listed = await expectHistoryLists('http://localhost:18080', { PythonPi: 1, 'data-app': 3 }, [secret, s3.secretKey, s3.accessKey])
+    if (!spark35) {
+      const environment = (await (await fetchWithin(`http://localhost:18080/api/v1/applications/${listed.find((app) => app.name === 'data-app')!.id}/environment`, 10_000)).json()) as { sparkProperties: Array<[string, string]> }
+      expect(new Map(environment.sparkProperties).get('spark.hadoop.fs.s3a.secret.key')).toBe('*********(redacted)')
+    }
     expect(readdirSync(join(data, 'spark-events')).length).toBeGreaterThanOrEqual(2)
     const ports = await $`docker port spark-history`.quiet()
     expect(ports.stdout.trim()).toBe('18080/tcp -> 127.0.0.1:18080')
     const status = await cli(ground.env, 'status', ...docker)
     expect(status.stdout).toMatch(/^History Server: spark-history running \(`npm run history` serves it on http:\/\/localhost:18080\)$/m)
     expect(status.stdout).toContain(`your data: folder ${data} at /data (cluster:down never deletes it)`)
+    if (!spark35) expect(status.stdout).toContain(`S3: s3a:// paths go to ${s3.endpoint} (its keys are in the spark-auth secret)`)
     const again = await cli(ground.env, 'history', ...docker)
     expect(again.exitCode).toBe(0)
     expect(again.stderr).toMatch(/\[SKIPPED\].*Start the Spark History Server.*already runs/)

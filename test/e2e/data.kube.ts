@@ -2,15 +2,17 @@
 // mounted in the master, the workers and every driver; a CSV the host puts on its volume read by a
 // submitted app and by a Connect client through a port-forward, their Parquet read back by the
 // host; event logs on the claim and the History Server through the API server; bad data flags
-// refused in one line with nothing applied; cluster:down keeping the claim and what is on it.
+// refused in one line with nothing applied; cluster:down keeping the claim and what is on it. And
+// s3a:// against a real S3 server on this machine (versitygw), its keys only in the Secret.
 import { chmodSync, existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { startS3Server, type S3Server } from '../../scripts/ci/s3-ground.ts'
 import { secretOf } from '../../scripts/lib/cluster-secret.ts'
 import { connectKube, type Kube } from '../../scripts/lib/kube/kube.ts'
 import { groundReady } from '../background-ground.ts'
 import { cli, startCli } from './cli.ts'
-import { dataAppArgs, expectDataApp, expectDataThroughConnect, expectHistoryLists, expectParquetOnHost, makeDataFolder } from './data-apps.ts'
+import { dataAppArgs, expectDataApp, expectDataThroughConnect, expectHistoryLists, expectParquetOnHost, makeBucket, makeDataFolder, s3Keys } from './data-apps.ts'
 import { userPackages } from './submit-apps.ts'
 
 const ground = inject('kubeGround')
@@ -28,6 +30,7 @@ describe.skipIf(ground.skipReason)('your data and your finished applications on 
   const data = makeDataFolder()
   chmodSync(data, 0o777)
   let sparkVersion = ''
+  let s3: S3Server
 
   beforeAll(async () => {
     await groundReady(ground.statusFile!, 'the Kubernetes ground')
@@ -35,11 +38,14 @@ describe.skipIf(ground.skipReason)('your data and your finished applications on 
     kube = await connectKube(ground.env.SPARK_K8S_CONTEXT)
     expect((await run('down')).exitCode).toBe(0)
     await removeClaim()
+    s3 = await startS3Server((line) => console.error(`[s3-ground] ${line}`))
+    await makeBucket(s3, 'lake', data)
   })
 
   afterAll(async () => {
     await run('down')
     await removeClaim()
+    s3?.stop()
   })
 
   async function removeClaim() {
@@ -66,9 +72,11 @@ describe.skipIf(ground.skipReason)('your data and your finished applications on 
       namespace,
       body: { metadata: { name: claim }, spec: { accessModes: ['ReadWriteMany'], storageClassName: '', volumeName: volume, resources: { requests: { storage: '1Gi' } } } },
     })
-    const up = await run('up', '--workers', '2', '--data-claim', claim, '--json')
+    const up = await cli({ ...ground.env, ...userPackages, ...s3Keys(s3) }, 'up', ...platform, '--workers', '2', '--data-claim', claim, '--s3-endpoint', s3.endpoint, '--json')
     expect(up.exitCode, up.stderr.slice(-3000)).toBe(0)
     expect(up.stderr).toContain(`claim ${claim} at /data in every pod; event logs in its spark-events/`)
+    expect(up.stderr).toContain(`s3a:// paths go to ${s3.endpoint}`)
+    expect(up.stdout + up.stderr).not.toContain(s3.secretKey)
     sparkVersion = /spark-standalone:(\d+\.\d+\.\d+)-/.exec(up.json!.image)![1]
     const { items } = await kube.core.listNamespacedPod({ namespace, labelSelector: 'app=spark' })
     expect(items).toHaveLength(3)
@@ -89,9 +97,23 @@ describe.skipIf(ground.skipReason)('your data and your finished applications on 
       const info = JSON.parse(await connect.firstLine) as { connectionString: string }
       await expectDataThroughConnect(sparkVersion, info.connectionString, '/data', 'by_city_connect.parquet')
       await expectParquetOnHost(sparkVersion, join(data, 'by_city_connect.parquet'))
+      await expectDataThroughConnect(sparkVersion, info.connectionString, 's3a://lake', 'by_city_connect.parquet')
+      await expectParquetOnHost(sparkVersion, join(s3.root, 'lake', 'by_city_connect.parquet'))
     } finally {
       expect(await connect.stop('SIGINT'), connect.output().stderr).toBe(0)
     }
+  })
+
+  it('through s3a://, a submitted Job reads the CSV put into the S3 server and writes Parquet the host reads; the keys are in no pod spec', async () => {
+    expectDataApp(await run('submit', ...dataAppArgs('s3a://lake', 'by_city_submit.parquet')))
+    await expectParquetOnHost(sparkVersion, join(s3.root, 'lake', 'by_city_submit.parquet'))
+    const specs = JSON.stringify([
+      (await kube.apps.listNamespacedDeployment({ namespace, labelSelector: 'app=spark' })).items,
+      (await kube.core.listNamespacedPod({ namespace, labelSelector: 'app=spark' })).items,
+      (await kube.core.listNamespacedConfigMap({ namespace })).items,
+    ])
+    expect(specs.includes(s3.secretKey)).toBe(false)
+    expect(specs.includes(s3.accessKey)).toBe(false)
   })
 
   it('after pi and submit, npm run history forwards the History Server to localhost, listing both with their jobs', async () => {
@@ -102,7 +124,8 @@ describe.skipIf(ground.skipReason)('your data and your finished applications on 
       expect(said.url).toMatch(/^http:\/\/localhost:\d+$/)
       expect(said.via).toMatch(/^port-forward to pod spark-history-/)
       const conf = Buffer.from((await kube.core.readNamespacedSecret({ name: 'spark-auth', namespace })).data!['spark-defaults.conf'], 'base64').toString()
-      await expectHistoryLists(said.url, { PythonPi: 1, 'data-app': 3 }, secretOf(conf)!)
+      expect(conf).toContain(`spark.hadoop.fs.s3a.secret.key ${s3.secretKey}`)
+      await expectHistoryLists(said.url, { PythonPi: 1, 'data-app': 3 }, [secretOf(conf)!, s3.secretKey, s3.accessKey])
     } finally {
       expect(await history.stop('SIGINT'), history.output().stderr).toBe(0)
     }

@@ -4,12 +4,16 @@
 import type { TestProject } from 'vitest/node'
 import { run, succeeds } from '../../scripts/lib/proc.ts'
 import { ensureDockerGround } from '../../scripts/ci/docker-ground.ts'
+import { ensureVersitygw } from '../../scripts/ci/s3-ground.ts'
+import { inBackground } from '../background-ground.ts'
 
 export interface E2eGround {
   /** Why the suite cannot run here; undefined when it can. */
   skipReason?: string
   /** Extra environment for the CLI: the offline build args in CI. */
   env: Record<string, string>
+  /** In CI: the S3 server's binary, built in the background while the first suites run (test/background-ground.ts). */
+  s3StatusFile?: string
 }
 
 declare module 'vitest' {
@@ -22,8 +26,10 @@ const mustRun = () => Boolean(process.env.CI) || process.env.SPARK_K8S_E2E === '
 
 export default async function setup(project: TestProject): Promise<void> {
   if (mustRun()) {
-    const ground = await ensureDockerGround({ log: (line) => console.error(`[ground] ${line}`) })
-    project.provide('ground', { env: { SPARK_K8S_BASE_IMAGE: ground.baseImage, SPARK_K8S_SPARK_DIST: ground.sparkDist } })
+    const log = (line: string) => console.error(`[ground] ${line}`)
+    const ground = await ensureDockerGround({ log })
+    const s3 = inBackground('s3-server', 0, () => ensureVersitygw(log))
+    project.provide('ground', { env: { SPARK_K8S_BASE_IMAGE: ground.baseImage, SPARK_K8S_SPARK_DIST: ground.sparkDist }, s3StatusFile: s3.statusFile })
     return
   }
   if (!(await succeeds('docker', ['info']))) {
