@@ -242,7 +242,7 @@ export const optionSpecs: readonly OptionSpec[] = [
   { key: 'dataPath', flag: '--data-path', env: 'SPARK_K8S_DATA_PATH', form: 'an absolute path', commands: ['up'],
     help: 'where the data folder or claim appears in the containers (default /data)', parse: parseDataPath },
   { key: 's3Endpoint', flag: '--s3-endpoint', env: 'SPARK_K8S_S3_ENDPOINT', form: 'http(s)://host[:port]', commands: ['up'],
-    help: 'an S3-compatible server (MinIO, Ceph, versitygw, AWS) for s3a:// paths from every driver and executor; credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), else --s3-credentials, else ~/.aws/credentials, go into the spark-auth secret', parse: parseS3Endpoint },
+    help: 'an S3-compatible server (MinIO, Ceph, versitygw, AWS) for s3a:// paths from every driver and executor; credentials from --s3-credentials, else AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), else ~/.aws/credentials, go into the spark-auth secret', parse: parseS3Endpoint },
   { key: 's3Region', flag: '--s3-region', env: 'SPARK_K8S_S3_REGION', form: 'a region name', commands: ['up'],
     help: "the region S3 requests are signed for (default: the one in an AWS endpoint's name, else us-east-1)", parse: parseS3Region },
   { key: 's3Credentials', flag: '--s3-credentials', env: 'SPARK_K8S_S3_CREDENTIALS', form: 'an AWS credentials file', commands: ['up'],

@@ -11,7 +11,7 @@ import { startS3Server, type S3Server } from '../../scripts/ci/s3-ground.ts'
 import { secretOf } from '../../scripts/lib/cluster-secret.ts'
 import { fetchWithin } from '../../scripts/lib/http.ts'
 import { groundReady } from '../background-ground.ts'
-import { cli, labelled } from './cli.ts'
+import { cli, cliWithInput, labelled } from './cli.ts'
 import { userPackages } from './submit-apps.ts'
 import { dataAppArgs, expectDataApp, expectDataThroughConnect, expectHistoryLists, expectParquetOnHost, makeBucket, makeDataFolder, s3Keys } from './data-apps.ts'
 
@@ -92,13 +92,17 @@ describe.skipIf(ground.skipReason)('your data and your finished applications on 
     await expectParquetOnHost(sparkVersion, join(data, 'by_city_connect.parquet'))
   })
 
-  it.skipIf(spark35)('through s3a://, a submitted app and a Connect client read the CSV put into the S3 server and write Parquet the host reads from its bucket; the keys are nowhere to see', async () => {
+  it.skipIf(spark35)('through s3a://, a submitted app and a Connect client read the CSV put into the S3 server and write Parquet the host reads from its bucket, the shell reads it back; the keys are nowhere to see', async () => {
     const submitted = await cli(ground.env, 'submit', ...docker, ...dataAppArgs('s3a://lake', 'by_city_submit.parquet'))
     printed.push(submitted.stdout, submitted.stderr)
     expectDataApp(submitted)
     await expectParquetOnHost(sparkVersion, join(s3.root, 'lake', 'by_city_submit.parquet'))
     await expectDataThroughConnect(sparkVersion, connectionString, 's3a://lake', 'by_city_connect.parquet')
     await expectParquetOnHost(sparkVersion, join(s3.root, 'lake', 'by_city_connect.parquet'))
+    const shell = await cliWithInput(ground.env, 'spark.read.parquet("s3a://lake/by_city_submit.parquet").count()\n', 'shell', ...docker)
+    printed.push(shell.stdout, shell.stderr)
+    expect(shell.exitCode, shell.stderr).toBe(0)
+    expect(shell.stdout).toMatch(/^(>>> )*3$/m)
     const containers = await labelled('container', 'app=spark')
     const inspected = (await $`docker inspect ${containers}`.quiet()).stdout
     const processes = (await $`docker exec spark-master ps -eo args`.quiet()).stdout
