@@ -18,7 +18,9 @@ grep -q "/hadoop-aws-$hadoop\.jar " "$lock" || die "$(basename "$lock") pins no 
 
 repository=${MAVEN_REPOSITORY:-https://repo1.maven.org/maven2}
 count=0
-while read -r path sha256; do
+# A last line with no newline is read too; a CR (a lock checked out with CRLF) is dropped.
+while read -r path sha256 || [ -n "$path" ]; do
+  sha256=$(printf '%s' "${sha256:-}" | tr -d '\r')
   case $path in '' | '#'*) continue ;; esac
   jar=$SPARK_HOME/jars/$(basename "$path")
   curl -fsSL --retry 3 --retry-connrefused -o "$jar" "${repository%/}/$path" || die "could not download $path from $repository"
@@ -26,4 +28,6 @@ while read -r path sha256; do
   [ "$actual" = "$sha256" ] || die "checksum mismatch for $path from $repository: expected $sha256 (pinned), got $actual"
   count=$((count + 1))
 done <"$lock"
+pinned=$(grep -cv -e '^#' -e '^[[:space:]]*$' "$lock")
+[ "$count" = "$pinned" ] || die "installed $count of the $pinned jars $(basename "$lock") pins"
 say "S3A: hadoop-aws $hadoop and $count jars in all, sha256 verified against $(basename "$lock")"

@@ -33,8 +33,12 @@ export function parseS3Endpoint(raw: string, flag: string): string {
     url = undefined
   }
   const plain = url && /^https?:$/.test(url.protocol) && !url.username && !url.password && url.pathname === '/' && !url.search && !url.hash
-  if (!url || !plain || !/^https?:\/\/[^/?#]+\/?$/.test(raw)) throw new UsageError(`${flag} must be ${endpointForm} (got "${raw}")`)
-  return raw.replace(/\/$/, '')
+  // The URL parser drops tabs and newlines, which would start a line of the cluster's conf: refused.
+  if (!url || !plain || !/^https?:\/\/[^/?#@\s\\]+\/?$/i.test(raw)) {
+    const shown = raw.replace(/\/\/[^/@]*@/, '//…@').replace(/[\x00-\x1f]/g, '?')
+    throw new UsageError(`${flag} must be ${endpointForm} (got "${shown}")`)
+  }
+  return `${url.protocol}//${url.host}`
 }
 
 /** An AWS credentials file, read when the flag is parsed so that a missing one is bad input. */
@@ -49,7 +53,8 @@ export function parseS3CredentialsFile(raw: string, flag: string): string {
 }
 
 export const parseS3Region = (raw: string, flag: string): string => {
-  if (!/^[a-z]{2}(-[a-z0-9]+)+$/.test(raw)) throw new UsageError(`${flag} must be a region name like us-east-1 or eu-west-1 (got "${raw}")`)
+  // AWS's names, and the ones S3-compatible servers use (garage, default, a MinIO region of yours).
+  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(raw)) throw new UsageError(`${flag} must be a region name like us-east-1, eu-west-1 or garage (got "${raw}")`)
   return raw
 }
 
@@ -78,9 +83,12 @@ function profileOf(text: string, profile: string): Record<string, string> | unde
   return seen ? found : undefined
 }
 
-/** A value for a properties-file line: printable, no spaces. Never echoed: it may be the secret. */
+/**
+ * A value for a properties-file line: printable, no spaces, no backslash (Java's Properties reads
+ * it as an escape, and one at the end joins the next line on). Never echoed: it may be the secret.
+ */
 function checkedValue(value: string, what: string, from: string): string {
-  if (!/^[\x21-\x7e]+$/.test(value)) throw new UsageError(`the ${what} from ${from} is empty or holds a space or a control character`)
+  if (!/^[\x21-\x5b\x5d-\x7e]+$/.test(value)) throw new UsageError(`the ${what} from ${from} is empty or holds a space, a backslash or a control character`)
   return value
 }
 

@@ -50,18 +50,29 @@ describe('cluster:up --s3-endpoint', () => {
   })
 
   it('refuses in one line a bad endpoint, a missing or keyless credentials file, no keys at all, and a stray S3 flag; never echoing a key', () => {
-    for (const bad of ['minio:9000', 'ftp://s3:21', 'http://user:pw@s3:9000', 'http://s3:9000/bucket', 'http://s3:9000?x=1']) {
+    for (const bad of ['minio:9000', 'ftp://s3:21', 'http://s3:9000/bucket', 'http://s3:9000?x=1']) {
       expect(usage(() => up(['--s3-endpoint', bad], keys))).toBe(`--s3-endpoint must be an http:// or https:// URL of host[:port], like http://localhost:9000 or https://s3.eu-west-1.amazonaws.com (got "${bad}")`)
     }
+    // A password in the URL is not echoed; a newline (which the URL parser drops) never reaches the conf.
+    expect(usage(() => up(['--s3-endpoint', 'http://user:pw@s3:9000'], keys))).toContain('(got "http://…@s3:9000")')
+    expect(usage(() => up(['--s3-endpoint', 'http://s3:9000\nspark.authenticate=false'], keys))).toContain('(got "http://s3:9000?spark.authenticate=false")')
+    expect(usage(() => up(['--s3-endpoint', 'http://s3\t:9000'], keys))).toMatch(/^--s3-endpoint must be/)
+    expect(up(['--s3-endpoint', 'HTTP://S3.Example:9000'], keys).s3?.endpoint).toBe('http://s3.example:9000')
+    expect(up(['--s3-endpoint', 'http://s3:9000', '--s3-region', 'garage'], keys).s3?.region).toBe('garage')
     expect(usage(() => up(['--s3-endpoint', 'http://s3:9000', '--s3-credentials', join(dir, 'nope')], keys))).toMatch(/^--s3-credentials must be a readable AWS credentials file \(got ".*nope": ENOENT\)$/)
     const empty = join(dir, 'empty')
     writeFileSync(empty, '[other]\naws_access_key_id = x\n')
     expect(usage(() => up(['--s3-endpoint', 'http://s3:9000', '--s3-credentials', empty], keys))).toBe(`--s3-credentials: ${empty} has no [default] profile with aws_access_key_id and aws_secret_access_key`)
     expect(usage(() => up(['--s3-endpoint', 'http://s3:9000'], noFile))).toMatch(/^--s3-endpoint needs credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or pass --s3-credentials/)
     const spaced = usage(() => up(['--s3-endpoint', 'http://s3:9000'], { ...keys, AWS_SECRET_ACCESS_KEY: 'two words' }))
-    expect(spaced).toBe('the secret key from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY is empty or holds a space or a control character')
+    expect(spaced).toBe('the secret key from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY is empty or holds a space, a backslash or a control character')
+    for (const secret of ['ends\\', 'a\\nb', 'line\nspark.authenticate=false']) {
+      const refused = usage(() => up(['--s3-endpoint', 'http://s3:9000'], { ...keys, AWS_SECRET_ACCESS_KEY: secret }))
+      expect(refused).toMatch(/holds a space, a backslash or a control character$/)
+      expect(refused).not.toContain(secret)
+    }
     expect(usage(() => up(['--s3-region', 'eu-west-1'], keys))).toBe('--s3-region goes with --s3-endpoint URL (the S3-compatible server s3a:// paths go to)')
-    expect(usage(() => up(['--s3-endpoint', 'http://s3:9000', '--s3-region', 'EU'], keys))).toBe('--s3-region must be a region name like us-east-1 or eu-west-1 (got "EU")')
+    expect(usage(() => up(['--s3-endpoint', 'http://s3:9000', '--s3-region', 'EU'], keys))).toBe('--s3-region must be a region name like us-east-1, eu-west-1 or garage (got "EU")')
   })
 
   it('is refused for a Spark release whose image has no S3A pinned', () => {
