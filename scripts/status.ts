@@ -32,10 +32,13 @@ export async function clusterStatus(target: Target): Promise<StatusReport> {
   const members = await target.runtime.members()
   const running = members.some((m) => m.role === 'master') ? await target.runtime.runningMaster() : undefined
   const data = running && describeData(storageOf(running.annotations))
-  const conf = running?.image ? await target.runtime.authConf(running.image).catch(() => undefined) : undefined
-  const s3Endpoint = conf && s3EndpointOf(conf)
   const ui = masterUi(target)
-  const [master, link] = await Promise.all([ui.readState().catch((error: unknown) => new Error(errorMessage(error))), ui.link()])
+  const [master, link, conf] = await Promise.all([
+    ui.readState().catch((error: unknown) => new Error(errorMessage(error))),
+    ui.link(),
+    running?.image ? target.runtime.authConf(running.image).catch(() => undefined) : undefined,
+  ])
+  const s3Endpoint = conf && s3EndpointOf(conf)
   const report = { platform: target.platform, memberNoun: target.runtime.memberNoun, ui: link, members, data, s3Endpoint }
   return master instanceof Error ? { ...report, masterError: master.message } : { ...report, master }
 }

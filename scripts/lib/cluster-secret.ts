@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import type { V1PodTemplateSpec, V1Volume, V1VolumeMount } from '@kubernetes/client-node'
 import { mainContainer, type ClusterManifests } from './manifests.ts'
-import { s3ConfKeys, s3ConfLines, type S3Settings } from './s3.ts'
+import { s3ConfKeys, s3ConfLines, s3EndpointKey, type S3Settings } from './s3.ts'
 
 /**
  * Every Spark process of the cluster (master, workers, the drivers the tool starts) reads its RPC
@@ -146,7 +146,7 @@ export function connectTokenOf(conf: string): string | undefined {
 
 /** The S3 server the cluster's conf sends s3a:// paths to (undefined: none). */
 export function s3EndpointOf(conf: string): string | undefined {
-  return propertyOf(conf, 'spark.hadoop.fs.s3a.endpoint')
+  return propertyOf(conf, s3EndpointKey)
 }
 
 /** The secret in a spark-defaults.conf made by sparkAuthConf (for tests that look for leaks). */

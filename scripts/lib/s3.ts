@@ -155,6 +155,7 @@ export function s3Settings(
 }
 
 const prefix = 'spark.hadoop.fs.s3a.'
+export const s3EndpointKey = `${prefix}endpoint`
 /** Every key s3ConfLines may write: a live conf's lines for them are the tool's to set or remove. */
 export const s3ConfKeys = ['endpoint', 'endpoint.region', 'path.style.access', 'connection.ssl.enabled', 'access.key', 'secret.key', 'session.token'].map((key) => prefix + key)
 
@@ -162,7 +163,7 @@ export const s3ConfKeys = ['endpoint', 'endpoint.region', 'path.style.access', '
 export function s3ConfLines(s3: S3Settings | undefined): string[] {
   if (!s3) return []
   return [
-    `${prefix}endpoint ${s3.endpoint}`,
+    `${s3EndpointKey} ${s3.endpoint}`,
     `${prefix}endpoint.region ${s3.region}`,
     `${prefix}path.style.access ${s3.pathStyle}`,
     `${prefix}connection.ssl.enabled ${s3.endpoint.startsWith('https:')}`,
