@@ -20,3 +20,33 @@ export async function succeeds(command: string, args: string[], timeoutMs = 15_0
   const result = await run({ nothrow: true, timeout: timeoutMs })`${command} ${args}`
   return result.exitCode === 0
 }
+
+/**
+ * `from | to` without a shell and without holding the stream in memory (zx keeps a command's whole
+ * stdout, which for `docker save` is the image). Rejects naming the first side that failed, with the
+ * last line it wrote to stderr.
+ */
+export async function pipeline(from: string[], to: string[]): Promise<void> {
+  const { spawn } = await import('node:child_process')
+  const start = (argv: string[], stdio: Array<'pipe' | 'ignore'>) => {
+    const child = spawn(argv[0], argv.slice(1), { stdio: stdio as ['pipe', 'pipe', 'pipe'] })
+    const stderr: Buffer[] = []
+    child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk))
+    const exit = new Promise<string | undefined>((resolve) => {
+      child.on('error', (error) => resolve(error.message))
+      child.on('close', (code, signal) => {
+        const last = Buffer.concat(stderr).toString('utf8').trim().split('\n').pop()
+        resolve(code === 0 ? undefined : `${last || (signal ? `killed by ${signal}` : `exit ${code}`)}`)
+      })
+    })
+    return { child, exit }
+  }
+  const source = start(from, ['ignore', 'pipe', 'pipe'])
+  const sink = start(to, ['pipe', 'ignore', 'pipe'])
+  source.child.stdout!.pipe(sink.child.stdin!)
+  // A sink that stops reading must not leave the source writing into a closed pipe (EPIPE is its exit's to report).
+  sink.child.stdin!.on('error', () => source.child.kill())
+  const [sourceProblem, sinkProblem] = await Promise.all([source.exit, sink.exit])
+  if (sourceProblem) throw new Error(`\`${from.join(' ')}\` failed: ${sourceProblem}`)
+  if (sinkProblem) throw new Error(`\`${to.join(' ')}\` failed: ${sinkProblem}`)
+}

@@ -72,3 +72,10 @@ function makeRun(options: Record<string, unknown>) {
 export const run = makeRun({})
 export const onPath = vi.fn(async (_name: string) => true)
 export const succeeds = vi.fn(async (_command: string, _args: string[], _timeoutMs?: number) => true)
+/** Records `from | to` as one command; the responder's exitCode fails it. */
+export const pipeline = vi.fn(async (from: string[], to: string[]) => {
+  const command: RecordedCommand = { argv: [...from, '|', ...to], line: [...from, '|', ...to].join(' '), options: {} }
+  fake.calls.push(command)
+  const canned = fake.respond(command) ?? {}
+  if ((canned.exitCode ?? 0) !== 0) throw new Error(`\`${to.join(' ')}\` failed: ${canned.stderr ?? `exit ${canned.exitCode}`}`)
+})

@@ -104,6 +104,8 @@ export interface MinikubeProfile {
   kubernetesVersion?: string
   /** The host folder the node mounts (`--mount-string host:guest`, fixed at creation on the docker driver); "" for none. */
   mountString: string
+  /** How many nodes the profile has (0 for an invalid profile). */
+  nodes: number
   /** false when minikube lists it under "invalid" (no config, no driver, or a node without a Kubernetes version). */
   valid: boolean
 }
@@ -117,6 +119,7 @@ interface RawProfile {
     CPUs?: number
     Memory?: number
     MountString?: string
+    Nodes?: unknown[] | null
     KubernetesConfig?: { KubernetesVersion?: string; ContainerRuntime?: string }
   } | null
 }
@@ -153,6 +156,7 @@ function toProfile(raw: RawProfile, valid: boolean): MinikubeProfile {
     cpus: config.CPUs ?? 0,
     memoryMiB: config.Memory ?? 0,
     mountString: config.MountString ?? '',
+    nodes: config.Nodes?.length ?? 0,
     containerRuntime: config.KubernetesConfig?.ContainerRuntime || undefined,
     kubernetesVersion: config.KubernetesConfig?.KubernetesVersion || undefined,
     valid,

@@ -1,8 +1,8 @@
 import type { Config, Platform } from '../config.ts'
-import { StepError } from '../errors.ts'
 import { fetchWithin } from '../http.ts'
 import type { StepOutcome } from '../outcome.ts'
 import { run } from '../proc.ts'
+import { loadIntoMinikube } from './minikube-image.ts'
 
 const manifestTypes = [
   'application/vnd.oci.image.index.v1+json',
@@ -31,12 +31,6 @@ export async function registryHasTag(reference: string): Promise<boolean | undef
   }
 }
 
-/** Whether `minikube image ls` lists the image (it prints docker.io/library/… for short names). */
-async function minikubeHasImage(profile: string, reference: string): Promise<boolean> {
-  const listed = await run`minikube -p ${profile} image ls`
-  return listed.stdout.split('\n').some((line) => line.trim().replace(/^docker\.io\/(library\/)?/, '') === reference)
-}
-
 /** To --registry when given, else straight into minikube; elsewhere the cluster must see the local image. */
 export async function publishToKubernetes(reference: string, platform: Platform, config: Pick<Config, 'registry' | 'profile'>): Promise<StepOutcome> {
   if (config.registry) {
@@ -44,17 +38,6 @@ export async function publishToKubernetes(reference: string, platform: Platform,
     await run`docker push ${reference}`
     return { done: `pushed ${reference}` }
   }
-  if (platform === 'minikube') {
-    if (await minikubeHasImage(config.profile, reference)) return { skipped: `image ${reference} already in minikube ${config.profile}` }
-    await run`minikube -p ${config.profile} image load ${reference}`
-    // `image load` can exit 0 although a node failed to load it (it only logs that): ask again.
-    if (!(await minikubeHasImage(config.profile, reference))) {
-      throw new StepError(
-        `minikube profile ${config.profile} does not list image ${reference} after \`minikube image load\` (which exited 0)`,
-        `  - see why: \`minikube -p ${config.profile} image load ${reference} --alsologtostderr\`; a full node disk is a common cause (\`minikube -p ${config.profile} ssh -- df -h\`)`,
-      )
-    }
-    return { done: `loaded ${reference} into minikube ${config.profile}` }
-  }
+  if (platform === 'minikube') return loadIntoMinikube(config.profile, reference)
   return { skipped: 'no --registry: the cluster must already see this local image (e.g. Docker Desktop, kind load)' }
 }
