@@ -44,9 +44,19 @@ export async function pipeline(from: string[], to: string[]): Promise<void> {
   const source = start(from, ['ignore', 'pipe', 'pipe'])
   const sink = start(to, ['pipe', 'ignore', 'pipe'])
   source.child.stdout!.pipe(sink.child.stdin!)
-  // A sink that stops reading must not leave the source writing into a closed pipe (EPIPE is its exit's to report).
-  sink.child.stdin!.on('error', () => source.child.kill())
+  // A sink that exits before the source is done must not leave it blocked on a full pipe: it is
+  // stopped, and the sink's own exit is the one to report.
+  let sinkGaveUp = false
+  let sourceDone = false
+  source.child.stdout!.on('end', () => (sourceDone = true))
+  const stopSource = () => {
+    if (sourceDone || source.child.exitCode !== null || source.child.signalCode !== null) return
+    sinkGaveUp = true
+    source.child.kill()
+  }
+  sink.child.stdin!.on('error', stopSource)
+  sink.child.on('exit', stopSource)
   const [sourceProblem, sinkProblem] = await Promise.all([source.exit, sink.exit])
-  if (sourceProblem) throw new Error(`\`${from.join(' ')}\` failed: ${sourceProblem}`)
+  if (sourceProblem && !(sinkGaveUp && sinkProblem)) throw new Error(`\`${from.join(' ')}\` failed: ${sourceProblem}`)
   if (sinkProblem) throw new Error(`\`${to.join(' ')}\` failed: ${sinkProblem}`)
 }

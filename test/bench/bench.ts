@@ -1,13 +1,15 @@
 #!/usr/bin/env -S npx tsx
 // npm run bench — times the user flow against a baseline of the raw commands doing the same work,
-// in the same process, on two runtimes: a Docker engine (baseline: docker run / poll / rm) and the
-// real Kubernetes test ground (baseline: kubectl apply / rollout status / scale / delete).
+// in the same process, on three runtimes: a Docker engine (baseline: docker run / poll / rm), the
+// real Kubernetes test ground (baseline: kubectl apply / rollout status / scale / delete) and a real
+// minikube (baseline: the classic README's minikube start / docker build / minikube image load /
+// kubectl apply / rollout status / delete / minikube stop).
 // Ours is what the npm scripts run (node dist/tasks.js, built first); start-up is also timed through
 // npm itself. Prints a table and a per-step profile (stderr) and JSON (stdout): medians over
 // BENCH_REPS (default 3) with min and max. Not a test: nothing here asserts; it measures.
-// BENCH_RUNTIMES=image,docker,kubernetes picks runtimes (image: two cold image builds, ours and the
-// one before pandas; kubernetes needs root and kubectl: it starts scripts/ci/kube-ground.ts and
-// stops it afterwards).
+// BENCH_RUNTIMES=image,docker,kubernetes,minikube picks runtimes (image: two cold image builds, ours
+// and the one before pandas; kubernetes and minikube need root and kubectl: they start
+// scripts/ci/kube-ground.ts or scripts/ci/minikube-ground.ts and take it down afterwards).
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, freemem, totalmem, tmpdir } from 'node:os'
 import { join } from 'node:path'

@@ -1,6 +1,6 @@
 // The classic README's path, for real: the tool's default commands with --platform minikube against
 // a real minikube (docker driver, containerd, our offline node image and caches: test/e2e/minikube-ground.ts).
-// cluster:up creates the profile, builds, `minikube image load`s, applies, rolls out and reads the UI;
+// cluster:up creates the profile, builds, streams the image into the node's containerd, applies, rolls out and reads the UI;
 // a second up changes nothing; pi; scale; status; down stops minikube; up starts the stopped profile
 // again. Then what only a real minikube shows: a profile too small for the cluster is refused before
 // anything is applied, and an image the node failed to load is reported. The smoke workflow's steps
@@ -57,7 +57,8 @@ describe.skipIf(ground.skipReason)('the classic README on a real minikube (--pla
     const result = await smoke('up')
     expect(result.exitCode, result.stderr).toBe(0)
     expect(result.stderr).toMatch(new RegExp(String.raw`Start minikube: minikube profile ${profile} created \(\d+ CPUs \/ \d+ MiB, driver docker; the Docker engine has`))
-    expect(result.stderr).toMatch(new RegExp(String.raw`Publish the image to the cluster: loaded spark-standalone:\S+ into minikube ${profile}`))
+    // Streamed into the node's containerd, with no tar in minikube's cache or on the node.
+    expect(result.stderr).toMatch(new RegExp(String.raw`Publish the image to the cluster: loaded spark-standalone:\S+ into minikube ${profile} \(docker save piped into the node's containerd\)`))
     expect(result.stderr).toMatch(new RegExp(String.raw`Check the cluster has room for 1 workers: 0\.85 CPUs \/ 4096 MiB requested, [\d.]+ CPUs \/ \d+ MiB free on node ${profile}`))
     expect(result.stderr).toMatch(/deployment\/spark-master created, service\/spark-master-service created \(NodePorts 7077→30000, 8080→30001\), networkpolicy\/spark-master created, deployment\/spark-worker created/)
     const ip = (await minikube`minikube ip -p ${profile}`).stdout.trim()
@@ -158,12 +159,14 @@ describe.skipIf(ground.skipReason)('the classic README on a real minikube (--pla
   it('an image the node fails to load is reported, and nothing is applied', async () => {
     await connect()
     const before = await versions()
-    // containerd down in the node: `minikube image load` still exits 0; the tool asks `image ls`.
+    // containerd down in the node: the stream fails, then `minikube image load` still exits 0; the tool asks `image ls`.
     await minikube`docker exec ${profile} systemctl stop containerd`
     try {
       const result = await run('up', '--workers', '1', '--image', 'spark-standalone-unloadable')
       expect(result.exitCode).not.toBe(0)
       expect(result.stderr).toMatch(new RegExp(String.raw`^error: minikube profile ${profile} does not list image spark-standalone-unloadable:\S+ after \`minikube image load\``, 'm'))
+      // The stream into the node failed first (ctr cannot reach containerd), and says so.
+      expect(result.stderr).toMatch(new RegExp(String.raw`streaming into the node failed first: \`docker exec -i ${profile} ctr -n=k8s.io images import -\` failed: .*containerd\.sock`))
       expect(result.stderr).not.toMatch(/Apply manifests/)
     } finally {
       await minikube`docker exec ${profile} systemctl start containerd`

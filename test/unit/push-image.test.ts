@@ -1,5 +1,6 @@
-// Publishing the image: straight into minikube, checked afterwards, since `minikube image load` can
-// exit 0 without loading (it only logs a node's failure). minikube's output is the recorded one.
+// Publishing the image: straight into minikube (streamed into a docker-driver node's runtime, else
+// `minikube image load`), checked afterwards, since `minikube image load` can exit 0 without loading
+// (it only logs a node's failure). minikube's output is the recorded one.
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
@@ -15,6 +16,19 @@ const profile = 'spark-contract'
 /** What `minikube image ls` printed for a profile with no images (recorded from v1.37.0). */
 const noImages = JSON.parse(readFileSync(join(repoRoot, 'test/fixtures/minikube/v1.37.0/image-ls-node-gone.json'), 'utf8')) as { stdout: string }
 const withImage = { stdout: `registry.k8s.io/pause:3.10\ndocker.io/library/${reference}\n` }
+/** `minikube profile list -o json` as recorded (docker driver, docker runtime, one node), with the config changed as given. */
+function profileList(change: (config: Record<string, unknown> & { KubernetesConfig: Record<string, unknown>; Nodes: unknown[] }) => void = () => {}) {
+  const recorded = JSON.parse(readFileSync(join(repoRoot, 'test/fixtures/minikube/v1.37.0/profile-list-json-node-gone.json'), 'utf8')) as { stdout: string }
+  const list = JSON.parse(recorded.stdout) as { valid: Array<{ Config: Parameters<typeof change>[0] }> }
+  change(list.valid[0].Config)
+  return { stdout: JSON.stringify(list) }
+}
+/** Answers image ls with "absent" first and "present" afterwards, and profile list with `profiles`. */
+function loadable(profiles = profileList(), answer: (line: string) => object | undefined = () => undefined) {
+  let listed = 0
+  return (command: { line: string }) => answer(command.line) ?? (command.line.endsWith('image ls') ? (listed++ === 0 ? noImages : withImage) : command.line.endsWith('profile list -o json') ? profiles : {})
+}
+const save = `docker save ${reference}`
 
 beforeEach(() => fake.reset())
 
@@ -25,15 +39,37 @@ describe('publishToKubernetes on minikube', () => {
     expect(fake.lines()).toEqual([`minikube -p ${profile} image ls`])
   })
 
-  it('loads the image and checks that minikube now lists it', async () => {
-    let listed = 0
-    fake.reset((command) => (command.line.endsWith('image ls') ? (listed++ === 0 ? noImages : withImage) : {}))
-    expect(await pushImage(reference, 'minikube', { profile })).toEqual({ done: `loaded ${reference} into minikube ${profile}` })
-    expect(fake.lines()).toEqual([`minikube -p ${profile} image ls`, `minikube -p ${profile} image load ${reference}`, `minikube -p ${profile} image ls`])
+  it('streams docker save into the node\'s containerd when the node is a container on this engine, and checks that minikube now lists it', async () => {
+    fake.reset(loadable(profileList((config) => (config.KubernetesConfig.ContainerRuntime = 'containerd'))))
+    expect(await pushImage(reference, 'minikube', { profile })).toEqual({ done: `loaded ${reference} into minikube ${profile} (docker save piped into the node's containerd)` })
+    expect(fake.lines()).toEqual([`minikube -p ${profile} image ls`, 'minikube profile list -o json', `${save} | docker exec -i ${profile} ctr -n=k8s.io images import -`, `minikube -p ${profile} image ls`])
+  })
+
+  it('streams into the node\'s docker with the docker runtime (minikube\'s default)', async () => {
+    fake.reset(loadable())
+    expect(await pushImage(reference, 'minikube', { profile })).toEqual({ done: `loaded ${reference} into minikube ${profile} (docker save piped into the node's docker)` })
+    expect(fake.lines()).toContain(`${save} | docker exec -i ${profile} docker load`)
+  })
+
+  it.each([
+    ['a VM driver', (config: Record<string, unknown>) => (config.Driver = 'kvm2')],
+    ['several nodes', (config: { Nodes: unknown[] }) => config.Nodes.push({ Name: 'm02' })],
+    ['CRI-O', (config: { KubernetesConfig: Record<string, unknown> }) => (config.KubernetesConfig.ContainerRuntime = 'crio')],
+  ])('leaves it to minikube image load with %s', async (_, change) => {
+    fake.reset(loadable(profileList(change as Parameters<typeof profileList>[0])))
+    expect(await pushImage(reference, 'minikube', { profile })).toEqual({ done: `loaded ${reference} into minikube ${profile} (minikube image load)` })
+    expect(fake.lines()).toEqual([`minikube -p ${profile} image ls`, 'minikube profile list -o json', `minikube -p ${profile} image load ${reference}`, `minikube -p ${profile} image ls`])
+  })
+
+  it('falls back to minikube image load when streaming fails, and says why', async () => {
+    fake.reset(loadable(profileList(), (line) => (line.startsWith(save) ? { exitCode: 1, stderr: 'Error response from daemon: container ssk8s is not running' } : undefined)))
+    const outcome = await pushImage(reference, 'minikube', { profile })
+    expect(outcome).toEqual({ done: `loaded ${reference} into minikube ${profile} (minikube image load; streaming into the node failed: \`docker exec -i ${profile} docker load\` failed: Error response from daemon: container ssk8s is not running)` })
+    expect(fake.lines().slice(-2)).toEqual([`minikube -p ${profile} image load ${reference}`, `minikube -p ${profile} image ls`])
   })
 
   it('fails naming the profile and the image when image load exited 0 but nothing was loaded', async () => {
-    fake.reset((command) => (command.line.endsWith('image ls') ? noImages : { exitCode: 0 }))
+    fake.reset((command) => (command.line.endsWith('image ls') ? noImages : command.line.endsWith('profile list -o json') ? profileList((config) => (config.Driver = 'kvm2')) : { exitCode: 0 }))
     const error = (await pushImage(reference, 'minikube', { profile }).catch((e: unknown) => e)) as StepError
     expect(error).toBeInstanceOf(StepError)
     expect(error.message).toBe(`minikube profile ${profile} does not list image ${reference} after \`minikube image load\` (which exited 0)`)
