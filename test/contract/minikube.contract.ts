@@ -54,6 +54,7 @@ describe.skipIf(ground.skipReason)(`minikube v${minikubeVersion}, the real binar
           mountString: '',
           containerRuntime: undefined,
           kubernetesVersion: undefined,
+          nodes: 0,
           valid: false,
         })
       })
@@ -74,6 +75,7 @@ describe.skipIf(ground.skipReason)(`minikube v${minikubeVersion}, the real binar
           mountString: '',
           containerRuntime: 'docker',
           kubernetesVersion: 'v1.34.0',
+          nodes: 1,
           valid: true,
         })
         expect(await readProfile('some-other-profile')).toBeUndefined()
