@@ -45,14 +45,18 @@ export async function pipeline(from: string[], to: string[]): Promise<void> {
   const sink = start(to, ['pipe', 'ignore', 'pipe'])
   source.child.stdout!.pipe(sink.child.stdin!)
   // A sink that exits before the source is done must not leave it blocked on a full pipe: it is
-  // stopped, and the sink's own exit is the one to report.
+  // stopped, and the sink's own exit is the one to report. Its stdout is drained to nowhere (a
+  // paused stream never sees its end, so the source would never 'close'), and it gets SIGKILL:
+  // docker's CLI catches SIGTERM to cancel its request, which a write blocked on the pipe never sees.
   let sinkGaveUp = false
   let sourceDone = false
   source.child.stdout!.on('end', () => (sourceDone = true))
   const stopSource = () => {
+    source.child.stdout!.unpipe()
+    source.child.stdout!.resume()
     if (sourceDone || source.child.exitCode !== null || source.child.signalCode !== null) return
     sinkGaveUp = true
-    source.child.kill()
+    source.child.kill('SIGKILL')
   }
   sink.child.stdin!.on('error', stopSource)
   sink.child.on('exit', stopSource)

@@ -24,6 +24,10 @@ describe('pipeline', () => {
     await expect(pipeline(sh('head -c 200000000 /dev/zero'), sh('head -c 10 > /dev/null; echo "ctr: unpack failed" >&2; exit 3'))).rejects.toThrow('`sh -c head -c 10 > /dev/null; echo "ctr: unpack failed" >&2; exit 3` failed: ctr: unpack failed')
   })
 
+  it('ends a source that catches SIGTERM and is blocked writing (as docker save does) once the sink has exited unread', async () => {
+    await expect(pipeline(sh("trap '' TERM; exec yes"), sh('echo "ctr: connection refused" >&2; exit 1'))).rejects.toThrow('`sh -c echo "ctr: connection refused" >&2; exit 1` failed: ctr: connection refused')
+  }, 15_000)
+
   it('names a program that is not there', async () => {
     await expect(pipeline(['no-such-program-here'], sh('cat'))).rejects.toThrow(/^`no-such-program-here` failed: spawn no-such-program-here ENOENT/)
   })
