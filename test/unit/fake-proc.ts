@@ -29,6 +29,13 @@ export const fake = {
   lines(): string[] {
     return this.calls.map((call) => call.line)
   },
+  /** Answers each command from the first entry whose key starts its line; anything else exits 127. */
+  answerByPrefix(table: Record<string, CannedResult>): void {
+    this.reset((command) => {
+      const key = Object.keys(table).find((prefix) => command.line.startsWith(prefix))
+      return key ? table[key] : { exitCode: 127, stderr: `unexpected: ${command.line}` }
+    })
+  },
 }
 
 function toArgv(strings: TemplateStringsArray, values: unknown[]): string[] {

@@ -30,18 +30,11 @@ const running: CannedResult = {
 // What `docker info --format '{{json .}}'` gives on Docker Desktop with 4 CPUs / 7.7 GiB for its VM (fields trimmed).
 const dockerDesktop = { stdout: JSON.stringify({ NCPU: 4, MemTotal: 8_241_434_624, OperatingSystem: 'Docker Desktop' }) }
 
-function answer(table: Record<string, CannedResult>) {
-  fake.reset((command) => {
-    const key = Object.keys(table).find((prefix) => command.line.startsWith(prefix))
-    return key ? table[key] : { exitCode: 127, stderr: `unexpected: ${command.line}` }
-  })
-}
-
 beforeEach(() => fake.reset())
 
 describe('startMinikube with an existing profile', () => {
   it('refuses a profile too small for the pods before starting anything, with its size, the numbers and both remedies', async () => {
-    answer({ 'minikube profile list': profileList(3072, 2) })
+    fake.answerByPrefix({ 'minikube profile list': profileList(3072, 2) })
     const error = (await startMinikube({ profile, workers: 2, workerCores: 1, workerMemory: '1g' }, manifests).catch((e: unknown) => e)) as StepError
     expect(error).toBeInstanceOf(StepError)
     expect(error.message).toBe(
@@ -53,14 +46,14 @@ describe('startMinikube with an existing profile', () => {
   })
 
   it('starts a stopped profile that fits without --cpus/--memory (minikube keeps its size; for docker it would recheck them)', async () => {
-    answer({ 'minikube profile list': profileList(8192, 4), 'minikube status': recorded('status-json-node-gone'), 'minikube start': {} })
+    fake.answerByPrefix({ 'minikube profile list': profileList(8192, 4), 'minikube status': recorded('status-json-node-gone'), 'minikube start': {} })
     const outcome = await startMinikube({ profile, workers: 2, workerCores: 1, workerMemory: '1g' }, manifests)
     expect(outcome).toEqual({ done: 'minikube profile spark-contract started (4 CPUs / 8192 MiB, as created)' })
     expect(fake.lines().at(-1)).toBe('minikube start -p spark-contract')
   })
 
   it('refuses --data on a profile made without that mount, before starting anything: minikube cannot change one', async () => {
-    answer({ 'minikube profile list': profileList(8192, 4), 'minikube status': running })
+    fake.answerByPrefix({ 'minikube profile list': profileList(8192, 4), 'minikube status': running })
     const error = (await startMinikube({ profile, workers: 2, workerCores: 1, workerMemory: '1g', data: '/home/me/lake' }, manifests).catch((e: unknown) => e)) as StepError
     expect(error.message).toBe("minikube profile spark-contract was created without a data folder, and minikube cannot change a profile's mount")
     expect(error.details).toContain('`minikube delete -p spark-contract`, then `npm run cluster:up -- --data /home/me/lake`')
@@ -68,13 +61,13 @@ describe('startMinikube with an existing profile', () => {
   })
 
   it("refuses a folder whose name holds ':', which minikube's --mount-string would split, and takes a lower-case drive letter up", async () => {
-    answer({ 'minikube profile list': profileList(8192, 4) })
+    fake.answerByPrefix({ 'minikube profile list': profileList(8192, 4) })
     await expect(startMinikube({ profile, workers: 1, workerCores: 1, workerMemory: '1g', data: '/home/me/a:b' }, manifests)).rejects.toThrow("--data /home/me/a:b: minikube's --mount-string cannot carry a folder whose name holds ':'")
     expect(minikubeHostPath('c:\\Users\\me\\lake')).toBe('C:\\Users\\me\\lake')
   })
 
   it('skips a running profile, saying its real size', async () => {
-    answer({ 'minikube profile list': profileList(8192, 4), 'minikube status': running })
+    fake.answerByPrefix({ 'minikube profile list': profileList(8192, 4), 'minikube status': running })
     expect(await startMinikube({ profile, workers: 2, workerCores: 1, workerMemory: '1g' }, manifests)).toEqual({ skipped: 'minikube profile spark-contract already running (4 CPUs / 8192 MiB)' })
     expect(fake.lines().some((line) => line.startsWith('minikube start'))).toBe(false)
   })
@@ -82,7 +75,7 @@ describe('startMinikube with an existing profile', () => {
 
 describe('startMinikube with no profile', () => {
   const newProfileOnDockerDesktop = () =>
-    answer({
+    fake.answerByPrefix({
       'minikube profile list': recorded('profile-list-json-no-profiles'),
       'minikube config get driver': { exitCode: 14 },
       'docker info --format {{.ID}}': { stdout: 'ABCD' },
@@ -114,25 +107,25 @@ describe('startMinikube with no profile', () => {
   })
 
   it('reads a no-limit profile (0 CPUs / 0 MiB) as unknown, leaving the check to the node', async () => {
-    answer({ 'minikube profile list': profileList(0, 0), 'minikube status': running })
+    fake.answerByPrefix({ 'minikube profile list': profileList(0, 0), 'minikube status': running })
     expect(await startMinikube({ profile, workers: 2, workerCores: 1, workerMemory: '1g' }, manifests)).toMatchObject({ skipped: expect.stringContaining('already running') })
   })
 
   it('starts over an invalid profile (a start that failed before saving its config) like a new one', async () => {
-    answer({ 'minikube profile list': recorded('profile-list-json-dry-run-leftover'), 'minikube config get driver': { stdout: 'docker' }, 'docker info --format {{json .}}': dockerDesktop, 'minikube start': {} })
+    fake.answerByPrefix({ 'minikube profile list': recorded('profile-list-json-dry-run-leftover'), 'minikube config get driver': { stdout: 'docker' }, 'docker info --format {{json .}}': dockerDesktop, 'minikube start': {} })
     await startMinikube({ profile, workers: 1, workerCores: 1, workerMemory: '1g' }, manifests)
     expect(fake.lines().at(-1)).toMatch(/^minikube start -p spark-contract --cpus 2 --memory \d+mb$/)
   })
 
   it('uses the configured driver, and this machine for VM drivers', async () => {
-    answer({ 'minikube profile list': recorded('profile-list-json-no-profiles'), 'minikube config get driver': { stdout: 'kvm2\n' }, 'minikube start': {} })
+    fake.answerByPrefix({ 'minikube profile list': recorded('profile-list-json-no-profiles'), 'minikube config get driver': { stdout: 'kvm2\n' }, 'minikube start': {} })
     await startMinikube({ profile, workers: 1, workerCores: 1, workerMemory: '1g' }, manifests)
     expect(fake.lines().some((line) => line.startsWith('docker info'))).toBe(false)
     expect(fake.lines().at(-1)).toMatch(/^minikube start -p spark-contract --cpus 2 --memory \d+mb$/)
   })
 
   it('says what to do when the engine is below what minikube accepts at all', async () => {
-    answer({
+    fake.answerByPrefix({
       'minikube profile list': recorded('profile-list-json-no-profiles'),
       'minikube config get driver': { stdout: 'docker' },
       'docker info --format {{json .}}': { stdout: JSON.stringify({ NCPU: 1, MemTotal: 2 * 1024 ** 3 }) },

@@ -12,18 +12,11 @@ const status = (host: string): CannedResult => ({
   exitCode: host === 'Running' ? 0 : 7,
 })
 
-function answer(table: Record<string, CannedResult>) {
-  fake.reset((command) => {
-    const key = Object.keys(table).find((prefix) => command.line.startsWith(prefix))
-    return key ? table[key] : { exitCode: 127, stderr: `unexpected: ${command.line}` }
-  })
-}
-
 beforeEach(() => fake.reset())
 
 describe('stopMinikube', () => {
   it('stops the kubelet and kills CoreDNS in the node, then runs minikube stop', async () => {
-    answer({ 'minikube status': status('Running'), 'minikube -p spark-contract ssh': {}, 'minikube stop': {} })
+    fake.answerByPrefix({ 'minikube status': status('Running'), 'minikube -p spark-contract ssh': {}, 'minikube stop': {} })
     expect(await stopMinikube(profile)).toEqual({ done: 'minikube profile spark-contract stopped' })
     const [, ssh, stop] = fake.calls
     expect(ssh.argv).toEqual(['minikube', '-p', profile, 'ssh', '--', 'sudo systemctl stop kubelet && { sudo pkill -KILL -x coredns || true; }'])
@@ -32,19 +25,19 @@ describe('stopMinikube', () => {
   })
 
   it('still stops a node it cannot reach over minikube ssh, and says so', async () => {
-    answer({ 'minikube status': status('Running'), 'minikube -p spark-contract ssh': { exitCode: 1, stderr: 'ssh: handshake failed: EOF\n' }, 'minikube stop': {} })
+    fake.answerByPrefix({ 'minikube status': status('Running'), 'minikube -p spark-contract ssh': { exitCode: 1, stderr: 'ssh: handshake failed: EOF\n' }, 'minikube stop': {} })
     expect(await stopMinikube(profile)).toEqual({ done: 'minikube profile spark-contract stopped (CoreDNS was not stopped first, so the node waited for it: ssh: handshake failed: EOF)' })
     expect(fake.lines().at(-1)).toBe('minikube stop -p spark-contract')
   })
 
   it('skips a stopped profile without touching it', async () => {
-    answer({ 'minikube status': status('Stopped') })
+    fake.answerByPrefix({ 'minikube status': status('Stopped') })
     expect(await stopMinikube(profile)).toEqual({ skipped: 'minikube profile spark-contract is already stopped' })
     expect(fake.lines()).toEqual([expect.stringMatching(/^minikube status/)])
   })
 
   it('fails the step when minikube stop fails', async () => {
-    answer({ 'minikube status': status('Running'), 'minikube -p spark-contract ssh': {}, 'minikube stop': { exitCode: 82, stderr: 'X Exiting due to GUEST_STOP_TIMEOUT' } })
+    fake.answerByPrefix({ 'minikube status': status('Running'), 'minikube -p spark-contract ssh': {}, 'minikube stop': { exitCode: 82, stderr: 'X Exiting due to GUEST_STOP_TIMEOUT' } })
     await expect(stopMinikube(profile)).rejects.toMatchObject({ exitCode: 82 })
   })
 })
