@@ -15,6 +15,13 @@ export const distDir = join(repoRoot, 'dist')
 export const bundleEntry = join(distDir, 'tasks.js')
 /** What the bundle was built from (our sources and the lockfile), for the staleness check (scripts/lib/fresh-build.ts). */
 export const sourcesFile = join(distDir, 'sources.json')
+/** Which packages each file of dist/ carries inside it, so a test can tell what a process loads from the files it opens. */
+export const packagesFile = join(distDir, 'packages.json')
+
+/** The package a bundled input came from (`node_modules/@scope/name/…` → `@scope/name`), or undefined for our own sources. */
+export function packageOf(input: string): string | undefined {
+  return /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input)?.[1]
+}
 
 export async function buildBundle(): Promise<{ files: number; bytes: number; seconds: number }> {
   const started = performance.now()
@@ -40,10 +47,12 @@ export async function buildBundle(): Promise<{ files: number; bytes: number; sec
     metafile: true,
     logLevel: 'warning',
   })
-  const ours = Object.keys(result.metafile.inputs).filter((input) => !input.includes('node_modules/'))
+  const ours = Object.keys(result.metafile.inputs).filter((input) => packageOf(input) === undefined)
   mkdirSync(distDir, { recursive: true })
   writeFileSync(sourcesFile, `${JSON.stringify([...ours, 'package-lock.json'].sort(), null, 1)}\n`)
   const outputs = Object.entries(result.metafile.outputs)
+  const packages = outputs.map(([file, output]) => [relative(distDir, join(repoRoot, file)), [...new Set(Object.keys(output.inputs).flatMap((input) => packageOf(input) ?? []))].sort()])
+  writeFileSync(packagesFile, `${JSON.stringify(Object.fromEntries(packages), null, 1)}\n`)
   return { files: outputs.length, bytes: outputs.reduce((sum, [, o]) => sum + o.bytes, 0), seconds: (performance.now() - started) / 1000 }
 }
 

@@ -4,9 +4,10 @@
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
-import { bundleEntry } from '../../scripts/build.ts'
+import { bundleEntry, distDir, packageOf, packagesFile } from '../../scripts/build.ts'
 import { staleSource } from '../../scripts/lib/fresh-build.ts'
 import { ParsedFileCache } from '../../scripts/lib/parsed-cache.ts'
 import { repoRoot } from '../../scripts/lib/paths.ts'
@@ -14,7 +15,13 @@ import { repoRoot } from '../../scripts/lib/paths.ts'
 const scratch = mkdtempSync(join(tmpdir(), 'ssk8s-bundle-'))
 afterAll(() => rmSync(scratch, { recursive: true, force: true }))
 
-/** Runs the bundle; `loaded` lists the packages (node_modules/<name>) the process loaded, `modules` every module it imported. */
+/** The packages the files of dist/ carry inside them (written by the build: esbuild's inputs per output). */
+const packagesIn = (): Record<string, string[]> => JSON.parse(readFileSync(packagesFile, 'utf8'))
+
+/**
+ * Runs the bundle; `loaded` lists the packages the process loaded, from node_modules or inside a file
+ * of dist/ it opened (listr2 and the Kubernetes client are bundled into chunks), `modules` every module it imported.
+ */
 function runBundle(args: string[], env: Record<string, string> = {}) {
   const record = join(scratch, `loads-${Math.random().toString(36).slice(2)}`)
   writeFileSync(record, '')
@@ -22,10 +29,11 @@ function runBundle(args: string[], env: Record<string, string> = {}) {
     encoding: 'utf8',
     env: { ...process.env, CI: 'true', LOAD_RECORD: record, ...env },
   })
-  const recorded = readFileSync(record, 'utf8')
-  const packages = recorded.match(/node_modules\/(@[^/]+\/[^/]+|[^/]+)/g) ?? []
-  const modules = recorded.split('\n').filter(Boolean).map((line) => line.split(' ')[1])
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr, loaded: [...new Set(packages.map((p) => p.slice('node_modules/'.length)))], modules }
+  const modules = readFileSync(record, 'utf8').split('\n').filter(Boolean).map((line) => line.split(' ')[1])
+  const files = modules.map((module) => (module.startsWith('file:') ? fileURLToPath(module) : module))
+  const bundled = packagesIn()
+  const loaded = files.flatMap((file) => packageOf(file) ?? bundled[relative(distDir, file)] ?? [])
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr, loaded: [...new Set(loaded)], modules }
 }
 
 // Unreachable on purpose: the commands below fail at their first Docker call, after their imports.
@@ -66,12 +74,20 @@ describe('the bundle in dist/', () => {
     expect(status.loaded).not.toContain('@kubernetes/client-node')
   })
 
-  it('down on Docker loads no package: listr2 is bundled and the engine is asked on its socket, not through zx and the CLI', () => {
+  it('down on Docker loads listr2 (its graph) but neither zx nor the Kubernetes client: the engine is asked on its socket, not through the CLI', () => {
     const down = runBundle(['down', '--platform', 'docker'], noDocker)
     expect(down.status).toBe(1)
     expect(down.stderr).toMatch(/Delete everything labelled app=spark/)
     expect(down.stderr).toMatch(/^error: cannot reach the Docker engine at unix:\/\/.*ssk8s-no-docker\.sock: connect ENOENT/m)
-    expect(down.loaded).toEqual([])
+    expect(down.loaded).toContain('listr2')
+    expect(down.loaded).not.toContain('zx')
+    expect(down.loaded).not.toContain('@kubernetes/client-node')
+  })
+
+  it('status on Kubernetes loads the Kubernetes client from its chunk (what the checks above would see)', () => {
+    const status = runBundle(['status', '--platform', 'kubernetes', '--context', 'none'], { KUBECONFIG: join(scratch, 'no-kubeconfig') })
+    expect(status.status).toBe(1)
+    expect(status.loaded).toContain('@kubernetes/client-node')
   })
 })
 
