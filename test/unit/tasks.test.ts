@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { StepError } from '../../scripts/lib/errors.ts'
 import type { MasterState } from '../../scripts/lib/spark-ui.ts'
 import { fake } from './fake-proc.ts'
+import { jsonExampleMismatches, jsonExamples, readme } from './readme-quotes.ts'
 
 const steps = vi.hoisted(() => {
   const order: string[] = []
@@ -214,6 +215,13 @@ describe('up', () => {
     expect(Object.keys(timings)).toEqual(expect.arrayContaining(['Build the Spark image', 'Check the cluster has room for 2 workers', 'Wait for the rollout', 'Publish the image to the cluster']))
     expect(Object.keys(timings).some((title) => /minikube/i.test(title))).toBe(false)
     for (const seconds of Object.values(timings)) expect(typeof seconds).toBe('number')
+  })
+
+  it("matches the README's --json example: its keys are the summary's, its values of the same form", async () => {
+    expect(await main(['up', '--json', '--platform', 'docker'])).toBe(0)
+    const [example] = jsonExamples(readme)
+    expect(example).toContain('"command": "up"')
+    expect(jsonExampleMismatches(example, jsonSummary())).toEqual([])
   })
 
   it('passes the configured shape and the built image to the steps', async () => {
