@@ -11,8 +11,9 @@ import { authVolume } from '../../scripts/lib/cluster-secret.ts'
 import { npmScriptOf, optionSpecs, parseConfig } from '../../scripts/lib/config.ts'
 import { apiErrorMessage, errorMessage } from '../../scripts/lib/errors.ts'
 import { podBlocker, unschedulableGraceMs, type Kube } from '../../scripts/lib/kube/kube.ts'
-import { loadManifests, renderCluster } from '../../scripts/lib/manifests.ts'
+import { loadManifests, ourLabels, renderCluster } from '../../scripts/lib/manifests.ts'
 import { dockerDir, repoRoot } from '../../scripts/lib/paths.ts'
+import { tarOf, useFakeEngine } from './fake-engine.ts'
 import { fake, type CannedResult } from './fake-proc.ts'
 import { imageQuotes, messageQuotes, readme, unmatched } from './readme-quotes.ts'
 
@@ -23,10 +24,13 @@ const { requireRunningMinikube } = await import('../../scripts/lib/target.ts')
 const { applyToKubernetes } = await import('../../scripts/lib/kube/apply.ts')
 const { loadIntoMinikube } = await import('../../scripts/lib/kube/minikube-image.ts')
 const { requireSamePython } = await import('../../scripts/connect.ts')
+const { applyToDocker } = await import('../../scripts/lib/docker/apply.ts')
+const { specHashLabel } = await import('../../scripts/lib/docker/containers.ts')
 
 const scripts = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).scripts as Record<string, string>
 const manifests = loadManifests()
 const scratch = mkdtempSync(join(tmpdir(), 'ssk8s-readme-'))
+const engine = useFakeEngine()
 afterAll(() => rmSync(scratch, { recursive: true, force: true }))
 
 describe('README', () => {
@@ -67,6 +71,37 @@ function unchangedKube(live: KubernetesObject[]): Kube {
   return { k8s: { PatchStrategy: { ServerSideApply: 'application/apply-patch+yaml' } }, core: { readNamespace: async () => ({}) }, objects: { read, patch } } as unknown as Kube
 }
 
+/**
+ * A second cluster:up on Docker: the first one is run on an empty engine and what it made is
+ * recorded, then the second finds exactly that (the network, volumes, secret and containers).
+ */
+async function secondApplyOnDocker(): Promise<unknown> {
+  const shape = { image: 'spark:1', namespace: 'default', workers: 2, workerCores: 1, workerMemory: '1g' }
+  let conf: string | undefined
+  const made = new Set<string>()
+  fake.reset((command) => {
+    const [, verb, sub] = command.argv
+    if (sub === 'inspect') return made.has(command.argv.at(-1)!) ? { stdout: JSON.stringify(ourLabels(manifests)) } : { exitCode: 1, stderr: 'not found' }
+    if (sub === 'create') made.add(command.argv.at(-1)!)
+    if (verb === 'run' && command.argv.at(-2) === 'spark-defaults.conf') conf = String(command.options.input)
+    if (verb === 'ps') return { stdout: containers.join('\n') }
+    return undefined
+  })
+  engine.reset((request) => {
+    if (request.url === '/containers/create') return { status: 201, json: { Id: 'reader1' } }
+    if (request.url.startsWith('/containers/reader1/archive?')) return conf === undefined ? { status: 404, json: { message: 'no such file' } } : { raw: tarOf('spark-defaults.conf', conf) }
+    if (request.url === '/containers/reader1?force=1') return { status: 204 }
+    return undefined
+  })
+  const containers: string[] = []
+  await applyToDocker(manifests, shape, { uiKill: false })
+  for (const { argv } of fake.calls.filter((call) => call.argv[1] === 'run' && call.argv.includes('--detach'))) {
+    const label = (key: string) => argv.find((arg) => arg.startsWith(`${key}=`))?.slice(key.length + 1) ?? ''
+    containers.push([`id-${containers.length}`, argv[argv.indexOf('--name') + 1], 'running', 'Up', shape.image, label(specHashLabel), 'spark', label('role')].join('\t'))
+  }
+  return applyToDocker(manifests, shape, { uiKill: false })
+}
+
 /** What the tool prints in the situations the README quotes, from the code itself with sample inputs. */
 async function printedMessages(): Promise<string[]> {
   const config = parseConfig('up', ['--python', '3.11'])
@@ -85,6 +120,7 @@ async function printedMessages(): Promise<string[]> {
   const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: authVolume(manifests).name } }
   const objects = [secret, rendered.recoveryClaim, rendered.eventsClaim, rendered.master, rendered.service, rendered.networkPolicy, rendered.worker, rendered.workerBudget] as KubernetesObject[]
   await said(() => applyToKubernetes(unchangedKube(objects), objects, 'default', [secret]))
+  await said(secondApplyOnDocker)
   // An existing minikube profile too small for two workers (minikube's own recorded profile list, resized).
   const list = JSON.parse(readFileSync(join(repoRoot, 'test/fixtures/minikube/v1.37.0/profile-list-json-node-gone.json'), 'utf8')) as CannedResult & { stdout: string }
   const profiles = JSON.parse(list.stdout)
