@@ -18,12 +18,13 @@ export interface Kube {
 }
 
 /**
- * Connects through one pinned context (never whatever current-context happens to be).
+ * Connects through one pinned context (never whatever current-context happens to be), every call
+ * with a deadline (`requestDeadlineMs`, 60 s by default: deadline-config.ts).
  * client-node is the heaviest import by far, so it is loaded only when a command talks to a cluster.
  */
-export async function connectKube(context: string | undefined, kubeconfigFile?: string): Promise<Kube> {
+export async function connectKube(context: string | undefined, kubeconfigFile?: string, { requestDeadlineMs }: { requestDeadlineMs?: number } = {}): Promise<Kube> {
   const k8s = await import('./client-node.ts')
-  const config = new k8s.KubeConfig()
+  const config = new k8s.DeadlineKubeConfig(requestDeadlineMs)
   if (kubeconfigFile) config.loadFromFile(kubeconfigFile)
   else config.loadFromDefault()
   const name = context ?? config.getCurrentContext()
