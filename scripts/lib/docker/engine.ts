@@ -66,7 +66,7 @@ export async function engineCall<T = unknown>(endpoint: EngineEndpoint, method: 
       // The engine is there but slow: not the "cannot reach" error below.
       settle()
       req.destroy()
-      reject(new StepError(`the Docker engine at ${endpoint.host} did not answer ${method} ${path} within ${timeoutMs / 1000} s`))
+      reject(new StepError(`the Docker engine at ${endpoint.host} did not answer ${method} ${path} within ${timeoutMs / 1000} s; hint: \`docker info\` shows whether it answers at all; if that hangs too, restart Docker`))
     }, timeoutMs)
     const settle = () => {
       clearTimeout(timer)
