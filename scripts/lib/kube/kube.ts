@@ -45,6 +45,14 @@ export async function connectKube(context: string | undefined, kubeconfigFile?: 
   }
 }
 
+/** The context's API server as a URL in one spelling (host in lower case, no default port, no trailing slash). */
+export function apiServer(kube: Kube): string {
+  const server = kube.config.getCurrentCluster()?.server
+  if (!server) throw new Error(`kube context ${kube.context} names no cluster server`)
+  const url = new URL(server)
+  return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`
+}
+
 export function isNotFound(error: unknown): boolean {
   return (error as { code?: number }).code === 404
 }
@@ -59,9 +67,7 @@ export function isForbidden(error: unknown): boolean {
  * paths the generated client mangles, like the Service proxy (it would escape the slashes).
  */
 export async function kubeGet(kube: Kube, path: string, timeoutMs = 5_000): Promise<string> {
-  const server = kube.config.getCurrentCluster()?.server
-  if (!server) throw new Error(`kube context ${kube.context} names no cluster server`)
-  const url = new URL(path, server)
+  const url = new URL(path, apiServer(kube))
   const options: RequestOptions & { headers: Record<string, string> } = { method: 'GET', headers: {}, timeout: timeoutMs }
   await kube.config.applyToHTTPSOptions(options)
   const send = url.protocol === 'http:' ? httpRequest : httpsRequest
