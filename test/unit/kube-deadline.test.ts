@@ -66,6 +66,10 @@ describe('a Kubernetes API server that accepts and never answers', () => {
     expect(String(await ended)).toMatch(/network timeout/)
   })
 
+  it('fails the WebSocket of an attach (shell) or a port-forward (ui, connect) that is never upgraded', async () => {
+    await expect(new kube.k8s.Attach(kube.config).attach('spark', 'spark-shell', 'shell', null, null, null, false)).rejects.toThrow(/handshake has timed out/)
+  })
+
   it('ends a rollout wait with that line long before its own timeout', async () => {
     const wait = waitForDeployments(kube, 'spark', ['spark-master'], 'app=spark', 600_000)
     await expect(wait).rejects.toThrow(unanswered('GET', '/apis/apps/v1/namespaces/spark/deployments/spark-master'))

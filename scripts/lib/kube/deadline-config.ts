@@ -21,8 +21,9 @@ export const requestDeadlineMs = 60_000
 /**
  * A KubeConfig whose every API call has a deadline: client-node's own has none, so an API server
  * that accepts the connection and never answers would hold a command forever. The clients it makes
- * answer within the deadline or throw one line naming the server; watches and log streams, which
- * run long on purpose, get it for their answer to begin (node-fetch's `timeout` stops at the headers of a streamed body).
+ * answer within the deadline or throw one line naming the server; watches, log streams, attach and
+ * port-forward, which run long on purpose, get it for their answer to begin (node-fetch's `timeout`
+ * stops at the headers of a streamed body; ws's `handshakeTimeout` at the upgrade).
  */
 export class DeadlineKubeConfig extends KubeConfig {
   constructor(readonly deadlineMs = requestDeadlineMs) {
@@ -35,6 +36,12 @@ export class DeadlineKubeConfig extends KubeConfig {
     const inner = new IsomorphicFetchHttpLibrary()
     const httpApi = wrapHttpLibrary({ send: (request) => this.sendWithin(inner, server, request) })
     return new apiClientType(createConfiguration({ baseServer: new ServerConfiguration(server, {}), authMethods: { default: this }, httpApi }))
+  }
+
+  override async applyToHTTPSOptions(opts: https.RequestOptions): Promise<void> {
+    await super.applyToHTTPSOptions(opts)
+    // For the WebSockets of attach and port-forward (ws reads it): their upgrade is answered in time or fails.
+    ;(opts as { handshakeTimeout?: number }).handshakeTimeout ??= this.deadlineMs
   }
 
   override async applyToFetchOptions(opts: https.RequestOptions): Promise<Awaited<ReturnType<KubeConfig['applyToFetchOptions']>>> {
