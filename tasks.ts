@@ -275,7 +275,7 @@ export async function runCommand(config: Config): Promise<number> {
   let release: (() => void) | undefined
   try {
     // Commands that change the cluster take turns (scripts/lib/cluster-lock.ts); the others only read it.
-    if (changesCluster.has(config.command)) release = await lockCluster(ctx.target.runtime.name, config.timeoutSeconds * 1000, (line) => console.error(line))
+    if (changesCluster.has(config.command)) release = await lockCluster({ key: await ctx.target.runtime.lockKey(), name: ctx.target.runtime.name }, config.timeoutSeconds * 1000, (line) => console.error(line))
     await new listr2.Listr<Context, any, any>(graphs[config.command](config, platform, note), listrOptions(config, listr2)).run(ctx)
   } catch (error) {
     const interrupted = interruption()

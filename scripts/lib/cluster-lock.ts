@@ -10,11 +10,12 @@ import { sleep } from './poll.ts'
  * One command at a time changes a cluster from this machine. Two at once (two terminals, a script
  * and a person) would race for the same names: Docker lets both create a network `spark`, and the
  * cluster is then unusable until `cluster:down`; on Kubernetes both would make a first Secret. The
- * lock is a file holding the owner's pid, made with O_EXCL. A file whose process is gone (kill -9)
- * is stale and taken over, by one waiter at a time.
+ * lock is a file holding the owner's pid (and, where the system tells, when that process started),
+ * made with O_EXCL. A file whose process is gone (kill -9), or whose pid another process has taken
+ * since, is stale and taken over, by one waiter at a time.
  */
-function lockPath(cluster: string): string {
-  return cacheDir('locks', `${createHash('sha256').update(cluster).digest('hex').slice(0, 16)}.lock`)
+function lockPath(key: string): string {
+  return cacheDir('locks', `${createHash('sha256').update(key).digest('hex').slice(0, 16)}.lock`)
 }
 
 /** A file left by a process killed between creating and writing it counts as stale after this long. */
@@ -31,9 +32,25 @@ function alive(pid: number): boolean {
   }
 }
 
+/**
+ * When process `pid` started, in clock ticks since boot (field 22 of /proc/<pid>/stat, after the
+ * command name, which may hold spaces and parentheses); undefined where there is no /proc.
+ */
+function processStart(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]
+  } catch {
+    return undefined
+  }
+}
+
+/** What this process writes into a lock it holds. */
+const ownerLine = (): string => [process.pid, processStart(process.pid)].filter((part) => part !== undefined).join(' ')
+
 function tryCreate(path: string): boolean {
   try {
-    writeFileSync(path, String(process.pid), { flag: 'wx' })
+    writeFileSync(path, ownerLine(), { flag: 'wx' })
     return true
   } catch (error) {
     if ((error as { code?: string }).code === 'EEXIST') return false
@@ -46,13 +63,20 @@ type Holder = { state: 'gone' } | { state: 'stale'; content: string } | { state:
 function holderOf(path: string): Holder {
   try {
     const content = readFileSync(path, 'utf8')
-    const pid = Number(content.trim())
-    if (Number.isInteger(pid) && pid > 0) return alive(pid) ? { state: 'held', pid } : { state: 'stale', content }
+    const [pidText, started] = content.trim().split(' ')
+    const pid = Number(pidText)
+    if (Number.isInteger(pid) && pid > 0) return alive(pid) && !reused(pid, started) ? { state: 'held', pid } : { state: 'stale', content }
     return Date.now() - statSync(path).mtimeMs > unwrittenGraceMs ? { state: 'stale', content } : { state: 'held' }
   } catch (error) {
     if (isMissing(error)) return { state: 'gone' }
     throw error
   }
+}
+
+/** The holder's pid now names another process: its start time is not the one the holder wrote (when both are known). */
+function reused(pid: number, started: string | undefined): boolean {
+  const now = started === undefined ? undefined : processStart(pid)
+  return now !== undefined && now !== started
 }
 
 /** Removes a stale lock, guarded so that two waiters never both remove (one of them a fresh lock). */
@@ -72,9 +96,12 @@ function takeOver(path: string, stale: string): void {
   }
 }
 
-/** Holds the lock for `cluster` (waiting up to `timeoutMs` for another command to finish); returns its release. */
-export async function lockCluster(cluster: string, timeoutMs: number, onWait: (line: string) => void = () => {}): Promise<() => void> {
-  const path = lockPath(cluster)
+/**
+ * Holds the lock for a cluster (waiting up to `timeoutMs` for another command to finish); returns its
+ * release. `key` says what the cluster really is (Runtime.lockKey), `name` what it is called in messages.
+ */
+export async function lockCluster({ key, name: cluster }: { key: string; name: string }, timeoutMs: number, onWait: (line: string) => void = () => {}): Promise<() => void> {
+  const path = lockPath(key)
   mkdirSync(dirname(path), { recursive: true })
   const deadline = Date.now() + timeoutMs
   for (let said = false; !tryCreate(path); ) {
@@ -94,9 +121,10 @@ export async function lockCluster(cluster: string, timeoutMs: number, onWait: (l
     }
     await sleep(200)
   }
+  const mine = ownerLine()
   const release = () => {
     try {
-      if (readFileSync(path, 'utf8').trim() === String(process.pid)) rmSync(path, { force: true })
+      if (readFileSync(path, 'utf8').trim() === mine) rmSync(path, { force: true })
     } catch (error) {
       if (!isMissing(error)) throw error
     }

@@ -24,8 +24,14 @@ export interface Member {
 }
 
 export interface Runtime {
-  /** The cluster in words, for messages (and the key of the lock that has commands take turns on it). */
+  /** The cluster in words, for messages. */
   readonly name: string
+  /**
+   * What the cluster really is, however the user named it: the key of the lock that has commands take
+   * turns on it (scripts/lib/cluster-lock.ts). Two spellings of one engine's socket, or two contexts of
+   * one cluster, are one key.
+   */
+  lockKey(): Promise<string>
   /** What a cluster's members are on this runtime: "containers" or "pods". */
   readonly memberNoun: string
   /** The most a submit's files may weigh in all here, and what holds them (for the message). */

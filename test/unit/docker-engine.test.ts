@@ -3,11 +3,12 @@
 import { createHash } from 'node:crypto'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
+import { createServer as createNetServer, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { engineAnswers, engineCall, engineEndpoint, engineExpect, labelQuery } from '../../scripts/lib/docker/engine.ts'
-import { ClusterUnavailable } from '../../scripts/lib/errors.ts'
+import { ClusterUnavailable, StepError } from '../../scripts/lib/errors.ts'
 
 const scratch = mkdtempSync(join(tmpdir(), 'ssk8s-engine-'))
 afterAll(() => rmSync(scratch, { recursive: true, force: true }))
@@ -96,7 +97,7 @@ describe('engineCall on a unix socket', () => {
   it('a reply without a message is shown as it came; a slow engine is not called unreachable', async () => {
     await expect(engineExpect(endpoint, 'GET', '/odd')).rejects.toThrow('Docker: {"cause":"no message field"}')
     const slow = engineCall(endpoint, 'DELETE', '/slow', { timeoutMs: 100 })
-    await expect(slow).rejects.toThrow(/^the Docker engine at unix:\/\/.* did not answer DELETE \/slow within 0\.1 s$/)
+    await expect(slow).rejects.toThrow(/^the Docker engine at unix:\/\/.* did not answer DELETE \/slow within 0\.1 s; hint: /)
     await expect(slow).rejects.not.toBeInstanceOf(ClusterUnavailable)
   })
 
@@ -107,6 +108,22 @@ describe('engineCall on a unix socket', () => {
     const failure = engineCall({ host: `unix://${missing}`, socketPath: missing }, 'GET', '/_ping')
     await expect(failure).rejects.toBeInstanceOf(ClusterUnavailable)
     await expect(failure).rejects.toThrow(new RegExp(`^cannot reach the Docker engine at unix://${missing}: connect ENOENT .*; hint: start Docker`))
+  })
+
+  it('an engine that accepts the connection and never answers is one line naming it and what to check', async () => {
+    const hungPath = join(scratch, 'hung.sock')
+    const held: Socket[] = []
+    const hung = createNetServer((socket) => void held.push(socket))
+    await new Promise<void>((resolve) => hung.listen(hungPath, resolve))
+    try {
+      const call = engineCall({ host: `unix://${hungPath}`, socketPath: hungPath }, 'GET', '/containers/json', { timeoutMs: 100 })
+      await expect(call).rejects.toBeInstanceOf(StepError)
+      await expect(call).rejects.toThrow(`the Docker engine at unix://${hungPath} did not answer GET /containers/json within 0.1 s; hint: \`docker info\` shows whether it answers at all; if that hangs too, restart Docker`)
+      expect(held).toHaveLength(1)
+    } finally {
+      for (const socket of held) socket.destroy()
+      await new Promise<void>((resolve) => hung.close(() => resolve()))
+    }
   })
 
   it('filters by every label, as `docker ps --filter label=k=v` does', () => {

@@ -24,7 +24,8 @@ vi.mock('../../scripts/lib/platform.ts', async (importOriginal) => ({
 }))
 vi.mock('../../scripts/lib/kube/kube.ts', async (importOriginal) => ({
   ...(await importOriginal<typeof import('../../scripts/lib/kube/kube.ts')>()),
-  connectKube: vi.fn(async (context: string | undefined) => ({ fake: 'kube', context })),
+  // Its API server: what the lock is keyed by on Kubernetes (test/unit/cluster-lock.test.ts).
+  connectKube: vi.fn(async (context: string | undefined) => ({ fake: 'kube', context, config: { getCurrentCluster: () => ({ server: 'https://api.fake:6443' }) } })),
 }))
 vi.mock('../../scripts/lib/diagnostics.ts', () => ({ collectDiagnostics: vi.fn() }))
 // The machine-wide lock a real cluster:up on this machine would hold (test/unit/cluster-lock.test.ts tests it).
@@ -72,6 +73,7 @@ vi.mock('../../scripts/status.ts', async (importOriginal) => ({
 const { main } = await import('../../scripts/cli.ts')
 const { resolvePlatform } = await import('../../scripts/lib/platform.ts')
 const { connectKube } = await import('../../scripts/lib/kube/kube.ts')
+const { lockCluster } = await import('../../scripts/lib/cluster-lock.ts')
 const { collectDiagnostics } = await import('../../scripts/lib/diagnostics.ts')
 const { checkDependencies } = await import('../../scripts/check-deps.ts')
 const { checkRoom } = await import('../../scripts/check-room.ts')
@@ -277,7 +279,7 @@ describe('up', () => {
     expect(applyToDocker).not.toHaveBeenCalled()
     expect(connectKube).toHaveBeenCalledWith('minikube')
     const [kube, objects, namespace, createOnly] = vi.mocked(applyToKubernetes).mock.calls[0]
-    expect(kube).toEqual({ fake: 'kube', context: 'minikube' })
+    expect(kube).toMatchObject({ fake: 'kube', context: 'minikube' })
     expect(objects.map((o) => `${o.kind}/${o.metadata?.name}`)).toEqual([
       'Secret/spark-auth',
       'PersistentVolumeClaim/spark-master-recovery',
@@ -335,6 +337,8 @@ describe('up', () => {
     expect(steps.order).toEqual(['check-deps', 'build-image', 'push-image', 'check-room', 'apply-kubernetes', 'wait-ready', 'verify-ui'])
     expect(connectKube).toHaveBeenCalledWith('prod-like')
     expect(vi.mocked(applyToKubernetes).mock.calls[0][2]).toBe('spark')
+    // Commands take turns on the cluster itself (its API server), not on the context's name.
+    expect(vi.mocked(lockCluster).mock.calls.at(-1)?.[0]).toEqual({ key: 'kubernetes https://api.fake:6443 namespace spark', name: 'the cluster in namespace spark of context prod-like' })
   })
 
   it.each([

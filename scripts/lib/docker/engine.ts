@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { readFileSync, realpathSync } from 'node:fs'
 import { request, type ClientRequest, type IncomingMessage } from 'node:http'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
@@ -21,6 +21,24 @@ export function engineEndpoint(env: NodeJS.ProcessEnv = process.env, platform: N
   // npipe:////./pipe/docker_engine is the pipe \\.\pipe\docker_engine.
   if (host.startsWith('npipe://')) return { host, socketPath: host.slice('npipe://'.length).replaceAll('/', '\\') }
   return { host, dialStdio: true }
+}
+
+/**
+ * The engine an endpoint reaches, in one spelling: a socket by its real path (/var/run is often a
+ * link to /run), a tcp host in lower case with its port (the CLI's default when none is given).
+ */
+export function engineIdentity(endpoint: EngineEndpoint, env: NodeJS.ProcessEnv = process.env): string {
+  if ('socketPath' in endpoint) {
+    if (endpoint.host.startsWith('npipe://')) return `npipe ${endpoint.socketPath.toLowerCase()}`
+    try {
+      return `unix ${realpathSync(endpoint.socketPath)}`
+    } catch {
+      return `unix ${endpoint.socketPath}`
+    }
+  }
+  if (!endpoint.host.startsWith('tcp://')) return endpoint.host
+  const url = new URL(endpoint.host)
+  return `tcp ${url.hostname.toLowerCase()}:${url.port || (env.DOCKER_TLS_VERIFY ? 2376 : 2375)}`
 }
 
 /** The docker endpoint of the CLI's current context; undefined for the default context. */
@@ -66,7 +84,7 @@ export async function engineCall<T = unknown>(endpoint: EngineEndpoint, method: 
       // The engine is there but slow: not the "cannot reach" error below.
       settle()
       req.destroy()
-      reject(new StepError(`the Docker engine at ${endpoint.host} did not answer ${method} ${path} within ${timeoutMs / 1000} s`))
+      reject(new StepError(`the Docker engine at ${endpoint.host} did not answer ${method} ${path} within ${timeoutMs / 1000} s; hint: \`docker info\` shows whether it answers at all; if that hangs too, restart Docker`))
     }, timeoutMs)
     const settle = () => {
       clearTimeout(timer)

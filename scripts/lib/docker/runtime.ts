@@ -14,7 +14,7 @@ import { applyToDocker } from './apply.ts'
 import { dockerLayout, listContainers } from './containers.ts'
 import { deleteOnDocker } from './delete.ts'
 import { dockerFilesLimit, runDockerDriver } from './driver.ts'
-import { engineEndpoint, engineExpect } from './engine.ts'
+import { engineEndpoint, engineExpect, engineIdentity } from './engine.ts'
 import { scaleDockerWorkers } from './scale.ts'
 import { runDockerShell } from './shell.ts'
 import { volumeAuthConf } from './secret.ts'
@@ -26,6 +26,7 @@ export function dockerRuntime(target: Target): Runtime {
   const timeoutMs = () => target.config.timeoutSeconds * 1000
   return {
     name: `the cluster on the Docker engine at ${engineEndpoint().host}`,
+    lockKey: async () => `docker ${engineIdentity(engineEndpoint())}`,
     memberNoun: 'containers',
     submitFiles: { limit: dockerFilesLimit, holder: 'a submit takes on Docker' },
     publishImage: async () => ({ skipped: 'the Docker engine that built the image runs it' }),

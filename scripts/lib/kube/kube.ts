@@ -18,12 +18,13 @@ export interface Kube {
 }
 
 /**
- * Connects through one pinned context (never whatever current-context happens to be).
+ * Connects through one pinned context (never whatever current-context happens to be), every call
+ * with a deadline (`requestDeadlineMs`, 60 s by default: deadline-config.ts).
  * client-node is the heaviest import by far, so it is loaded only when a command talks to a cluster.
  */
-export async function connectKube(context: string | undefined, kubeconfigFile?: string): Promise<Kube> {
+export async function connectKube(context: string | undefined, kubeconfigFile?: string, { requestDeadlineMs }: { requestDeadlineMs?: number } = {}): Promise<Kube> {
   const k8s = await import('./client-node.ts')
-  const config = new k8s.KubeConfig()
+  const config = new k8s.DeadlineKubeConfig(requestDeadlineMs)
   if (kubeconfigFile) config.loadFromFile(kubeconfigFile)
   else config.loadFromDefault()
   const name = context ?? config.getCurrentContext()
@@ -44,6 +45,14 @@ export async function connectKube(context: string | undefined, kubeconfigFile?: 
   }
 }
 
+/** The context's API server as a URL in one spelling (host in lower case, no default port, no trailing slash). */
+export function apiServer(kube: Kube): string {
+  const server = kube.config.getCurrentCluster()?.server
+  if (!server) throw new Error(`kube context ${kube.context} names no cluster server`)
+  const url = new URL(server)
+  return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`
+}
+
 export function isNotFound(error: unknown): boolean {
   return (error as { code?: number }).code === 404
 }
@@ -58,9 +67,7 @@ export function isForbidden(error: unknown): boolean {
  * paths the generated client mangles, like the Service proxy (it would escape the slashes).
  */
 export async function kubeGet(kube: Kube, path: string, timeoutMs = 5_000): Promise<string> {
-  const server = kube.config.getCurrentCluster()?.server
-  if (!server) throw new Error(`kube context ${kube.context} names no cluster server`)
-  const url = new URL(path, server)
+  const url = new URL(path, apiServer(kube))
   const options: RequestOptions & { headers: Record<string, string> } = { method: 'GET', headers: {}, timeout: timeoutMs }
   await kube.config.applyToHTTPSOptions(options)
   const send = url.protocol === 'http:' ? httpRequest : httpsRequest

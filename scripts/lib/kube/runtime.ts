@@ -14,7 +14,7 @@ import { applyToKubernetes } from './apply.ts'
 import { deleteOnKubernetes } from './delete.ts'
 import { kubeDiagnostics } from './diagnostics.ts'
 import { configMapLimit, runKubeDriver } from './driver.ts'
-import { podSummary } from './kube.ts'
+import { apiServer, podSummary } from './kube.ts'
 import { publishToKubernetes } from './publish.ts'
 import { planRecoveryStorage } from './recovery.ts'
 import { readDeployment, waitForDeployments } from './rollout.ts'
@@ -33,6 +33,9 @@ export function kubeRuntime(target: Target): Runtime {
   const where = platform === 'minikube' ? `minikube profile ${config.profile}` : `context ${kubeContext(config, platform) ?? '(the current one)'}`
   return {
     name: `the cluster in namespace ${namespace} of ${where}`,
+    // A minikube profile is one cluster whose API server port changes with each start; any other
+    // cluster is its API server, whichever context names it.
+    lockKey: async () => `${platform === 'minikube' ? `minikube profile ${config.profile}` : `kubernetes ${apiServer(await target.kube())}`} namespace ${namespace}`,
     memberNoun: 'pods',
     submitFiles: { limit: configMapLimit, holder: 'a Kubernetes ConfigMap holds' },
     publishImage: (reference) => publishToKubernetes(reference, platform, config),
