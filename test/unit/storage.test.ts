@@ -1,6 +1,6 @@
 // The cluster's storage: --data / --data-claim turned into the pods' volumes (both runtimes), the
 // host folder made writable for the Spark user, the checks on a claim, and the flags' bad forms.
-import { chmodSync, mkdtempSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, chownSync, existsSync, mkdtempSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { V1PersistentVolumeClaim } from '@kubernetes/client-node'
@@ -89,6 +89,56 @@ describe('prepareHostFolder', () => {
     prepareHostFolder(dir, 'linux')
     expect(statSync(dir).mode & 0o7777).toBe(0o770)
     expect(statSync(join(dir, 'spark-events')).mode & 0o070).toBe(0o070)
+  })
+
+  /** A folder of the same user outside the data folder, and what a change to it would show. */
+  const victim = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'not-data-'))
+    // As root, another group too: a chown through the link would show.
+    if (process.getuid?.() === 0) chownSync(dir, 0, 4242)
+    const look = () => {
+      const { mode, uid, gid } = statSync(dir)
+      return { mode, uid, gid, entries: existsSync(join(dir, 'spark-events')) }
+    }
+    return { dir, look }
+  }
+
+  it("refuses a spark-events symlink (or file) in one line and changes nothing it points to: a group member's link cannot hand over your folder", () => {
+    for (const platform of ['linux', 'darwin'] as const) {
+      const dir = mkdtempSync(join(tmpdir(), 'lake-'))
+      const target = victim()
+      const before = target.look()
+      symlinkSync(target.dir, join(dir, 'spark-events'))
+      const refusal = (() => {
+        try {
+          prepareHostFolder(dir, platform)
+        } catch (error) {
+          return error
+        }
+      })() as StepError
+      expect(refusal, platform).toBeInstanceOf(StepError)
+      expect(refusal.message).toBe(`--data ${dir}: ${join(dir, 'spark-events')} is a symlink, and the tool changes no folder it reaches through one`)
+      expect(refusal.details).toBe(`  - remove the link (rm ${join(dir, 'spark-events')}), then run this again: the tool makes a folder there`)
+      expect(target.look(), platform).toEqual(before)
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'lake-'))
+    writeFileSync(join(dir, 'spark-events'), 'x')
+    expect(() => prepareHostFolder(dir, 'linux')).toThrow(
+      new StepError(`--data ${dir}: ${join(dir, 'spark-events')} is a file, not a folder`, `  - move it away (mv ${join(dir, 'spark-events')} ${join(dir, 'spark-events')}.old), then run this again: the tool makes a folder there`),
+    )
+  })
+
+  it('refuses a data folder that is itself a symlink, changing nothing in the folder it points to', () => {
+    const target = victim()
+    const before = target.look()
+    const link = join(mkdtempSync(join(tmpdir(), 'lake-')), 'link')
+    symlinkSync(target.dir, link)
+    for (const platform of ['linux', 'darwin'] as const) {
+      expect(() => prepareHostFolder(link, platform), platform).toThrow(
+        new StepError(`--data ${link}: ${link} is a symlink, and the tool changes no folder it reaches through one`, `  - pass the folder it points to (readlink -f ${link} names it)`),
+      )
+    }
+    expect(target.look()).toEqual(before)
   })
 
   it('changes nothing on macOS and Windows, where Docker Desktop writes as the folder owner', () => {
