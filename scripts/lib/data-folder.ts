@@ -1,10 +1,61 @@
-import { closeSync, constants, fchmodSync, fchownSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { closeSync, constants, fchmodSync, fchownSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, realpathSync } from 'node:fs'
+import { homedir, userInfo } from 'node:os'
+import { dirname, isAbsolute, join, parse, relative, resolve, sep } from 'node:path'
 import { StepError } from './errors.ts'
 import { eventsDir } from './storage.ts'
 
 const groupRwx = 0o070
 const setgid = 0o2000
+
+/**
+ * The operating system's own trees, where no data folder goes. /var whole, /var/tmp included: its
+ * folders are services' state (/var/lib, /var/log), and a scratch folder in /tmp or your home does
+ * the same job without a list of exceptions. /Library, /System and /private/etc are macOS's.
+ */
+const systemTrees = ['/bin', '/boot', '/dev', '/etc', '/lib', '/lib32', '/lib64', '/libx32', '/proc', '/run', '/sbin', '/sys', '/usr', '/var', '/Library', '/System', '/private/etc', '/private/var']
+
+/**
+ * Why an absolute path may not be the data folder, which every pod writes and the tool makes
+ * group-writable for good; undefined when it may. Inside your home is always yours; else not the
+ * root, a top-level folder (shared by all: /tmp, /home, /mnt), a folder holding your home, or the system's.
+ */
+export function dataFolderProblem(path: string): string | undefined {
+  const { root } = parse(path)
+  if (path === root) return 'the root of the file system'
+  const homes = homeFolders()
+  if (homes.includes(path)) return 'your home folder itself'
+  const holds = homes.find((home) => isWithin(home, path))
+  if (holds) return `a folder holding your home folder ${holds}`
+  if (homes.some((home) => isWithin(path, home))) return undefined
+  if (dirname(path) === root) return 'a top-level folder'
+  const tree = systemTrees.find((folder) => isWithin(path, folder))
+  return tree && `inside the system's ${tree}`
+}
+
+/** $HOME (what os.homedir() reads first) and the account's own home, as given and as the real folder. */
+function homeFolders(): string[] {
+  const given = [homedir()]
+  try {
+    given.push(userInfo().homedir)
+  } catch {
+    // A uid without an account (some containers): $HOME is all there is.
+  }
+  const real = given.flatMap((home) => {
+    try {
+      return [realpathSync(home)]
+    } catch {
+      return []
+    }
+  })
+  // A home of / (some service accounts) would make every folder one's own: it counts for nothing.
+  return [...new Set([...given, ...real].filter(Boolean).map((home) => resolve(home)))].filter((home) => home !== parse(home).root)
+}
+
+/** Whether path is folder or inside it. */
+function isWithin(path: string, folder: string): boolean {
+  const rel = relative(folder, path)
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel))
+}
 
 /**
  * A folder of this machine made writable by the pods' Spark user (uid 185, group 0) without opening
