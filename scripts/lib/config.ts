@@ -1,6 +1,7 @@
-import { readFileSync, statSync } from 'node:fs'
+import { readFileSync, realpathSync, statSync } from 'node:fs'
 import { posix, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
+import { dataFolderProblem } from './data-folder.ts'
 import { UsageError } from './errors.ts'
 import { loadManifests, workerDefaults, type ClusterManifests } from './manifests.ts'
 import { profileNameProblem } from './kube/minikube.ts'
@@ -175,9 +176,21 @@ function parsePackages(raw: string, flag: string): string[] {
   return coordinates
 }
 
-/** An existing folder, made absolute: the containers see it by its full path on this machine. */
+/**
+ * An existing folder of yours, made absolute: the containers see it by its full path on this
+ * machine. Not an empty value (an unset shell variable, which resolve() would make the working
+ * directory), nor a place data-folder.ts refuses, nor a path through a symlink, which the tool and
+ * Docker's bind mount would follow to another folder.
+ */
 function parseDataFolder(raw: string, flag: string): string {
+  const yours = `${flag} must be a folder of yours, like ~/lake`
+  if (raw.trim() === '') throw new UsageError(`${yours} (got an empty value: is the shell variable you passed set?)`)
   const path = resolve(raw)
+  const refuse = (folder: string) => {
+    const problem = dataFolderProblem(folder)
+    if (problem) throw new UsageError(`${yours}, and ${folder} is ${problem} (got "${raw}")`)
+  }
+  refuse(path)
   let folder: boolean
   try {
     folder = statSync(path).isDirectory()
@@ -186,6 +199,9 @@ function parseDataFolder(raw: string, flag: string): string {
     throw new UsageError(`${flag} must be an existing folder (got "${raw}": ${code === 'ENOENT' || code === 'ENOTDIR' ? `there is no ${path}` : `cannot read ${path}, ${code}`})`)
   }
   if (!folder) throw new UsageError(`${flag} must be a folder, not a file (got "${raw}")`)
+  const real = realpathSync(path)
+  refuse(real)
+  if (real !== path) throw new UsageError(`${flag} must be a folder reached through no symlink (got "${raw}", which leads to ${real}): pass ${real} itself`)
   return path
 }
 
@@ -235,7 +251,7 @@ export const optionSpecs: readonly OptionSpec[] = [
   { key: 'expose', flag: '--expose', env: 'SPARK_K8S_EXPOSE', form: 'nodeport|clusterip', commands: ['up'],
     help: 'the master Service: nodeport publishes 7077/8080 on every node (NodePorts 30000/30001 as in the classic README; the default on minikube), clusterip keeps them inside the cluster (the UI through the API server; the default on --platform kubernetes)',
     parse: oneOf(['nodeport', 'clusterip']) },
-  { key: 'data', flag: '--data', env: 'SPARK_K8S_DATA', form: 'a folder', commands: ['up'],
+  { key: 'data', flag: '--data', env: 'SPARK_K8S_DATA', form: 'a folder of yours', commands: ['up'],
     help: 'a folder of this machine, mounted read-write at --data-path in the master, every worker and every driver (Docker; minikube when it creates the profile); event logs go to its spark-events/', parse: parseDataFolder },
   { key: 'dataClaim', flag: '--data-claim', env: 'SPARK_K8S_DATA_CLAIM', form: 'a PersistentVolumeClaim name', commands: ['up'],
     help: 'an existing PersistentVolumeClaim of the namespace, mounted the same way (ReadWriteMany when the cluster has several nodes); never deleted by cluster:down', parse: matching(dnsLabel, 'the name of a PersistentVolumeClaim, like lake') },

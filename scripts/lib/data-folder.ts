@@ -1,10 +1,61 @@
-import { chmodSync, chownSync, mkdirSync, readFileSync, statSync } from 'node:fs'
-import { join } from 'node:path'
+import { closeSync, constants, fchmodSync, fchownSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, realpathSync } from 'node:fs'
+import { homedir, userInfo } from 'node:os'
+import { dirname, isAbsolute, join, parse, relative, resolve, sep } from 'node:path'
 import { StepError } from './errors.ts'
 import { eventsDir } from './storage.ts'
 
 const groupRwx = 0o070
 const setgid = 0o2000
+
+/**
+ * The operating system's own trees, where no data folder goes. /var whole, /var/tmp included: its
+ * folders are services' state (/var/lib, /var/log), and a scratch folder in /tmp or your home does
+ * the same job without a list of exceptions. /Library, /System and /private/etc are macOS's.
+ */
+const systemTrees = ['/bin', '/boot', '/dev', '/etc', '/lib', '/lib32', '/lib64', '/libx32', '/proc', '/run', '/sbin', '/sys', '/usr', '/var', '/Library', '/System', '/private/etc', '/private/var']
+
+/**
+ * Why an absolute path may not be the data folder, which every pod writes and the tool makes
+ * group-writable for good; undefined when it may. Inside your home is always yours; else not the
+ * root, a top-level folder (shared by all: /tmp, /home, /mnt), a folder holding your home, or the system's.
+ */
+export function dataFolderProblem(path: string): string | undefined {
+  const { root } = parse(path)
+  if (path === root) return 'the root of the file system'
+  const homes = homeFolders()
+  if (homes.includes(path)) return 'your home folder itself'
+  const holds = homes.find((home) => isWithin(home, path))
+  if (holds) return `a folder holding your home folder ${holds}`
+  if (homes.some((home) => isWithin(path, home))) return undefined
+  if (dirname(path) === root) return 'a top-level folder'
+  const tree = systemTrees.find((folder) => isWithin(path, folder))
+  return tree && `inside the system's ${tree}`
+}
+
+/** $HOME (what os.homedir() reads first) and the account's own home, as given and as the real folder. */
+function homeFolders(): string[] {
+  const given = [homedir()]
+  try {
+    given.push(userInfo().homedir)
+  } catch {
+    // A uid without an account (some containers): $HOME is all there is.
+  }
+  const real = given.flatMap((home) => {
+    try {
+      return [realpathSync(home)]
+    } catch {
+      return []
+    }
+  })
+  // A home of / (some service accounts) would make every folder one's own: it counts for nothing.
+  return [...new Set([...given, ...real].filter(Boolean).map((home) => resolve(home)))].filter((home) => home !== parse(home).root)
+}
+
+/** Whether path is folder or inside it. */
+function isWithin(path: string, folder: string): boolean {
+  const rel = relative(folder, path)
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel))
+}
 
 /**
  * A folder of this machine made writable by the pods' Spark user (uid 185, group 0) without opening
@@ -14,54 +65,102 @@ const setgid = 0o2000
  * group) when it is its owner's private group (or root's, for a folder of root's); a folder its
  * owner already opened to its group (chmod g+rwx, or setfacl, whose mask shows as the group's bits)
  * is taken as it is; any other is refused, with what to run.
+ * Nothing here follows a symlink: a member of a shared folder's group could point spark-events at a
+ * folder of whoever runs this. Both folders are opened without following one, and changed through
+ * the opened descriptor, so a link swapped in after the check changes nothing.
  */
 export function prepareHostFolder(dir: string, platform: NodeJS.Platform = process.platform): number[] {
   const events = join(dir, eventsDir)
   if (platform !== 'linux') {
+    requireNoLink(dir, dir)
+    requireNoLink(dir, events)
     makeFolder(dir, events)
     return []
   }
-  const { gid, uid, mode } = statSync(dir)
-  const opened = (mode & groupRwx) === groupRwx
-  if (!opened && !privateGroup(gid, uid)) {
-    throw new StepError(
-      `--data ${dir}: its group (gid ${gid}) is not yours alone, so the tool will not make the folder writable to it`,
-      `  - let only the Spark user in (uid 185): setfacl -m u:185:rwx,d:u:185:rwx ${dir}\n  - or open it to that group yourself, if its members may write it: chmod g+rwxs ${dir}`,
-    )
-  }
-  // The folder first: with setgid, the spark-events/ made in it takes its group.
-  if (!opened) grant(dir, dir, mode | groupRwx | setgid)
-  makeFolder(dir, events)
-  const made = statSync(events)
-  if (made.gid !== gid) {
-    try {
-      chownSync(events, made.uid, gid)
-    } catch (error) {
-      throw new StepError(`--data ${dir}: ${events} is not of the folder's group (gid ${gid}) and cannot be given to it (${describe(error)})`, `  - chgrp ${gid} ${events}, then run this again`)
+  const folder = openFolder(dir, dir)
+  try {
+    const { gid, uid, mode } = fstatSync(folder)
+    const opened = (mode & groupRwx) === groupRwx
+    if (!opened && !privateGroup(gid, uid)) {
+      throw new StepError(
+        `--data ${dir}: its group (gid ${gid}) is not yours alone, so the tool will not make the folder writable to it`,
+        `  - let only the Spark user in (uid 185): setfacl -m u:185:rwx,d:u:185:rwx ${dir}\n  - or open it to that group yourself, if its members may write it: chmod g+rwxs ${dir}`,
+      )
     }
+    // The folder first: with setgid, the spark-events/ made in it takes its group.
+    if (!opened) grant(dir, folder, dir, mode | groupRwx | setgid)
+    requireNoLink(dir, events)
+    makeFolder(dir, events)
+    const made = openFolder(dir, events)
+    try {
+      const { gid: madeGid, uid: madeUid, mode: madeMode } = fstatSync(made)
+      if (madeGid !== gid) {
+        try {
+          fchownSync(made, madeUid, gid)
+        } catch (error) {
+          throw new StepError(`--data ${dir}: ${events} is not of the folder's group (gid ${gid}) and cannot be given to it (${describe(error)})`, `  - chgrp ${gid} ${events}, then run this again`)
+        }
+      }
+      if ((madeMode & groupRwx) !== groupRwx) grant(dir, made, events, madeMode | groupRwx | setgid)
+    } finally {
+      closeSync(made)
+    }
+    return gid === 0 ? [] : [gid]
+  } finally {
+    closeSync(folder)
   }
-  if ((made.mode & groupRwx) !== groupRwx) grant(dir, events, made.mode | groupRwx | setgid)
-  return gid === 0 ? [] : [gid]
 }
 
-function grant(dir: string, path: string, mode: number): void {
+/** The folder at path, opened read-only for its descriptor; refused when path is a symlink or not a folder. */
+function openFolder(dir: string, path: string): number {
   try {
-    chmodSync(path, mode & 0o7777)
+    return openSync(path, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW)
+  } catch (error) {
+    // A symlink opened with O_NOFOLLOW | O_DIRECTORY fails with ENOTDIR (or ELOOP): say which it is.
+    requireNoLink(dir, path)
+    throw new StepError(`--data ${dir}: cannot open ${path} (${describe(error)})`)
+  }
+}
+
+/** Refuses a path that is there as anything but a folder (a symlink above all); a missing one passes. */
+function requireNoLink(dir: string, path: string): void {
+  let found
+  try {
+    found = lstatSync(path)
+  } catch {
+    return
+  }
+  if (found.isDirectory()) return
+  if (found.isSymbolicLink()) {
+    throw new StepError(
+      `--data ${dir}: ${path} is a symlink, and the tool changes no folder it reaches through one`,
+      path === dir ? `  - pass the folder it points to (readlink -f ${dir} names it)` : `  - remove the link (rm ${path}), then run this again: the tool makes a folder there`,
+    )
+  }
+  throw new StepError(`--data ${dir}: ${path} is a file, not a folder`, `  - move it away (mv ${path} ${path}.old), then run this again: the tool makes a folder there`)
+}
+
+function grant(dir: string, folder: number, path: string, mode: number): void {
+  try {
+    fchmodSync(folder, mode & 0o7777)
   } catch (error) {
     throw new StepError(`--data ${dir}: cannot let the cluster write ${path} (${describe(error)})`, `  - make it group-writable yourself: chmod g+rwxs ${path}\n  - or pass a folder you own`)
   }
 }
 
+/** spark-events/ made when missing, by itself: the folder it goes in is there (cluster:up checked it). */
 function makeFolder(dir: string, events: string): void {
   try {
-    mkdirSync(events, { recursive: true })
+    mkdirSync(events)
   } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return
     throw new StepError(`--data ${dir}: cannot make ${events} for the event logs (${describe(error)})`)
   }
 }
 
 const describe = (error: unknown) => {
   const code = (error as NodeJS.ErrnoException).code
+  if (code === 'ENOTDIR' || code === 'ELOOP') return 'it is no folder now: a link or a file took its place'
   return code === 'EPERM' || code === 'EACCES' ? 'it is not yours' : code === 'EROFS' ? 'it is on a read-only file system' : (code ?? String(error))
 }
 

@@ -5,7 +5,9 @@
 // again. Then what only a real minikube shows: a profile too small for the cluster is refused before
 // anything is applied, and an image the node failed to load is reported. The smoke workflow's steps
 // (cluster:up, pi, status, cluster:down) run here with exactly the workflow's arguments.
+import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { $ } from 'zx'
 import { connectKube, type Kube } from '../../scripts/lib/kube/kube.ts'
@@ -128,7 +130,8 @@ describe.skipIf(ground.skipReason)('the classic README on a real minikube (--pla
 
   it('--data on the profile made without a mount is refused in one line (minikube cannot add one), changing nothing', async () => {
     const before = await versions()
-    const result = await run('up', '--workers', '1', '--data', tmpdir())
+    // A folder of its own: /tmp itself is refused as a data folder (a top-level folder).
+    const result = await run('up', '--workers', '1', '--data', mkdtempSync(join(tmpdir(), 'lake-')))
     expect(result.exitCode).toBe(1)
     expect(result.stderr.split('\n').filter((line) => line.startsWith('error:'))).toEqual([`error: minikube profile ${profile} was created without a data folder, and minikube cannot change a profile's mount`])
     expect(result.stderr).toContain(`minikube delete -p ${profile}`)

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { startS3Server, type S3Server } from '../../scripts/ci/s3-ground.ts'
 import { secretOf } from '../../scripts/lib/cluster-secret.ts'
 import { fetchWithin } from '../../scripts/lib/http.ts'
+import { repoRoot } from '../../scripts/lib/paths.ts'
 import { groundReady } from '../background-ground.ts'
 import { cli, cliWithInput, labelled } from './cli.ts'
 import { userPackages } from './submit-apps.ts'
@@ -43,10 +44,16 @@ describe.skipIf(ground.skipReason)('your data and your finished applications on 
     s3?.stop()
   })
 
-  it('refuses a missing folder (exit 2) and a claim on Docker (exit 1) in one line each, and makes nothing', async () => {
+  it('refuses a missing folder and an empty --data (exit 2) and a claim on Docker (exit 1) in one line each, and makes nothing', async () => {
     const missing = await cli(ground.env, 'up', ...docker, '--data', join(data, 'nope'))
     expect(missing.exitCode).toBe(2)
     expect(missing.stderr.split('\n').filter((line) => line.startsWith('error:'))).toEqual([`error: --data must be an existing folder (got "${join(data, 'nope')}": there is no ${join(data, 'nope')})`])
+    // An unset variable (--data "$DATA_DIR") is not the folder the command runs in.
+    const modeBefore = statSync(repoRoot).mode
+    const empty = await cli(ground.env, 'up', ...docker, '--data', '')
+    expect(empty.exitCode).toBe(2)
+    expect(empty.stderr.split('\n').filter((line) => line.startsWith('error:'))).toEqual(['error: --data must be a folder of yours, like ~/lake (got an empty value: is the shell variable you passed set?)'])
+    expect([statSync(repoRoot).mode, existsSync(join(repoRoot, 'spark-events'))]).toEqual([modeBefore, false])
     const claim = await cli(env, 'up', ...docker, '--workers', '1', '--data-claim', 'lake')
     expect(claim.exitCode).toBe(1)
     expect(claim.stderr.split('\n').filter((line) => line.startsWith('error:'))).toEqual(['error: --data-claim lake names a Kubernetes PersistentVolumeClaim, which Docker has not: pass --data with a folder of this machine'])

@@ -1,10 +1,12 @@
 // The cluster's storage: --data / --data-claim turned into the pods' volumes (both runtimes), the
 // host folder made writable for the Spark user, the checks on a claim, and the flags' bad forms.
-import { chmodSync, mkdtempSync, statSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { spawnSync } from 'node:child_process'
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { homedir, tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
 import type { V1PersistentVolumeClaim } from '@kubernetes/client-node'
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { bundleEntry } from '../../scripts/build.ts'
 import { parseConfig } from '../../scripts/lib/config.ts'
 import { prepareHostFolder } from '../../scripts/lib/data-folder.ts'
 import { planContainer } from '../../scripts/lib/docker/containers.ts'
@@ -91,6 +93,56 @@ describe('prepareHostFolder', () => {
     expect(statSync(join(dir, 'spark-events')).mode & 0o070).toBe(0o070)
   })
 
+  /** A folder of the same user outside the data folder, and what a change to it would show. */
+  const victim = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'not-data-'))
+    // As root, another group too: a chown through the link would show.
+    if (process.getuid?.() === 0) chownSync(dir, 0, 4242)
+    const look = () => {
+      const { mode, uid, gid } = statSync(dir)
+      return { mode, uid, gid, entries: existsSync(join(dir, 'spark-events')) }
+    }
+    return { dir, look }
+  }
+
+  it("refuses a spark-events symlink (or file) in one line and changes nothing it points to: a group member's link cannot hand over your folder", () => {
+    for (const platform of ['linux', 'darwin'] as const) {
+      const dir = mkdtempSync(join(tmpdir(), 'lake-'))
+      const target = victim()
+      const before = target.look()
+      symlinkSync(target.dir, join(dir, 'spark-events'))
+      const refusal = (() => {
+        try {
+          prepareHostFolder(dir, platform)
+        } catch (error) {
+          return error
+        }
+      })() as StepError
+      expect(refusal, platform).toBeInstanceOf(StepError)
+      expect(refusal.message).toBe(`--data ${dir}: ${join(dir, 'spark-events')} is a symlink, and the tool changes no folder it reaches through one`)
+      expect(refusal.details).toBe(`  - remove the link (rm ${join(dir, 'spark-events')}), then run this again: the tool makes a folder there`)
+      expect(target.look(), platform).toEqual(before)
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'lake-'))
+    writeFileSync(join(dir, 'spark-events'), 'x')
+    expect(() => prepareHostFolder(dir, 'linux')).toThrow(
+      new StepError(`--data ${dir}: ${join(dir, 'spark-events')} is a file, not a folder`, `  - move it away (mv ${join(dir, 'spark-events')} ${join(dir, 'spark-events')}.old), then run this again: the tool makes a folder there`),
+    )
+  })
+
+  it('refuses a data folder that is itself a symlink, changing nothing in the folder it points to', () => {
+    const target = victim()
+    const before = target.look()
+    const link = join(mkdtempSync(join(tmpdir(), 'lake-')), 'link')
+    symlinkSync(target.dir, link)
+    for (const platform of ['linux', 'darwin'] as const) {
+      expect(() => prepareHostFolder(link, platform), platform).toThrow(
+        new StepError(`--data ${link}: ${link} is a symlink, and the tool changes no folder it reaches through one`, `  - pass the folder it points to (readlink -f ${link} names it)`),
+      )
+    }
+    expect(target.look()).toEqual(before)
+  })
+
   it('changes nothing on macOS and Windows, where Docker Desktop writes as the folder owner', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lake-'))
     expect(prepareHostFolder(dir, 'darwin')).toEqual([])
@@ -161,6 +213,58 @@ describe('prepareKubeStorage', () => {
 
 describe('the data flags', () => {
   const parse = (args: string[]) => () => parseConfig('up', args, {})
+  afterEach(() => void vi.unstubAllEnvs())
+
+  it('refuse an empty --data (an unset shell variable) in one line, exit 2, leaving the working directory as it was', () => {
+    const yours = '--data must be a folder of yours, like ~/lake (got an empty value: is the shell variable you passed set?)'
+    for (const empty of ['', ' ']) expect(parse(['--data', empty])).toThrow(new UsageError(yours))
+    // The command as the issue ran it, standing in a folder of its own (no engine: nothing may get that far).
+    const cwd = mkdtempSync(join(tmpdir(), 'cwd-'))
+    const before = statSync(cwd).mode
+    const up = spawnSync(process.execPath, [bundleEntry, 'up', '--platform', 'docker', '--data', ''], {
+      cwd,
+      encoding: 'utf8',
+      env: { ...process.env, CI: 'true', DOCKER_HOST: `unix://${join(cwd, 'no-docker.sock')}` },
+    })
+    expect([up.status, up.stderr.split('\n').filter((line) => line.startsWith('error:'))]).toEqual([2, [`error: ${yours}`]])
+    expect([statSync(cwd).mode, existsSync(join(cwd, 'spark-events'))]).toEqual([before, false])
+  })
+
+  it('refuse the root, a top-level folder, your home, a folder holding it and the system trees, and take a folder inside your home', () => {
+    const refused = (path: string, why: string) => expect(parse(['--data', path]), path).toThrow(new UsageError(`--data must be a folder of yours, like ~/lake, and ${path} is ${why} (got "${path}")`))
+    refused('/', 'the root of the file system')
+    refused(homedir(), 'your home folder itself')
+    refused('/tmp', 'a top-level folder')
+    refused('/usr/share', "inside the system's /usr")
+    refused('/etc/ssl', "inside the system's /etc")
+    refused('/var/tmp', "inside the system's /var")
+    // $HOME as the shell has it, wherever that is.
+    const home = join(realpathSync(mkdtempSync(join(tmpdir(), 'homes-'))), 'me')
+    mkdirSync(join(home, 'lake'), { recursive: true })
+    vi.stubEnv('HOME', home)
+    refused(home, 'your home folder itself')
+    refused(dirname(home), `a folder holding your home folder ${home}`)
+    expect(parseConfig('up', ['--data', join(home, 'lake')], {}).data).toBe(join(home, 'lake'))
+    // Through a link: the folder it leads to is judged.
+    const link = join(home, 'lake', 'home')
+    symlinkSync(home, link)
+    expect(parse(['--data', link])).toThrow(new UsageError(`--data must be a folder of yours, like ~/lake, and ${home} is your home folder itself (got "${link}")`))
+    // A home of / (a service account's) makes no folder yours.
+    vi.stubEnv('HOME', '/')
+    refused('/etc/ssl', "inside the system's /etc")
+  })
+
+  it('refuse a folder reached through a symlink, naming the folder to pass instead', () => {
+    const real = realpathSync(mkdtempSync(join(tmpdir(), 'lake-')))
+    mkdirSync(join(real, 'inner'))
+    const links = realpathSync(mkdtempSync(join(tmpdir(), 'links-')))
+    symlinkSync(real, join(links, 'lake'))
+    expect(parse(['--data', join(links, 'lake')])).toThrow(new UsageError(`--data must be a folder reached through no symlink (got "${join(links, 'lake')}", which leads to ${real}): pass ${real} itself`))
+    // A link anywhere on the way counts too.
+    expect(parse(['--data', join(links, 'lake', 'inner')])).toThrow(`which leads to ${join(real, 'inner')}): pass ${join(real, 'inner')} itself`)
+    expect(parseConfig('up', ['--data', real], {}).data).toBe(real)
+  })
+
   it('take an existing folder (made absolute), a claim name and an absolute path clear of the image', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lake-'))
     expect(parseConfig('up', ['--data', dir, '--data-path', '/mnt/lake'], {})).toMatchObject({ data: dir, dataPath: '/mnt/lake' })
