@@ -9,6 +9,7 @@ import { installInterruptHandler, interruption } from './scripts/lib/interrupt.t
 import { resolvePlatform } from './scripts/lib/platform.ts'
 import { withNote, type StepOutcome } from './scripts/lib/outcome.ts'
 import { describeS3 } from './scripts/lib/s3.ts'
+import type { ClusterServer } from './scripts/lib/server.ts'
 import { describeStorage, type ClusterStorage } from './scripts/lib/storage.ts'
 import { aliveWorkers } from './scripts/lib/spark-ui.ts'
 import { makeTarget, type Target } from './scripts/lib/target.ts'
@@ -45,6 +46,8 @@ interface Context {
   pi?: PiRun
   /** cluster:up: the data mounted and where event logs go, from --data / --data-claim. */
   storage?: ClusterStorage
+  /** cluster:up: the running Connect / History servers its apply rolled, which the rollout wait waits for too. */
+  rolledServers?: ClusterServer[]
   /** npm run connect: the client token, read before the server is started. */
   connectToken?: string
 }
@@ -109,8 +112,17 @@ function upTasks(config: Config, platform: Platform, platformNote: string): Task
       const outcome = describeStorage(storage, note)
       return config.s3 ? withNote(outcome, describeS3(config.s3)) : outcome
     }),
-    step('Apply manifests/ (master, service, workers)', async (ctx) => applyCluster(ctx.target, ctx.image!, ctx.storage!), { diagnose: true }),
-    step('Wait for the rollout', async (ctx, task) => waitForRollout(ctx.target, progress(task)), { diagnose: true }),
+    step('Apply manifests/ (master, service, workers)', async (ctx) => {
+      const { outcome, rolled } = await applyCluster(ctx.target, ctx.image!, ctx.storage!)
+      ctx.rolledServers = rolled
+      return outcome
+    }, { diagnose: true }),
+    step('Wait for the rollout', async (ctx, task) => {
+      const ready = await waitForRollout(ctx.target, progress(task))
+      // Then the servers the apply rolled, which started on the new master.
+      const servers = await Promise.all((ctx.rolledServers ?? []).map((server) => server.waitReady(progress(task))))
+      return [ready, ...servers].join('; ')
+    }, { diagnose: true }),
     step(`Verify the master UI reports ${config.workers} ALIVE workers`, async (ctx, task) => {
       ctx.ui = await verifyUi(ctx.target, { count: config.workers, cores: config.workerCores, memory: config.workerMemory }, progress(task))
       return `ALIVE, ${ctx.ui.state.aliveworkers} workers × ${config.workerCores} cores/${config.workerMemory} (read ${ctx.ui.via})`

@@ -33,31 +33,38 @@ export interface ConnectInfo {
   via: string
 }
 
+/** Spark 3.5's Connect server has no authentication at all: not started, rather than open (undefined: this image's can require a token). */
+export function connectImageProblem(image: string): StepError | undefined {
+  const version = sparkVersionOf(image)
+  if (!version || Number(version.split('.')[0]) >= 4) return undefined
+  return new StepError(`this cluster runs Spark ${version}, whose Spark Connect server cannot require a token`, '  - Spark Connect here needs Spark 4: npm run cluster:up -- --spark-version 4.x (or use npm run submit / shell)')
+}
+
 /**
- * Starts (or keeps) the server on the cluster's image, once the cluster's conf is known to hold the
- * client token: Spark only demands a token when one is configured, so without it the server would
- * be open to anyone who reaches it.
+ * Why the server may not start on the cluster's conf (undefined: it may): Spark only demands a
+ * token when one is configured, so without it the server would be open to anyone who reaches it.
  */
+export function connectConfProblem(conf: string | undefined): StepError | undefined {
+  const problem = authConfProblem(conf)
+  if (problem || conf === undefined) return new StepError(`the cluster's secret cannot be used (${problem}): the server is not started`, '  - npm run cluster:up repairs it, then npm run connect')
+  if (connectTokenOf(conf)) return undefined
+  return new StepError(
+    "the cluster's secret predates Spark Connect and holds no client token: the server is not started",
+    '  - npm run cluster:up adds one (the RPC secret stays), then npm run connect',
+  )
+}
+
+/** Starts (or keeps) the server on the cluster's image, once the cluster's conf is known to hold the client token. */
 export async function applyConnect(target: Target): Promise<{ image: string; token: string; outcome: StepOutcome }> {
   const { image, storage } = await clusterDrivers(target)
-  const version = sparkVersionOf(image)
-  // Spark 3.5's Connect server has no authentication at all: not started, rather than open.
-  if (version && Number(version.split('.')[0]) < 4) {
-    throw new StepError(`this cluster runs Spark ${version}, whose Spark Connect server cannot require a token`, '  - Spark Connect here needs Spark 4: npm run cluster:up -- --spark-version 4.x (or use npm run submit / shell)')
-  }
-  requireSamePython(pythonVersionOf(image), target.config.python ?? hostPythonVersion(), version)
+  const refused = connectImageProblem(image)
+  if (refused) throw refused
+  requireSamePython(pythonVersionOf(image), target.config.python ?? hostPythonVersion(), sparkVersionOf(image))
   const server = connectServer(target)
   const conf = await server.authConf(image)
-  const problem = authConfProblem(conf)
-  if (problem || conf === undefined) throw new StepError(`the cluster's secret cannot be used (${problem}): the server is not started`, '  - npm run cluster:up repairs it, then npm run connect')
-  const token = connectTokenOf(conf)
-  if (!token) {
-    throw new StepError(
-      "the cluster's secret predates Spark Connect and holds no client token: the server is not started",
-      '  - npm run cluster:up adds one (the RPC secret stays), then npm run connect',
-    )
-  }
-  return { image, token, outcome: await server.apply(image, conf, storage) }
+  const problem = connectConfProblem(conf)
+  if (problem) throw problem
+  return { image, token: connectTokenOf(conf!)!, outcome: await server.apply(server.render(image, conf!, storage)) }
 }
 
 /**

@@ -12,20 +12,26 @@ import { runIfMain } from './lib/main.ts'
 import { serveUntilStopped } from './lib/serve.ts'
 import { describeOutcome, type StepOutcome } from './lib/outcome.ts'
 import { resolvePlatform } from './lib/platform.ts'
+import type { ClusterStorage } from './lib/storage.ts'
 import { makeTarget, type Target } from './lib/target.ts'
 import { openInBrowser } from './ui.ts'
+
+/** Why a History Server cannot run on this storage (undefined: it can): it would find no log directory, and stop. */
+export function historyStorageProblem(storage: ClusterStorage): StepError | undefined {
+  if (!storage.eventsOff) return undefined
+  return new StepError(
+    "this cluster's drivers write no event log (cluster:up said why), so a History Server would have nothing to show",
+    '  - npm run cluster:up -- --data-claim NAME (a ReadWriteMany claim) gives them one; or --data DIR on Docker and minikube',
+  )
+}
 
 /** Starts (or keeps) the History Server on the cluster's image and storage. */
 export async function applyHistory(target: Target): Promise<StepOutcome> {
   const { image, storage } = await clusterDrivers(target)
-  // It would find no log directory, and stop.
-  if (storage.eventsOff) {
-    throw new StepError(
-      "this cluster's drivers write no event log (cluster:up said why), so a History Server would have nothing to show",
-      '  - npm run cluster:up -- --data-claim NAME (a ReadWriteMany claim) gives them one; or --data DIR on Docker and minikube',
-    )
-  }
-  return historyServer(target).apply(image, storage)
+  const problem = historyStorageProblem(storage)
+  if (problem) throw problem
+  const server = historyServer(target)
+  return server.apply(server.render(image, storage))
 }
 
 /** Prints where the UI is, then serves the forward (if any) until stopped. */

@@ -1,6 +1,8 @@
+import { authConfAnnotation } from './cluster-secret.ts'
 import type { Forwarding } from './master-ui.ts'
-import type { ServerManifests } from './manifests.ts'
+import { podTemplate, type ServerManifests } from './manifests.ts'
 import type { StepOutcome } from './outcome.ts'
+import { storageAnnotation } from './storage.ts'
 
 /**
  * A long-running server of the cluster's (the Spark Connect server, the History Server), one home
@@ -8,6 +10,10 @@ import type { StepOutcome } from './outcome.ts'
  * published on loopback on Docker.
  */
 export interface ClusterServer {
+  /** For messages: "Spark Connect server", "History Server". */
+  readonly what: string
+  /** What runs now (its image and pod template annotations; labels on Docker), or undefined when it does not run. */
+  running(): Promise<RunningServer | undefined>
   /** Creates or updates it to run this rendered Deployment (restarted when it changed); leaves a matching one alone. */
   apply(rendered: ServerManifests): Promise<StepOutcome>
   /** Until it accepts connections (its readiness probe; Docker's health check). */
@@ -16,10 +22,35 @@ export interface ClusterServer {
   reach(port: number | undefined): Promise<Forwarding>
 }
 
+export interface RunningServer {
+  image: string
+  annotations: Record<string, string>
+}
+
 export interface ServerSpec {
   manifests: ServerManifests
   /** For messages: "Spark Connect server", "History Server". */
   what: string
   /** The URL's scheme: sc for Spark Connect, http for a UI. */
   scheme: string
+}
+
+/**
+ * What a roll of a running server changes, in words ("image", "conf", "mounts"): its image, the
+ * digest of the conf it started with (the secret, the token, the S3 keys), the storage it mounts.
+ */
+export function rollReasons(live: RunningServer, rendered: ServerManifests): string[] {
+  const template = podTemplate(rendered.deployment)
+  const wanted = template.metadata?.annotations ?? {}
+  return [
+    live.image !== template.spec!.containers[0].image ? 'image' : '',
+    live.annotations[authConfAnnotation] !== wanted[authConfAnnotation] ? 'conf' : '',
+    live.annotations[storageAnnotation] !== wanted[storageAnnotation] ? 'mounts' : '',
+  ].filter(Boolean)
+}
+
+/** "Spark Connect server rolled: image and conf changed"; what apply said when none of those changed (the manifest did). */
+export function describeRoll(what: string, reasons: string[], applied: string): string {
+  if (reasons.length === 0) return `${what} rolled: ${applied}`
+  return `${what} rolled: ${[reasons.slice(0, -1).join(', '), reasons.at(-1)].filter(Boolean).join(' and ')} changed`
 }

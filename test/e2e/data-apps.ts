@@ -58,6 +58,19 @@ export async function expectDataThroughConnect(sparkVersion: string, connectionS
   expect(JSON.parse(result.stdout.trim().split('\n').at(-1)!)).toEqual({ rows: 30, cities: expectedCities })
 }
 
+/**
+ * A Connect client that gets a session (the token is good, the server answers) but whose read of
+ * `path` fails in S3A: the server's conf sends s3a:// nowhere it can read. Returns the error text.
+ */
+export async function expectS3aReadFails(sparkVersion: string, connectionString: string, path: string): Promise<string> {
+  const python = await ensurePythonClient(sparkVersion)
+  const program = 'import sys\nfrom pyspark.sql import SparkSession\nspark = SparkSession.builder.remote(sys.argv[1]).getOrCreate()\nprint("session", spark.range(3).count(), flush=True)\nprint(spark.read.csv(sys.argv[2]).count())'
+  const result = await $({ nothrow: true, quiet: true, timeout: '10m' })`${python} -c ${program} ${connectionString} ${path}`
+  expect(result.stdout.split('\n')[0], result.stderr.slice(-3000)).toBe('session 3')
+  expect(result.exitCode, result.stdout).not.toBe(0)
+  return result.stderr
+}
+
 /** The host reads the Parquet the cluster wrote into the folder (pyarrow, from the client's venv). */
 export async function expectParquetOnHost(sparkVersion: string, path: string): Promise<void> {
   const python = await ensurePythonClient(sparkVersion)

@@ -14,7 +14,7 @@ import { repoRoot } from '../../scripts/lib/paths.ts'
 import { groundReady } from '../background-ground.ts'
 import { cli, cliWithInput, labelled } from './cli.ts'
 import { userPackages } from './submit-apps.ts'
-import { dataAppArgs, expectDataApp, expectDataThroughConnect, expectHistoryLists, expectParquetOnHost, makeBucket, makeDataFolder, s3Keys } from './data-apps.ts'
+import { dataAppArgs, expectDataApp, expectDataThroughConnect, expectHistoryLists, expectParquetOnHost, expectS3aReadFails, makeBucket, makeDataFolder, s3Keys } from './data-apps.ts'
 
 const ground = inject('ground')
 const spark35 = /^3\./.test(process.env.SPARK_K8S_SPARK_VERSION ?? '')
@@ -144,6 +144,25 @@ describe.skipIf(ground.skipReason)('your data and your finished applications on 
     const again = await cli(ground.env, 'history', ...docker)
     expect(again.exitCode).toBe(0)
     expect(again.stderr).toMatch(/\[SKIPPED\].*Start the Spark History Server.*already runs/)
+  })
+
+  it.skipIf(spark35)('cluster:up without --s3-endpoint rolls the running Connect server, whose client then reads no s3a://; the History Server (not on that conf) stays; a second cluster:up leaves both', async () => {
+    const ids = async () => (await $`docker inspect --format {{.Id}} spark-connect spark-history`.quiet()).stdout.trim().split('\n')
+    const [connect, history] = await ids()
+    const up = await cli(env, 'up', ...docker, '--workers', '2', '--data', data)
+    expect(up.exitCode, up.stderr.slice(-3000)).toBe(0)
+    expect(up.stderr).toMatch(/Apply manifests\/ \(master, service, workers\): .*; Spark Connect server rolled: conf changed/)
+    expect(up.stderr).not.toContain('History Server rolled')
+    const [rolled, kept] = await ids()
+    expect(rolled).not.toBe(connect)
+    expect(kept).toBe(history)
+    // The secret and the token were kept: the same connection string gets a session, and no S3.
+    const error = await expectS3aReadFails(sparkVersion, connectionString, 's3a://lake/people.csv')
+    expect(error).toMatch(/s3a:\/\/lake\/people\.csv/)
+    const again = await cli(env, 'up', ...docker, '--workers', '2', '--data', data)
+    expect(again.exitCode, again.stderr.slice(-3000)).toBe(0)
+    expect(again.stderr).toMatch(/\[SKIPPED\].*Apply manifests\/.*\[SKIPPED: .+\]/)
+    expect(await ids()).toEqual([rolled, kept])
   })
 
   it('cluster:down removes the History Server and every container, and keeps the folder, its Parquet and its event logs', async () => {

@@ -8,10 +8,11 @@ import { chmodSync, existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { startS3Server, type S3Server } from '../../scripts/ci/s3-ground.ts'
-import { secretOf } from '../../scripts/lib/cluster-secret.ts'
+import { connectTokenOf, secretOf } from '../../scripts/lib/cluster-secret.ts'
 import { connectKube, type Kube } from '../../scripts/lib/kube/kube.ts'
 import { groundReady } from '../background-ground.ts'
 import { cli, startCli } from './cli.ts'
+import { expectRefused } from './connect-client.ts'
 import { dataAppArgs, expectDataApp, expectDataThroughConnect, expectHistoryLists, expectParquetOnHost, makeBucket, makeDataFolder, s3Keys } from './data-apps.ts'
 import { userPackages } from './submit-apps.ts'
 
@@ -130,6 +131,39 @@ describe.skipIf(ground.skipReason)('your data and your finished applications on 
       expect(await history.stop('SIGINT'), history.output().stderr).toBe(0)
     }
     expect(readdirSync(join(data, 'spark-events')).length).toBeGreaterThanOrEqual(2)
+  })
+
+  it('a repaired Secret: cluster:up rolls the running Connect server onto it (the new token works, the old is refused) and leaves the History Server, which does not mount it, alone', async () => {
+    const readConf = async () => Buffer.from((await kube.core.readNamespacedSecret({ name: 'spark-auth', namespace })).data!['spark-defaults.conf'] ?? '', 'base64').toString()
+    const pods = async (role: string) => (await kube.core.listNamespacedPod({ namespace, labelSelector: `app=spark,role=${role}` })).items.filter((pod) => !pod.metadata?.deletionTimestamp).map((pod) => pod.metadata!.uid)
+    const historyVersion = async () => (await kube.apps.readNamespacedDeployment({ name: 'spark-history', namespace })).metadata?.resourceVersion
+    const [connectPods, historyPods, history] = [await pods('connect'), await pods('history'), await historyVersion()]
+    expect([connectPods, historyPods].map((uids) => uids.length)).toEqual([1, 1])
+    const oldToken = connectTokenOf(await readConf())!
+    const live = await kube.core.readNamespacedSecret({ name: 'spark-auth', namespace })
+    await kube.core.replaceNamespacedSecret({ name: 'spark-auth', namespace, body: { ...live, data: { 'spark-defaults.conf': '' } } })
+    const up = await cli({ ...ground.env, ...userPackages, ...s3Keys(s3) }, 'up', ...platform, '--workers', '2', '--data-claim', claim, '--s3-endpoint', s3.endpoint)
+    expect(up.exitCode, up.stderr.slice(-3000)).toBe(0)
+    expect(up.stderr).toMatch(/secret\/spark-auth repaired \(its spark-defaults\.conf is empty\): a new secret; Spark Connect server rolled: conf changed/)
+    expect(up.stderr).not.toContain('History Server rolled')
+    const connectNow = await pods('connect')
+    expect(connectNow).toHaveLength(1)
+    expect(connectPods).not.toContain(connectNow[0])
+    expect([await pods('history'), await historyVersion()]).toEqual([historyPods, history])
+    const token = connectTokenOf(await readConf())
+    expect(token).not.toBe(oldToken)
+    // connect finds the server already as it would start it: cluster:up did it.
+    const connect = startCli({ ...ground.env }, 'connect', ...platform, '--port', '0', '--json')
+    try {
+      const info = JSON.parse(await connect.firstLine) as { url: string; connectionString: string }
+      expect(info.connectionString).toBe(`${info.url}/;token=${token}`)
+      await expectDataThroughConnect(sparkVersion, info.connectionString, 's3a://lake', 'by_city_connect.parquet')
+      await expectRefused(sparkVersion, `${info.url}/;token=${oldToken}`)
+    } finally {
+      expect(await connect.stop('SIGINT'), connect.output().stderr).toBe(0)
+    }
+    expect(connect.output().stderr).toMatch(/\[SKIPPED\].*Start the Spark Connect server/)
+    expect(await pods('connect')).toEqual(connectNow)
   })
 
   it('cluster:down deletes the History Server and the cluster, and keeps the claim and what is on it', async () => {

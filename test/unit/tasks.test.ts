@@ -24,8 +24,14 @@ vi.mock('../../scripts/lib/platform.ts', async (importOriginal) => ({
 }))
 vi.mock('../../scripts/lib/kube/kube.ts', async (importOriginal) => ({
   ...(await importOriginal<typeof import('../../scripts/lib/kube/kube.ts')>()),
-  // Its API server: what the lock is keyed by on Kubernetes (test/unit/cluster-lock.test.ts).
-  connectKube: vi.fn(async (context: string | undefined) => ({ fake: 'kube', context, config: { getCurrentCluster: () => ({ server: 'https://api.fake:6443' }) } })),
+  // Its API server: what the lock is keyed by on Kubernetes (test/unit/cluster-lock.test.ts); no Connect
+  // or History server deployed: cluster:up has none to roll.
+  connectKube: vi.fn(async (context: string | undefined) => ({
+    fake: 'kube',
+    context,
+    config: { getCurrentCluster: () => ({ server: 'https://api.fake:6443' }) },
+    apps: { readNamespacedDeployment: async () => Promise.reject(Object.assign(new Error('not found'), { code: 404 })) },
+  })),
 }))
 vi.mock('../../scripts/lib/diagnostics.ts', () => ({ collectDiagnostics: vi.fn() }))
 // The machine-wide lock a real cluster:up on this machine would hold (test/unit/cluster-lock.test.ts tests it).
@@ -204,9 +210,13 @@ describe('up', () => {
     const summary = jsonSummary()
     expect(summary).toMatchObject({ ok: true, command: 'up', platform: 'docker', uiUrl: 'http://127.0.0.1:30001', aliveWorkers: 2 })
     expect(summary.image).toMatch(/^spark-standalone:4\.3\.0-py3\.\d+-[0-9a-f]{12}$/)
-    // The one process the graph runs itself: "is the image there?", asked while the dependencies are
-    // checked, and handed to the build step (called with that answer).
-    expect(fake.calls.map((c) => c.line)).toEqual([`docker image inspect ${summary.image}`])
+    // The processes the graph runs itself: "is the image there?", asked while the dependencies are
+    // checked, and handed to the build step (called with that answer); then the apply's look for a
+    // running Connect or History server to bring along (none here).
+    expect(fake.calls.map((c) => c.line.split(' --format')[0])).toEqual([
+      `docker image inspect ${summary.image}`,
+      ...['connect', 'history'].map((role) => `docker ps --all --no-trunc --filter label=app=spark --filter label=app.kubernetes.io/managed-by=spark-standalone-k8s --filter label=role=${role}`),
+    ])
     await expect(vi.mocked(buildImage).mock.calls[0][3]).resolves.toBe(true)
     expect(summary.workers).toEqual([
       { id: 'worker-1', host: '172.18.0.3', cores: 1, memoryMiB: 1024 },

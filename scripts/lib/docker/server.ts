@@ -14,6 +14,12 @@ export function dockerServer(target: Target, { manifests, what, scheme }: Server
   const role = manifests.deployment.metadata!.labels!.role
   const port = serverPort(manifests)
   return {
+    what,
+    // Running, or brought back by its restart policy; a stopped one was stopped by someone, and stays so.
+    running: async () => {
+      const found = (await listContainers({ ...layout.ourLabels, role })).find((c) => c.name === name)
+      return found && (found.state === 'running' || found.state === 'restarting') ? { image: found.image, annotations: found.labels } : undefined
+    },
     apply: async (rendered) => {
       const plan = planContainer(podTemplate(rendered.deployment), { name, network: layout.network, publish: [{ name: 'server', nodePort: port, containerPort: port }], restart: true })
       const existing = (await listContainers({ ...layout.ourLabels, role })).find((c) => c.name === name)
