@@ -187,4 +187,11 @@ describe('mountBlocker', () => {
       { namespace: 'default', fieldSelector: 'involvedObject.uid=u1' },
     ])
   })
+
+  it('mountWatch waits as before when the credentials may not read events, and passes on any other failure', async () => {
+    const failing = (code: number) => ({ core: { listNamespacedEvent: async () => Promise.reject(Object.assign(new Error(`HTTP-Code: ${code}`), { code })) } }) as unknown as Kube
+    const pending = [{ ...pod, status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'True' }] } }]
+    expect(await mountWatch(failing(403))(pending)).toBeUndefined()
+    await expect(mountWatch(failing(500))(pending)).rejects.toThrow('HTTP-Code: 500')
+  })
 })

@@ -201,8 +201,12 @@ export function mountWatch(kube: Kube): (pods: K8s.V1Pod[]) => Promise<Blocked |
     for (const pod of pods) {
       const scheduled = pod.status?.conditions?.some((c) => c.type === 'PodScheduled' && c.status === 'True')
       if (pod.metadata?.deletionTimestamp || pod.status?.phase !== 'Pending' || !scheduled) continue
-      const { items } = await kube.core.listNamespacedEvent({ namespace: pod.metadata!.namespace!, fieldSelector: `involvedObject.uid=${pod.metadata!.uid}` })
-      const blocked = mountBlocker(pod, items, firstSeen)
+      // Optional, as the room check is: credentials that may not read events wait as before.
+      const events = await kube.core.listNamespacedEvent({ namespace: pod.metadata!.namespace!, fieldSelector: `involvedObject.uid=${pod.metadata!.uid}` }).then(
+        ({ items }) => items,
+        (error: unknown) => (isForbidden(error) ? [] : Promise.reject(error)),
+      )
+      const blocked = mountBlocker(pod, events, firstSeen)
       if (blocked) return blocked
     }
     return undefined
