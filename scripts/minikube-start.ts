@@ -10,7 +10,7 @@ import { StepError } from './lib/errors.ts'
 import { runIfMain } from './lib/main.ts'
 import { describeOutcome, type StepOutcome } from './lib/outcome.ts'
 import { loadManifests, type ClusterManifests } from './lib/manifests.ts'
-import { isRunning, minikubeDataPath, minikubeStatus, readProfile } from './lib/kube/minikube.ts'
+import { isRunning, minikubeDataPath, minikubeMountArgs, minikubeStatus, readProfile } from './lib/kube/minikube.ts'
 import { run } from './lib/proc.ts'
 
 type StartConfig = Pick<Config, 'profile' | 'workers' | 'workerCores' | 'workerMemory' | 'data'>
@@ -105,7 +105,7 @@ export async function startMinikube(config: StartConfig, manifests = loadManifes
   requireRoom(manifests, config, [{ cpu: size.cpu - controlPlane.cpu, memoryMiB: size.memoryMiB - controlPlane.memoryMiB }],
     `a new minikube profile of ${size.cpu} CPUs / ${size.memoryMiB} MiB (as much as ${host.what} can give)`,
     driver === 'docker' ? 'or give Docker more CPUs and memory (Docker Desktop: Settings → Resources)' : `or free CPUs and memory on ${host.what}`)
-  await run`minikube start -p ${profile} --cpus ${size.cpu} --memory ${`${size.memoryMiB}mb`} ${mountString ? ['--mount-string', mountString] : []}`
+  await run`minikube start -p ${profile} --cpus ${size.cpu} --memory ${`${size.memoryMiB}mb`} ${mountString ? minikubeMountArgs(mountString) : []}`
   const mounted = config.data ? `, mounting ${config.data}` : ''
   return { done: `minikube profile ${profile} created (${size.cpu} CPUs / ${size.memoryMiB} MiB${driver ? `, driver ${driver}` : ''}${mounted}; ${host.what} has ${formatRoom(host)})` }
 }

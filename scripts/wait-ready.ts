@@ -7,8 +7,8 @@ import { makeTarget, type Target } from './lib/target.ts'
 
 /**
  * Kubernetes: both Deployments rolled out by kubectl's rule, failing fast when a pod cannot get
- * there by waiting (Unschedulable, image pull back-off, crash loop) with the scheduler's or the
- * kubelet's own message. Docker: master and every worker container running (not restarting). */
+ * there by waiting (Unschedulable, image pull back-off, crash loop, a volume it cannot mount) with
+ * the scheduler's or the kubelet's own message. Docker: master and every worker container running (not restarting). */
 export function waitForRollout(target: Target, onProgress?: (reason: string) => void, proven?: Promise<string>): Promise<string> {
   return target.runtime.waitReady(onProgress, proven)
 }

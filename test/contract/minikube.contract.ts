@@ -6,7 +6,7 @@ import { readdir } from 'node:fs/promises'
 import { beforeAll, describe, expect, inject, it } from 'vitest'
 import { groundReady } from '../background-ground.ts'
 import { minikubeVersion } from '../../scripts/ci/minikube/build.ts'
-import { cases, comparable, fixtureDir, profile, readFixture, runCase, Sandbox, type Setup } from '../../scripts/ci/minikube/record.ts'
+import { cases, comparable, fixtureDir, profile, readFixture, recordedMount, runCase, Sandbox, type Setup } from '../../scripts/ci/minikube/record.ts'
 import { isRunning, minikubeStatus, NONEXISTENT, profileNameProblem, readProfile } from '../../scripts/lib/kube/minikube.ts'
 
 const ground = inject('minikubeGround')
@@ -79,6 +79,12 @@ describe.skipIf(ground.skipReason)(`minikube v${minikubeVersion}, the real binar
           valid: true,
         })
         expect(await readProfile('some-other-profile')).toBeUndefined()
+      })
+    })
+
+    it.skipIf(ground.dockerSkipReason)('a start with --mount --mount-string (what cluster:up --data passes) is taken, and the profile keeps the mount', async () => {
+      await inSandbox('node-gone-mounted', async () => {
+        expect(await readProfile(profile)).toMatchObject({ driver: 'docker', mountString: recordedMount, valid: true })
       })
     })
 

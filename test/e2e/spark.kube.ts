@@ -7,10 +7,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
+import type { V1PodSpec } from '@kubernetes/client-node'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { authConfAnnotation, authConfProblem, secretOf, authConfDigest } from '../../scripts/lib/cluster-secret.ts'
 import { errorMessage } from '../../scripts/lib/errors.ts'
 import { connectKube, kubeGet, type Kube } from '../../scripts/lib/kube/kube.ts'
+import { loadManifests, ourLabels, selectorOf } from '../../scripts/lib/manifests.ts'
 import { pollUntil } from '../../scripts/lib/poll.ts'
 import { aliveWorkers, fetchMasterState, type MasterState, type WorkerState } from '../../scripts/lib/spark-ui.ts'
 import { registryHasTag } from '../../scripts/lib/kube/publish.ts'
@@ -543,7 +545,58 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
     expectWorkers(await fetchMasterState(result.json!.uiUrl), 1)
   })
 
+  it("a pod whose volume cannot be mounted ends the rollout wait within 60 s with the kubelet's message, not at --timeout", async () => {
+    const up = await run('up', '--workers', '1')
+    expect(up.exitCode, up.stderr).toBe(0)
+    // The master: its Recreate strategy leaves no old pod running for the master's report to end the wait early.
+    const name = 'spark-master'
+    const missing = '/nonexistent/ssk8s-e2e-missing-folder'
+    // Someone's edit of the template (replace, as kubectl edit does): a folder of the node that is not there.
+    const editTemplate = async (change: (spec: V1PodSpec) => void): Promise<void> => {
+      const live = await kube.apps.readNamespacedDeployment({ name, namespace: 'default' })
+      change(live.spec!.template.spec!)
+      // The controller may write the status in between (409): read again, as kubectl edit would.
+      await kube.apps.replaceNamespacedDeployment({ name, namespace: 'default', body: live }).catch((error: unknown) => ((error as { code?: number }).code === 409 ? editTemplate(change) : Promise.reject(error)))
+    }
+    await editTemplate((spec) => {
+      spec.volumes = [...(spec.volumes ?? []), { name: 'missing', hostPath: { path: missing, type: 'Directory' } }]
+      spec.containers[0].volumeMounts = [...(spec.containers[0].volumeMounts ?? []), { name: 'missing', mountPath: '/mnt/missing' }]
+    })
+    try {
+      // The old master gone (its stop is not the wait's to time), its replacement waiting for the folder.
+      await pollUntil('the old master pod to go', 120_000, async () => {
+        const { items } = await kube.core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=spark,role=master' })
+        return items.some((pod) => pod.status?.phase === 'Running') ? { waiting: 'old master running' } : { done: true }
+      })
+      const started = Date.now()
+      // The timeout a stuck wait would reach instead (the one before mountBlocker did).
+      const result = await run('scale', '1', '--timeout', '120')
+      const seconds = (Date.now() - started) / 1000
+      expect(result.exitCode, result.stderr).toBe(1)
+      expect(errorLines(result.stderr)).toEqual([expect.stringMatching(new RegExp(`^error: pod spark-master-[\\w-]+ cannot mount its volumes: MountVolume\\.SetUp failed for volume "missing" : .*${missing}`))])
+      expect(result.stderr).toMatch(/`kubectl describe pod spark-master-[\w-]+ -n default` shows the kubelet's events/)
+      // The 20 s grace and a poll, not the 120 s --timeout.
+      expect(seconds).toBeGreaterThanOrEqual(20)
+      expect(seconds).toBeLessThan(60)
+    } finally {
+      await editTemplate((spec) => {
+        spec.volumes = spec.volumes?.filter((volume) => volume.name !== 'missing')
+        spec.containers[0].volumeMounts = spec.containers[0].volumeMounts?.filter((mount) => mount.name !== 'missing')
+      })
+    }
+    // The template as it was: the master comes back, takes over from its claim, and the worker registers again.
+    const again = await run('scale', '1')
+    expect(again.exitCode, again.stderr).toBe(0)
+  })
+
   it('cluster:down leaves nothing of ours, and an unrelated app=spark Deployment survives it', async () => {
+    // What only cluster:down removes (a one-side down keeps the claims): there before, so their absence after means something.
+    const ours = { namespace: 'default', labelSelector: selectorOf(ourLabels(loadManifests())) }
+    const claimsAndBudgets = async () => [
+      ...(await kube.core.listNamespacedPersistentVolumeClaim(ours)).items.map((claim) => `pvc/${claim.metadata?.name}`),
+      ...(await kube.objects.list('policy/v1', 'PodDisruptionBudget', ours.namespace, undefined, undefined, undefined, undefined, ours.labelSelector)).items.map((budget) => `pdb/${budget.metadata?.name}`),
+    ].sort()
+    expect(await claimsAndBudgets()).toEqual(['pdb/spark-worker', 'pvc/spark-events', 'pvc/spark-master-recovery'])
     const theirs = await kube.apps.createNamespacedDeployment({
       namespace: 'default',
       body: {
@@ -563,6 +616,7 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
     expect((await kube.batch.listNamespacedJob(selector)).items).toEqual([])
     expect((await kube.core.listNamespacedSecret(selector)).items).toEqual([])
     expect((await kube.objects.list('networking.k8s.io/v1', 'NetworkPolicy', 'default', undefined, undefined, undefined, undefined, 'app=spark')).items).toEqual([])
+    expect(await claimsAndBudgets()).toEqual([])
   })
 
   it('two cluster:ups at once: one waits for the other, leaving one Secret, which every pod runs with', async () => {

@@ -1,6 +1,6 @@
 import type { V1Deployment, V1DeploymentCondition, V1DeploymentStatus } from '@kubernetes/client-node'
-import { describe, expect, it } from 'vitest'
-import { isNotFound, podBlocker, rolloutPending } from '../../scripts/lib/kube/kube.ts'
+import { describe, expect, it, vi } from 'vitest'
+import { failedMountGraceMs, isNotFound, mountBlocker, mountWatch, podBlocker, rolloutPending, type Kube } from '../../scripts/lib/kube/kube.ts'
 
 function deployment(options: { generation?: number; replicas?: number; status?: V1DeploymentStatus }): V1Deployment {
   return {
@@ -116,5 +116,82 @@ describe('podBlocker', () => {
   it('ignores a pod that is being deleted', () => {
     const seen = new Map([['', now - 60_000]])
     expect(podBlocker(pod(unschedulable('2026-11-24T11:00:00Z'), true), seen, now)).toBeUndefined()
+  })
+})
+
+describe('mountBlocker', () => {
+  type Event = import('@kubernetes/client-node').CoreV1Event
+  const now = Date.parse('2026-11-24T12:00:30Z')
+  const pod: import('@kubernetes/client-node').V1Pod = { metadata: { name: 'spark-master-5c7-x', namespace: 'default', uid: 'u1' }, status: { phase: 'Pending' } }
+  // The kubelet's events, as `kubectl get events` shows them for a pod whose hostPath (type Directory) is not on the node.
+  const event = (reason: string, message: string, count: number, at: string): Event => ({
+    metadata: { name: `spark-master-5c7-x.${reason}` },
+    involvedObject: { kind: 'Pod', name: 'spark-master-5c7-x', uid: 'u1' },
+    type: reason === 'FailedMount' ? 'Warning' : 'Normal',
+    reason,
+    message,
+    count,
+    lastTimestamp: new Date(at),
+    source: { component: 'kubelet' },
+  })
+  const hostPathMissing = event('FailedMount', 'MountVolume.SetUp failed for volume "data" : hostPath type check failed: /mnt/spark-data is not a directory', 7, '2026-11-24T12:00:20Z')
+  const summary = event('FailedMount', 'Unable to attach or mount volumes: unmounted volumes=[data], unattached volumes=[data recovery]: timed out waiting for the condition', 1, '2026-11-24T12:00:25Z')
+
+  it('ends the wait once the kubelet has failed the same mount again for the grace period by our clock, with its own message in one line and a hint', () => {
+    const firstSeen = new Map<string, number>()
+    expect(mountBlocker(pod, [hostPathMissing, summary], firstSeen, now)).toBeUndefined()
+    expect(mountBlocker(pod, [hostPathMissing, summary], firstSeen, now + failedMountGraceMs - 1_000)).toBeUndefined()
+    const blocked = mountBlocker(pod, [hostPathMissing, summary], firstSeen, now + failedMountGraceMs)
+    // The specific cause, not the newer "timed out" summary.
+    expect(blocked?.message).toBe('pod spark-master-5c7-x cannot mount its volumes: MountVolume.SetUp failed for volume "data" : hostPath type check failed: /mnt/spark-data is not a directory')
+    expect(blocked?.hint).toContain('`kubectl describe pod spark-master-5c7-x -n default`')
+    const multiLine = event('FailedMount', 'MountVolume.SetUp failed for volume "nfs" : mount failed: exit status 32\nMounting command: mount\nOutput: mount.nfs: access denied', 3, '2026-11-24T12:00:21Z')
+    expect(mountBlocker(pod, [multiLine], firstSeen, now + failedMountGraceMs)?.message).toBe(
+      'pod spark-master-5c7-x cannot mount its volumes: MountVolume.SetUp failed for volume "nfs" : mount failed: exit status 32 Mounting command: mount Output: mount.nfs: access denied',
+    )
+  })
+
+  it('waits while a FailedMount was seen once only, and for good once a container was pulled or started (the mounts succeeded)', () => {
+    const once = event('FailedMount', 'MountVolume.SetUp failed for volume "auth" : secret "spark-auth" not found', 1, '2026-11-24T12:00:01Z')
+    const seen = new Map([['u1', now - 60_000]])
+    expect(mountBlocker(pod, [once], seen, now)).toBeUndefined()
+    // The kubelet's cache had not seen the ConfigMap yet: it mounted on a retry and went on to the image.
+    const notRegistered = event('FailedMount', 'MountVolume.SetUp failed for volume "conf" : object "default"/"spark-conf" not registered', 3, '2026-11-24T12:00:02Z')
+    for (const after of ['Pulling', 'Pulled', 'Created', 'Started']) {
+      expect(mountBlocker(pod, [notRegistered, event(after, 'image "spark:x"', 1, '2026-11-24T12:00:04Z')], seen, now), after).toBeUndefined()
+    }
+    expect(mountBlocker(pod, [], seen, now)).toBeUndefined()
+  })
+
+  it('mountWatch reads the events of scheduled, not yet started pods only, by uid', async () => {
+    const asked: unknown[] = []
+    const kube = { core: { listNamespacedEvent: async (request: unknown) => (asked.push(request), { items: [hostPathMissing] }) } } as unknown as Kube
+    const scheduled = { type: 'PodScheduled', status: 'True' }
+    const pods: import('@kubernetes/client-node').V1Pod[] = [
+      { metadata: { name: 'running', namespace: 'default', uid: 'r' }, status: { phase: 'Running', conditions: [scheduled] } },
+      { metadata: { name: 'unscheduled', namespace: 'default', uid: 'n' }, status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable' }] } },
+      { metadata: { name: 'going', namespace: 'default', uid: 'g', deletionTimestamp: new Date(now) }, status: { phase: 'Pending', conditions: [scheduled] } },
+      { ...pod, status: { phase: 'Pending', conditions: [scheduled] } },
+    ]
+    vi.useFakeTimers({ now })
+    try {
+      const blockerOf = mountWatch(kube)
+      expect(await blockerOf(pods)).toBeUndefined()
+      vi.setSystemTime(now + failedMountGraceMs)
+      expect((await blockerOf(pods))?.message).toMatch(/^pod spark-master-5c7-x cannot mount its volumes: MountVolume\.SetUp failed for volume "data"/)
+    } finally {
+      vi.useRealTimers()
+    }
+    expect(asked).toEqual([
+      { namespace: 'default', fieldSelector: 'involvedObject.uid=u1' },
+      { namespace: 'default', fieldSelector: 'involvedObject.uid=u1' },
+    ])
+  })
+
+  it('mountWatch waits as before when the credentials may not read events, and passes on any other failure', async () => {
+    const failing = (code: number) => ({ core: { listNamespacedEvent: async () => Promise.reject(Object.assign(new Error(`HTTP-Code: ${code}`), { code })) } }) as unknown as Kube
+    const pending = [{ ...pod, status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'True' }] } }]
+    expect(await mountWatch(failing(403))(pending)).toBeUndefined()
+    await expect(mountWatch(failing(500))(pending)).rejects.toThrow('HTTP-Code: 500')
   })
 })

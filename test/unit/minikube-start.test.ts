@@ -16,10 +16,10 @@ const profile = 'spark-contract' // the profile name the fixtures were recorded 
 const recorded = (name: string): CannedResult & { stdout: string } => JSON.parse(readFileSync(join(repoRoot, 'test/fixtures/minikube/v1.37.0', `${name}.json`), 'utf8'))
 
 /** The recorded profile list with its one profile's Memory (MiB) and CPUs changed: the shape stays minikube's own. */
-function profileList(memory: number, cpus: number): CannedResult {
-  const list = recorded('profile-list-json-node-gone')
+function profileList(memory: number, cpus: number, config: Record<string, unknown> = {}, fixture = 'profile-list-json-node-gone'): CannedResult {
+  const list = recorded(fixture)
   const parsed = JSON.parse(list.stdout)
-  Object.assign(parsed.valid[0].Config, { Memory: memory, CPUs: cpus })
+  Object.assign(parsed.valid[0].Config, { Memory: memory, CPUs: cpus, ...config })
   return { ...list, stdout: JSON.stringify(parsed) }
 }
 
@@ -60,6 +60,24 @@ describe('startMinikube with an existing profile', () => {
     expect(fake.lines()).toEqual(['minikube profile list -o json'])
   })
 
+  it('takes a profile made with --mount --mount-string for that folder (as recorded from v1.37.0)', async () => {
+    fake.answerByPrefix({ 'minikube profile list': profileList(8192, 4, {}, 'profile-list-json-node-gone-mounted'), 'minikube status': running })
+    expect(await startMinikube({ profile, workers: 2, workerCores: 1, workerMemory: '1g', data: '/srv/lake' }, manifests)).toMatchObject({ skipped: expect.stringContaining('already running') })
+  })
+
+  it('reads a profile of minikube before v1.37 by what its node mounts: --mount-string without --mount, or its home-folder default, mounted nothing', async () => {
+    // The config such a start saved (Mount is a field of v1.36.0's ClusterConfig; v1.37.0 dropped it).
+    const unmounted = { Mount: false, ContainerVolumeMounts: null }
+    for (const mountString of ['/home/me/lake:/mnt/spark-data', '/home/me:/minikube-host']) {
+      fake.answerByPrefix({ 'minikube profile list': profileList(8192, 4, { ...unmounted, MountString: mountString }), 'minikube status': running })
+      const error = (await startMinikube({ profile, workers: 2, workerCores: 1, workerMemory: '1g', data: '/home/me/lake' }, manifests).catch((e: unknown) => e)) as StepError
+      expect(error.message, mountString).toBe("minikube profile spark-contract was created without a data folder, and minikube cannot change a profile's mount")
+    }
+    // The docker driver with --mount: bound into the node.
+    fake.answerByPrefix({ 'minikube profile list': profileList(8192, 4, { Mount: true, MountString: '/home/me/lake:/mnt/spark-data', ContainerVolumeMounts: ['/home/me/lake:/mnt/spark-data'] }), 'minikube status': running })
+    expect(await startMinikube({ profile, workers: 2, workerCores: 1, workerMemory: '1g', data: '/home/me/lake' }, manifests)).toMatchObject({ skipped: expect.stringContaining('already running') })
+  })
+
   it("refuses a folder whose name holds ':', which minikube's --mount-string would split, and takes a lower-case drive letter up", async () => {
     fake.answerByPrefix({ 'minikube profile list': profileList(8192, 4) })
     await expect(startMinikube({ profile, workers: 1, workerCores: 1, workerMemory: '1g', data: '/home/me/a:b' }, manifests)).rejects.toThrow("--data /home/me/a:b: minikube's --mount-string cannot carry a folder whose name holds ':'")
@@ -91,10 +109,10 @@ describe('startMinikube with no profile', () => {
     expect(outcome).toEqual({ done: 'minikube profile spark-contract created (3 CPUs / 6835 MiB, driver docker; the Docker engine has 4 CPUs / 7859 MiB)' })
   })
 
-  it('with --data creates the profile mounting the folder where the pods find it (the docker driver binds it into the node)', async () => {
+  it('with --data creates the profile mounting the folder where the pods find it (the docker driver binds it into the node), with --mount for minikube before v1.37', async () => {
     newProfileOnDockerDesktop()
     const outcome = await startMinikube({ profile, workers: 2, workerCores: 1, workerMemory: '1g', data: '/home/me/lake' }, manifests)
-    expect(fake.lines().at(-1)).toBe('minikube start -p spark-contract --cpus 3 --memory 6835mb --mount-string /home/me/lake:/mnt/spark-data')
+    expect(fake.lines().at(-1)).toBe('minikube start -p spark-contract --cpus 3 --memory 6835mb --mount --mount-string /home/me/lake:/mnt/spark-data')
     expect(outcome).toMatchObject({ done: expect.stringContaining('driver docker, mounting /home/me/lake;') })
   })
 

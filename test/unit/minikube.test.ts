@@ -3,7 +3,7 @@
 // No minikube output here is written by hand.
 import { readFileSync } from 'node:fs'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
-import { fixturePath, profile, type Recording } from '../../scripts/ci/minikube/record.ts'
+import { fixturePath, profile, recordedMount, type Recording } from '../../scripts/ci/minikube/record.ts'
 import {
   exitReason,
   isRunning,
@@ -112,6 +112,13 @@ describe('readProfile', () => {
       valid: true,
     })
     expect(fixture('start-download-only-offline').command).toEqual(expect.arrayContaining(['--cpus', '2', '--memory', '3g']))
+  })
+
+  it('reads the mount of a profile started with --mount --mount-string, as cluster:up --data starts one', async () => {
+    const recording = replay('profile-list-json-node-gone-mounted')
+    expect(await readProfile(profile)).toMatchObject({ driver: 'docker', mountString: recordedMount, valid: true })
+    // The docker driver binds what it keeps in ContainerVolumeMounts.
+    expect(recording.stdout).toContain(`"ContainerVolumeMounts":["${recordedMount}"]`)
   })
 
   it('is undefined for a name the list does not hold', async () => {

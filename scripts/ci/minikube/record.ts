@@ -14,6 +14,7 @@ import { dirname, join } from 'node:path'
 import { $ } from 'zx'
 import { runIfMain } from '../../lib/main.ts'
 import { repoRoot } from '../../lib/paths.ts'
+import { minikubeDataPath, minikubeMountArgs } from '../../lib/kube/minikube.ts'
 import { ensureMinikubeBinary, minikubeVersion } from './build.ts'
 
 export const fixtureDir = join(repoRoot, 'test', 'fixtures', 'minikube', `v${minikubeVersion}`)
@@ -46,6 +47,8 @@ export type Setup =
   | 'dry-run-leftover'
   /** After a `--download-only` start that failed offline: profiles/<p>/config.json, but no machine. */
   | 'node-gone'
+  /** The same with the data folder's mount flags as minikube-start.ts passes them: its config holds the mount. */
+  | 'node-gone-mounted'
 
 /**
  * How the contract test compares today's run with the recording:
@@ -78,6 +81,8 @@ const dockerDryRun = ['start', '-p', p, '--driver=docker', '--dry-run']
  * Explicit --cpus/--memory so the config's values are known (3g is stored as 3072: MiB).
  */
 export const downloadOnlyStart = ['start', '-p', p, '--driver=docker', '--force', '--download-only', '--cpus', '2', '--memory', '3g']
+/** The folder of the mounted case: never bound (no node is made), so it need not exist. */
+export const recordedMount = `/srv/lake:${minikubeDataPath}`
 const offline = { HTTPS_PROXY: 'http://127.0.0.1:9', HTTP_PROXY: 'http://127.0.0.1:9', NO_PROXY: '' }
 
 export const cases: Case[] = [
@@ -126,12 +131,15 @@ export const cases: Case[] = [
   { name: 'image-ls-node-gone', setup: 'node-gone', args: () => ['image', 'ls', '-p', p], needsDocker: true, compare: 'exact' },
   { name: 'update-context-node-gone', setup: 'node-gone', args: () => ['update-context', '-p', p], needsDocker: true, compare: 'exact' },
   { name: 'stop-node-gone', setup: 'node-gone', args: () => ['stop', '-p', p], needsDocker: true, compare: 'exact' },
+  // Made with --mount --mount-string: v1.37.0 takes both and keeps the mount in the profile's config.
+  { name: 'profile-list-json-node-gone-mounted', setup: 'node-gone-mounted', args: () => ['profile', 'list', '-o', 'json'], needsDocker: true, compare: 'exact' },
 ]
 
 const setups: Record<Exclude<Setup, 'fresh'>, { args: string[]; exitCode: number; env?: Record<string, string> }> = {
   'dry-run-leftover': { args: [...dockerDryRun, '--force'], exitCode: 0 },
   // 40: INET_CACHE_BINARIES (the kubectl download fails).
   'node-gone': { args: downloadOnlyStart, exitCode: 40, env: offline },
+  'node-gone-mounted': { args: [...downloadOnlyStart, ...minikubeMountArgs(recordedMount)], exitCode: 40, env: offline },
 }
 
 /** A throwaway MINIKUBE_HOME (plus KUBECONFIG and TMPDIR) under one temp dir. */

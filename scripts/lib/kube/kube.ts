@@ -154,6 +154,72 @@ export function blockerWatch(): (pod: K8s.V1Pod) => string | undefined {
   return (pod) => podBlocker(pod, firstSeen)
 }
 
+/** A pod that will not start by waiting, in one line, and what to look at. */
+export interface Blocked {
+  message: string
+  hint: string
+}
+
+/**
+ * How long the kubelet must keep failing to mount a pod's volume before we believe it: it retries,
+ * and a Secret or ConfigMap can be missing from its cache for a pod's first seconds ("not registered").
+ */
+export const failedMountGraceMs = 20_000
+
+/** Events that come only after every volume is mounted: the kubelet mounts them all before it pulls, creates or starts a container. */
+const afterMount = new Set(['Pulling', 'Pulled', 'Created', 'Started'])
+
+/** The kubelet's summary of a mount that timed out; the event it follows names the volume and the cause. */
+const mountSummary = /^Unable to attach or mount volumes/
+
+/**
+ * Why this pod waits in vain for its volumes, or undefined while it may still come up: the kubelet
+ * reported FailedMount more than once, this wait first saw it at least the grace ago (this machine's
+ * clock, as for Unschedulable), and no container has been pulled or started since the mount. The
+ * message is the kubelet's newest specific one (a folder of the node that is not there, a Secret,
+ * ConfigMap or claim that is missing), in one line.
+ */
+export function mountBlocker(pod: K8s.V1Pod, events: K8s.CoreV1Event[], firstSeen: Map<string, number>, now: number = Date.now()): Blocked | undefined {
+  const name = pod.metadata?.name
+  const key = pod.metadata?.uid ?? name ?? ''
+  if (events.some((event) => afterMount.has(event.reason ?? ''))) return undefined
+  const failures = events.filter((event) => event.reason === 'FailedMount')
+  if (failures.length === 0) return undefined
+  if (!firstSeen.has(key)) firstSeen.set(key, now)
+  const repeats = failures.reduce((sum, event) => sum + (event.count ?? event.series?.count ?? 1), 0)
+  if (repeats < 2 || now - firstSeen.get(key)! < failedMountGraceMs) return undefined
+  const when = (event: K8s.CoreV1Event) => new Date(event.lastTimestamp ?? event.eventTime ?? 0).getTime()
+  const newestFirst = [...failures].sort((a, b) => when(b) - when(a))
+  const event = newestFirst.find((e) => !mountSummary.test(e.message ?? '')) ?? newestFirst[0]
+  const namespace = pod.metadata?.namespace
+  return {
+    message: `pod ${name} cannot mount its volumes: ${(event.message ?? 'FailedMount').replace(/\s+/g, ' ').trim()}`,
+    hint: `  - something the pod mounts is not there (a folder of the node, a Secret, ConfigMap or claim): create it, or fix what names it\n  - \`kubectl describe pod ${name}${namespace ? ` -n ${namespace}` : ''}\` shows the kubelet's events`,
+  }
+}
+
+/**
+ * mountBlocker for one wait, reading the events of each pod that is scheduled but not started (the
+ * only pods a mount can hold back); it remembers when each pod was first seen failing to mount.
+ */
+export function mountWatch(kube: Kube): (pods: K8s.V1Pod[]) => Promise<Blocked | undefined> {
+  const firstSeen = new Map<string, number>()
+  return async (pods) => {
+    for (const pod of pods) {
+      const scheduled = pod.status?.conditions?.some((c) => c.type === 'PodScheduled' && c.status === 'True')
+      if (pod.metadata?.deletionTimestamp || pod.status?.phase !== 'Pending' || !scheduled) continue
+      // Optional, as the room check is: credentials that may not read events wait as before.
+      const events = await kube.core.listNamespacedEvent({ namespace: pod.metadata!.namespace!, fieldSelector: `involvedObject.uid=${pod.metadata!.uid}` }).then(
+        ({ items }) => items,
+        (error: unknown) => (isForbidden(error) ? [] : Promise.reject(error)),
+      )
+      const blocked = mountBlocker(pod, events, firstSeen)
+      if (blocked) return blocked
+    }
+    return undefined
+  }
+}
+
 const revisionAnnotation = 'deployment.kubernetes.io/revision'
 
 /**

@@ -51,6 +51,16 @@ export const NONEXISTENT = 'Nonexistent'
 export const minikubeDataPath = '/mnt/spark-data'
 
 /**
+ * The `minikube start` flags that mount `mountString` (host:node) into a new profile's node. Before
+ * v1.37.0 minikube acted on --mount-string only with --mount (v1.36.0 cmd/minikube/cmd/start_flags.go:641,
+ * `viper.GetBool(createMount) && driver.IsKIC(drvName)`; pkg/minikube/node/config.go for VM drivers);
+ * v1.37.0 mounts whenever --mount-string is set and keeps --mount as an ignored flag (start_flags.go:176, 658).
+ */
+export function minikubeMountArgs(mountString: string): string[] {
+  return ['--mount', '--mount-string', mountString]
+}
+
+/**
  * `minikube status -p X -o json` parsed (stdout is read whatever the exit code: it uses bit-flag exit
  * codes); undefined when there is no such profile. A multi-node profile prints an array: the control
  * plane's entry is returned.
@@ -102,7 +112,7 @@ export interface MinikubeProfile {
   memoryMiB: number
   containerRuntime?: string
   kubernetesVersion?: string
-  /** The host folder the node mounts (`--mount-string host:guest`, fixed at creation on the docker driver); "" for none. */
+  /** The host folder the node really mounts (`--mount-string host:guest`, fixed at creation on the docker driver); "" for none. */
   mountString: string
   /** How many nodes the profile has (0 for an invalid profile). */
   nodes: number
@@ -119,6 +129,10 @@ interface RawProfile {
     CPUs?: number
     Memory?: number
     MountString?: string
+    /** Before v1.37.0 only: --mount, without which MountString is not mounted. */
+    Mount?: boolean
+    /** What the docker and podman drivers bind into the node. */
+    ContainerVolumeMounts?: string[] | null
     Nodes?: unknown[] | null
     KubernetesConfig?: { KubernetesVersion?: string; ContainerRuntime?: string }
   } | null
@@ -155,12 +169,23 @@ function toProfile(raw: RawProfile, valid: boolean): MinikubeProfile {
     driver: config.Driver ?? '',
     cpus: config.CPUs ?? 0,
     memoryMiB: config.Memory ?? 0,
-    mountString: config.MountString ?? '',
+    mountString: nodeMount(config),
     nodes: config.Nodes?.length ?? 0,
     containerRuntime: config.KubernetesConfig?.ContainerRuntime || undefined,
     kubernetesVersion: config.KubernetesConfig?.KubernetesVersion || undefined,
     valid,
   }
+}
+
+/**
+ * The mount a profile's node really has. The docker and podman drivers bind ContainerVolumeMounts,
+ * which before v1.37.0 start filled only with --mount (v1.36.0 cmd/minikube/cmd/start_flags.go:641);
+ * VM drivers mount MountString, before v1.37.0 only with Mount true (pkg/minikube/node/config.go:76),
+ * and its default was the home folder, mounted by nobody.
+ */
+function nodeMount(config: NonNullable<RawProfile['Config']>): string {
+  if (config.Driver === 'docker' || config.Driver === 'podman') return config.ContainerVolumeMounts?.[0] ?? ''
+  return config.Mount === false ? '' : (config.MountString ?? '')
 }
 
 /** Words minikube refuses as a profile name (pkg/minikube/config/profile.go, `keywords`), compared case-insensitively. */

@@ -1,17 +1,18 @@
 import type { V1Deployment } from '@kubernetes/client-node'
 import { StepError } from '../errors.ts'
 import { pollUntil } from '../poll.ts'
-import { blockerWatch, isNotFound, newestPods, rolloutPending, type Kube } from './kube.ts'
+import { blockerWatch, isNotFound, mountWatch, newestPods, rolloutPending, type Kube } from './kube.ts'
 import { watchChanges } from './watch.ts'
 
 /**
  * The named Deployments rolled out by kubectl's rule, or the reason a pod cannot get there by
- * waiting. Re-checked whenever a Deployment or pod labelled `selector` changes (a watch, as kubectl's).
+ * waiting (podBlocker, or a volume the kubelet keeps failing to mount: mountBlocker). Re-checked whenever a Deployment or pod labelled `selector` changes (a watch, as kubectl's).
  * `proven`: what the rollout is awaited for, shown another way (the master reports the workers); the
  * wait ends with its reason then, not a readiness probe later.
  */
 export async function waitForDeployments(kube: Kube, namespace: string, names: string[], selector: string, timeoutMs: number, onProgress?: (reason: string) => void, proven?: Promise<string>): Promise<string> {
   const blockerOf = blockerWatch()
+  const mountBlocked = mountWatch(kube)
   const changes = watchChanges(kube, namespace, [
     { group: 'apis/apps/v1', resource: 'deployments', labelSelector: selector },
     { group: 'api/v1', resource: 'pods', labelSelector: selector },
@@ -33,6 +34,8 @@ export async function waitForDeployments(kube: Kube, namespace: string, names: s
     const pods = (await Promise.all(observed.map((d) => newestPods(kube, d)))).flat()
     const blocker = pods.map(blockerOf).find(Boolean)
     if (blocker) throw new StepError(blocker)
+    const unmountable = await mountBlocked(pods)
+    if (unmountable) throw new StepError(unmountable.message, unmountable.hint)
     return { waiting: pending.join('; ') }
   }, onProgress, 1_000, pause).finally(() => changes.close())
 }
