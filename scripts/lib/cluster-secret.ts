@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import type { V1PodTemplateSpec, V1Volume, V1VolumeMount } from '@kubernetes/client-node'
 import { mainContainer, type ClusterManifests } from './manifests.ts'
 import { parseProperties, propertyLine } from './properties.ts'
-import { s3ConfKeys, s3ConfLines, s3EndpointKey, type S3Settings } from './s3.ts'
+import { s3ConfKeys, s3ConfLines, s3EndpointKey, shownEndpoint, type S3Settings } from './s3.ts'
 
 /**
  * Every Spark process of the cluster (master, workers, the drivers the tool starts) reads its RPC
@@ -161,9 +161,10 @@ export function connectTokenOf(conf: string): string | undefined {
   return propertyOf(conf, connectTokenKey)
 }
 
-/** The S3 server the cluster's conf sends s3a:// paths to (undefined: none). */
+/** The S3 server the cluster's conf sends s3a:// paths to, as status may show it (undefined: none). */
 export function s3EndpointOf(conf: string): string | undefined {
-  return propertyOf(conf, s3EndpointKey)
+  const endpoint = propertyOf(conf, s3EndpointKey)
+  return endpoint && shownEndpoint(endpoint)
 }
 
 /** The secret in a spark-defaults.conf made by sparkAuthConf (for tests that look for leaks). */

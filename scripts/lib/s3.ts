@@ -26,6 +26,16 @@ export interface S3Settings {
 
 const endpointForm = 'an http:// or https:// URL of host[:port], like http://localhost:9000 or https://s3.eu-west-1.amazonaws.com'
 
+/**
+ * An endpoint as any message may show it: everything before its last `@` after the scheme (a user
+ * and password, which may hold `/`, `?`, `#`, `@` or `%` and so fool a URL parser) becomes "…".
+ */
+export function shownEndpoint(raw: string): string {
+  const at = raw.lastIndexOf('@')
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(raw)?.[0] ?? ''
+  return at < scheme.length ? raw : `${scheme}…${raw.slice(at)}`
+}
+
 export function parseS3Endpoint(raw: string, flag: string): string {
   let url: URL | undefined
   try {
@@ -36,8 +46,7 @@ export function parseS3Endpoint(raw: string, flag: string): string {
   const plain = url && /^https?:$/.test(url.protocol) && !url.username && !url.password && url.pathname === '/' && !url.search && !url.hash
   // The URL parser drops tabs and newlines, which would start a line of the cluster's conf: refused.
   if (!url || !plain || !/^https?:\/\/[^/?#@\s\\]+\/?$/i.test(raw)) {
-    const shown = raw.replace(/\/\/[^/@]*@/, '//…@').replace(/[\x00-\x1f]/g, '?')
-    throw new UsageError(`${flag} must be ${endpointForm} (got "${shown}")`)
+    throw new UsageError(`${flag} must be ${endpointForm} (got "${shownEndpoint(raw).replace(/[\x00-\x1f]/g, '?')}")`)
   }
   return `${url.protocol}//${url.host}`
 }

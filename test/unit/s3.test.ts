@@ -77,6 +77,25 @@ describe('cluster:up --s3-endpoint', () => {
     expect(usage(() => up(['--s3-endpoint', 'http://s3:9000', '--s3-region', 'EU'], keys))).toBe('--s3-region must be a region name like us-east-1, eu-west-1 or garage (got "EU")')
   })
 
+  // A password with `/`, `?` or `#` ends what a URL parser takes for the host; one with `@` hides the real one.
+  it.each([
+    ['http://user:pa/ss@host:9000', 'http://…@host:9000'],
+    ['http://user:pa?ss@host:9000', 'http://…@host:9000'],
+    ['http://user:pa#ss@host:9000', 'http://…@host:9000'],
+    ['http://user:p@ss@host:9000', 'http://…@host:9000'],
+    ['http://user:pa%2Fss@host:9000', 'http://…@host:9000'],
+    ['https://AKIDUSER:wJalr/K7MDENG+bPx@s3.example.com/bucket', 'https://…@s3.example.com/bucket'],
+    ['http://pa/ss@host', 'http://…@host'],
+    ['user:pa/ss@host:9000', '…@host:9000'],
+    ['http://user:pa/ss@host:9000/x?y#z', 'http://…@host:9000/x?y#z'],
+  ])('never shows the user and password of %s, from the flag or its variable', (raw, shown) => {
+    const form = 'must be an http:// or https:// URL of host[:port], like http://localhost:9000 or https://s3.eu-west-1.amazonaws.com'
+    expect(usage(() => up(['--s3-endpoint', raw], keys))).toBe(`--s3-endpoint ${form} (got "${shown}")`)
+    expect(usage(() => up([], { ...keys, SPARK_K8S_S3_ENDPOINT: raw }))).toBe(`SPARK_K8S_S3_ENDPOINT (--s3-endpoint) ${form} (got "${shown}")`)
+    // status (its lines and --json) shows the endpoint of a conf someone wrote by hand the same way.
+    expect(s3EndpointOf(`${sparkAuthConf()}spark.hadoop.fs.s3a.endpoint ${raw}\n`)).toBe(shown)
+  })
+
   it('is refused for a Spark release whose image has no S3A pinned', () => {
     expect(s3aReleases()).toContain('4.3.0')
     expect(usage(() => up(['--s3-endpoint', 'http://s3:9000', '--spark-version', '3.5.9'], keys))).toMatch(/^--s3-endpoint needs an image with S3A, which docker\/s3a-lock\/ pins for Spark .*4\.3\.0.*, not 3\.5\.9: pass --spark-version 4\.3\.0$/)
