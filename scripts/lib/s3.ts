@@ -94,9 +94,9 @@ function profileOf(text: string, profile: string): Record<string, string> | unde
 }
 
 /**
- * A key Spark can be given through its conf: propertyLine escapes whatever Properties would read
- * otherwise (a leading `:` or `=`, a backslash), but Spark trims blanks off both ends of every value,
- * and a control character has no business in a key. Never echoed: it may be the secret.
+ * An S3 key or token that reaches Spark whole through its conf: propertyLine escapes what Java's
+ * Properties would misread (a leading `:` or `=`, a backslash), but Spark trims blanks off both ends
+ * of every value, and a control character has no business in a key. Never echoed: it may be the secret.
  */
 function checkedValue(value: string, what: string, from: string): string {
   if (value === '' || /[\x00-\x1f\x7f]|^ | $/.test(value)) {
