@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
-import { parseConfig, type Config } from './lib/config.ts'
+import { optionSpecs, parseConfig, type Config } from './lib/config.ts'
 import { imageExists } from './lib/docker/containers.ts'
 import { StepError } from './lib/errors.ts'
 import { runIfMain } from './lib/main.ts'
@@ -56,10 +56,57 @@ export function buildFailureReason(lines: readonly string[]): string | undefined
   return found?.replace(/\x1b\[[0-9;]*m/g, '').replace(/^#\d+ [\d.]+ /, '').trim()
 }
 
+/** Docker's words for a registry the engine cannot reach (or that sends it away), and for one that says no. */
+const unreachable = /no such host|server misbehaving|i\/o timeout|connection refused|connection reset by peer|TLS handshake timeout|proxyconnect|Client\.Timeout exceeded|context deadline exceeded|network is unreachable|no route to host|toomanyrequests|x509: /
+const refused = /pull access denied|manifest unknown|: not found|unauthorized/
+
+/** The image's path on Docker Hub (library/debian:bookworm-slim), or undefined when its name starts with another registry. */
+function dockerHubPath(image: string): string | undefined {
+  const name = image.replace(/^((index|registry-1)\.)?docker\.io\//, '')
+  if (/^([^/]*[.:][^/]*|localhost)\//.test(name)) return undefined
+  return name.includes('/') ? name : `library/${name}`
+}
+
+/** Whether the failure at `lines[at]` happened pulling the base image: which step failed. */
+function failedPulling(lines: readonly string[], at: number): boolean {
+  // BuildKit names the image whose metadata it could not get (before v0.9: "failed to create LLB definition").
+  if (/failed to resolve source metadata for|failed to create LLB definition/.test(lines[at])) return true
+  // The legacy builder prints the registry's answer right after its "Step n/m : FROM …".
+  const lastStep = lines.slice(0, at).reverse().find((line) => /^Step \d+\/\d+ : /.test(line))
+  if (lastStep) return /^Step \d+\/\d+ : FROM /i.test(lastStep)
+  // BuildKit: "#5 ERROR: …" for step #5, which loaded the base image's metadata or ran its FROM.
+  const step = /^#(\d+) ERROR: /.exec(lines[at])?.[1]
+  return step !== undefined && lines.some((line) => line.startsWith(`#${step} [`) && / FROM | load metadata for /.test(line))
+}
+
+/**
+ * A build that failed pulling its base image, as one line naming the image and a hint with the
+ * ways out; undefined for any other failure.
+ */
+export function basePullFailure(lines: readonly string[], baseImage: string): StepError | undefined {
+  // eslint-disable-next-line no-control-regex -- the legacy builder colours its output
+  const plain = lines.map((line) => line.replace(/\x1b\[[0-9;]*m/g, '').trim())
+  let at = plain.length - 1
+  while (at >= 0 && !unreachable.test(plain[at]) && !refused.test(plain[at])) at--
+  if (at < 0 || !failedPulling(plain, at)) return undefined
+  const line = plain[at]
+  // Docker's reason without the request before it: `Get "https://…/v2/": dial tcp: lookup … no such host`.
+  const request = /"?https?:\/\/([^/"\s]+)[^"\s]*"?: /.exec(line)
+  const reason = request ? line.slice(request.index + request[0].length) : line.slice(line.search(unreachable.test(line) ? unreachable : refused))
+  const message = `could not pull the base image ${baseImage}${request ? ` from ${request[1]}` : ''}: ${reason}`
+  const flag = optionSpecs.find((spec) => spec.key === 'baseImage')!.flag
+  if (!unreachable.test(line)) return new StepError(message, `  - check the image's name (${flag}), and \`docker login\` to its registry if it is private`)
+  const hubPath = dockerHubPath(baseImage)
+  const ways = [`  - pass ${flag} with this image from a registry or mirror the Docker engine reaches, like ${flag} <mirror>/${hubPath ?? baseImage.slice(baseImage.indexOf('/') + 1)}`]
+  if (hubPath) ways.push('  - or give the Docker engine a mirror of Docker Hub: "registry-mirrors": ["https://<mirror>"] in its daemon.json (/etc/docker/daemon.json; Docker Desktop: Settings, Docker Engine), then restart it')
+  return new StepError(message, ways.join('\n'))
+}
+
 /** `present`: the answer to "is it there already?" when the caller asked ahead (see tasks.ts). */
 export async function buildImage(reference: string, config: ImageConfig, onLine?: (line: string) => void, present: Promise<boolean> = imageExists(reference)): Promise<StepOutcome> {
   if (await present) return { skipped: `image ${reference} already present` }
-  const args = Object.entries(buildArgs(config)).flatMap(([key, value]) => ['--build-arg', `${key}=${value}`])
+  const buildArgValues = buildArgs(config)
+  const args = Object.entries(buildArgValues).flatMap(([key, value]) => ['--build-arg', `${key}=${value}`])
   // --force-rm: a failed build must not leave stopped intermediate containers behind.
   // 2>&1: BuildKit reports progress on stderr, the legacy builder on stdout; show whichever comes.
   const build = run({ cwd: dockerDir, nothrow: true })`docker build --force-rm --tag ${reference} ${args} . 2>&1`
@@ -74,7 +121,7 @@ export async function buildImage(reference: string, config: ImageConfig, onLine?
   }
   const result = await build
   if (result.exitCode !== 0) {
-    throw new StepError(`docker build of ${reference} failed (exit ${result.exitCode})${reason ? `: ${reason}` : ''}`, recent.join('\n'))
+    throw basePullFailure(recent, buildArgValues.BASE_IMAGE) ?? new StepError(`docker build of ${reference} failed (exit ${result.exitCode})${reason ? `: ${reason}` : ''}`, recent.join('\n'))
   }
   return { done: `image ${reference} built` }
 }

@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto'
 import type { V1PodTemplateSpec, V1Volume, V1VolumeMount } from '@kubernetes/client-node'
 import { mainContainer, type ClusterManifests } from './manifests.ts'
-import { s3ConfKeys, s3ConfLines, s3EndpointKey, type S3Settings } from './s3.ts'
+import { parseProperties, propertyLine } from './properties.ts'
+import { s3ConfKeys, s3ConfLines, s3EndpointKey, shownEndpoint, type S3Settings } from './s3.ts'
 
 /**
  * Every Spark process of the cluster (master, workers, the drivers the tool starts) reads its RPC
@@ -41,10 +42,21 @@ const connectTokenKey = 'spark.connect.authenticate.token'
 
 const randomHex = () => randomBytes(32).toString('hex')
 
-/** The value of `key` in a properties file as Spark reads it ("key value" or "key=value"; the last one wins). */
+/**
+ * The conf as Spark reads it: Properties.load (escapes, continuations and all; the last line of a
+ * key wins), then each value trimmed of blanks but not of line breaks. Undefined when Java refuses
+ * the file (a malformed \u escape): no Spark process would start.
+ */
+function sparkProperties(conf: string): Map<string, string> | undefined {
+  const lines = parseProperties(conf)
+  if (lines.some((line) => line.malformed)) return undefined
+  const trimmed = (value: string) => value.replace(/^[\x00-\x09\x0b\x0c\x0e-\x20]+|[\x00-\x09\x0b\x0c\x0e-\x20]+$/g, '')
+  return new Map(lines.filter((line) => line.key !== undefined).map((line) => [line.key!, trimmed(line.value!)]))
+}
+
+/** The value Spark reads for `key`; undefined when it has none, or an empty one. */
 function propertyOf(conf: string, key: string): string | undefined {
-  const escaped = key.replaceAll('.', '\\.')
-  return [...conf.matchAll(new RegExp(`^[ \\t]*${escaped}[ \\t]*[= \\t][ \\t]*(\\S+)[ \\t]*$`, 'gm'))].pop()?.[1]
+  return sparkProperties(conf)?.get(key) || undefined
 }
 
 /**
@@ -55,17 +67,16 @@ function propertyOf(conf: string, key: string): string | undefined {
  * server's address and keys when `cluster:up` was given one (scripts/lib/s3.ts).
  */
 export function sparkAuthConf(settings: AuthSettings = { uiKill: false }, secret: string = randomHex(), connectToken: string = randomHex()): string {
-  return [
-    'spark.authenticate true',
-    `${secretKey} ${secret}`,
-    'spark.network.crypto.enabled true',
-    'spark.network.crypto.cipher AES/GCM/NoPadding',
-    'spark.network.crypto.saslFallback false',
-    `spark.ui.killEnabled ${settings.uiKill}`,
-    `${connectTokenKey} ${connectToken}`,
-    ...s3ConfLines(settings.s3),
-    '',
-  ].join('\n')
+  const settingsLines: Array<[string, string]> = [
+    ['spark.authenticate', 'true'],
+    [secretKey, secret],
+    ['spark.network.crypto.enabled', 'true'],
+    ['spark.network.crypto.cipher', 'AES/GCM/NoPadding'],
+    ['spark.network.crypto.saslFallback', 'false'],
+    ['spark.ui.killEnabled', String(settings.uiKill)],
+    [connectTokenKey, connectToken],
+  ]
+  return [...settingsLines.map(([key, value]) => propertyLine(key, value)), ...s3ConfLines(settings.s3), ''].join('\n')
 }
 
 /**
@@ -76,8 +87,10 @@ export function sparkAuthConf(settings: AuthSettings = { uiKill: false }, secret
 export function authConfProblem(conf: string | undefined): string | undefined {
   if (conf === undefined) return 'it holds no spark-defaults.conf'
   if (conf.trim() === '') return 'its spark-defaults.conf is empty'
-  if (propertyOf(conf, 'spark.authenticate') !== 'true') return 'its spark-defaults.conf does not set spark.authenticate true'
-  if (!propertyOf(conf, secretKey)) return `its spark-defaults.conf holds no ${secretKey}`
+  const properties = sparkProperties(conf)
+  if (!properties) return 'its spark-defaults.conf has a \\u escape Java cannot read, so Spark would not start'
+  if (properties.get('spark.authenticate') !== 'true') return 'its spark-defaults.conf does not set spark.authenticate true'
+  if (!properties.get(secretKey)) return `its spark-defaults.conf holds no ${secretKey}`
   return undefined
 }
 
@@ -101,13 +114,17 @@ export function plannedAuthConf(live: { conf?: string } | undefined, settings: A
   return conf === live.conf ? { conf } : { conf, change: { kind: 'updated' } }
 }
 
-const keyOf = (line: string) => line.trim().split(/[\s=:]/)[0]
 /** The keys sparkAuthConf writes; a live conf's value for them is the tool's to set. */
-const managedKeys = new Set([...sparkAuthConf().split('\n').filter(Boolean).map(keyOf), ...s3ConfKeys])
+const managedKeys = new Set([...parseProperties(sparkAuthConf()).map((line) => line.key!), ...s3ConfKeys])
 
-/** The lines a user added to the live conf (cluster-wide settings of their own), kept after ours. */
+/**
+ * The lines a user added to the live conf (cluster-wide settings of their own, comments), kept
+ * after ours. A line Java reads as one of our keys, however it is spelled (`spark\.authenticate`),
+ * is not theirs to set; one Java cannot read at all is dropped.
+ */
 function ownLines(conf: string | undefined): string {
-  return (conf ?? '').split('\n').filter((line) => line.trim() !== '' && !managedKeys.has(keyOf(line))).map((line) => `${line}\n`).join('')
+  const own = parseProperties(conf ?? '').filter((line) => !line.malformed && (line.key === undefined || !managedKeys.has(line.key)))
+  return own.map((line) => `${line.text}\n`).join('')
 }
 
 /** "secret volume spark-auth repaired (its spark-defaults.conf is empty)" and the like; empty when nothing changed. */
@@ -144,9 +161,10 @@ export function connectTokenOf(conf: string): string | undefined {
   return propertyOf(conf, connectTokenKey)
 }
 
-/** The S3 server the cluster's conf sends s3a:// paths to (undefined: none). */
+/** The S3 server the cluster's conf sends s3a:// paths to, as status may show it (undefined: none). */
 export function s3EndpointOf(conf: string): string | undefined {
-  return propertyOf(conf, s3EndpointKey)
+  const endpoint = propertyOf(conf, s3EndpointKey)
+  return endpoint && shownEndpoint(endpoint)
 }
 
 /** The secret in a spark-defaults.conf made by sparkAuthConf (for tests that look for leaks). */

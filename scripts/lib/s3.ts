@@ -8,6 +8,7 @@ import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { UsageError } from './errors.ts'
 import { dockerDir } from './paths.ts'
+import { propertyLine } from './properties.ts'
 
 export interface S3Settings {
   /** http(s)://host[:port], as given. */
@@ -25,6 +26,16 @@ export interface S3Settings {
 
 const endpointForm = 'an http:// or https:// URL of host[:port], like http://localhost:9000 or https://s3.eu-west-1.amazonaws.com'
 
+/**
+ * An endpoint as any message may show it: everything before its last `@` after the scheme (a user
+ * and password, which may hold `/`, `?`, `#`, `@` or `%` and so fool a URL parser) becomes "…".
+ */
+export function shownEndpoint(raw: string): string {
+  const at = raw.lastIndexOf('@')
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(raw)?.[0] ?? ''
+  return at < scheme.length ? raw : `${scheme}…${raw.slice(at)}`
+}
+
 export function parseS3Endpoint(raw: string, flag: string): string {
   let url: URL | undefined
   try {
@@ -35,8 +46,7 @@ export function parseS3Endpoint(raw: string, flag: string): string {
   const plain = url && /^https?:$/.test(url.protocol) && !url.username && !url.password && url.pathname === '/' && !url.search && !url.hash
   // The URL parser drops tabs and newlines, which would start a line of the cluster's conf: refused.
   if (!url || !plain || !/^https?:\/\/[^/?#@\s\\]+\/?$/i.test(raw)) {
-    const shown = raw.replace(/\/\/[^/@]*@/, '//…@').replace(/[\x00-\x1f]/g, '?')
-    throw new UsageError(`${flag} must be ${endpointForm} (got "${shown}")`)
+    throw new UsageError(`${flag} must be ${endpointForm} (got "${shownEndpoint(raw).replace(/[\x00-\x1f]/g, '?')}")`)
   }
   return `${url.protocol}//${url.host}`
 }
@@ -84,11 +94,14 @@ function profileOf(text: string, profile: string): Record<string, string> | unde
 }
 
 /**
- * A value for a properties-file line: printable, no spaces, no backslash (Java's Properties reads
- * it as an escape, and one at the end joins the next line on). Never echoed: it may be the secret.
+ * An S3 key or token that reaches Spark whole through its conf: propertyLine escapes what Java's
+ * Properties would misread (a leading `:` or `=`, a backslash), but Spark trims blanks off both ends
+ * of every value, and a control character has no business in a key. Never echoed: it may be the secret.
  */
 function checkedValue(value: string, what: string, from: string): string {
-  if (!/^[\x21-\x5b\x5d-\x7e]+$/.test(value)) throw new UsageError(`the ${what} from ${from} is empty or holds a space, a backslash or a control character`)
+  if (value === '' || /[\x00-\x1f\x7f]|^ | $/.test(value)) {
+    throw new UsageError(`the ${what} from ${from} is empty, starts or ends with a space, or holds a control character`)
+  }
   return value
 }
 
@@ -162,15 +175,16 @@ export const s3ConfKeys = ['endpoint', 'endpoint.region', 'path.style.access', '
 /** The spark-defaults.conf lines for these settings (none without S3). */
 export function s3ConfLines(s3: S3Settings | undefined): string[] {
   if (!s3) return []
-  return [
-    `${s3EndpointKey} ${s3.endpoint}`,
-    `${prefix}endpoint.region ${s3.region}`,
-    `${prefix}path.style.access ${s3.pathStyle}`,
-    `${prefix}connection.ssl.enabled ${s3.endpoint.startsWith('https:')}`,
-    `${prefix}access.key ${s3.accessKey}`,
-    `${prefix}secret.key ${s3.secretKey}`,
-    ...(s3.sessionToken ? [`${prefix}session.token ${s3.sessionToken}`] : []),
+  const lines: Array<[string, string]> = [
+    [s3EndpointKey, s3.endpoint],
+    [`${prefix}endpoint.region`, s3.region],
+    [`${prefix}path.style.access`, String(s3.pathStyle)],
+    [`${prefix}connection.ssl.enabled`, String(s3.endpoint.startsWith('https:'))],
+    [`${prefix}access.key`, s3.accessKey],
+    [`${prefix}secret.key`, s3.secretKey],
+    ...(s3.sessionToken ? [[`${prefix}session.token`, s3.sessionToken] as [string, string]] : []),
   ]
+  return lines.map(([key, value]) => propertyLine(key, value))
 }
 
 /** For cluster:up: where s3a:// paths go and where the keys are, never the keys. */

@@ -17,6 +17,7 @@ import {
   withAuthConf,
 } from '../../scripts/lib/cluster-secret.ts'
 import { StepError } from '../../scripts/lib/errors.ts'
+import { parseProperties } from '../../scripts/lib/properties.ts'
 import { envValue, loadManifests, mainContainer, podTemplate, renderCluster } from '../../scripts/lib/manifests.ts'
 import { kubeQuantityToBytes } from '../../scripts/lib/units.ts'
 import { tarOf, useFakeEngine, type FakeEngine } from './fake-engine.ts'
@@ -93,6 +94,23 @@ describe('authConfProblem', () => {
     expect(authConfProblem(conf)).toBe(problem)
   })
 
+  // Java's Properties reads escapes and continuations in keys: each of these turns authentication off.
+  it.each([
+    'spark\\.authenticate false',
+    'spark.authent\\u0069cate=false',
+    'spark.authen\\\n    ticate false',
+    'spark\\.authenticate:false',
+    '  spark.authenticate\tfalse',
+  ])('sees %j after the tool\'s lines as Java does: authentication off', (line) => {
+    expect(authConfProblem(`${sparkAuthConf(off, a64, b64)}${line}\n`)).toBe('its spark-defaults.conf does not set spark.authenticate true')
+  })
+
+  it('reads a comment as a comment, and refuses a conf Java cannot read at all', () => {
+    expect(authConfProblem(`${sparkAuthConf(off, a64, b64)}# spark\\.authenticate false\n! spark.authenticate false\n`)).toBeUndefined()
+    expect(authConfProblem(`${sparkAuthConf(off, a64, b64)}spark.driver.extraJavaOptions -Dx=\\u00zz\n`)).toBe('its spark-defaults.conf has a \\u escape Java cannot read, so Spark would not start')
+    expect(secretOf('spark.authenticate.secret \\\n  abc\\u0064  \n')).toBe('abcd')
+  })
+
   it('finds nothing wrong with a conf sparkAuthConf made, or one written as key=value', () => {
     expect(authConfProblem(sparkAuthConf())).toBeUndefined()
     expect(authConfProblem('spark.authenticate=true\nspark.authenticate.secret=abc\n')).toBeUndefined()
@@ -122,6 +140,24 @@ describe('plannedAuthConf', () => {
     expect(secretOf(planned.conf)).toBe('abc')
     expect(connectTokenOf(planned.conf)).toMatch(/^[0-9a-f]{64}$/)
     expect(planned.conf).toMatch(/^spark\.network\.crypto\.cipher AES\/GCM\/NoPadding$/m)
+  })
+
+  it("drops a user's line for a setting of ours, however Java spells it, and keeps their own lines", () => {
+    const ours = sparkAuthConf(off, a64, b64)
+    const theirs = '# tuning\nspark.sql.shuffle.partitions 4\nspark.executor.extra\\\n   JavaOptions -Dx=1\n'
+    const overrides = 'spark\\.network\\.crypto\\.enabled false\nspark.network.crypto.saslFallback=true\nspark.ui.kill\\u0045nabled true\nspark.network.crypto.c\\ipher:AES/CTR/NoPadding\n'
+    const planned = plannedAuthConf({ conf: `${ours}${overrides}${theirs}` }, off)
+    expect(planned).toEqual({ conf: `${ours}${theirs}`, change: { kind: 'updated' } })
+    const javaReads = Object.fromEntries(parseProperties(planned.conf).filter((line) => line.key).map((line) => [line.key, line.value]))
+    expect(javaReads).toMatchObject({ 'spark.network.crypto.enabled': 'true', 'spark.network.crypto.saslFallback': 'false', 'spark.ui.killEnabled': 'false', 'spark.network.crypto.cipher': 'AES/GCM/NoPadding' })
+    expect(javaReads['spark.executor.extraJavaOptions']).toBe('-Dx=1')
+  })
+
+  it('repairs a conf Java cannot read, keeping the user lines it can', () => {
+    const planned = plannedAuthConf({ conf: `${sparkAuthConf(off, a64, b64)}spark.sql.shuffle.partitions 4\nspark.bad \\u12\n` }, off)
+    expect(planned.change).toEqual({ kind: 'repaired', why: 'its spark-defaults.conf has a \\u escape Java cannot read, so Spark would not start' })
+    expect(authConfProblem(planned.conf)).toBeUndefined()
+    expect(planned.conf).toMatch(/\nspark\.sql\.shuffle\.partitions 4\n$/)
   })
 
   it('repairs an unusable live conf with a new secret, saying why', () => {

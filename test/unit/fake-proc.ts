@@ -57,10 +57,14 @@ function execute(options: Record<string, unknown>, strings: TemplateStringsArray
   fake.calls.push(command)
   const canned = fake.respond(command) ?? {}
   const result = { stdout: canned.stdout ?? '', stderr: canned.stderr ?? '', exitCode: canned.exitCode ?? 0 }
-  if (result.exitCode !== 0 && !options.nothrow) {
-    return Promise.reject(Object.assign(new Error(`${command.line} exited ${result.exitCode}`), result))
-  }
-  return Promise.resolve(result)
+  const settled =
+    result.exitCode !== 0 && !options.nothrow ? Promise.reject(Object.assign(new Error(`${command.line} exited ${result.exitCode}`), result)) : Promise.resolve(result)
+  // Like zx's ProcessPromise, `for await (const line of run`…`)` reads stdout line by line.
+  return Object.assign(settled, {
+    async *[Symbol.asyncIterator]() {
+      yield* result.stdout.split('\n').filter((line, i, all) => line !== '' || i < all.length - 1)
+    },
+  })
 }
 
 type Tagged = (strings: TemplateStringsArray, ...values: unknown[]) => Promise<{ stdout: string; stderr: string; exitCode: number }>

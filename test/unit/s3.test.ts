@@ -9,6 +9,7 @@ import { parseConfig } from '../../scripts/lib/config.ts'
 import { plannedAuthConf, s3EndpointOf, sparkAuthConf } from '../../scripts/lib/cluster-secret.ts'
 import { UsageError } from '../../scripts/lib/errors.ts'
 import { loadManifests } from '../../scripts/lib/manifests.ts'
+import { parseProperties } from '../../scripts/lib/properties.ts'
 import { describeS3, s3ConfLines, s3Settings, s3aReleases } from '../../scripts/lib/s3.ts'
 
 const manifests = loadManifests()
@@ -64,15 +65,35 @@ describe('cluster:up --s3-endpoint', () => {
     writeFileSync(empty, '[other]\naws_access_key_id = x\n')
     expect(usage(() => up(['--s3-endpoint', 'http://s3:9000', '--s3-credentials', empty], keys))).toBe(`--s3-credentials: ${empty} has no [default] profile with aws_access_key_id and aws_secret_access_key`)
     expect(usage(() => up(['--s3-endpoint', 'http://s3:9000'], noFile))).toMatch(/^--s3-endpoint needs credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or pass --s3-credentials/)
-    const spaced = usage(() => up(['--s3-endpoint', 'http://s3:9000'], { ...keys, AWS_SECRET_ACCESS_KEY: 'two words' }))
-    expect(spaced).toBe('the secret key from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY is empty or holds a space, a backslash or a control character')
-    for (const secret of ['ends\\', 'a\\nb', 'line\nspark.authenticate=false']) {
+    const spaced = usage(() => up(['--s3-endpoint', 'http://s3:9000'], { ...keys, AWS_SECRET_ACCESS_KEY: ' leading' }))
+    expect(spaced).toBe('the secret key from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY is empty, starts or ends with a space, or holds a control character')
+    // Spark trims blanks off a value's ends; a line break or tab is no part of a key.
+    for (const secret of ['trailing ', 'line\nspark.authenticate=false', 'tab\there', 'bell\x07']) {
       const refused = usage(() => up(['--s3-endpoint', 'http://s3:9000'], { ...keys, AWS_SECRET_ACCESS_KEY: secret }))
-      expect(refused).toMatch(/holds a space, a backslash or a control character$/)
-      expect(refused).not.toContain(secret)
+      expect(refused).toMatch(/is empty, starts or ends with a space, or holds a control character$/)
+      expect(refused).not.toContain(secret.trim())
     }
     expect(usage(() => up(['--s3-region', 'eu-west-1'], keys))).toBe('--s3-region goes with --s3-endpoint URL (the S3-compatible server s3a:// paths go to)')
     expect(usage(() => up(['--s3-endpoint', 'http://s3:9000', '--s3-region', 'EU'], keys))).toBe('--s3-region must be a region name like us-east-1, eu-west-1 or garage (got "EU")')
+  })
+
+  // A password with `/`, `?` or `#` ends what a URL parser takes for the host; one with `@` hides the real one.
+  it.each([
+    ['http://user:pa/ss@host:9000', 'http://…@host:9000'],
+    ['http://user:pa?ss@host:9000', 'http://…@host:9000'],
+    ['http://user:pa#ss@host:9000', 'http://…@host:9000'],
+    ['http://user:p@ss@host:9000', 'http://…@host:9000'],
+    ['http://user:pa%2Fss@host:9000', 'http://…@host:9000'],
+    ['https://AKIDUSER:wJalr/K7MDENG+bPx@s3.example.com/bucket', 'https://…@s3.example.com/bucket'],
+    ['http://pa/ss@host', 'http://…@host'],
+    ['user:pa/ss@host:9000', '…@host:9000'],
+    ['http://user:pa/ss@host:9000/x?y#z', 'http://…@host:9000/x?y#z'],
+  ])('never shows the user and password of %s, from the flag or its variable', (raw, shown) => {
+    const form = 'must be an http:// or https:// URL of host[:port], like http://localhost:9000 or https://s3.eu-west-1.amazonaws.com'
+    expect(usage(() => up(['--s3-endpoint', raw], keys))).toBe(`--s3-endpoint ${form} (got "${shown}")`)
+    expect(usage(() => up([], { ...keys, SPARK_K8S_S3_ENDPOINT: raw }))).toBe(`SPARK_K8S_S3_ENDPOINT (--s3-endpoint) ${form} (got "${shown}")`)
+    // status (its lines and --json) shows the endpoint of a conf someone wrote by hand the same way.
+    expect(s3EndpointOf(`${sparkAuthConf()}spark.hadoop.fs.s3a.endpoint ${raw}\n`)).toBe(shown)
   })
 
   it('is refused for a Spark release whose image has no S3A pinned', () => {
@@ -103,6 +124,19 @@ describe("the S3 lines of the cluster's conf", () => {
     expect(s3EndpointOf(conf)).toBe('http://10.0.0.5:7070')
     expect(s3EndpointOf(sparkAuthConf())).toBeUndefined()
   })
+
+  // Properties.load takes one `:` or `=` after the key for the separator, and reads a backslash as an escape.
+  it.each([':abc', '=abc', '::=', '#x', '!x', 'a\\b', 'ends\\', 'a\\nb', '\\u0041', 'two words', 'x=y:z', 'é'])(
+    'writes a key like %j so that Java reads it back whole',
+    (secret) => {
+      const s3 = up(['--s3-endpoint', 'http://s3:9000'], { ...keys, AWS_SECRET_ACCESS_KEY: secret, AWS_SESSION_TOKEN: secret }).s3!
+      const read = parseProperties(sparkAuthConf({ uiKill: false, s3 }))
+      const valueOf = (key: string) => read.filter((line) => line.key === key).map((line) => line.value)
+      expect(valueOf('spark.hadoop.fs.s3a.secret.key')).toEqual([secret])
+      expect(valueOf('spark.hadoop.fs.s3a.session.token')).toEqual([secret])
+      expect(valueOf('spark.hadoop.fs.s3a.access.key')).toEqual(['AKIDEXAMPLE'])
+    },
+  )
 
   it('are added to a live conf (the secret kept) and dropped by a later up without --s3-endpoint; a user line stays', () => {
     const live = `${sparkAuthConf({ uiKill: false })}spark.sql.shuffle.partitions 4\n`
