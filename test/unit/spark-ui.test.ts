@@ -138,7 +138,9 @@ describe('waitForWorkers against a local /json/ server', () => {
   it('rejects with the last reason when the master never matches', async () => {
     const { url, server, requests } = await startMaster((n) => ({ body: master(n === 1 ? [] : [worker(1)]) }))
     servers.push(server)
-    const error = await waitForWorkers(urlReader(url), expected, { timeoutMs: 50 }).catch((e: unknown) => e)
+    // Long enough for a second read (checks are 250 ms apart) even when a loaded machine is slow to
+    // answer the first: at 50 ms the wait could end after the first read, with its "0 of 2".
+    const error = await waitForWorkers(urlReader(url), expected, { timeoutMs: 1_500 }).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(Error)
     expect((error as Error).message).toMatch(/timed out/)
     expect((error as Error).message).toMatch(/waiting for 2 alive workers \(master UI http:\/\/127\.0\.0\.1:\d+\)/)
