@@ -28,7 +28,7 @@ export function dockerRuntime(target: Target): Runtime {
     name: `the cluster on the Docker engine at ${engineEndpoint().host}`,
     memberNoun: 'containers',
     submitFiles: { limit: dockerFilesLimit, holder: 'a submit takes on Docker' },
-    publishImage: async () => ({ skipped: 'the Docker engine that built the image runs it' }),
+    publishImage: async (reference) => ({ skipped: 'the Docker engine that built the image runs it', image: reference }),
     checkRoom: (shape) => checkEngineRoom(target, shape),
     prepareStorage: async () => {
       const { data, dataClaim, dataPath } = target.config
