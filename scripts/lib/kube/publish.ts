@@ -15,7 +15,7 @@ export function pushedDigest(output: string): string | undefined {
  * and it can be moved after the push. `name:tag@sha256:…` keeps the tag readable; Kubernetes pulls
  * the digest. Layers the registry has are not sent again, so an unchanged image costs a round trip.
  */
-export async function pushToRegistry(reference: string): Promise<PublishedImage> {
+async function pushToRegistry(reference: string): Promise<PublishedImage> {
   const pushed = await run`docker push ${reference}`
   const digest = pushedDigest(pushed.stdout)
   if (!digest) throw new StepError(`docker push ${reference} reported no digest: the image cannot be deployed by digest`, `  - its output ended with: ${pushed.stdout.trim().split('\n').at(-1) ?? '(nothing)'}`)
