@@ -80,16 +80,15 @@ describe('publishToKubernetes on minikube', () => {
   })
 
   it('pushes to --registry instead, and leaves minikube alone', async () => {
-    fake.reset(() => ({ stdout: pushOutput('Pushed') }))
+    fake.reset(() => ({ stdout: recordedPush('first') }))
     await pushImage(`127.0.0.1:1/${reference}`, 'minikube', { profile, registry: '127.0.0.1:1' })
     expect(fake.lines()).toEqual([`docker push 127.0.0.1:1/${reference}`])
   })
 })
 
-const digest = `sha256:${'4f'.repeat(32)}`
-/** `docker push` as Docker 20.10 prints it without a terminal, each layer `Pushed` or `Layer already exists`. */
-const pushOutput = (layers: string) =>
-  ['The push refers to repository [127.0.0.1:5000/spark-standalone]', 'a1b2c3d4e5f6: Preparing', '0f9e8d7c6b5a: Preparing', `a1b2c3d4e5f6: ${layers}`, '0f9e8d7c6b5a: Layer already exists', `4.0.1-0123456789ab: digest: ${digest} size: 1784`, ''].join('\n')
+/** `docker push` as recorded (Docker 20.10, no terminal): the first push, and the same push again. */
+const recordedPush = (name: 'first' | 'again') => readFileSync(join(repoRoot, `test/fixtures/docker/v20.10/push-${name}.txt`), 'utf8')
+const digest = 'sha256:cbe938365b968c5c90e77a8be8b663445876afe55af674dfdefe0ee5b7a7a150'
 
 describe('publishToKubernetes with --registry', () => {
   /** A registry that answers yes to every question: it "has" every tag. */
@@ -103,14 +102,14 @@ describe('publishToKubernetes with --registry', () => {
   afterAll(() => registry.close())
 
   it('pushes although the registry says it has the tag (it may hold anyone\'s image), and the pods run the digest this push reported', async () => {
-    fake.reset((command) => (command.line.startsWith('docker push') ? { stdout: pushOutput('Layer already exists') } : undefined))
+    fake.reset((command) => (command.line.startsWith('docker push') ? { stdout: recordedPush('again') } : undefined))
     const outcome = await pushImage(`${host}/${reference}`, 'kubernetes', { profile, registry: host })
     expect(fake.lines()).toEqual([`docker push ${host}/${reference}`])
     expect(outcome).toEqual({ done: `pushed (the registry had every layer) ${host}/${reference}, deployed as ${digest}`, image: `${host}/${reference}@${digest}` })
   })
 
   it('says it pushed when a layer was sent', async () => {
-    fake.reset(() => ({ stdout: pushOutput('Pushed') }))
+    fake.reset(() => ({ stdout: recordedPush('first') }))
     expect(await pushImage(`${host}/${reference}`, 'kubernetes', { profile, registry: host })).toEqual({ done: `pushed ${host}/${reference}, deployed as ${digest}`, image: `${host}/${reference}@${digest}` })
   })
 
