@@ -96,10 +96,9 @@ describe.skipIf(ground.skipReason)('Spark standalone on a local Docker engine (r
   it("a re-tag of the image's name after cluster:up reaches no container: a new worker and a driver run the ID cluster:up pinned", async () => {
     const result = await up('--workers', '2')
     expect(result.exitCode, result.stderr).toBe(0)
-    const [name, id] = result.json!.image.split('@') as [string, string]
-    expect(id).toMatch(/^sha256:[0-9a-f]{64}$/)
+    const name = result.json!.image.split('@')[0] as string
     const imageOf = async (container: string) => (await $`docker inspect --format {{.Image}} ${container}`.quiet()).stdout.trim()
-    expect(await imageOf('spark-master')).toBe(id)
+    const id = await imageOf('spark-master')
     // Someone (or another checkout's build) moves the name to another image.
     await $`docker tag ${ground.env.SPARK_K8S_BASE_IMAGE} ${name}`.quiet()
     try {
@@ -113,6 +112,8 @@ describe.skipIf(ground.skipReason)('Spark standalone on a local Docker engine (r
       await $`docker tag ${id} ${name}`.quiet()
     }
     expect((await cli(ground.env, 'scale', '2', ...docker)).exitCode).toBe(0)
+    // What cluster:up reports is that pin: the name for people, the ID for the engine.
+    expect(result.json!.image).toBe(`${name}@${id}`)
   })
 
   it('RPC is authenticated and encrypted: the secret stays put, is seen nowhere, and a driver without it is refused', async () => {
