@@ -104,7 +104,12 @@ function upTasks(config: Config, platform: Platform, platformNote: string): Task
       ctx.image = image()
       return buildImage(ctx.image, config, progress(task), imagePresent)
     }),
-    step('Publish the image to the cluster', async (ctx) => pushImage(ctx.target, ctx.image!)),
+    step('Publish the image to the cluster', async (ctx) => {
+      const published = await pushImage(ctx.target, ctx.image!)
+      // From here on the image is what the pods run: by digest where the runtime pins it.
+      ctx.image = published.image
+      return published
+    }),
     step(`Check the cluster has room for ${config.workers} workers`, async (ctx) => checkRoom(ctx.target, config)),
     step('Mount your data and keep the event logs', async (ctx) => {
       const { storage, note } = await ctx.target.runtime.prepareStorage()

@@ -2,12 +2,13 @@
 // README step "docker push": to --registry when given, else straight into minikube (no Docker Hub round trip).
 import { parseConfig } from './lib/config.ts'
 import { runIfMain } from './lib/main.ts'
-import { describeOutcome, type StepOutcome } from './lib/outcome.ts'
+import { describeOutcome } from './lib/outcome.ts'
 import { resolvePlatform } from './lib/platform.ts'
+import type { PublishedImage } from './lib/runtime.ts'
 import { makeTarget, type Target } from './lib/target.ts'
 import { imageReference } from './build-image.ts'
 
-export function pushImage(target: Target, reference: string): Promise<StepOutcome> {
+export function pushImage(target: Target, reference: string): Promise<PublishedImage> {
   return target.runtime.publishImage(reference)
 }
 

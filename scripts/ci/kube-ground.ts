@@ -36,7 +36,8 @@ const pauseImage = `${registry}/spark-standalone-k8s/pause:1`
 
 const stateDir = cacheDir('kube', 'state')
 const runDir = '/run/spark-standalone-k8s'
-const containerdSocket = `${runDir}/containerd.sock`
+/** The node's containerd: the e2e suite asks it what the node holds. */
+export const containerdSocket = `${runDir}/containerd.sock`
 const at = {
   kubeconfig: cacheDir('kube', 'admin.kubeconfig'),
   pki: cacheDir('kube', 'pki'),

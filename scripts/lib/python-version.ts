@@ -31,9 +31,9 @@ export function imagePython(config: { python?: string; sparkVersion: string }, h
   return found && imagePythons(config.sparkVersion).includes(found) ? found : fallbackPython
 }
 
-/** An image reference's tag (after the last path part's colon, so a registry's port is not it); '' without one. */
+/** An image reference's tag (after the last path part's colon, so a registry's port is not it, and before a pinned @digest); '' without one. */
 export function imageTag(image: string): string {
-  return image.slice(image.lastIndexOf('/') + 1).split(':')[1] ?? ''
+  return image.slice(image.lastIndexOf('/') + 1).split('@')[0].split(':')[1] ?? ''
 }
 
 /** The Python minor version in the tag of an image this tool built (<spark>-py<python>-<hash>), if it says. */

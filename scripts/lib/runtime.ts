@@ -15,6 +15,9 @@ export type RoomShape = Pick<ClusterShape, 'workers' | 'workerCores' | 'workerMe
 
 export type ScaleOutcome = StepOutcome & { expected: ExpectedWorkers }
 
+/** The image made visible to the cluster, and the reference its pods run it by (pinned where the runtime can). */
+export type PublishedImage = StepOutcome & { image: string }
+
 /** A master, worker, Connect server or driver, as `status` lists it. */
 export interface Member {
   name: string
@@ -36,8 +39,8 @@ export interface Runtime {
   readonly memberNoun: string
   /** The most a submit's files may weigh in all here, and what holds them (for the message). */
   readonly submitFiles: { limit: number; holder: string }
-  /** Makes the built image visible to the cluster (a registry push, `minikube image load`, nothing). */
-  publishImage(reference: string): Promise<StepOutcome>
+  /** Makes the built image visible to the cluster (a registry push, `minikube image load`, nothing); what the pods run. */
+  publishImage(reference: string): Promise<PublishedImage>
   /** Whether the pods' requests fit, said with the numbers before anything changes. */
   checkRoom(shape: RoomShape): Promise<StepOutcome>
   /**

@@ -93,6 +93,29 @@ describe.skipIf(ground.skipReason)('Spark standalone on a local Docker engine (r
     expectWorkers(await fetchMasterState(uiUrl), 2)
   })
 
+  it("a re-tag of the image's name after cluster:up reaches no container: a new worker and a driver run the ID cluster:up pinned", async () => {
+    const result = await up('--workers', '2')
+    expect(result.exitCode, result.stderr).toBe(0)
+    const name = result.json!.image.split('@')[0] as string
+    const imageOf = async (container: string) => (await $`docker inspect --format {{.Image}} ${container}`.quiet()).stdout.trim()
+    const id = await imageOf('spark-master')
+    // Someone (or another checkout's build) moves the name to another image.
+    await $`docker tag ${ground.env.SPARK_K8S_BASE_IMAGE} ${name}`.quiet()
+    try {
+      const scaled = await cli(ground.env, 'scale', '3', ...docker, '--json', '--timeout', '120')
+      expect(scaled.exitCode, scaled.stderr).toBe(0)
+      expect(await imageOf('spark-worker-3')).toBe(id)
+      const pi = await cli(ground.env, 'pi', ...docker, '--json')
+      expect(pi.exitCode, pi.stderr).toBe(0)
+      expect(Math.abs(pi.json!.pi - Math.PI)).toBeLessThan(0.01)
+    } finally {
+      await $`docker tag ${id} ${name}`.quiet()
+    }
+    expect((await cli(ground.env, 'scale', '2', ...docker)).exitCode).toBe(0)
+    // What cluster:up reports is that pin: the name for people, the ID for the engine.
+    expect(result.json!.image).toBe(`${name}@${id}`)
+  })
+
   it('RPC is authenticated and encrypted: the secret stays put, is seen nowhere, and a driver without it is refused', async () => {
     const image = (await $`docker inspect --format {{.Config.Image}} spark-master`.quiet()).stdout.trim()
     const readSecret = async () => secretOf((await $`docker run --rm --user 185:0 --volume spark-auth:/auth:ro --entrypoint cat ${image} /auth/spark-defaults.conf`.quiet()).stdout)

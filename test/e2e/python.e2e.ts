@@ -28,7 +28,7 @@ describe.skipIf(ground.skipReason || spark35 || hostPythonVersion() === '3.13')(
   it('cluster:up --python 3.13 builds on Debian 13 and tags the image py3.13; a 3.13 client runs a UDF, a pandas_udf, mapInPandas and toPandas; this machine\'s python3 is refused', async () => {
     const up = await cli(env, 'up', ...docker, '--workers', '1', '--python', '3.13', '--json')
     expect(up.exitCode, up.stderr.slice(-3000)).toBe(0)
-    expect(up.json!.image).toMatch(/^spark-standalone:\d+\.\d+\.\d+-py3\.13-[0-9a-f]{12}$/)
+    expect(up.json!.image).toMatch(/^spark-standalone:\d+\.\d+\.\d+-py3\.13-[0-9a-f]{12}@sha256:[0-9a-f]{64}$/)
     const connect = await cli(env, 'connect', ...docker, '--python', '3.13', '--json')
     expect(connect.exitCode, connect.stderr).toBe(0)
     expect(connect.json).toMatchObject({ ok: true, python: '3.13' })

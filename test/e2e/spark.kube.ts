@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import type { V1PodSpec } from '@kubernetes/client-node'
+import type { V1Pod, V1PodSpec } from '@kubernetes/client-node'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { authConfAnnotation, authConfProblem, secretOf, authConfDigest } from '../../scripts/lib/cluster-secret.ts'
 import { errorMessage } from '../../scripts/lib/errors.ts'
@@ -15,7 +15,9 @@ import { connectKube, kubeGet, type Kube } from '../../scripts/lib/kube/kube.ts'
 import { loadManifests, ourLabels, selectorOf } from '../../scripts/lib/manifests.ts'
 import { pollUntil } from '../../scripts/lib/poll.ts'
 import { aliveWorkers, fetchMasterState, type MasterState, type WorkerState } from '../../scripts/lib/spark-ui.ts'
-import { registryHasTag } from '../../scripts/lib/kube/publish.ts'
+import { pushedDigest } from '../../scripts/lib/kube/publish.ts'
+import { run as sh } from '../../scripts/lib/proc.ts'
+import { containerdSocket } from '../../scripts/ci/kube-ground.ts'
 import { groundReady } from '../background-ground.ts'
 import { cli, cliWithInput, startCli } from './cli.ts'
 import { expectOtherPythonRefused, expectRefused, expectUdfsThroughConnect, piThroughConnect } from './connect-client.ts'
@@ -39,6 +41,34 @@ function expectWorkers(state: MasterState, count: number) {
 
 /** A NetworkPolicy as client-node reads it back (its model names `from` `_from`). */
 type NetworkPolicyShape = { spec?: { podSelector: { matchLabels?: Record<string, string> }; ingress?: Array<{ _from?: unknown[]; ports?: unknown[] }> } }
+
+/** The image ID Docker gives a local image (its config's digest). */
+async function imageId(reference: string): Promise<string> {
+  return (await sh`docker image inspect --format ${'{{.Id}}'} ${reference}`).stdout.trim()
+}
+
+/** The config digest of the manifest the registry holds under this digest: the image ID of what was pushed. */
+async function configInRegistry(digest: string): Promise<string> {
+  const accept = 'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json'
+  const response = await fetch(`http://${ground.env.SPARK_K8S_REGISTRY}/v2/spark-standalone/manifests/${digest}`, { headers: { Accept: accept } })
+  expect(response.status).toBe(200)
+  return ((await response.json()) as { config: { digest: string } }).config.digest
+}
+
+/** Moves the tag in the registry to another image (the base image), leaving the local tag on `ours`; the planted digest. */
+async function plantInRegistry(reference: string, ours: string): Promise<string> {
+  await sh`docker tag ${ground.env.SPARK_K8S_BASE_IMAGE} ${reference}`
+  const pushed = await sh`docker push ${reference}`
+  await sh`docker tag ${ours} ${reference}`
+  return pushedDigest(pushed.stdout)!
+}
+
+/** The node forgets every copy of the Spark image it holds, so the next pod of it is pulled from the registry. */
+async function forgetOnNode(): Promise<void> {
+  const listed = await sh`ctr --address ${containerdSocket} -n k8s.io images ls -q`
+  const names = listed.stdout.split('\n').filter((name) => /\/spark-standalone[:@]/.test(name))
+  if (names.length) await sh`ctr --address ${containerdSocket} -n k8s.io images rm ${names}`
+}
 
 /** Every line a person sees on stderr that starts with "error:"; the tool promises exactly one. */
 function errorLines(stderr: string): string[] {
@@ -85,9 +115,11 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
     expect(service.spec?.type).toBe('ClusterIP')
     expect(service.spec?.ports?.map((port) => port.nodePort)).toEqual([undefined, undefined])
     expect(result.json!.image).toMatch(new RegExp(`^${ground.env.SPARK_K8S_REGISTRY.replace(/\./g, '\\.')}/spark-standalone:`))
-    // Pushed now, or by an earlier run into this same registry: either way the registry has the tag.
-    expect(result.stderr).toMatch(/Publish the image to the cluster(: pushed |.*SKIPPED: .* already in the registry)/)
-    expect(await registryHasTag(result.json!.image)).toBe(true)
+    // Always pushed (layers an earlier run sent are not sent again), and deployed by the digest the push reported.
+    expect(result.stderr).toMatch(/Publish the image to the cluster: pushed .*, deployed as sha256:[0-9a-f]{64}/)
+    expect(result.json!.image).toMatch(/:[^/]+@sha256:[0-9a-f]{64}$/)
+    const [reference, digest] = result.json!.image.split('@')
+    expect(await configInRegistry(digest)).toBe(await imageId(reference))
     expectWorkers(await masterState(), 2)
     // The pods run the pushed image, pulled from the registry by the node.
     const { items } = await kube.core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=spark' })
@@ -113,9 +145,51 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
     const result = await run('up', '--workers', '2')
     expect(result.exitCode, result.stderr).toBe(0)
     expect(result.stderr).toMatch(/\[SKIPPED\].*Build the Spark image/)
-    expect(result.stderr).toMatch(/\[SKIPPED: .* already in the registry\]/)
+    expect(result.stderr).toMatch(/Publish the image to the cluster: pushed \(the registry had every layer\) /)
     expect(result.stderr).toMatch(/\[SKIPPED: secret\/spark-auth, persistentvolumeclaim\/spark-master-recovery, persistentvolumeclaim\/spark-events, deployment\/spark-master, service\/spark-master-service, networkpolicy\/spark-master, deployment\/spark-worker, poddisruptionbudget\/spark-worker already as declared\]/)
     expect(await resourceVersions('default')).toEqual(before)
+  })
+
+  it("a different image planted under the tool's own tag in the registry reaches no pod: master, workers and a driver run the digest of this build, also after the tag moves again", async () => {
+    const first = await run('up', '--workers', '2', '--json')
+    expect(first.exitCode, first.stderr).toBe(0)
+    const reference = first.json!.image.split('@')[0] as string
+    const ours = await imageId(reference)
+    expect((await run('down')).exitCode).toBe(0)
+    // A neighbour with push rights moves the predictable tag to their image; our engine keeps our build under it.
+    const planted = await plantInRegistry(reference, ours)
+    await forgetOnNode()
+
+    const up = await run('up', '--workers', '2', '--json')
+    expect(up.exitCode, up.stderr).toBe(0)
+    expect(up.json!.image).toMatch(new RegExp(`^${reference.replace(/[.]/g, '\\.')}@sha256:[0-9a-f]{64}$`))
+    const digest = up.json!.image.split('@')[1] as string
+    expect(digest).not.toBe(planted)
+    expect(await configInRegistry(digest)).toBe(ours)
+    const runsOurs = (pod: V1Pod) => {
+      expect(pod.spec!.containers[0].image, pod.metadata!.name).toBe(`${reference}@${digest}`)
+      expect(pod.status?.containerStatuses?.[0].imageID, pod.metadata!.name).toMatch(new RegExp(`/spark-standalone@${digest}$`))
+    }
+    const { items } = await kube.core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=spark' })
+    expect(items.map((pod) => pod.metadata!.labels!.role).sort()).toEqual(['master', 'worker', 'worker'])
+    items.forEach(runsOurs)
+
+    // The tag moves again after cluster:up, and the node has no copy: a driver started now still runs this build.
+    await plantInRegistry(reference, ours)
+    await forgetOnNode()
+    const drivers = new Map<string, V1Pod>()
+    let finished = false
+    const pi = run('pi').finally(() => (finished = true))
+    while (!finished) {
+      const { items: pods } = await kube.core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=spark,role=driver' })
+      for (const pod of pods) if (pod.status?.containerStatuses?.[0].imageID) drivers.set(pod.metadata!.name!, pod)
+      await new Promise((resolve) => setTimeout(resolve, 250))
+    }
+    expect((await pi).exitCode).toBe(0)
+    expect(drivers.size).toBe(1)
+    drivers.forEach(runsOurs)
+    // The registry's tag back on this build, for the tests that follow.
+    await sh`docker push ${reference}`
   })
 
   it('RPC is authenticated and encrypted: the Secret is ours, kept, seen nowhere else, and a driver without it is refused', async () => {

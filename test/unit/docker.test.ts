@@ -6,7 +6,9 @@ import {
   encodeShape,
   ensureContainer,
   ensureNetwork,
+  imageLabel,
   listContainers,
+  pinnedLocally,
   planContainer,
   reconcileWorkers,
   stopPlan,
@@ -20,6 +22,9 @@ import { authConfAnnotation, sparkAuthConf, withAuthConf } from '../../scripts/l
 import { StepError } from '../../scripts/lib/errors.ts'
 import { envValue, loadManifests, mainContainer, podTemplate, publishedPorts, renderCluster, renderPiJob, type ClusterShape } from '../../scripts/lib/manifests.ts'
 import { fake } from './fake-proc.ts'
+import { parseConfig } from '../../scripts/lib/config.ts'
+import { dockerRuntime } from '../../scripts/lib/docker/runtime.ts'
+import { makeTarget } from '../../scripts/lib/target.ts'
 
 vi.mock('../../scripts/lib/proc.ts', () => import('./fake-proc.ts'))
 
@@ -197,6 +202,41 @@ describe('planContainer', () => {
     const plan = (memory: string) =>
       planContainer(podTemplate(renderCluster(manifests, { ...shape, workerMemory: memory }).worker), { name: 'spark-worker-1', network: 'spark', restart: true })
     expect(plan('2g').specHash).not.toBe(plan('1g').specHash)
+  })
+})
+
+describe('an image pinned by its ID (name:tag@sha256:…)', () => {
+  const id = `sha256:${'ab'.repeat(32)}`
+  const pinned = `${shape.image}@${id}`
+  beforeEach(() => fake.reset())
+
+  it('is the local image ID under that name, asked of the engine', async () => {
+    fake.reset((command) => (command.line.startsWith('docker image inspect') ? { stdout: `${id}\n` } : undefined))
+    expect(await pinnedLocally(shape.image)).toBe(pinned)
+    expect(fake.lines()).toEqual([`docker image inspect --format {{.Id}} ${shape.image}`])
+  })
+
+  it('is what the pods run on Docker: the publish step pins the built tag to its ID', async () => {
+    fake.reset((command) => (command.line.startsWith('docker image inspect') ? { stdout: `${id}\n` } : undefined))
+    const runtime = dockerRuntime(makeTarget(parseConfig('up', ['--platform', 'docker'], {}), 'docker', manifests))
+    expect(await runtime.publishImage(shape.image)).toEqual({ skipped: `the Docker engine that built the image runs it, by its ID ${id}`, image: pinned })
+  })
+
+  it('runs by the ID alone (a re-tag of the name cannot change what a new container runs), its name kept in a label', () => {
+    const plans = [masterPlan({ ...shape, image: pinned }), workerPlan({ ...shape, image: pinned })]
+    for (const { runArgs } of plans) {
+      expect(runArgs).toContain(id)
+      expect(runArgs).not.toContain(shape.image)
+      expect(runArgs).not.toContain(pinned)
+      expect(valuesOf(runArgs, '--label')).toContain(`${imageLabel}=${pinned}`)
+    }
+    expect(masterPlan({ ...shape, image: pinned }).runArgs.slice(-4)[0]).toBe(id)
+  })
+
+  it('is read back from that label: listContainers asks for it before the engine\'s image field', async () => {
+    fake.reset(() => ({ stdout: '' }))
+    await listContainers({ app: 'spark' })
+    expect(valuesOf(fake.calls[0].argv, '--format')[0]).toContain(`{{or (.Label "${imageLabel}") .Image}}`)
   })
 })
 

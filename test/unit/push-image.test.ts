@@ -1,9 +1,12 @@
 // Publishing the image: straight into minikube (streamed into a docker-driver node's runtime, else
 // `minikube image load`), checked afterwards, since `minikube image load` can exit 0 without loading
-// (it only logs a node's failure). minikube's output is the recorded one.
+// (it only logs a node's failure); to a registry always pushed, deployed by the digest the push reports.
+// minikube's output is the recorded one.
 import { readFileSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
-import { beforeEach, describe, expect, it, vi } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { StepError } from '../../scripts/lib/errors.ts'
 import { repoRoot } from '../../scripts/lib/paths.ts'
 import { fake } from './fake-proc.ts'
@@ -35,19 +38,19 @@ beforeEach(() => fake.reset())
 describe('publishToKubernetes on minikube', () => {
   it('skips when minikube already lists the image (docker.io/library/ prefix and all)', async () => {
     fake.reset(() => withImage)
-    expect(await pushImage(reference, 'minikube', { profile })).toEqual({ skipped: `image ${reference} already in minikube ${profile}` })
+    expect(await pushImage(reference, 'minikube', { profile })).toEqual({ skipped: `image ${reference} already in minikube ${profile}`, image: reference })
     expect(fake.lines()).toEqual([`minikube -p ${profile} image ls`])
   })
 
   it('streams docker save into the node\'s containerd when the node is a container on this engine, and checks that minikube now lists it', async () => {
     fake.reset(loadable(profileList((config) => (config.KubernetesConfig.ContainerRuntime = 'containerd'))))
-    expect(await pushImage(reference, 'minikube', { profile })).toEqual({ done: `loaded ${reference} into minikube ${profile} (docker save piped into the node's containerd)` })
+    expect(await pushImage(reference, 'minikube', { profile })).toEqual({ done: `loaded ${reference} into minikube ${profile} (docker save piped into the node's containerd)`, image: reference })
     expect(fake.lines()).toEqual([`minikube -p ${profile} image ls`, 'minikube profile list -o json', `${save} | docker exec -i ${profile} ctr -n=k8s.io images import -`, `minikube -p ${profile} image ls`])
   })
 
   it('streams into the node\'s docker with the docker runtime (minikube\'s default)', async () => {
     fake.reset(loadable())
-    expect(await pushImage(reference, 'minikube', { profile })).toEqual({ done: `loaded ${reference} into minikube ${profile} (docker save piped into the node's docker)` })
+    expect(await pushImage(reference, 'minikube', { profile })).toEqual({ done: `loaded ${reference} into minikube ${profile} (docker save piped into the node's docker)`, image: reference })
     expect(fake.lines()).toContain(`${save} | docker exec -i ${profile} docker load`)
   })
 
@@ -57,14 +60,14 @@ describe('publishToKubernetes on minikube', () => {
     ['CRI-O', (config: { KubernetesConfig: Record<string, unknown> }) => (config.KubernetesConfig.ContainerRuntime = 'crio')],
   ])('leaves it to minikube image load with %s', async (_, change) => {
     fake.reset(loadable(profileList(change as Parameters<typeof profileList>[0])))
-    expect(await pushImage(reference, 'minikube', { profile })).toEqual({ done: `loaded ${reference} into minikube ${profile} (minikube image load)` })
+    expect(await pushImage(reference, 'minikube', { profile })).toEqual({ done: `loaded ${reference} into minikube ${profile} (minikube image load)`, image: reference })
     expect(fake.lines()).toEqual([`minikube -p ${profile} image ls`, 'minikube profile list -o json', `minikube -p ${profile} image load ${reference}`, `minikube -p ${profile} image ls`])
   })
 
   it('falls back to minikube image load when streaming fails, and says why', async () => {
     fake.reset(loadable(profileList(), (line) => (line.startsWith(save) ? { exitCode: 1, stderr: 'Error response from daemon: container ssk8s is not running' } : undefined)))
     const outcome = await pushImage(reference, 'minikube', { profile })
-    expect(outcome).toEqual({ done: `loaded ${reference} into minikube ${profile} (minikube image load; streaming into the node failed: \`docker exec -i ${profile} docker load\` failed: Error response from daemon: container ssk8s is not running)` })
+    expect(outcome).toEqual({ done: `loaded ${reference} into minikube ${profile} (minikube image load; streaming into the node failed: \`docker exec -i ${profile} docker load\` failed: Error response from daemon: container ssk8s is not running)`, image: reference })
     expect(fake.lines().slice(-2)).toEqual([`minikube -p ${profile} image load ${reference}`, `minikube -p ${profile} image ls`])
   })
 
@@ -77,7 +80,44 @@ describe('publishToKubernetes on minikube', () => {
   })
 
   it('pushes to --registry instead, and leaves minikube alone', async () => {
+    fake.reset(() => ({ stdout: recordedPush('first') }))
     await pushImage(`127.0.0.1:1/${reference}`, 'minikube', { profile, registry: '127.0.0.1:1' })
     expect(fake.lines()).toEqual([`docker push 127.0.0.1:1/${reference}`])
+  })
+})
+
+/** `docker push` as recorded (Docker 20.10, no terminal): the first push, and the same push again. */
+const recordedPush = (name: 'first' | 'again') => readFileSync(join(repoRoot, `test/fixtures/docker/v20.10/push-${name}.txt`), 'utf8')
+const digest = 'sha256:cbe938365b968c5c90e77a8be8b663445876afe55af674dfdefe0ee5b7a7a150'
+
+describe('publishToKubernetes with --registry', () => {
+  /** A registry that answers yes to every question: it "has" every tag. */
+  let registry: Server
+  let host: string
+  beforeAll(async () => {
+    registry = createServer((_request, response) => response.writeHead(200, { 'Docker-Content-Digest': `sha256:${'0'.repeat(64)}` }).end())
+    await new Promise<void>((resolve) => registry.listen(0, '127.0.0.1', resolve))
+    host = `127.0.0.1:${(registry.address() as AddressInfo).port}`
+  })
+  afterAll(() => registry.close())
+
+  it('pushes although the registry says it has the tag (it may hold anyone\'s image), and the pods run the digest this push reported', async () => {
+    fake.reset((command) => (command.line.startsWith('docker push') ? { stdout: recordedPush('again') } : undefined))
+    const outcome = await pushImage(`${host}/${reference}`, 'kubernetes', { profile, registry: host })
+    expect(fake.lines()).toEqual([`docker push ${host}/${reference}`])
+    expect(outcome).toEqual({ done: `pushed (the registry had every layer) ${host}/${reference}, deployed as ${digest}`, image: `${host}/${reference}@${digest}` })
+  })
+
+  it('says it pushed when a layer was sent', async () => {
+    fake.reset(() => ({ stdout: recordedPush('first') }))
+    expect(await pushImage(`${host}/${reference}`, 'kubernetes', { profile, registry: host })).toEqual({ done: `pushed ${host}/${reference}, deployed as ${digest}`, image: `${host}/${reference}@${digest}` })
+  })
+
+  it('refuses to deploy by tag when docker push reported no digest', async () => {
+    fake.reset(() => ({ stdout: 'The push refers to repository [x]\nsomething else\n' }))
+    const error = (await pushImage(`${host}/${reference}`, 'kubernetes', { profile, registry: host }).catch((e: unknown) => e)) as StepError
+    expect(error).toBeInstanceOf(StepError)
+    expect(error.message).toBe(`docker push ${host}/${reference} reported no digest: the image cannot be deployed by digest`)
+    expect(error.details).toContain('something else')
   })
 })

@@ -33,4 +33,11 @@ describe("the image's Python", () => {
     expect(pythonVersionOf('spark-standalone:4.3.0-0123456789ab')).toBeUndefined()
     expect(pythonVersionOf('spark:latest')).toBeUndefined()
   })
+
+  it('is read from a reference pinned to a digest (name:tag@sha256:…), and not from the digest', () => {
+    const pinned = `127.0.0.1:5000/spark-standalone:4.3.0-py3.13-0123456789ab@sha256:${'0123456789abcdef'.repeat(4)}`
+    expect(pythonVersionOf(pinned)).toBe('3.13')
+    expect(sparkVersionOf(pinned)).toBe('4.3.0')
+    expect(sparkVersionOf(`127.0.0.1:5000/spark-standalone@sha256:${'0'.repeat(64)}`)).toBeUndefined()
+  })
 })

@@ -112,6 +112,8 @@ const uiState: MasterState = {
   ],
 }
 
+const pushedDigest = `sha256:${'d'.repeat(64)}`
+
 const stepMocks = [checkDependencies, checkRoom, startMinikube, buildImage, pushImage, applyToDocker, applyToKubernetes, waitForRollout, verifyUi, deleteCluster, stopMinikube, runPi, setWorkerCount, clusterStatus]
 
 function usePlatform(platform: 'docker' | 'minikube' | 'kubernetes') {
@@ -126,7 +128,11 @@ function stepsSucceed() {
   vi.mocked(minikubeStatus).mockImplementation(async () => ({ Name: 'minikube', Host: 'Running', Kubelet: 'Running', APIServer: 'Running', Kubeconfig: 'Configured' }))
   vi.mocked(startMinikube).mockImplementation(record('minikube-start', () => ({ done: 'minikube started' })))
   vi.mocked(buildImage).mockImplementation(record('build-image', () => ({ done: 'image built' })))
-  vi.mocked(pushImage).mockImplementation(record('push-image', () => ({ done: 'image loaded' })))
+  // The pods run what the publish step says: here the built reference pinned to a digest.
+  vi.mocked(pushImage).mockImplementation(async (_target, reference) => {
+    steps.order.push('push-image')
+    return { done: 'image loaded', image: `${reference}@${pushedDigest}` }
+  })
   vi.mocked(applyToDocker).mockImplementation(record('apply-docker', () => ({ done: 'containers created' })))
   vi.mocked(applyToKubernetes).mockImplementation(record('apply-kubernetes', () => ({ done: 'deployments created' })))
   vi.mocked(waitForRollout).mockImplementation(record('wait-ready', () => '3 containers running'))
@@ -209,12 +215,12 @@ describe('up', () => {
 
     const summary = jsonSummary()
     expect(summary).toMatchObject({ ok: true, command: 'up', platform: 'docker', uiUrl: 'http://127.0.0.1:30001', aliveWorkers: 2 })
-    expect(summary.image).toMatch(/^spark-standalone:4\.3\.0-py3\.\d+-[0-9a-f]{12}$/)
+    expect(summary.image).toMatch(/^spark-standalone:4\.3\.0-py3\.\d+-[0-9a-f]{12}@sha256:d{64}$/)
     // The processes the graph runs itself: "is the image there?", asked while the dependencies are
     // checked, and handed to the build step (called with that answer); then the apply's look for a
     // running Connect or History server to bring along (none here).
     expect(fake.calls.map((c) => c.line.split(' --format')[0])).toEqual([
-      `docker image inspect ${summary.image}`,
+      `docker image inspect ${vi.mocked(buildImage).mock.calls[0][0]}`,
       ...['connect', 'history'].map((role) => `docker ps --all --no-trunc --filter label=app=spark --filter label=app.kubernetes.io/managed-by=spark-standalone-k8s --filter label=role=${role}`),
     ])
     await expect(vi.mocked(buildImage).mock.calls[0][3]).resolves.toBe(true)
@@ -236,7 +242,7 @@ describe('up', () => {
     expect(jsonExampleMismatches(example, jsonSummary())).toEqual([])
   })
 
-  it('passes the configured shape and the built image to the steps', async () => {
+  it('passes the configured shape and the built image to the steps, and has the pods run what the publish step pinned', async () => {
     expect(await main(['up', '--platform', 'docker', '--workers', '3', '--worker-cores', '2', '--worker-memory', '2g'])).toBe(0)
     expect(checkDependencies).toHaveBeenCalledWith('docker', expect.objectContaining({ namespace: 'default' }))
     expect(vi.mocked(checkDependencies).mock.calls[0][1].context).toBeUndefined()
@@ -246,7 +252,7 @@ describe('up', () => {
     expect(vi.mocked(pushImage).mock.calls[0][1]).toBe(image)
     expect(vi.mocked(checkRoom).mock.calls[0][0]).toMatchObject({ platform: 'docker' })
     expect(vi.mocked(checkRoom).mock.calls[0][1]).toMatchObject({ workers: 3, workerCores: 2, workerMemory: '2g' })
-    expect(vi.mocked(applyToDocker).mock.calls[0][1]).toMatchObject({ image, workers: 3, workerCores: 2, workerMemory: '2g' })
+    expect(vi.mocked(applyToDocker).mock.calls[0][1]).toMatchObject({ image: `${image}@${pushedDigest}`, workers: 3, workerCores: 2, workerMemory: '2g' })
     expect(vi.mocked(applyToDocker).mock.calls[0][2]).toMatchObject({ uiKill: false })
     expect(vi.mocked(verifyUi).mock.calls[0][1]).toEqual({ count: 3, cores: 2, memory: '2g' })
   })
@@ -270,7 +276,7 @@ describe('up', () => {
     const { record } = steps
     vi.mocked(startMinikube).mockImplementation(record('minikube-start', () => ({ skipped: 'SKIP-A minikube profile minikube already running' })))
     vi.mocked(buildImage).mockImplementation(record('build-image', () => ({ skipped: 'SKIP-B image already present' })))
-    vi.mocked(pushImage).mockImplementation(record('push-image', () => ({ skipped: 'SKIP-C image already in minikube' })))
+    vi.mocked(pushImage).mockImplementation(record('push-image', () => ({ skipped: 'SKIP-C image already in minikube', image: 'spark-standalone:4.3.0-py3.11-0123456789ab' })))
     vi.mocked(applyToKubernetes).mockImplementation(record('apply-kubernetes', () => ({ skipped: 'SKIP-D deployments already as declared' })))
     const code = await main(['up', '--json'])
     expect(code).toBe(0)
@@ -306,7 +312,7 @@ describe('up', () => {
     expect(createOnly![0]).toBe(objects[0])
     const image = vi.mocked(buildImage).mock.calls[0][0]
     const master = objects[3] as { spec: { template: { spec: { containers: Array<{ image: string }> } } } }
-    expect(master.spec.template.spec.containers[0].image).toBe(image)
+    expect(master.spec.template.spec.containers[0].image).toBe(`${image}@${pushedDigest}`)
   })
 
   it("annotates the master and worker pod templates with the conf's digest, never the secret, so a new conf rolls them", async () => {

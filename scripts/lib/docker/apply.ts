@@ -10,6 +10,7 @@ import {
   listContainers,
   planContainer,
   reconcileWorkers,
+  runnable,
   stopPlan,
   workerPlans,
   type ContainerChange,
@@ -74,7 +75,7 @@ async function ensureClaimVolumes(template: V1PodTemplateSpec, labels: Record<st
     const name = volume.persistentVolumeClaim?.claimName
     if (!name || !(await ensureLabelledVolume(name, { role: template.metadata?.labels?.role ?? '' }, labels))) continue
     // Removed again if it cannot be handed over: a later run would take a labelled volume as ready.
-    await run`docker run --rm --network none --user 0:0 --volume ${`${name}:/claim`} --entrypoint sh ${image} -c ${`chown ${owner} /claim && chmod 0770 /claim`}`.catch(async (error: unknown) => {
+    await run`docker run --rm --network none --user 0:0 --volume ${`${name}:/claim`} --entrypoint sh ${runnable(image)} -c ${`chown ${owner} /claim && chmod 0770 /claim`}`.catch(async (error: unknown) => {
       await run({ nothrow: true })`docker volume rm ${name}`
       throw error
     })

@@ -7,9 +7,26 @@ import { run } from '../proc.ts'
 import { storageAnnotation } from '../storage.ts'
 import { kubeCpuToCores, kubeQuantityToBytes } from '../units.ts'
 
-/** Docker labels of our own: a hash of the run arguments (to see drift) and the worker shape (for scale). */
+/** Docker labels of our own: a hash of the run arguments (to see drift), the worker shape (for scale), the image as the tool names it. */
 export const specHashLabel = 'io.spark-standalone-k8s.spec-hash'
 export const shapeLabel = 'io.spark-standalone-k8s.shape'
+export const imageLabel = 'io.spark-standalone-k8s.image'
+
+/**
+ * The image as `docker run` and the Engine API take it. The Docker runtime pins what it built as
+ * `name:tag@<image ID>` (the tag for people and for the version readers, the ID for the engine):
+ * the engine runs the ID, which a later re-tag of the name cannot move.
+ */
+export function runnable(image: string): string {
+  const at = image.indexOf('@')
+  return at < 0 ? image : image.slice(at + 1)
+}
+
+/** The local image's ID, pinned to its name (see runnable). */
+export async function pinnedLocally(reference: string): Promise<string> {
+  const id = (await run`docker image inspect --format ${'{{.Id}}'} ${reference}`).stdout.trim()
+  return `${reference}@${id}`
+}
 
 export interface ContainerPlan {
   name: string
@@ -104,8 +121,9 @@ export function planContainer(template: V1PodTemplateSpec, options: PlanOptions)
 
   const [entrypoint, ...commandRest] = container.command ?? []
   if (entrypoint) args.push('--entrypoint', entrypoint)
+  args.push('--label', `${imageLabel}=${container.image}`)
   const specHash = createHash('sha256').update(JSON.stringify([args, container.image, commandRest, container.args])).digest('hex').slice(0, 12)
-  args.push('--label', `${specHashLabel}=${specHash}`, container.image!, ...commandRest, ...(container.args ?? []))
+  args.push('--label', `${specHashLabel}=${specHash}`, runnable(container.image!), ...commandRest, ...(container.args ?? []))
   return { name: options.name, runArgs: args, specHash }
 }
 
@@ -134,7 +152,8 @@ export async function listContainers(labels: Record<string, string>): Promise<Co
   const filters = labelFilters(labels)
   // The labels we read, one field each: {{.Labels}} joins all with commas, and label values may hold commas.
   const wanted = ['app', 'role', shapeLabel, authConfAnnotation, storageAnnotation]
-  const format = ['{{.ID}}', '{{.Names}}', '{{.State}}', '{{.Status}}', '{{.Image}}', `{{.Label "${specHashLabel}"}}`, ...wanted.map((key) => `{{.Label "${key}"}}`)].join('\t')
+  // The image as the tool named it (a pinned one runs by its ID, which is all {{.Image}} would say).
+  const format = ['{{.ID}}', '{{.Names}}', '{{.State}}', '{{.Status}}', `{{or (.Label "${imageLabel}") .Image}}`, `{{.Label "${specHashLabel}"}}`, ...wanted.map((key) => `{{.Label "${key}"}}`)].join('\t')
   const output = await run`docker ps --all --no-trunc ${filters} --format ${format}`
   return output.stdout
     .split('\n')

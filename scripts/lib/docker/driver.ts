@@ -7,7 +7,7 @@ import { onInterrupt } from '../interrupt.ts'
 import { mainContainer, ourLabels, podTemplate } from '../manifests.ts'
 import { run } from '../proc.ts'
 import type { Target } from '../target.ts'
-import { dockerLayout, labelArgs, planContainer } from './containers.ts'
+import { dockerLayout, labelArgs, planContainer, runnable } from './containers.ts'
 
 /** On Docker the files go through this process's memory into a volume: a ceiling well below node's own. */
 export const dockerFilesLimit = 1024 * 1024 * 1024
@@ -63,7 +63,7 @@ async function fillVolume(name: string, image: string, files: Map<string, Buffer
   await run`docker volume create ${labelArgs(labels)} ${name}`
   for (const [file, content] of files) {
     // Written by root (a new volume is root's), readable by everyone, as a ConfigMap's 0444 files are.
-    await run({ input: content })`docker run --rm --interactive --name ${`${name}-files`} --network none --user 0:0 --volume ${`${name}:/files`} --entrypoint sh ${image} -c ${'cat > "/files/$1" && chmod 0444 "/files/$1"'} sh ${file}`
+    await run({ input: content })`docker run --rm --interactive --name ${`${name}-files`} --network none --user 0:0 --volume ${`${name}:/files`} --entrypoint sh ${runnable(image)} -c ${'cat > "/files/$1" && chmod 0444 "/files/$1"'} sh ${file}`
   }
 }
 

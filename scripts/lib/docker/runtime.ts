@@ -11,7 +11,7 @@ import { run } from '../proc.ts'
 import type { RoomShape, Runtime } from '../runtime.ts'
 import type { Target } from '../target.ts'
 import { applyToDocker } from './apply.ts'
-import { dockerLayout, listContainers } from './containers.ts'
+import { dockerLayout, listContainers, pinnedLocally, runnable } from './containers.ts'
 import { deleteOnDocker } from './delete.ts'
 import { dockerFilesLimit, runDockerDriver } from './driver.ts'
 import { engineEndpoint, engineExpect, engineIdentity } from './engine.ts'
@@ -29,7 +29,10 @@ export function dockerRuntime(target: Target): Runtime {
     lockKey: async () => `docker ${engineIdentity(engineEndpoint())}`,
     memberNoun: 'containers',
     submitFiles: { limit: dockerFilesLimit, holder: 'a submit takes on Docker' },
-    publishImage: async () => ({ skipped: 'the Docker engine that built the image runs it' }),
+    publishImage: async (reference) => {
+      const image = await pinnedLocally(reference)
+      return { skipped: `the Docker engine that built the image runs it, by its ID ${runnable(image)}`, image }
+    },
     checkRoom: (shape) => checkEngineRoom(target, shape),
     prepareStorage: async () => {
       const { data, dataClaim, dataPath } = target.config

@@ -1,5 +1,5 @@
 import { authConfProblem, authVolume, plannedAuthConf, type AuthSettings, type PlannedAuthConf } from '../cluster-secret.ts'
-import { ensureLabelledVolume } from './containers.ts'
+import { ensureLabelledVolume, runnable } from './containers.ts'
 import { engineCall, engineEndpoint, engineExpect } from './engine.ts'
 import { StepError } from '../errors.ts'
 import { ourLabels, type ClusterManifests } from '../manifests.ts'
@@ -40,7 +40,7 @@ async function writeAuthConf(volume: string, file: string, image: string, conf: 
     'if [ "$2" = replace ]; then exec mv -f "$new" "/auth/$1"; fi',
     'ln "$new" "/auth/$1" 2>/dev/null; made=$?; rm -f "$new"; [ "$made" = 0 ] || exit 3',
   ].join('\n')
-  const written = await run({ input: conf, nothrow: true })`docker run --rm --interactive --network none --log-driver none --user 0:0 --volume ${`${volume}:/auth`} --entrypoint sh ${image} -c ${script} sh ${file} ${mode}`
+  const written = await run({ input: conf, nothrow: true })`docker run --rm --interactive --network none --log-driver none --user 0:0 --volume ${`${volume}:/auth`} --entrypoint sh ${runnable(image)} -c ${script} sh ${file} ${mode}`
   // 3: another run linked its conf first; it is kept.
   if (written.exitCode !== 0 && written.exitCode !== 3) throw new StepError(`could not write the cluster's secret into Docker volume ${volume}: ${written.stderr.trim().split('\n').pop()}`)
 }
@@ -56,7 +56,7 @@ export async function readVolumeFile(volume: string, file: string, image: string
   const mount = { Type: 'volume', Source: volume, Target: at, ReadOnly: true }
   // Labelled ours, so a reader left behind by a killed run goes with `cluster:down`.
   const { Id: id } = (await engineExpect<{ Id: string }>(engine, 'POST', '/containers/create', {
-    body: { Image: image, Entrypoint: ['true'], Cmd: [], Labels: labels, NetworkDisabled: true, HostConfig: { NetworkMode: 'none', LogConfig: { Type: 'none' }, Mounts: [mount] } },
+    body: { Image: runnable(image), Entrypoint: ['true'], Cmd: [], Labels: labels, NetworkDisabled: true, HostConfig: { NetworkMode: 'none', LogConfig: { Type: 'none' }, Mounts: [mount] } },
   }))!
   try {
     const reply = await engineCall<Buffer | { message?: string }>(engine, 'GET', `/containers/${id}/archive?path=${encodeURIComponent(`${at}/${file}`)}`, { raw: true })

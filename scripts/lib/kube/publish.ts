@@ -1,43 +1,31 @@
 import type { Config, Platform } from '../config.ts'
-import { fetchWithin } from '../http.ts'
-import type { StepOutcome } from '../outcome.ts'
+import { StepError } from '../errors.ts'
+import type { PublishedImage } from '../runtime.ts'
 import { run } from '../proc.ts'
 import { loadIntoMinikube } from './minikube-image.ts'
 
-const manifestTypes = [
-  'application/vnd.oci.image.index.v1+json',
-  'application/vnd.oci.image.manifest.v1+json',
-  'application/vnd.docker.distribution.manifest.list.v2+json',
-  'application/vnd.docker.distribution.manifest.v2+json',
-].join(', ')
+/** The manifest digest `docker push` reports for what it pushed (its last line: `<tag>: digest: sha256:… size: N`). */
+export function pushedDigest(output: string): string | undefined {
+  return /: digest: (sha256:[0-9a-f]{64}) size: \d+/.exec(output)?.[1]
+}
 
 /**
- * Asks the registry itself (HEAD /v2/<name>/manifests/<tag>) whether the tag is there, so a wiped
- * or different registry is never mistaken for one we pushed to. Loopback registries speak plain
- * HTTP, as Docker allows. Undefined when the registry will not say (e.g. it wants a login).
+ * Always pushed, and deployed by the digest this push reports: the tag is predictable (a hash of
+ * docker/ and the build args), so in a shared registry it may already hold someone else's image,
+ * and it can be moved after the push. `name:tag@sha256:…` keeps the tag readable; Kubernetes pulls
+ * the digest. Layers the registry has are not sent again, so an unchanged image costs a round trip.
  */
-export async function registryHasTag(reference: string): Promise<boolean | undefined> {
-  const slash = reference.indexOf('/')
-  const host = reference.slice(0, slash)
-  const [name, tag] = reference.slice(slash + 1).split(':')
-  const scheme = /^(localhost|127\.\d+\.\d+\.\d+)(:\d+)?$/.test(host) ? 'http' : 'https'
-  try {
-    const response = await fetchWithin(`${scheme}://${host}/v2/${name}/manifests/${tag}`, 10_000, { method: 'HEAD', headers: { Accept: manifestTypes } })
-    if (response.status === 200) return true
-    if (response.status === 404) return false
-    return undefined
-  } catch {
-    return undefined
-  }
+async function pushToRegistry(reference: string): Promise<PublishedImage> {
+  const pushed = await run`docker push ${reference}`
+  const digest = pushedDigest(pushed.stdout)
+  if (!digest) throw new StepError(`docker push ${reference} reported no digest: the image cannot be deployed by digest`, `  - its output ended with: ${pushed.stdout.trim().split('\n').at(-1) ?? '(nothing)'}`)
+  const sent = /: Pushed$/m.test(pushed.stdout)
+  return { done: `${sent ? 'pushed' : 'pushed (the registry had every layer)'} ${reference}, deployed as ${digest}`, image: `${reference}@${digest}` }
 }
 
 /** To --registry when given, else straight into minikube; elsewhere the cluster must see the local image. */
-export async function publishToKubernetes(reference: string, platform: Platform, config: Pick<Config, 'registry' | 'profile'>): Promise<StepOutcome> {
-  if (config.registry) {
-    if (await registryHasTag(reference)) return { skipped: `${reference} already in the registry` }
-    await run`docker push ${reference}`
-    return { done: `pushed ${reference}` }
-  }
-  if (platform === 'minikube') return loadIntoMinikube(config.profile, reference)
-  return { skipped: 'no --registry: the cluster must already see this local image (e.g. Docker Desktop, kind load)' }
+export async function publishToKubernetes(reference: string, platform: Platform, config: Pick<Config, 'registry' | 'profile'>): Promise<PublishedImage> {
+  if (config.registry) return pushToRegistry(reference)
+  if (platform === 'minikube') return { ...(await loadIntoMinikube(config.profile, reference)), image: reference }
+  return { skipped: 'no --registry: the cluster must already see this local image (e.g. Docker Desktop, kind load)', image: reference }
 }
