@@ -4,7 +4,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { authConfAnnotation, sparkAuthConf } from '../../scripts/lib/cluster-secret.ts'
 import { parseConfig } from '../../scripts/lib/config.ts'
 import { makeTarget } from '../../scripts/lib/target.ts'
-import { tarOf, useFakeEngine } from './fake-engine.ts'
+import { secretConfAnswer, useFakeEngine } from './fake-engine.ts'
 import { fake } from './fake-proc.ts'
 
 vi.mock('../../scripts/lib/proc.ts', () => import('./fake-proc.ts'))
@@ -24,10 +24,7 @@ function cluster(conf: string) {
   fake.reset((command) => (command.line.startsWith('docker ps') ? { stdout: command.line.includes('role=connect') ? '' : masterLine } : undefined))
   engine.reset((request) => {
     if (request.url === '/volumes/spark-auth') return { json: { Name: 'spark-auth' } }
-    if (request.url === '/containers/create') return { status: 201, json: { Id: 'reader1' } }
-    if (request.url.startsWith('/containers/reader1/archive?')) return { raw: tarOf('spark-defaults.conf', conf) }
-    if (request.url === '/containers/reader1?force=1') return { status: 204 }
-    return undefined
+    return secretConfAnswer(request, conf)
   })
 }
 

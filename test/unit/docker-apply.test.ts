@@ -4,7 +4,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { authConfAnnotation, authConfDigest, connectTokenOf, secretOf } from '../../scripts/lib/cluster-secret.ts'
 import { StepError } from '../../scripts/lib/errors.ts'
 import { loadManifests, type ClusterShape } from '../../scripts/lib/manifests.ts'
-import { tarOf, useFakeEngine } from './fake-engine.ts'
+import { secretConfAnswer, useFakeEngine } from './fake-engine.ts'
 import { fake } from './fake-proc.ts'
 
 vi.mock('../../scripts/lib/proc.ts', () => import('./fake-proc.ts'))
@@ -22,12 +22,7 @@ function emptyDocker() {
     if (command.line.includes('-c') && command.argv.at(-2) === 'spark-defaults.conf') written = String(command.options.input)
     return undefined
   })
-  engine.reset((request) => {
-    if (request.url === '/containers/create') return { status: 201, json: { Id: 'reader1' } }
-    if (request.url.startsWith('/containers/reader1/archive?')) return written === undefined ? { status: 404, json: { message: 'no such file' } } : { raw: tarOf('spark-defaults.conf', written) }
-    if (request.url === '/containers/reader1?force=1') return { status: 204 }
-    return undefined
-  })
+  engine.reset((request) => secretConfAnswer(request, written))
   return { written: () => written }
 }
 

@@ -73,6 +73,17 @@ export function useFakeEngine(): FakeEngine {
   return engine
 }
 
+/**
+ * The engine's side of reading the cluster's conf out of its secret volume: a reader container made,
+ * its archive read (404 when `conf` is undefined: no such file), the reader removed.
+ */
+export function secretConfAnswer(request: EngineRequest, conf: string | undefined): EngineAnswer | undefined {
+  if (request.url === '/containers/create') return { status: 201, json: { Id: 'reader1' } }
+  if (request.url.startsWith('/containers/reader1/archive?')) return conf === undefined ? { status: 404, json: { message: 'no such file' } } : { raw: tarOf('spark-defaults.conf', conf) }
+  if (request.url === '/containers/reader1?force=1') return { status: 204 }
+  return undefined
+}
+
 /** A one-file tar archive, as GET /containers/{id}/archive sends a file: made by the system's tar. */
 export function tarOf(name: string, content: string): Buffer {
   const dir = mkdtempSync(join(tmpdir(), 'ssk8s-tar-'))

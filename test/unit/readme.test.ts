@@ -13,7 +13,7 @@ import { apiErrorMessage, errorMessage } from '../../scripts/lib/errors.ts'
 import { podBlocker, unschedulableGraceMs, type Kube } from '../../scripts/lib/kube/kube.ts'
 import { loadManifests, ourLabels, renderCluster } from '../../scripts/lib/manifests.ts'
 import { dockerDir, repoRoot } from '../../scripts/lib/paths.ts'
-import { tarOf, useFakeEngine } from './fake-engine.ts'
+import { secretConfAnswer, useFakeEngine } from './fake-engine.ts'
 import { fake, type CannedResult } from './fake-proc.ts'
 import { imageQuotes, messageQuotes, readme, unmatched } from './readme-quotes.ts'
 
@@ -87,12 +87,7 @@ async function secondApplyOnDocker(): Promise<unknown> {
     if (verb === 'ps') return { stdout: containers.join('\n') }
     return undefined
   })
-  engine.reset((request) => {
-    if (request.url === '/containers/create') return { status: 201, json: { Id: 'reader1' } }
-    if (request.url.startsWith('/containers/reader1/archive?')) return conf === undefined ? { status: 404, json: { message: 'no such file' } } : { raw: tarOf('spark-defaults.conf', conf) }
-    if (request.url === '/containers/reader1?force=1') return { status: 204 }
-    return undefined
-  })
+  engine.reset((request) => secretConfAnswer(request, conf))
   const containers: string[] = []
   await applyToDocker(manifests, shape, { uiKill: false })
   for (const { argv } of fake.calls.filter((call) => call.argv[1] === 'run' && call.argv.includes('--detach'))) {

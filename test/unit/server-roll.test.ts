@@ -8,7 +8,7 @@ import { describeRoll, rollReasons } from '../../scripts/lib/server.ts'
 import { storageAnnotation, type ClusterStorage } from '../../scripts/lib/storage.ts'
 import { makeTarget } from '../../scripts/lib/target.ts'
 import { connectServer } from '../../scripts/lib/connect-server.ts'
-import { tarOf, useFakeEngine } from './fake-engine.ts'
+import { secretConfAnswer, useFakeEngine } from './fake-engine.ts'
 import { fake } from './fake-proc.ts'
 
 vi.mock('../../scripts/lib/proc.ts', () => import('./fake-proc.ts'))
@@ -36,10 +36,7 @@ function docker(servers: { connect?: string; history?: string }, conf: string) {
   })
   engine.reset((request) => {
     if (request.url === '/volumes/spark-auth') return { json: { Name: 'spark-auth' } }
-    if (request.url === '/containers/create') return { status: 201, json: { Id: 'reader1' } }
-    if (request.url.startsWith('/containers/reader1/archive?')) return { raw: tarOf('spark-defaults.conf', conf) }
-    if (request.url === '/containers/reader1?force=1') return { status: 204 }
-    return undefined
+    return secretConfAnswer(request, conf)
   })
 }
 
