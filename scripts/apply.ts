@@ -84,5 +84,7 @@ runIfMain(import.meta.url, async () => {
   const config = parseConfig('up', process.argv.slice(2))
   const { platform } = await resolvePlatform(config)
   const target = makeTarget(config, platform)
-  console.log(describeOutcome((await applyCluster(target, imageReference(config), (await target.runtime.prepareStorage()).storage)).outcome))
+  // What cluster:up deploys: the image as the runtime pins it (its digest or ID), not the bare tag.
+  const { image } = await target.runtime.publishImage(imageReference(config))
+  console.log(describeOutcome((await applyCluster(target, image, (await target.runtime.prepareStorage()).storage)).outcome))
 })

@@ -199,7 +199,9 @@ function parseDataFolder(raw: string, flag: string): string {
     throw new UsageError(`${flag} must be an existing folder (got "${raw}": ${code === 'ENOENT' || code === 'ENOTDIR' ? `there is no ${path}` : `cannot read ${path}, ${code}`})`)
   }
   if (!folder) throw new UsageError(`${flag} must be a folder, not a file (got "${raw}")`)
-  const real = realpathSync(path)
+  // The native realpath: on a case-insensitive disk (macOS) it gives the folder's own case, so
+  // /users/me is judged as /Users/me, your home.
+  const real = realpathSync.native(path)
   refuse(real)
   if (real !== path) throw new UsageError(`${flag} must be a folder reached through no symlink (got "${raw}", which leads to ${real}): pass ${real} itself`)
   return path

@@ -14,6 +14,15 @@ const setgid = 0o2000
  */
 const systemTrees = ['/bin', '/boot', '/dev', '/etc', '/lib', '/lib32', '/lib64', '/libx32', '/proc', '/run', '/sbin', '/sys', '/usr', '/var', '/Library', '/System', '/private/etc', '/private/var']
 
+/** Windows' own trees, where the system says they are (C:\Windows, C:\Program Files, C:\ProgramData). */
+const windowsTrees = () => ['SystemRoot', 'ProgramFiles', 'ProgramFiles(x86)', 'ProgramData'].flatMap((name) => process.env[name] ?? [])
+
+/**
+ * Shared like a top-level folder: the children of macOS's /private (/tmp is /private/tmp there), and
+ * WSL's /mnt/<letter>, a whole Windows drive.
+ */
+const sharedLikeTopLevel = (path: string) => dirname(path) === '/private' || /^\/mnt\/[a-z]$/.test(path)
+
 /**
  * Why an absolute path may not be the data folder, which every pod writes and the tool makes
  * group-writable for good; undefined when it may. Inside your home is always yours; else not the
@@ -27,8 +36,8 @@ export function dataFolderProblem(path: string): string | undefined {
   const holds = homes.find((home) => isWithin(home, path))
   if (holds) return `a folder holding your home folder ${holds}`
   if (homes.some((home) => isWithin(path, home))) return undefined
-  if (dirname(path) === root) return 'a top-level folder'
-  const tree = systemTrees.find((folder) => isWithin(path, folder))
+  if (dirname(path) === root || sharedLikeTopLevel(path)) return 'a top-level folder'
+  const tree = [...systemTrees, ...windowsTrees()].find((folder) => isWithin(path, folder))
   return tree && `inside the system's ${tree}`
 }
 

@@ -238,6 +238,9 @@ describe('the data flags', () => {
     refused('/usr/share', "inside the system's /usr")
     refused('/etc/ssl', "inside the system's /etc")
     refused('/var/tmp', "inside the system's /var")
+    // macOS's /tmp is /private/tmp; WSL's /mnt/c is the whole C: drive.
+    refused('/private/tmp', 'a top-level folder')
+    refused('/mnt/c', 'a top-level folder')
     // $HOME as the shell has it, wherever that is.
     const home = join(realpathSync(mkdtempSync(join(tmpdir(), 'homes-'))), 'me')
     mkdirSync(join(home, 'lake'), { recursive: true })
