@@ -13,19 +13,20 @@ export function dockerServer(target: Target, { manifests, what, scheme }: Server
   const name = manifests.deployment.metadata!.name!
   const role = manifests.deployment.metadata!.labels!.role
   const port = serverPort(manifests)
+  const existing = async () => (await listContainers({ ...layout.ourLabels, role })).find((c) => c.name === name)
   return {
     what,
     // Running, or brought back by its restart policy; a stopped one was stopped by someone, and stays so.
     running: async () => {
-      const found = (await listContainers({ ...layout.ourLabels, role })).find((c) => c.name === name)
+      const found = await existing()
       return found && (found.state === 'running' || found.state === 'restarting') ? { image: found.image, annotations: found.labels } : undefined
     },
     apply: async (rendered) => {
       const plan = planContainer(podTemplate(rendered.deployment), { name, network: layout.network, publish: [{ name: 'server', nodePort: port, containerPort: port }], restart: true })
-      const existing = (await listContainers({ ...layout.ourLabels, role })).find((c) => c.name === name)
+      const live = await existing()
       // Docker would make the container, then fail to start it with its proxy's "address already in use".
-      if (existing?.state !== 'running') await requireFreeLoopback(port, `the ${what}`)
-      const change = await ensureContainer(plan, existing)
+      if (live?.state !== 'running') await requireFreeLoopback(port, `the ${what}`)
+      const change = await ensureContainer(plan, live)
       return change === 'unchanged' ? { skipped: `container ${name} already runs ${mainImage(rendered)}` } : { done: `container ${name} ${change}` }
     },
     waitReady: async (onProgress) =>
