@@ -36,11 +36,15 @@ describe('the kernel channels of the e2e Jupyter client', () => {
     expect(reply.content).toEqual({ status: 'ok', execution_count: 1 })
     expect(outputs).toEqual([{ output_type: 'stream', name: 'stdout', text: 'hi\n' }])
 
+    // The reply first: iopub output may still follow it, up to idle.
     const second = channels.request('execute_request', { code: '1' })
     const next = sent[1].header.msg_id
     answer(next, 'shell', 'execute_reply', { status: 'ok', execution_count: 2 })
+    answer(next, 'iopub', 'execute_result', { data: { 'text/plain': '1' }, execution_count: 2 })
     answer(next, 'iopub', 'status', { execution_state: 'idle' })
-    expect((await second).reply.content.execution_count).toBe(2)
+    const late = await second
+    expect(late.reply.content.execution_count).toBe(2)
+    expect(late.outputs).toEqual([{ output_type: 'execute_result', data: { 'text/plain': '1' }, metadata: {}, execution_count: 2 }])
   })
 
   it('rejects every waiting request when the channels fail', async () => {
