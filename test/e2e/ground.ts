@@ -6,6 +6,7 @@ import { run, succeeds } from '../../scripts/lib/proc.ts'
 import { ensureDockerGround } from '../../scripts/ci/docker-ground.ts'
 import { ensureVersitygw } from '../../scripts/ci/s3-ground.ts'
 import { inBackground } from '../background-ground.ts'
+import { provideChromium } from './chromium-ground.ts'
 
 export interface E2eGround {
   /** Why the suite cannot run here; undefined when it can. */
@@ -25,6 +26,7 @@ declare module 'vitest' {
 const mustRun = () => Boolean(process.env.CI) || process.env.SPARK_K8S_E2E === '1'
 
 export default async function setup(project: TestProject): Promise<void> {
+  provideChromium(project, mustRun())
   if (mustRun()) {
     const log = (line: string) => console.error(`[ground] ${line}`)
     const ground = await ensureDockerGround({ log })

@@ -6,6 +6,7 @@ import type { TestProject } from 'vitest/node'
 import { ensureDockerGround } from '../../scripts/ci/docker-ground.ts'
 import { kubeGround, kubeGroundDown, kubeGroundUp } from '../../scripts/ci/kube-ground.ts'
 import { inBackground } from '../background-ground.ts'
+import { provideChromium } from './chromium-ground.ts'
 
 export interface KubeE2eGround {
   skipReason?: string
@@ -24,7 +25,9 @@ declare module 'vitest' {
 const log = (line: string) => console.error(`[kube-ground] ${line}`)
 
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
-  if (!process.env.CI && process.env.SPARK_K8S_E2E_KUBE !== '1') {
+  const mustRun = Boolean(process.env.CI) || process.env.SPARK_K8S_E2E_KUBE === '1'
+  provideChromium(project, mustRun)
+  if (!mustRun) {
     const skipReason = 'the Kubernetes suite builds a real cluster as root: run with CI=true or SPARK_K8S_E2E_KUBE=1'
     console.warn(`\n[e2e-kube] SKIPPED: ${skipReason}\n`)
     project.provide('kubeGround', { skipReason, env: {} })
