@@ -49,7 +49,7 @@ export function parseLabUrl(labUrl: string): { baseUrl: string; token: string } 
 const endpoint = (baseUrl: string, path: string) => new URL(path, baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`)
 
 /** A REST call with the token; a refused token or any other failure is one clear error. */
-async function api<T>(baseUrl: string, token: string, method: string, path: string, body?: unknown): Promise<T> {
+export async function api<T>(baseUrl: string, token: string, method: string, path: string, body?: unknown): Promise<T> {
   const url = endpoint(baseUrl, path)
   const init: RequestInit = { method, headers: { Authorization: `token ${token}`, 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) }
   const { status, text } = await fetchWithin(url, 30_000, init, async (r) => ({ status: r.status, text: await r.text() }))
@@ -249,6 +249,12 @@ export async function readNotebook(baseUrl: string, token: string, path: string)
 export async function listNotebooks(baseUrl: string, token: string, dir = ''): Promise<string[]> {
   const listing = await api<{ content: { type: string; path: string }[] }>(baseUrl, token, 'GET', `${contentsPath(dir)}?content=1`)
   return listing.content.filter((entry) => entry.type === 'notebook').map((entry) => entry.path)
+}
+
+/** Shuts down the kernels of the sessions open on the notebook at `path` (what a browser left running). */
+export async function closeSessionsOf(baseUrl: string, token: string, path: string): Promise<void> {
+  const sessions = await api<{ id: string; path: string }[]>(baseUrl, token, 'GET', 'api/sessions')
+  for (const session of sessions.filter((s) => s.path === path)) await api(baseUrl, token, 'DELETE', `api/sessions/${session.id}`)
 }
 
 /** Removes the file at `path`. */
