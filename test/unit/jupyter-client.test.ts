@@ -1,7 +1,10 @@
 // The message side of the e2e tests' Jupyter client (test/e2e/jupyter.ts) on a fake socket; the real
 // server is the e2e suites' business.
-import { describe, expect, it } from 'vitest'
-import { cellResult, KernelChannels, notebookOf, parseLabUrl } from '../e2e/jupyter.ts'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterEach, describe, expect, it } from 'vitest'
+import { WebSocketServer } from 'ws'
+import { cellResult, KernelChannels, notebookOf, parseLabUrl, runCells } from '../e2e/jupyter.ts'
 
 /** Channels whose sent frames are kept, and a kernel side that answers a request by its msg_id. */
 function fakeKernel() {
@@ -98,5 +101,70 @@ describe('lab URLs and notebooks', () => {
         { cell_type: 'code', id: 'cell-2', metadata: {}, source: 'x', execution_count: null, outputs: [] },
       ],
     })
+  })
+})
+
+/**
+ * A stand-in Jupyter Server on loopback: kernel specs, sessions and a kernel's channels, behind a
+ * token. Its kernel prints what a cell says after `print:`, raises on `raise`, never answers `hang`.
+ */
+async function fakeJupyter(token: string): Promise<{ baseUrl: string; requests: string[]; server: Server }> {
+  const requests: string[] = []
+  const authorized = (header: string | undefined) => header === `token ${token}`
+  const server = createServer((request, response) => {
+    requests.push(`${request.method} ${request.url}`)
+    if (!authorized(request.headers.authorization)) return response.writeHead(403).end('{"message": "Forbidden"}')
+    if (request.url === '/api/kernelspecs') return response.end(JSON.stringify({ default: 'python3', kernelspecs: { python3: { spec: { display_name: 'Python 3' } } } }))
+    if (request.url === '/api/sessions' && request.method === 'POST') return response.writeHead(201).end(JSON.stringify({ id: 's1', kernel: { id: 'k1' } }))
+    response.writeHead(request.method === 'DELETE' ? 204 : 404).end()
+  })
+  const sockets = new WebSocketServer({ noServer: true })
+  server.on('upgrade', (request, socket, head) => {
+    requests.push(`UPGRADE ${request.url}`)
+    if (!authorized(request.headers.authorization)) return socket.end('HTTP/1.1 403 Forbidden\r\n\r\n')
+    sockets.handleUpgrade(request, socket, head, (ws) =>
+      ws.on('message', (data) => {
+        const { header, content } = JSON.parse(data.toString())
+        const send = (channel: string, msgType: string, body: Record<string, unknown>) =>
+          ws.send(JSON.stringify({ channel, header: { msg_id: `${msgType}-${Math.random()}`, msg_type: msgType }, parent_header: header, content: body }))
+        const code = String(content.code ?? '')
+        if (code === 'hang') return
+        if (code.startsWith('print:')) send('iopub', 'stream', { name: 'stdout', text: code.slice(6) })
+        if (code === 'raise') send('iopub', 'error', { ename: 'ValueError', evalue: 'boom', traceback: [] })
+        send('shell', header.msg_type.replace('_request', '_reply'), { status: code === 'raise' ? 'error' : 'ok', execution_count: 1 })
+        send('iopub', 'status', { execution_state: 'idle' })
+      }),
+    )
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return { baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, requests, server }
+}
+
+describe('runCells against a stand-in Jupyter Server', () => {
+  let server: Server | undefined
+  afterEach(() => {
+    server?.closeAllConnections()
+    server?.close()
+  })
+
+  it('runs every cell in order, past one that raises, with the token on REST and on the channels, then ends the session', async () => {
+    const jupyter = await fakeJupyter('t0k')
+    server = jupyter.server
+    const results = await runCells(jupyter.baseUrl, 't0k', ['print:a\n', 'raise', 'print:b\n'], { path: 'x.ipynb' })
+    expect(results.map((r) => [r.status, r.stdout, r.error])).toEqual([['ok', 'a\n', undefined], ['error', '', 'ValueError: boom'], ['ok', 'b\n', undefined]])
+    expect(jupyter.requests).toEqual(['GET /api/kernelspecs', 'POST /api/sessions', expect.stringMatching(/^UPGRADE \/api\/kernels\/k1\/channels\?session_id=[0-9a-f-]{36}$/), 'DELETE /api/sessions/s1'])
+  })
+
+  it('says the token was refused', async () => {
+    const jupyter = await fakeJupyter('t0k')
+    server = jupyter.server
+    await expect(runCells(jupyter.baseUrl, 'wrong', ['1'])).rejects.toThrow(`Jupyter at ${jupyter.baseUrl} refused the token (HTTP 403 on GET /api/kernelspecs)`)
+  })
+
+  it('names the cell it was running when the time is up, and still ends the session', async () => {
+    const jupyter = await fakeJupyter('t0k')
+    server = jupyter.server
+    await expect(runCells(jupyter.baseUrl, 't0k', ['print:a', 'hang'], { timeoutMs: 500 })).rejects.toThrow('Jupyter run timed out after 0.5 s while running cell 2 of 2')
+    expect(jupyter.requests.at(-1)).toBe('DELETE /api/sessions/s1')
   })
 })
