@@ -7,7 +7,7 @@ import { chromium } from 'playwright-core'
 import { inject } from 'vitest'
 import { errorMessage } from '../../scripts/lib/errors.ts'
 import { groundReady } from '../background-ground.ts'
-import { api, closeSessionsOf, deleteFile, kernelName, notebookOf, parseLabUrl, saveNotebook } from './jupyter.ts'
+import { api, closeSessionsOf, deleteFile, kernelSpec, notebookOf, parseLabUrl, saveNotebook } from './jupyter.ts'
 
 /** In a suite: the Chromium to launch, once the ground has installed it (a failed install fails the caller). */
 export async function chromiumExecutable(): Promise<string> {
@@ -34,7 +34,7 @@ export async function runCellInLab(labUrl: string, code: string, options: LabOpt
   const timeout = options.timeoutMs ?? 120_000
   const name = `browser-e2e-${randomUUID().slice(0, 8)}`
   const path = `${name}.ipynb`
-  const kernel = await kernelName(baseUrl, token)
+  const kernel = await kernelSpec(baseUrl, token)
   await saveNotebook(baseUrl, token, path, notebookOf([''], [], kernel))
   // No sandbox flag of ours: playwright-core starts Chromium without its sandbox (chromiumSandbox
   // defaults to false), which is also what lets it run as root, as CI does. The page is our own lab.

@@ -58,8 +58,8 @@ export async function api<T>(baseUrl: string, token: string, method: string, pat
   return (text ? JSON.parse(text) : undefined) as T
 }
 
-/** The kernel spec to start: `wanted` when the server has it, else the server's default. */
-export async function kernelName(baseUrl: string, token: string, wanted?: string): Promise<{ name: string; displayName: string }> {
+/** The kernel spec named `wanted` (an error names the ones the server has when it has no such), else the server's default. */
+export async function kernelSpec(baseUrl: string, token: string, wanted?: string): Promise<{ name: string; displayName: string }> {
   const specs = await api<{ default: string; kernelspecs: Record<string, { spec: { display_name: string } }> }>(baseUrl, token, 'GET', 'api/kernelspecs')
   const name = wanted ?? specs.default
   const spec = specs.kernelspecs[name]
@@ -192,7 +192,7 @@ export async function runCells(baseUrl: string, token: string, cells: string[], 
   let socket: WebSocket | undefined
   let sessionId: string | undefined
   try {
-    const { name } = await within(kernelName(baseUrl, token, options.kernel))
+    const { name } = await within(kernelSpec(baseUrl, token, options.kernel))
     step = `starting a "${name}" kernel`
     const path = options.path ?? `e2e-${randomUUID().slice(0, 8)}.ipynb`
     const session = await within(api<{ id: string; kernel: { id: string } }>(baseUrl, token, 'POST', 'api/sessions', { path, name: path, type: 'notebook', kernel: { name } }))
