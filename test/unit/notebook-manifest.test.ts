@@ -74,7 +74,7 @@ describe('manifests/notebook/spark-notebook.yml', () => {
     expect(pod.automountServiceAccountToken).toBe(false)
   })
 
-  it("gives every kernel's driver the cluster's master, dynamic allocation and an event log, ending as pyspark needs", () => {
+  it("gives every kernel's driver the cluster's master, dynamic allocation, an event log, links through the master's proxy and no progress bar in cells, ending as pyspark needs", () => {
     const args = env('PYSPARK_SUBMIT_ARGS')!.value!.split(' ')
     expect(args.slice(0, 2)).toEqual(['--master', 'spark://spark-master-service:7077'])
     expect(args.at(-1)).toBe('pyspark-shell')
@@ -86,6 +86,8 @@ describe('manifests/notebook/spark-notebook.yml', () => {
       'spark.eventLog.enabled=true',
       `spark.eventLog.dir=file:${container.volumeMounts!.find((mount) => mount.name === 'events')!.mountPath}`,
       'spark.jars.ivy=/tmp/ivy',
+      'spark.ui.reverseProxy=true',
+      'spark.ui.showConsoleProgress=false',
     ])
       expect(confs).toContain(conf)
   })
