@@ -98,3 +98,29 @@ describe('manifests/notebook/spark-notebook.yml', () => {
     expect(config).toContain(`c.ServerApp.root_dir = "${container.volumeMounts!.find((mount) => mount.name === 'notebooks')!.mountPath}"`)
   })
 })
+
+describe('docker/notebook/ (the image the manifest runs)', () => {
+  const notebookDir = join(dockerDir, 'notebook')
+  const dockerfile = readFileSync(join(notebookDir, 'Dockerfile'), 'utf8')
+
+  it("builds on the cluster's image, installs the lock by digest and wheels only, and runs as the Spark user", () => {
+    expect(dockerfile).toMatch(/^ARG CLUSTER_IMAGE\nFROM \$\{CLUSTER_IMAGE\}$/m)
+    expect(dockerfile).toContain('COPY pypi-lock/notebook.txt /tmp/image-scripts/pypi-lock/')
+    expect(dockerfile.trimEnd().split('\n').filter((line) => line.startsWith('USER ')).at(-1)).toBe(`USER ${pod.securityContext!.runAsUser}`)
+    expect(readFileSync(join(notebookDir, 'install-notebook.sh'), 'utf8')).toContain('venv_pip "JupyterLab" --only-binary :all: --require-hashes -r /tmp/image-scripts/pypi-lock/notebook.txt')
+    // The build context is docker/: its .dockerignore must send the notebook folder.
+    expect(readFileSync(join(dockerDir, '.dockerignore'), 'utf8')).toMatch(/^!notebook\/$/m)
+  })
+
+  it('has one kernel, "PySpark (cluster)", whose startup file is where the Dockerfile puts it, and the config allows only it', () => {
+    const spec = JSON.parse(readFileSync(join(notebookDir, 'kernel', 'kernel.json'), 'utf8')) as { argv: string[]; display_name: string }
+    expect(spec.display_name).toBe('PySpark (cluster)')
+    const kernelDir = /^COPY notebook\/kernel\/ (\S+)\/$/m.exec(dockerfile)![1]
+    expect(spec.argv).toContain(`--IPKernelApp.exec_files=${kernelDir}/start-spark.py`)
+    expect(readFileSync(join(notebookDir, 'kernel', 'start-spark.py'), 'utf8')).toMatch(/^spark = SparkSession\.builder\.getOrCreate\(\)\nsc = spark\.sparkContext$/m)
+    const config = readFileSync(join(notebookDir, 'jupyter_server_config.py'), 'utf8')
+    expect(config).toContain(`c.KernelSpecManager.allowed_kernelspecs = {"${kernelDir.split('/').at(-1)}"}`)
+    expect(config).toContain('c.ServerApp.terminals_enabled = False')
+    expect(config).toContain('c.LabApp.extension_manager = "readonly"')
+  })
+})
