@@ -11,6 +11,7 @@ import { fetchWithin } from '../../scripts/lib/http.ts'
 import { pollUntil } from '../../scripts/lib/poll.ts'
 import type { S3Server } from '../../scripts/ci/s3-ground.ts'
 import type { CliResult } from './cli.ts'
+import { notebookOf, parseLabUrl, runCells, saveNotebook } from './jupyter.ts'
 
 const apps = join(import.meta.dirname, 'apps')
 const cities = ['Lagos', 'Lima', 'Oslo']
@@ -111,4 +112,57 @@ export async function expectHistoryLists(url: string, jobs: Record<string, numbe
     for (const secret of secrets) expect(environment.includes(secret), name).toBe(false)
   }
   return listed
+}
+
+/**
+ * The cells a notebook runs on the cluster: Pi on the executors, a Python UDF and a pandas_udf, the
+ * CSV the host wrote read and grouped, Parquet written back. Each prints one tagged JSON line.
+ */
+export function notebookCells(dataPath: string, output: string): string[] {
+  return [
+    'print("MASTER " + sc.master)',
+    [
+      'import random',
+      'def inside(_):',
+      '    x, y = random.random(), random.random()',
+      '    return x * x + y * y < 1',
+      'n = 400_000',
+      'print("PI", 4.0 * sc.parallelize(range(n), 4).filter(inside).count() / n)',
+    ].join('\n'),
+    [
+      'import json',
+      'import pandas as pd',
+      'from pyspark.sql import functions as F',
+      '@F.udf("long")',
+      'def plus_one(x):',
+      '    return x + 1',
+      '@F.pandas_udf("long")',
+      'def times_two(s: pd.Series) -> pd.Series:',
+      '    return s * 2',
+      'rows = spark.range(5).select(plus_one("id").alias("a"), times_two("id").alias("b")).orderBy("a").collect()',
+      'print("UDFS " + json.dumps([[r.a, r.b] for r in rows]))',
+    ].join('\n'),
+    [
+      `people = spark.read.csv("${dataPath}/people.csv", header=True, inferSchema=True)`,
+      'by_city = people.groupBy("city").agg(F.count("*").alias("people"), F.sum("age").alias("age_sum")).orderBy("city")',
+      `by_city.write.mode("overwrite").parquet("${dataPath}/${output}")`,
+      'print("DATA " + json.dumps({"rows": people.count(), "cities": [row.asDict() for row in by_city.collect()]}))',
+    ].join('\n'),
+  ]
+}
+
+/** Runs notebookCells through JupyterLab's REST and kernel APIs and checks every answer; saves the notebook at `path`. */
+export async function expectNotebookRun(labUrl: string, dataPath: string, output: string, path: string): Promise<void> {
+  const { baseUrl, token } = parseLabUrl(labUrl)
+  const cells = notebookCells(dataPath, output)
+  const results = await runCells(baseUrl, token, cells, { timeoutMs: 600_000, path })
+  for (const [index, result] of results.entries()) expect(result.status, `cell ${index + 1}: ${result.error}\n${result.stderr}`).toBe('ok')
+  const tagged = (tag: string) => results.flatMap((r) => r.stdout.split('\n')).find((line) => line.startsWith(`${tag} `))?.slice(tag.length + 1)
+  // The first cell's output opens with where the kernel's application runs and how to see its UI.
+  expect(results[0].stdout).toMatch(/^spark: application app-\S+ on spark:\/\/\S+:7077; its UI: /)
+  expect(tagged('MASTER')).toMatch(/^spark:\/\/\S+:7077$/)
+  expect(Math.abs(Number(tagged('PI')) - Math.PI)).toBeLessThan(0.02)
+  expect(JSON.parse(tagged('UDFS')!)).toEqual([[1, 0], [2, 2], [3, 4], [4, 6], [5, 8]])
+  expect(JSON.parse(tagged('DATA')!)).toEqual({ rows: 30, cities: expectedCities })
+  await saveNotebook(baseUrl, token, path, notebookOf(cells, results))
 }

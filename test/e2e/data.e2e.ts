@@ -14,7 +14,8 @@ import { repoRoot } from '../../scripts/lib/paths.ts'
 import { groundReady } from '../background-ground.ts'
 import { cli, cliWithInput, labelled } from './cli.ts'
 import { userPackages } from './submit-apps.ts'
-import { dataAppArgs, expectDataApp, expectDataThroughConnect, expectHistoryLists, expectParquetOnHost, expectS3aReadFails, makeBucket, makeDataFolder, s3Keys } from './data-apps.ts'
+import { chromiumExecutable, runCellInLab } from './browser.ts'
+import { dataAppArgs, expectDataApp, expectNotebookRun, expectDataThroughConnect, expectHistoryLists, expectParquetOnHost, expectS3aReadFails, makeBucket, makeDataFolder, s3Keys } from './data-apps.ts'
 
 const ground = inject('ground')
 const spark35 = /^3\./.test(process.env.SPARK_K8S_SPARK_VERSION ?? '')
@@ -27,6 +28,7 @@ describe.skipIf(ground.skipReason)('your data and your finished applications on 
   let sparkVersion = ''
   let s3: S3Server
   let connectionString = ''
+  let labUrl = ''
   /** What the CLI printed, to look for the S3 keys in. */
   const printed: string[] = []
   // Spark 3.5's image has no S3A (docker/s3a-lock/ pins none for it): the cluster gets no S3 there.
@@ -121,6 +123,24 @@ describe.skipIf(ground.skipReason)('your data and your finished applications on 
     }
   })
 
+  it('notebook serves JupyterLab on loopback behind its token: a notebook computes Pi, runs a Python UDF and a pandas_udf, reads the CSV and writes Parquet the host reads, and is kept in the folder; a real browser runs a cell on the cluster', async () => {
+    const notebook = await cli(ground.env, 'notebook', ...docker, '--json')
+    expect(notebook.exitCode, notebook.stderr.slice(-3000)).toBe(0)
+    expect(notebook.json).toMatchObject({ ok: true, command: 'notebook', url: expect.stringMatching(/^http:\/\/localhost:8888\/lab\?token=[0-9a-f]{64}$/) })
+    labUrl = notebook.json!.url
+    expect((await $`docker port spark-notebook`.quiet()).stdout.trim()).toBe('8888/tcp -> 127.0.0.1:8888')
+    expect((await fetchWithin('http://localhost:8888/api/status', 10_000)).status).toBe(403)
+    await expectNotebookRun(labUrl, '/data', 'by_city_notebook.parquet', 'e2e.ipynb')
+    await expectParquetOnHost(sparkVersion, join(data, 'by_city_notebook.parquet'))
+    expect(readdirSync(join(data, 'notebooks'))).toContain('e2e.ipynb')
+    const shown = await runCellInLab(labUrl, 'spark.range(1234).count()', { executablePath: await chromiumExecutable() })
+    expect(shown).toMatch(/^1234$/m)
+    const again = await cli(ground.env, 'notebook', ...docker, '--json')
+    expect(again.exitCode, again.stderr.slice(-3000)).toBe(0)
+    expect(again.json!.url).toBe(labUrl)
+    expect(again.stderr).toMatch(/\[SKIPPED\].*JupyterLab/)
+  })
+
   it('after pi and submit, npm run history serves the History Server on loopback, listing both with their jobs; status links it', async () => {
     const pi = await cli(ground.env, 'pi', ...docker)
     expect(pi.exitCode, pi.stderr).toBe(0)
@@ -129,7 +149,7 @@ describe.skipIf(ground.skipReason)('your data and your finished applications on 
     expect(history.json).toMatchObject({ ok: true, command: 'history', url: 'http://localhost:18080', via: expect.stringMatching(/published on loopback by Docker/) })
     const image = (await $`docker inspect --format {{.Config.Image}} spark-master`.quiet()).stdout.trim()
     const secret = secretOf((await $`docker run --rm --user 185:0 --volume spark-auth:/auth:ro --entrypoint cat ${image} /auth/spark-defaults.conf`.quiet()).stdout)!
-    const listed = await expectHistoryLists('http://localhost:18080', { PythonPi: 1, 'data-app': 3 }, [secret, s3.secretKey, s3.accessKey])
+    const listed = await expectHistoryLists('http://localhost:18080', { PythonPi: 1, 'data-app': 3, 'spark-notebook': 1 }, [secret, s3.secretKey, s3.accessKey])
     if (!spark35) {
       const environment = (await (await fetchWithin(`http://localhost:18080/api/v1/applications/${listed.find((app) => app.name === 'data-app')!.id}/environment`, 10_000)).json()) as { sparkProperties: Array<[string, string]> }
       expect(new Map(environment.sparkProperties).get('spark.hadoop.fs.s3a.secret.key')).toBe('*********(redacted)')

@@ -13,7 +13,8 @@ import { connectKube, type Kube } from '../../scripts/lib/kube/kube.ts'
 import { groundReady } from '../background-ground.ts'
 import { cli, startCli } from './cli.ts'
 import { expectRefused } from './connect-client.ts'
-import { dataAppArgs, expectDataApp, expectDataThroughConnect, expectHistoryLists, expectParquetOnHost, makeBucket, makeDataFolder, s3Keys } from './data-apps.ts'
+import { chromiumExecutable, runCellInLab } from './browser.ts'
+import { dataAppArgs, expectDataApp, expectNotebookRun, expectDataThroughConnect, expectHistoryLists, expectParquetOnHost, makeBucket, makeDataFolder, s3Keys } from './data-apps.ts'
 import { userPackages } from './submit-apps.ts'
 
 const ground = inject('kubeGround')
@@ -117,6 +118,25 @@ describe.skipIf(ground.skipReason)('your data and your finished applications on 
     expect(specs.includes(s3.accessKey)).toBe(false)
   })
 
+  it('notebook forwards JupyterLab to localhost: a notebook computes Pi, runs a Python UDF and a pandas_udf, reads the CSV on the claim and writes Parquet the host reads, and is kept on the claim; a real browser runs a cell on the cluster', async () => {
+    const notebook = startCli({ ...ground.env }, 'notebook', ...platform, '--port', '0', '--json')
+    try {
+      const info = JSON.parse(await notebook.firstLine) as { url: string; via: string }
+      expect(info.url).toMatch(/^http:\/\/localhost:\d+\/lab\?token=[0-9a-f]{64}$/)
+      expect(info.via).toMatch(/^port-forward to pod spark-notebook-/)
+      await expectNotebookRun(info.url, '/data', 'by_city_notebook.parquet', 'e2e.ipynb')
+      await expectParquetOnHost(sparkVersion, join(data, 'by_city_notebook.parquet'))
+      expect(readdirSync(join(data, 'notebooks'))).toContain('e2e.ipynb')
+      const shown = await runCellInLab(info.url, 'spark.range(1234).count()', { executablePath: await chromiumExecutable() })
+      expect(shown).toMatch(/^1234$/m)
+    } finally {
+      expect(await notebook.stop('SIGINT'), notebook.output().stderr).toBe(0)
+    }
+    const [pod] = (await kube.core.listNamespacedPod({ namespace, labelSelector: 'app=spark,role=notebook' })).items
+    const container = pod.spec!.containers[0]
+    expect([container.securityContext?.readOnlyRootFilesystem, container.securityContext?.allowPrivilegeEscalation, pod.spec!.securityContext?.runAsNonRoot]).toEqual([true, false, true])
+  })
+
   it('after pi and submit, npm run history forwards the History Server to localhost, listing both with their jobs', async () => {
     expect((await run('pi')).exitCode).toBe(0)
     const history = startCli({ ...ground.env }, 'history', ...platform, '--port', '0', '--json')
@@ -126,7 +146,7 @@ describe.skipIf(ground.skipReason)('your data and your finished applications on 
       expect(said.via).toMatch(/^port-forward to pod spark-history-/)
       const conf = Buffer.from((await kube.core.readNamespacedSecret({ name: 'spark-auth', namespace })).data!['spark-defaults.conf'], 'base64').toString()
       expect(conf).toContain(`spark.hadoop.fs.s3a.secret.key ${s3.secretKey}`)
-      await expectHistoryLists(said.url, { PythonPi: 1, 'data-app': 3 }, [secretOf(conf)!, s3.secretKey, s3.accessKey])
+      await expectHistoryLists(said.url, { PythonPi: 1, 'data-app': 3, 'spark-notebook': 1 }, [secretOf(conf)!, s3.secretKey, s3.accessKey])
     } finally {
       expect(await history.stop('SIGINT'), history.output().stderr).toBe(0)
     }
