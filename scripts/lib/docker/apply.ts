@@ -19,7 +19,7 @@ import { podTemplate, publishedPorts, renderCluster, type ClusterManifests, type
 import { eventsVolume, withStorage, type ClusterStorage } from '../storage.ts'
 import type { StepOutcome } from '../outcome.ts'
 import { run } from '../proc.ts'
-import type { V1PodTemplateSpec } from '@kubernetes/client-node'
+import type { V1PersistentVolumeClaim, V1PodTemplateSpec } from '@kubernetes/client-node'
 
 /** Docker: network + master container (published on 127.0.0.1) + N worker containers, each only if it drifted. */
 export async function applyToDocker(manifests: ClusterManifests, shape: ClusterShape, settings: AuthSettings, storage: ClusterStorage = {}): Promise<StepOutcome> {
@@ -67,7 +67,7 @@ export async function applyToDocker(manifests: ClusterManifests, shape: ClusterS
  * across `cluster:up`s and removed by `cluster:down`. A new volume's root is root's; it is handed to
  * the pod's user, as a provisioner's fsGroup would. Returns the names it created.
  */
-async function ensureClaimVolumes(template: V1PodTemplateSpec, labels: Record<string, string>, image: string): Promise<string[]> {
+export async function ensureClaimVolumes(template: V1PodTemplateSpec, labels: Record<string, string>, image: string): Promise<string[]> {
   const security = template.spec?.securityContext
   const owner = `${security?.runAsUser ?? 0}:${security?.runAsGroup ?? 0}`
   const created: string[] = []
@@ -82,6 +82,12 @@ async function ensureClaimVolumes(template: V1PodTemplateSpec, labels: Record<st
     created.push(name)
   }
   return created
+}
+
+/** A server's own claims (rendered.claims) as its pod template mounts them: the labelled volumes to make. */
+export function ownClaimsTemplate(template: V1PodTemplateSpec, claims: V1PersistentVolumeClaim[]): V1PodTemplateSpec {
+  const names = new Set(claims.map((claim) => claim.metadata!.name!))
+  return { ...template, spec: { ...template.spec!, volumes: template.spec!.volumes?.filter((volume) => names.has(volume.persistentVolumeClaim?.claimName ?? '')) } }
 }
 
 /** The drivers' event-log volume as the pods will mount it: the labelled volume to make, when the data folder does not hold the logs. */

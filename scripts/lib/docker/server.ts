@@ -5,6 +5,7 @@ import { pollUntil } from '../poll.ts'
 import { run } from '../proc.ts'
 import type { ClusterServer, ServerSpec } from '../server.ts'
 import type { Target } from '../target.ts'
+import { ensureClaimVolumes, ownClaimsTemplate } from './apply.ts'
 import { dockerLayout, ensureContainer, listContainers, planContainer } from './containers.ts'
 
 /** Docker: one container on the cluster's network, its port published on 127.0.0.1 like the master's. */
@@ -26,8 +27,12 @@ export function dockerServer(target: Target, { manifests, what, scheme }: Server
       const live = await existing()
       // Docker would make the container, then fail to start it with its proxy's "address already in use".
       if (live?.state !== 'running') await requireFreeLoopback(port, `the ${what}`)
+      const template = podTemplate(rendered.deployment)
+      const made = rendered.claims?.length ? await ensureClaimVolumes(ownClaimsTemplate(template, rendered.claims), layout.ourLabels, mainImage(rendered)!) : []
       const change = await ensureContainer(plan, live)
-      return change === 'unchanged' ? { skipped: `container ${name} already runs ${mainImage(rendered)}` } : { done: `container ${name} ${change}` }
+      const volumes = made.map((volume) => `volume ${volume} created`)
+      if (change === 'unchanged' && made.length === 0) return { skipped: `container ${name} already runs ${mainImage(rendered)}` }
+      return { done: [...volumes, ...(change === 'unchanged' ? [] : [`container ${name} ${change}`])].join(', ') }
     },
     waitReady: async (onProgress) =>
       pollUntil<string>(`container ${name} to accept connections`, target.config.timeoutSeconds * 1000, async () => {
