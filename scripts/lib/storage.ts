@@ -112,3 +112,8 @@ export function withDataKept(outcome: StepOutcome, annotations: Record<string, s
   const data = describeData(storageOf(annotations))
   return data ? withNote(outcome, `your data stays: ${data}`) : outcome
 }
+
+/** cluster:down's outcome, naming the notebooks volume or claim it kept ("volume spark-notebooks"; undefined: none kept). */
+export function withNotebooksKept(outcome: StepOutcome, kept: string | undefined): StepOutcome {
+  return kept ? withNote(outcome, `your notebooks stay in ${kept} (npm run cluster:down -- --delete-notebooks deletes them)`) : outcome
+}

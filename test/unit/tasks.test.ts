@@ -218,10 +218,10 @@ describe('up', () => {
     expect(summary.image).toMatch(/^spark-standalone:4\.3\.0-py3\.\d+-[0-9a-f]{12}@sha256:d{64}$/)
     // The processes the graph runs itself: "is the image there?", asked while the dependencies are
     // checked, and handed to the build step (called with that answer); then the apply's look for a
-    // running Connect or History server to bring along (none here).
+    // running Connect server, History Server or JupyterLab to bring along (none here).
     expect(fake.calls.map((c) => c.line.split(' --format')[0])).toEqual([
       `docker image inspect ${vi.mocked(buildImage).mock.calls[0][0]}`,
-      ...['connect', 'history'].map((role) => `docker ps --all --no-trunc --filter label=app=spark --filter label=app.kubernetes.io/managed-by=spark-standalone-k8s --filter label=role=${role}`),
+      ...['connect', 'history', 'notebook'].map((role) => `docker ps --all --no-trunc --filter label=app=spark --filter label=app.kubernetes.io/managed-by=spark-standalone-k8s --filter label=role=${role}`),
     ])
     await expect(vi.mocked(buildImage).mock.calls[0][3]).resolves.toBe(true)
     expect(summary.workers).toEqual([
