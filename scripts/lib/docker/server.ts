@@ -5,8 +5,7 @@ import { pollUntil } from '../poll.ts'
 import { run } from '../proc.ts'
 import type { ClusterServer, ServerSpec } from '../server.ts'
 import type { Target } from '../target.ts'
-import { ensureClaimVolumes, ownClaimsTemplate } from './apply.ts'
-import { dockerLayout, ensureContainer, listContainers, planContainer } from './containers.ts'
+import { dockerLayout, ensureClaimVolumes, ensureContainer, listContainers, ownClaimsTemplate, planContainer } from './containers.ts'
 
 /** Docker: one container on the cluster's network, its port published on 127.0.0.1 like the master's. */
 export function dockerServer(target: Target, { manifests, what, scheme }: ServerSpec): ClusterServer {
