@@ -22,16 +22,16 @@ export function dockerServer(target: Target, { manifests, what, scheme }: Server
       return found && (found.state === 'running' || found.state === 'restarting') ? { image: found.image, annotations: found.labels } : undefined
     },
     apply: async (rendered) => {
-      const plan = planContainer(podTemplate(rendered.deployment), { name, network: layout.network, publish: [{ name: 'server', nodePort: port, containerPort: port }], restart: true })
+      const template = podTemplate(rendered.deployment)
+      const plan = planContainer(template, { name, network: layout.network, publish: [{ name: 'server', nodePort: port, containerPort: port }], restart: true })
       const live = await existing()
       // Docker would make the container, then fail to start it with its proxy's "address already in use".
       if (live?.state !== 'running') await requireFreeLoopback(port, `the ${what}`)
-      const template = podTemplate(rendered.deployment)
+      // Its own claims (JupyterLab's notebooks) are labelled volumes, as the cluster's are.
       const made = rendered.claims?.length ? await ensureClaimVolumes(ownClaimsTemplate(template, rendered.claims), layout.ourLabels, mainImage(rendered)!) : []
       const change = await ensureContainer(plan, live)
-      const volumes = made.map((volume) => `volume ${volume} created`)
       if (change === 'unchanged' && made.length === 0) return { skipped: `container ${name} already runs ${mainImage(rendered)}` }
-      return { done: [...volumes, ...(change === 'unchanged' ? [] : [`container ${name} ${change}`])].join(', ') }
+      return { done: [...made.map((volume) => `volume ${volume} created`), ...(change === 'unchanged' ? [] : [`container ${name} ${change}`])].join(', ') }
     },
     waitReady: async (onProgress) =>
       pollUntil<string>(`container ${name} to accept connections`, target.config.timeoutSeconds * 1000, async () => {
