@@ -99,7 +99,7 @@ export function storageOf(annotations: Record<string, string> | undefined): Clus
 export function describeStorage(storage: ClusterStorage, note?: string): StepOutcome {
   if (note) return { done: note }
   if (!storage.data) return { skipped: 'no --data or --data-claim: event logs go to the spark-events volume of the cluster (cluster:down deletes it)' }
-  return { done: `${storage.data.what} at ${storage.data.mountPath} in every pod; event logs in its ${eventsDir}/` }
+  return { done: `${storage.data.what} at ${storage.data.mountPath} in every pod; event logs in its ${eventsDir}/, JupyterLab's notebooks in its ${notebooksDir}/` }
 }
 
 /** For status and cluster:down: where the user's data is, which the tool never deletes. */

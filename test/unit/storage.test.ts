@@ -14,7 +14,7 @@ import { StepError, UsageError } from '../../scripts/lib/errors.ts'
 import type { Kube } from '../../scripts/lib/kube/kube.ts'
 import { prepareKubeStorage } from '../../scripts/lib/kube/storage.ts'
 import { loadManifests, mainContainer, podTemplate, renderPiJob } from '../../scripts/lib/manifests.ts'
-import { storageOf, withStorage, type ClusterStorage } from '../../scripts/lib/storage.ts'
+import { describeStorage, storageOf, withStorage, type ClusterStorage } from '../../scripts/lib/storage.ts'
 import { makeTarget } from '../../scripts/lib/target.ts'
 
 const manifests = loadManifests()
@@ -65,6 +65,11 @@ describe('withStorage', () => {
     expect(own.volumes!.find((v) => v.name === 'notebooks')).toEqual({ name: 'notebooks', persistentVolumeClaim: { claimName: manifests.notebook.claim.metadata!.name } })
     // Event logs off leave the notebooks where they are.
     expect(withStorage(notebook(), { eventsOff: true }).spec!.volumes!.find((v) => v.name === 'notebooks')).toEqual(own.volumes!.find((v) => v.name === 'notebooks'))
+  })
+
+  it("says where the event logs and JupyterLab's notebooks go in the data", () => {
+    expect(describeStorage(folder)).toEqual({ done: "folder /home/me/lake at /data in every pod; event logs in its spark-events/, JupyterLab's notebooks in its notebooks/" })
+    expect(describeStorage(claim)).toEqual({ done: "claim lake at /mnt/lake in every pod; event logs in its spark-events/, JupyterLab's notebooks in its notebooks/" })
   })
 
   it("leaves the manifests' spark-events claim alone without data, and a template without an event-log volume gets only the data", () => {
