@@ -22,6 +22,9 @@ import { applyConnect, serveConnect } from './scripts/connect.ts'
 import { applyHistory, serveHistory } from './scripts/history.ts'
 import { historyServer } from './scripts/lib/history-server.ts'
 import { connectServer } from './scripts/lib/connect-server.ts'
+import { buildNotebookImage, localClusterImage, notebookImageReference } from './scripts/lib/notebook-image.ts'
+import { notebookServer } from './scripts/lib/notebook-server.ts'
+import { applyNotebook, notebookCluster, serveNotebook, type NotebookCluster } from './scripts/notebook.ts'
 import { deleteCluster } from './scripts/delete.ts'
 import { startMinikube } from './scripts/minikube-start.ts'
 import { stopMinikube } from './scripts/minikube-stop.ts'
@@ -50,6 +53,8 @@ interface Context {
   rolledServers?: ClusterServer[]
   /** npm run connect: the client token, read before the server is started. */
   connectToken?: string
+  /** npm run notebook: the running cluster JupyterLab starts from (its token among it). */
+  notebook?: NotebookCluster
 }
 
 type Task = ListrTask<Context>
@@ -166,6 +171,26 @@ function historyTasks(_config: Config, _platform: Platform, platformNote: string
   ]
 }
 
+// npm run notebook — a notebook whose kernel is a driver in the cluster, the commonest way to use Spark.
+function notebookTasks(_config: Config, _platform: Platform, platformNote: string): Task[] {
+  let reference: string | undefined
+  return [
+    step(`Check the cluster on ${platformNote} and its secret`, async (ctx) => {
+      ctx.notebook = await notebookCluster(ctx.target)
+      reference = notebookImageReference(ctx.notebook.clusterImage)
+      return `the cluster runs ${localClusterImage(ctx.notebook.clusterImage)}; its secret holds JupyterLab's token`
+    }),
+    step("Build JupyterLab's image on the cluster's", async (ctx, task) => buildNotebookImage(reference!, ctx.notebook!.clusterImage, progress(task))),
+    step('Publish the image to the cluster', async (ctx) => {
+      const published = await pushImage(ctx.target, reference!)
+      ctx.image = published.image
+      return published
+    }),
+    step('Start JupyterLab', async (ctx) => applyNotebook(ctx.target, ctx.image!, ctx.notebook!), { diagnose: true }),
+    step('Wait until it accepts connections', async (ctx, task) => notebookServer(ctx.target).waitReady(progress(task)), { diagnose: true }),
+  ]
+}
+
 // npm run scale -- N — README: kubectl scale, then wait until the master agrees.
 /** Never settles: a proof that failed proves nothing (the verify step reports its error). */
 const pending = new Promise<never>(() => {})
@@ -206,6 +231,7 @@ const graphs: Record<Exclude<Command, 'status' | 'ui' | 'submit' | 'shell'>, (co
   scale: scaleTasks,
   connect: connectTasks,
   history: historyTasks,
+  notebook: notebookTasks,
   down: downTasks,
 }
 
@@ -258,7 +284,7 @@ async function serveAfterwards(serve: () => Promise<number>): Promise<number> {
   }
 }
 
-const changesCluster = new Set<Command>(['up', 'scale', 'down', 'connect', 'history'])
+const changesCluster = new Set<Command>(['up', 'scale', 'down', 'connect', 'history', 'notebook'])
 
 /** Runs a command whose flags scripts/cli.ts has parsed; returns its exit code. */
 export async function runCommand(config: Config): Promise<number> {
@@ -306,6 +332,7 @@ export async function runCommand(config: Config): Promise<number> {
   }
   if (config.command === 'connect') return serveAfterwards(() => serveConnect(ctx.target, ctx.image!, ctx.connectToken!, config))
   if (config.command === 'history') return serveAfterwards(() => serveHistory(ctx.target, config))
+  if (config.command === 'notebook') return serveAfterwards(() => serveNotebook(ctx.target, ctx.notebook!, config))
   if (config.json) console.log(JSON.stringify(summary(config.command, ctx, true), null, 2))
   else if (ctx.ui) console.log(`\nSpark master UI: ${describeLink(ctx.ui.link)}`)
   else if (ctx.pi) console.log(`\n${describePi(ctx.pi)}`)

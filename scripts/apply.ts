@@ -2,11 +2,13 @@
 // README step "kubectl apply -f spark-master.yml / spark-worker.yml": server-side apply of the parsed
 // manifests with only the run-time values set, after the cluster's Secret (RPC authentication and
 // encryption); on Docker the same pod templates become containers and the Secret a volume. A
-// Connect server or History Server that runs is brought along: Spark reads its conf and mounts
+// Connect server, History Server or JupyterLab that runs is brought along: Spark reads its conf and mounts
 // only when a process starts, so one left as it was keeps the old secret, S3 keys and folder.
 import { parseConfig, type DeletableRole } from './lib/config.ts'
 import { connectServer } from './lib/connect-server.ts'
 import { historyServer } from './lib/history-server.ts'
+import { localClusterImage, notebookImageReference } from './lib/notebook-image.ts'
+import { notebookServer } from './lib/notebook-server.ts'
 import { runIfMain } from './lib/main.ts'
 import type { ServerManifests } from './lib/manifests.ts'
 import { describeOutcome, type StepOutcome } from './lib/outcome.ts'
@@ -17,6 +19,7 @@ import { makeTarget, type Target } from './lib/target.ts'
 import { imageReference } from './build-image.ts'
 import { connectConfProblem, connectImageProblem } from './connect.ts'
 import { historyStorageProblem } from './history.ts'
+import { notebookConfProblem } from './notebook.ts'
 
 export interface AppliedCluster {
   outcome: StepOutcome
@@ -37,7 +40,7 @@ interface ServerChange {
  */
 export async function applyCluster(target: Target, image: string, storage: ClusterStorage): Promise<AppliedCluster> {
   const outcome = await target.runtime.apply(image, storage)
-  const changes = (await Promise.all([rollConnect(target, image, storage), rollHistory(target, image, storage)])).filter((change) => change !== undefined)
+  const changes = (await Promise.all([rollConnect(target, image, storage), rollHistory(target, image, storage), rollNotebook(target, image, storage)])).filter((change) => change !== undefined)
   return { outcome: withServerChanges(outcome, changes.map((change) => change.said)), rolled: changes.flatMap((change) => (change.rolled ? [change.rolled] : [])) }
 }
 
@@ -60,6 +63,23 @@ async function rollHistory(target: Target, image: string, storage: ClusterStorag
   const problem = historyStorageProblem(storage)
   if (problem) return removeServer(target, server, 'history', problem.message)
   return rollServer(server, live, server.render(image, storage))
+}
+
+/**
+ * JupyterLab runs an image built on the cluster's: kept (and rolled for a new conf or storage) while
+ * that is still the cluster's, else removed, as building a new one is `npm run notebook`'s to do.
+ */
+async function rollNotebook(target: Target, image: string, storage: ClusterStorage): Promise<ServerChange | undefined> {
+  const server = notebookServer(target)
+  const live = await server.running()
+  if (!live) return undefined
+  if (localClusterImage(live.image) !== notebookImageReference(image)) {
+    return removeServer(target, server, 'notebook', "it runs on the cluster's previous image (npm run notebook builds it on this one; your notebooks stay)")
+  }
+  const conf = await target.runtime.authConf(image)
+  const problem = notebookConfProblem(conf)
+  if (problem) return removeServer(target, server, 'notebook', problem.message)
+  return rollServer(server, live, server.render(live.image, conf!, storage))
 }
 
 async function rollServer(server: ClusterServer, live: RunningServer, rendered: ServerManifests): Promise<ServerChange | undefined> {

@@ -16,7 +16,7 @@ import { baseImageFor, imagePython } from './lib/python-version.ts'
 type ImageConfig = Pick<Config, 'image' | 'registry' | 'sparkVersion' | 'sparkDist' | 'baseImage' | 'python' | 'pipRequirements' | 'packages'>
 
 /** The build context's files; Python's byte-code caches (from running pi.py locally) are not part of it. */
-function filesUnder(dir: string): string[] {
+export function filesUnder(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true })
     .filter((entry) => entry.name !== '__pycache__')
     .flatMap((entry) => (entry.isDirectory() ? filesUnder(join(dir, entry.name)) : [join(dir, entry.name)]))
@@ -102,11 +102,15 @@ export function basePullFailure(lines: readonly string[], baseImage: string): St
   return new StepError(message, ways.join('\n'))
 }
 
-/** `present`: the answer to "is it there already?" when the caller asked ahead (see tasks.ts). */
-export async function buildImage(reference: string, config: ImageConfig, onLine?: (line: string) => void, present: Promise<boolean> = imageExists(reference)): Promise<StepOutcome> {
-  if (await present) return { skipped: `image ${reference} already present` }
-  const buildArgValues = buildArgs(config)
-  const args = Object.entries(buildArgValues).flatMap(([key, value]) => ['--build-arg', `${key}=${value}`])
+/** How a `docker build` in docker/ ended: its exit code, its last lines, and the reason our scripts gave (if any). */
+export interface BuildRun {
+  exitCode: number
+  recent: string[]
+  reason?: string
+}
+
+/** `docker build` of docker/ (the context) tagged `reference`, with `args` (build args, --file), its lines shown as they come. */
+export async function dockerBuild(reference: string, args: string[], onLine?: (line: string) => void): Promise<BuildRun> {
   // --force-rm: a failed build must not leave stopped intermediate containers behind.
   // 2>&1: BuildKit reports progress on stderr, the legacy builder on stdout; show whichever comes.
   const build = run({ cwd: dockerDir, nothrow: true })`docker build --force-rm --tag ${reference} ${args} . 2>&1`
@@ -119,10 +123,21 @@ export async function buildImage(reference: string, config: ImageConfig, onLine?
     reason = buildFailureReason([line]) ?? reason
     onLine?.(line.trim())
   }
-  const result = await build
-  if (result.exitCode !== 0) {
-    throw basePullFailure(recent, buildArgValues.BASE_IMAGE) ?? new StepError(`docker build of ${reference} failed (exit ${result.exitCode})${reason ? `: ${reason}` : ''}`, recent.join('\n'))
-  }
+  return { exitCode: (await build).exitCode ?? 1, recent, reason }
+}
+
+/** "docker build of … failed (exit 1): <reason>", with its last lines. */
+export function buildFailure(reference: string, build: BuildRun): StepError {
+  return new StepError(`docker build of ${reference} failed (exit ${build.exitCode})${build.reason ? `: ${build.reason}` : ''}`, build.recent.join('\n'))
+}
+
+/** `present`: the answer to "is it there already?" when the caller asked ahead (see tasks.ts). */
+export async function buildImage(reference: string, config: ImageConfig, onLine?: (line: string) => void, present: Promise<boolean> = imageExists(reference)): Promise<StepOutcome> {
+  if (await present) return { skipped: `image ${reference} already present` }
+  const buildArgValues = buildArgs(config)
+  const args = Object.entries(buildArgValues).flatMap(([key, value]) => ['--build-arg', `${key}=${value}`])
+  const build = await dockerBuild(reference, args, onLine)
+  if (build.exitCode !== 0) throw basePullFailure(build.recent, buildArgValues.BASE_IMAGE) ?? buildFailure(reference, build)
   return { done: `image ${reference} built` }
 }
 

@@ -50,6 +50,8 @@ export function formatStatus(report: StatusReport): string {
   if (connect) lines.push('', `Spark Connect server: ${connect.name} ${connect.state} (\`npm run connect\` prints how to connect)`)
   const history = report.members.find((m) => m.role === 'history')
   lines.push('', history ? `History Server: ${history.name} ${history.state} (\`npm run history\` serves it on http://localhost:18080)` : 'History Server: not started (`npm run history` starts it and serves it on http://localhost:18080)')
+  const notebook = report.members.find((m) => m.role === 'notebook')
+  lines.push(notebook ? `JupyterLab: ${notebook.name} ${notebook.state} (\`npm run notebook\` serves it and prints its URL with the token)` : 'JupyterLab: not started (`npm run notebook` starts it)')
   if (report.data) lines.push(`your data: ${report.data} (cluster:down never deletes it)`)
   if (report.s3Endpoint) lines.push(`S3: s3a:// paths go to ${report.s3Endpoint} (its keys are in the spark-auth secret)`)
   lines.push('', 'workers registered with the master:')

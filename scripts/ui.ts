@@ -31,7 +31,7 @@ export async function openInBrowser(url: string): Promise<void> {
     : process.env.WSL_DISTRO_NAME ? ['cmd.exe', '/c', 'start', '""', url]
     : ['xdg-open', url]
   const result = await run({ nothrow: true, timeout: 10_000 })`${opener}`
-  if (result.exitCode !== 0) console.error(`ui: could not open a browser (${opener[0]} exited ${result.exitCode}); open ${url} yourself`)
+  if (result.exitCode !== 0) console.error(`warning: could not open a browser (${opener[0]} exited ${result.exitCode}); open ${url} yourself`)
 }
 
 /** Prints where the UI is, then serves it until stopped (see serveUntilStopped). */

@@ -39,6 +39,8 @@ export interface AuthSettings {
 
 const secretKey = 'spark.authenticate.secret'
 const connectTokenKey = 'spark.connect.authenticate.token'
+/** Not Spark's: JupyterLab's token (`npm run notebook`), which its in-image config reads from this file. */
+const notebookTokenKey = 'spark.notebook.token'
 
 const randomHex = () => randomBytes(32).toString('hex')
 
@@ -62,11 +64,11 @@ function propertyOf(conf: string, key: string): string | undefined {
 /**
  * RPC authentication with a 256-bit shared secret, and AES-GCM encryption of all RPC traffic (GCM
  * authenticates each message; the default CTR mode does not) with no fallback to the older SASL
- * scheme. Plus the token Spark Connect clients must present: a second random value, so the one a
- * laptop holds is not the RPC secret. The UIs' kill links are off unless asked for. And the S3
+ * scheme. Plus the tokens Spark Connect clients and JupyterLab's browser must present: random values
+ * of their own, so the one a laptop holds is not the RPC secret. The UIs' kill links are off unless asked for. And the S3
  * server's address and keys when `cluster:up` was given one (scripts/lib/s3.ts).
  */
-export function sparkAuthConf(settings: AuthSettings = { uiKill: false }, secret: string = randomHex(), connectToken: string = randomHex()): string {
+export function sparkAuthConf(settings: AuthSettings = { uiKill: false }, secret: string = randomHex(), connectToken: string = randomHex(), notebookToken: string = randomHex()): string {
   const settingsLines: Array<[string, string]> = [
     ['spark.authenticate', 'true'],
     [secretKey, secret],
@@ -75,6 +77,7 @@ export function sparkAuthConf(settings: AuthSettings = { uiKill: false }, secret
     ['spark.network.crypto.saslFallback', 'false'],
     ['spark.ui.killEnabled', String(settings.uiKill)],
     [connectTokenKey, connectToken],
+    [notebookTokenKey, notebookToken],
   ]
   return [...settingsLines.map(([key, value]) => propertyLine(key, value)), ...s3ConfLines(settings.s3), ''].join('\n')
 }
@@ -102,15 +105,15 @@ export interface PlannedAuthConf {
 }
 
 /**
- * The conf the cluster should have: the live one's secret and Connect token (a second `cluster:up`
- * keeps them, and changes nothing) with today's settings; a new random one where there is none
+ * The conf the cluster should have: the live one's secret and tokens (a second `cluster:up` keeps
+ * them, and changes nothing) with today's settings; a new random one where there is none
  * (`live` undefined: no Secret or volume) or the live one is unusable.
  */
 export function plannedAuthConf(live: { conf?: string } | undefined, settings: AuthSettings): PlannedAuthConf {
   if (!live) return { conf: sparkAuthConf(settings), change: { kind: 'created' } }
   const problem = authConfProblem(live.conf)
   if (problem) return { conf: sparkAuthConf(settings) + ownLines(live.conf), change: { kind: 'repaired', why: problem } }
-  const conf = sparkAuthConf(settings, propertyOf(live.conf!, secretKey), connectTokenOf(live.conf!) ?? randomHex()) + ownLines(live.conf)
+  const conf = sparkAuthConf(settings, propertyOf(live.conf!, secretKey), connectTokenOf(live.conf!) ?? randomHex(), notebookTokenOf(live.conf!) ?? randomHex()) + ownLines(live.conf)
   return conf === live.conf ? { conf } : { conf, change: { kind: 'updated' } }
 }
 
@@ -159,6 +162,11 @@ export function withAuthConfDigest<T extends { spec?: { template?: V1PodTemplate
 /** The token a Spark Connect client must send (sc://…/;token=…). */
 export function connectTokenOf(conf: string): string | undefined {
   return propertyOf(conf, connectTokenKey)
+}
+
+/** The token JupyterLab asks its browser for (http://localhost:8888/lab?token=…). */
+export function notebookTokenOf(conf: string): string | undefined {
+  return propertyOf(conf, notebookTokenKey)
 }
 
 /** The S3 server the cluster's conf sends s3a:// paths to, as status may show it (undefined: none). */

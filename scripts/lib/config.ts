@@ -9,12 +9,12 @@ import { imagePythons } from './python-version.ts'
 import { parseS3CredentialsFile, parseS3Endpoint, parseS3Region, s3Settings, type S3Settings } from './s3.ts'
 import { sparkMemoryToMebibytes } from './units.ts'
 
-export const commands = ['up', 'pi', 'scale', 'status', 'ui', 'history', 'connect', 'submit', 'shell', 'down'] as const
+export const commands = ['up', 'pi', 'scale', 'status', 'ui', 'history', 'connect', 'notebook', 'submit', 'shell', 'down'] as const
 export type Command = (typeof commands)[number]
 export type PlatformChoice = 'auto' | 'minikube' | 'kubernetes' | 'docker'
 export type Platform = Exclude<PlatformChoice, 'auto'>
 /** What `cluster:down --role` may remove alone. */
-export type DeletableRole = 'master' | 'worker' | 'connect' | 'history'
+export type DeletableRole = 'master' | 'worker' | 'connect' | 'history' | 'notebook'
 
 export interface Config {
   command: Command
@@ -44,6 +44,8 @@ export interface Config {
   partitions?: number
   role?: DeletableRole
   keepMinikube: boolean
+  /** down: also delete the notebooks volume or claim of the tool's own (kept otherwise). */
+  deleteNotebooks: boolean
   /** spark.ui.killEnabled in the cluster's conf (off: whoever reaches a UI could kill work). */
   uiKill: boolean
   /** up: a folder of this machine mounted read-write at dataPath in every member and driver (Docker, minikube). */
@@ -60,7 +62,7 @@ export interface Config {
   s3?: S3Settings
   /** How the master Service is reached (undefined: nodeport on minikube, clusterip on kubernetes). */
   expose?: 'nodeport' | 'clusterip'
-  /** npm run ui / connect: the local port (undefined: 8080 / 15002, or any free one when that is taken). */
+  /** npm run ui / history / connect / notebook: the local port (undefined: the server's own, or any free one when that is taken). */
   port?: number
   open: boolean
   /** npm run submit: the user's Python file, its arguments (verbatim), and what spark-submit gets besides. */
@@ -271,8 +273,8 @@ export const optionSpecs: readonly OptionSpec[] = [
     help: 'give up waiting (rollout, workers, teardown) after this long; also the deadline of a Pi or submit driver', parse: wholeNumber(10, 7200) },
   { key: 'partitions', flag: '--partitions', env: 'SPARK_K8S_PI_PARTITIONS', form: '1..1000', commands: ['pi'],
     help: 'partitions (tasks) of the Pi job; the default is the job file\'s PI_PARTITIONS', parse: wholeNumber(1, 1000) },
-  { key: 'role', flag: '--role', form: 'master|worker|connect|history', commands: ['down'],
-    help: 'delete only the master, only the workers, only the Spark Connect server or only the History Server', parse: oneOf(['master', 'worker', 'connect', 'history']) },
+  { key: 'role', flag: '--role', form: 'master|worker|connect|history|notebook', commands: ['down'],
+    help: 'delete only the master, only the workers, only the Spark Connect server, only the History Server or only JupyterLab (its notebooks stay)', parse: oneOf(['master', 'worker', 'connect', 'history', 'notebook']) },
   { key: 'port', flag: '--port', env: 'SPARK_K8S_UI_PORT', form: '0..65535', commands: ['ui'],
     help: 'local port for the UI (default 8080, or any free port when 8080 is taken; 0 = any free port)', parse: wholeNumber(0, 65535) },
   { key: 'port', flag: '--port', env: 'SPARK_K8S_HISTORY_PORT', form: '0..65535', commands: ['history'],
@@ -281,7 +283,9 @@ export const optionSpecs: readonly OptionSpec[] = [
     help: "the Python minor version your client runs (default: this machine's python3); refused before starting when the executors run another", parse: pythonMinor },
   { key: 'port', flag: '--port', env: 'SPARK_K8S_CONNECT_PORT', form: '0..65535', commands: ['connect'],
     help: 'local port for Spark Connect on Kubernetes (default 15002, or any free port when it is taken; 0 = any free port); Docker publishes 15002', parse: wholeNumber(0, 65535) },
-  { key: 'open', flag: '--open', boolean: true, form: '', commands: ['ui', 'history'],
+  { key: 'port', flag: '--port', env: 'SPARK_K8S_NOTEBOOK_PORT', form: '0..65535', commands: ['notebook'],
+    help: 'local port for JupyterLab on Kubernetes (default 8888, or any free port when it is taken; 0 = any free port); Docker publishes 8888', parse: wholeNumber(0, 65535) },
+  { key: 'open', flag: '--open', boolean: true, form: '', commands: ['ui', 'history', 'notebook'],
     help: 'also open the UI in your browser' },
   { key: 'pyFiles', flag: '--py-files', form: 'a.py,deps.zip', commands: driverCommands,
     help: 'comma-separated .py, .zip or .egg files for the Python path (mounted beside the app)', parse: fileList },
@@ -291,6 +295,8 @@ export const optionSpecs: readonly OptionSpec[] = [
     help: 'a Spark property for this application, like spark.executor.memory=1g (repeatable)', parse: matching(/^spark\.[\w.-]+=\S.*$/, 'a Spark property key=value, like spark.executor.memory=1g') },
   { key: 'keepMinikube', flag: '--keep-minikube', boolean: true, form: '', commands: ['down'],
     help: 'leave minikube running after deleting the Spark objects' },
+  { key: 'deleteNotebooks', flag: '--delete-notebooks', boolean: true, form: '', commands: ['down'],
+    help: "also delete the volume (Docker) or claim (Kubernetes) JupyterLab keeps your notebooks on when the cluster has no --data or --data-claim; kept otherwise (notebooks under the data folder or claim are never deleted)" },
   { key: 'json', flag: '--json', boolean: true, form: '', commands: commands.filter((c) => c !== 'submit' && c !== 'shell'),
     help: 'print a machine-readable summary on stdout (progress goes to stderr)' },
 ]
@@ -326,6 +332,7 @@ const defaults = {
   timeoutSeconds: 600,
   json: false,
   keepMinikube: false,
+  deleteNotebooks: false,
   uiKill: false,
   open: false,
   dataPath: '/data',
@@ -345,6 +352,7 @@ export const npmScriptOf: Record<Command, string> = {
   ui: 'ui',
   history: 'history',
   connect: 'connect',
+  notebook: 'notebook',
   submit: 'submit',
   shell: 'shell',
   down: 'cluster:down',
@@ -452,6 +460,7 @@ export function helpText(command: Command): string {
     ui: 'Serve the master web UI (worker and application UIs too, through its reverse proxy) on\nhttp://localhost:<port> until Ctrl-C: a port-forward through the Kubernetes API server. On the\ndocker platform it prints the loopback URL Docker already publishes and returns (--port does not apply).',
     history: "Start the Spark History Server in the cluster (it reads the event logs every driver the tool starts\nwrites) and serve its UI on http://localhost:18080 until Ctrl-C: a port-forward through the Kubernetes\nAPI server. On the docker platform it prints the loopback URL Docker publishes and returns.",
     connect: 'Start a Spark Connect server in the cluster (a driver your own Python drives over gRPC), make it\nreachable at sc://localhost:15002 (a port-forward until Ctrl-C on Kubernetes; Docker publishes it on\nloopback) and print the connection string with its token and a Python snippet.',
+    notebook: "Start JupyterLab in the cluster on the cluster's own image (its kernel a PySpark driver with `spark`\nand `sc` ready), building that image once, and serve it on http://localhost:8888 (a port-forward until\nCtrl-C on Kubernetes; Docker publishes it on loopback): prints the URL with its token. Notebooks live\nin <data>/notebooks when the cluster has data, else on a volume or claim cluster:down keeps.",
     submit: 'Run your PySpark file as a driver in the cluster (a Job whose files come from a ConfigMap; a container\non Docker), stream its output, and exit with its exit code. Everything after the file goes to it verbatim.',
     shell: 'An interactive pyspark REPL whose driver runs in the cluster (a pod attached to this terminal; a\ncontainer on Docker), with `spark` ready. Input may be piped. The pod or container is removed on exit.',
     down: 'Delete everything this tool made (labelled app=spark and app.kubernetes.io/managed-by=spark-standalone-k8s;\nor one --role), wait until gone, then stop minikube (unless --role or --keep-minikube).',

@@ -2,7 +2,10 @@ import { closeSync, constants, fchmodSync, fchownSync, fstatSync, lstatSync, mkd
 import { homedir, userInfo } from 'node:os'
 import { dirname, isAbsolute, join, parse, relative, resolve, sep } from 'node:path'
 import { StepError } from './errors.ts'
-import { eventsDir } from './storage.ts'
+import { eventsDir, notebooksDir } from './storage.ts'
+
+/** What the tool keeps in the data folder: the event logs and JupyterLab's notebooks. */
+const ownFolders = [eventsDir, notebooksDir]
 
 const groupRwx = 0o070
 const setgid = 0o2000
@@ -68,22 +71,24 @@ function isWithin(path: string, folder: string): boolean {
 
 /**
  * A folder of this machine made writable by the pods' Spark user (uid 185, group 0) without opening
- * it to other users, with spark-events/ made inside for the event logs. Returns the groups the pods
+ * it to other users, with spark-events/ (the event logs) and notebooks/ made inside. Returns the groups the pods
  * join. macOS and Windows: nothing to change (Docker Desktop's file sharing writes as the folder's
  * owner). Linux: the pods join the folder's group, which gets rwx with setgid (new files keep the
  * group) when it is its owner's private group (or root's, for a folder of root's); a folder its
  * owner already opened to its group (chmod g+rwx, or setfacl, whose mask shows as the group's bits)
  * is taken as it is; any other is refused, with what to run.
- * Nothing here follows a symlink: a member of a shared folder's group could point spark-events at a
+ * Nothing here follows a symlink: a member of a shared folder's group could point spark-events or notebooks at a
  * folder of whoever runs this. Both folders are opened without following one, and changed through
  * the opened descriptor, so a link swapped in after the check changes nothing.
  */
 export function prepareHostFolder(dir: string, platform: NodeJS.Platform = process.platform): number[] {
-  const events = join(dir, eventsDir)
+  const children = ownFolders.map((child) => join(dir, child))
   if (platform !== 'linux') {
     requireNoLink(dir, dir)
-    requireNoLink(dir, events)
-    makeFolder(dir, events)
+    for (const child of children) {
+      requireNoLink(dir, child)
+      makeFolder(dir, child)
+    }
     return []
   }
   const folder = openFolder(dir, dir)
@@ -98,21 +103,23 @@ export function prepareHostFolder(dir: string, platform: NodeJS.Platform = proce
     }
     // The folder first: with setgid, the spark-events/ made in it takes its group.
     if (!opened) grant(dir, folder, dir, mode | groupRwx | setgid)
-    requireNoLink(dir, events)
-    makeFolder(dir, events)
-    const made = openFolder(dir, events)
-    try {
-      const { gid: madeGid, uid: madeUid, mode: madeMode } = fstatSync(made)
-      if (madeGid !== gid) {
-        try {
-          fchownSync(made, madeUid, gid)
-        } catch (error) {
-          throw new StepError(`--data ${dir}: ${events} is not of the folder's group (gid ${gid}) and cannot be given to it (${describe(error)})`, `  - chgrp ${gid} ${events}, then run this again`)
+    for (const child of children) {
+      requireNoLink(dir, child)
+      makeFolder(dir, child)
+      const made = openFolder(dir, child)
+      try {
+        const { gid: madeGid, uid: madeUid, mode: madeMode } = fstatSync(made)
+        if (madeGid !== gid) {
+          try {
+            fchownSync(made, madeUid, gid)
+          } catch (error) {
+            throw new StepError(`--data ${dir}: ${child} is not of the folder's group (gid ${gid}) and cannot be given to it (${describe(error)})`, `  - chgrp ${gid} ${child}, then run this again`)
+          }
         }
+        if ((madeMode & groupRwx) !== groupRwx) grant(dir, made, child, madeMode | groupRwx | setgid)
+      } finally {
+        closeSync(made)
       }
-      if ((madeMode & groupRwx) !== groupRwx) grant(dir, made, events, madeMode | groupRwx | setgid)
-    } finally {
-      closeSync(made)
     }
     return gid === 0 ? [] : [gid]
   } finally {
@@ -157,13 +164,13 @@ function grant(dir: string, folder: number, path: string, mode: number): void {
   }
 }
 
-/** spark-events/ made when missing, by itself: the folder it goes in is there (cluster:up checked it). */
-function makeFolder(dir: string, events: string): void {
+/** spark-events/ or notebooks/ made when missing, by itself: the folder it goes in is there (cluster:up checked it). */
+function makeFolder(dir: string, child: string): void {
   try {
-    mkdirSync(events)
+    mkdirSync(child)
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return
-    throw new StepError(`--data ${dir}: cannot make ${events} for the event logs (${describe(error)})`)
+    throw new StepError(`--data ${dir}: cannot make ${child} (${describe(error)})`)
   }
 }
 

@@ -36,6 +36,8 @@ export interface ClusterManifests {
   eventsClaim: V1PersistentVolumeClaim
   /** The Spark History Server (manifests/history/), started by `npm run history`. */
   history: { deployment: V1Deployment; service: V1Service }
+  /** JupyterLab (manifests/notebook/), started by `npm run notebook`, with the claim its notebooks live on when the cluster has no data. */
+  notebook: { deployment: V1Deployment; service: V1Service; claim: V1PersistentVolumeClaim }
 }
 
 /** What a user may change at run time; everything else comes from the files unchanged. */
@@ -58,7 +60,7 @@ export function parseManifestFile(path: string): KubernetesObject[] {
     .filter((object): object is KubernetesObject => object !== null)
 }
 
-/** Reads manifests/*.yml (what `kubectl apply -f manifests/` applies), manifests/jobs/spark-pi.yml, manifests/connect/ and manifests/history/. */
+/** Reads manifests/*.yml (what `kubectl apply -f manifests/` applies), manifests/jobs/spark-pi.yml, manifests/connect/, manifests/history/ and manifests/notebook/. */
 export function loadManifests(dir: string = manifestsDir): ClusterManifests {
   const parsed = new ParsedFileCache<KubernetesObject[]>(cacheDir('parsed-manifests.json'))
   const parse = (path: string) => parsed.get(path, parseManifestFile)
@@ -68,6 +70,7 @@ export function loadManifests(dir: string = manifestsDir): ClusterManifests {
     .flatMap((name) => parse(join(dir, name)))
   const connect = parse(join(dir, 'connect', 'spark-connect.yml'))
   const history = parse(join(dir, 'history', 'spark-history.yml'))
+  const notebook = parse(join(dir, 'notebook', 'spark-notebook.yml'))
   const find = <T extends KubernetesObject>(kind: string, role: string, among = objects): T => {
     const found = among.filter((o) => o.kind === kind && o.metadata?.labels?.role === role)
     if (found.length !== 1) throw new Error(`${dir}: expected one ${kind} labelled role=${role}, found ${found.length}`)
@@ -86,6 +89,11 @@ export function loadManifests(dir: string = manifestsDir): ClusterManifests {
     connect: { deployment: find<V1Deployment>('Deployment', 'connect', connect), service: find<V1Service>('Service', 'connect', connect) },
     eventsClaim: find<V1PersistentVolumeClaim>('PersistentVolumeClaim', 'events'),
     history: { deployment: find<V1Deployment>('Deployment', 'history', history), service: find<V1Service>('Service', 'history', history) },
+    notebook: {
+      deployment: find<V1Deployment>('Deployment', 'notebook', notebook),
+      service: find<V1Service>('Service', 'notebook', notebook),
+      claim: find<V1PersistentVolumeClaim>('PersistentVolumeClaim', 'notebook', notebook),
+    },
   }
 }
 
@@ -332,17 +340,21 @@ export function renderShellPod(manifests: ClusterManifests, options: { image: st
   }
 }
 
-/** A server of the cluster's (Spark Connect, the History Server): a Deployment and its Service. */
+/** A server of the cluster's (Spark Connect, the History Server, JupyterLab): a Deployment and its Service. */
 export interface ServerManifests {
   deployment: V1Deployment
   service: V1Service
+  /** Claims of its own it mounts (JupyterLab's notebooks, when the cluster has no data), made with it. */
+  claims?: V1PersistentVolumeClaim[]
 }
 
-/** A server's Deployment and Service for this cluster: its image and namespace. */
+/** A server's Deployment, Service (and claims) for this cluster: its image and namespace. */
 export function renderServer(server: ServerManifests, options: { image: string; namespace: string }): ServerManifests {
   const deployment = withNamespace(server.deployment, options.namespace)
   mainContainer(deployment).image = options.image
-  return { deployment, service: withNamespace(server.service, options.namespace) }
+  const rendered: ServerManifests = { deployment, service: withNamespace(server.service, options.namespace) }
+  if (server.claims) rendered.claims = server.claims.map((claim) => withNamespace(claim, options.namespace))
+  return rendered
 }
 
 /** The port a server listens on: its Service's first port, resolved to the container's. */

@@ -37,6 +37,8 @@ export interface Runtime {
   lockKey(): Promise<string>
   /** What a cluster's members are on this runtime: "containers" or "pods". */
   readonly memberNoun: string
+  /** What a PersistentVolumeClaim of the manifests is here, for messages: "volume" (Docker's) or "claim". */
+  readonly claimNoun: string
   /** The most a submit's files may weigh in all here, and what holds them (for the message). */
   readonly submitFiles: { limit: number; holder: string }
   /** Makes the built image visible to the cluster (a registry push, `minikube image load`, nothing); what the pods run. */
@@ -62,7 +64,7 @@ export interface Runtime {
   /** Runs the REPL pod attached to this terminal until it exits; its exit code. */
   runShell(pod: V1Pod, tty: boolean, say: (line: string) => void): Promise<number>
   masterUi(): MasterUi
-  /** A server of the cluster's: Spark Connect, the History Server. */
+  /** A server of the cluster's: Spark Connect, the History Server, JupyterLab. */
   server(spec: ServerSpec): ClusterServer
   /** The cluster's spark-defaults.conf (its secret; undefined: there is none). */
   authConf(image: string): Promise<string | undefined>

@@ -12,6 +12,14 @@ export const eventsVolume = 'events'
 const dataVolume = 'data'
 /** Under the data folder or claim: the event logs, which cluster:down then never deletes. */
 export const eventsDir = 'spark-events'
+/** JupyterLab's notebooks volume in its manifest, and its folder under the data folder or claim. */
+export const notebooksVolume = 'notebooks'
+export const notebooksDir = 'notebooks'
+/** The volumes of the tool's own (claims) that move under the data when the cluster has some, and where to. */
+const movedVolumes: ReadonlyArray<{ volume: string; dir: string }> = [
+  { volume: eventsVolume, dir: eventsDir },
+  { volume: notebooksVolume, dir: notebooksDir },
+]
 
 export interface ClusterStorage {
   data?: {
@@ -32,8 +40,9 @@ export interface ClusterStorage {
 
 /**
  * The template with the data mounted in its one container (read-only for a reader such as the
- * History Server) and its event-log volume (if it has one) moved to the data's spark-events/, or
- * event logging turned off; the storage is recorded on it for later runs to read.
+ * History Server), its event-log volume (if it has one) moved to the data's spark-events/ (or event
+ * logging turned off) and its notebooks volume (JupyterLab's) to the data's notebooks/; the storage
+ * is recorded on it for later runs to read.
  */
 export function withStorage(template: V1PodTemplateSpec, storage: ClusterStorage, options: { readOnly?: boolean } = {}): V1PodTemplateSpec {
   const spec = template.spec!
@@ -49,14 +58,18 @@ export function withStorage(template: V1PodTemplateSpec, storage: ClusterStorage
     spec.volumes = spec.volumes!.filter((volume) => volume !== events)
     container.volumeMounts = container.volumeMounts!.filter((m) => m !== eventsMount)
     container.args = container.args?.map((arg) => (arg === 'spark.eventLog.enabled=true' ? 'spark.eventLog.enabled=false' : arg))
-  } else if (events && eventsMount && data) {
-    delete events.persistentVolumeClaim
-    if (data.source.hostPath) events.hostPath = { ...data.source.hostPath, path: joinFolder(data.source.hostPath.path, eventsDir) }
+  }
+  for (const { volume: name, dir } of data ? movedVolumes : []) {
+    const volume = spec.volumes?.find((v) => v.name === name)
+    const mount = container.volumeMounts?.find((m) => m.name === name)
+    if (!volume || !mount) continue
+    delete volume.persistentVolumeClaim
+    if (data!.source.hostPath) volume.hostPath = { ...data!.source.hostPath, path: joinFolder(data!.source.hostPath.path, dir) }
     else {
       // A pod may name a claim in one volume only (the kubelet never mounts a second one): the data
-      // volume is mounted again, at its spark-events/.
-      spec.volumes = spec.volumes!.filter((volume) => volume !== events)
-      Object.assign(eventsMount, { name: dataVolume, subPath: eventsDir })
+      // volume is mounted again, at its folder.
+      spec.volumes = spec.volumes!.filter((v) => v !== volume)
+      Object.assign(mount, { name: dataVolume, subPath: dir })
     }
   }
   if (storage.groups?.length) spec.securityContext = { ...spec.securityContext, supplementalGroups: storage.groups }
@@ -86,7 +99,7 @@ export function storageOf(annotations: Record<string, string> | undefined): Clus
 export function describeStorage(storage: ClusterStorage, note?: string): StepOutcome {
   if (note) return { done: note }
   if (!storage.data) return { skipped: 'no --data or --data-claim: event logs go to the spark-events volume of the cluster (cluster:down deletes it)' }
-  return { done: `${storage.data.what} at ${storage.data.mountPath} in every pod; event logs in its ${eventsDir}/` }
+  return { done: `${storage.data.what} at ${storage.data.mountPath} in every pod; event logs in its ${eventsDir}/, JupyterLab's notebooks in its ${notebooksDir}/` }
 }
 
 /** For status and cluster:down: where the user's data is, which the tool never deletes. */
@@ -98,4 +111,9 @@ export function describeData(storage: ClusterStorage): string | undefined {
 export function withDataKept(outcome: StepOutcome, annotations: Record<string, string> | undefined): StepOutcome {
   const data = describeData(storageOf(annotations))
   return data ? withNote(outcome, `your data stays: ${data}`) : outcome
+}
+
+/** cluster:down's outcome, naming the notebooks volume or claim it kept ("volume spark-notebooks"; undefined: none kept). */
+export function withNotebooksKept(outcome: StepOutcome, kept: string | undefined): StepOutcome {
+  return kept ? withNote(outcome, `your notebooks stay in ${kept} (npm run cluster:down -- --delete-notebooks deletes them)`) : outcome
 }

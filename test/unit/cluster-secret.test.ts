@@ -10,6 +10,7 @@ import {
   authConfProblem,
   authVolume,
   connectTokenOf,
+  notebookTokenOf,
   describeAuthChange,
   plannedAuthConf,
   secretOf,
@@ -35,6 +36,7 @@ beforeEach(() => fake.reset())
 const off = { uiKill: false }
 const a64 = 'a'.repeat(64)
 const b64 = 'b'.repeat(64)
+const c64 = 'c'.repeat(64)
 
 describe('sparkAuthConf', () => {
   it('turns on authentication and AES-GCM RPC encryption without SASL fallback, with 256 random bits', () => {
@@ -53,14 +55,21 @@ describe('sparkAuthConf', () => {
     expect(connectTokenOf(conf)).not.toBe(secretOf(conf))
   })
 
+  it("holds JupyterLab's token of its own, apart from the RPC secret and the Connect token", () => {
+    const conf = sparkAuthConf()
+    expect(notebookTokenOf(conf)).toMatch(/^[0-9a-f]{64}$/)
+    expect([secretOf(conf), connectTokenOf(conf)]).not.toContain(notebookTokenOf(conf))
+    expect(notebookTokenOf(sparkAuthConf())).not.toBe(notebookTokenOf(conf))
+  })
+
   it("turns the UIs' kill links off unless --ui-kill asks for them", () => {
     expect(sparkAuthConf()).toMatch(/^spark\.ui\.killEnabled false$/m)
-    expect(sparkAuthConf(off, a64, b64)).toMatch(/^spark\.ui\.killEnabled false$/m)
-    expect(sparkAuthConf({ uiKill: true }, a64, b64)).toMatch(/^spark\.ui\.killEnabled true$/m)
+    expect(sparkAuthConf(off, a64, b64, c64)).toMatch(/^spark\.ui\.killEnabled false$/m)
+    expect(sparkAuthConf({ uiKill: true }, a64, b64, c64)).toMatch(/^spark\.ui\.killEnabled true$/m)
   })
 
   it('is the given secret and token with the settings, line by line', () => {
-    expect(sparkAuthConf(off, a64, b64)).toBe(
+    expect(sparkAuthConf(off, a64, b64, c64)).toBe(
       [
         'spark.authenticate true',
         `spark.authenticate.secret ${a64}`,
@@ -69,6 +78,7 @@ describe('sparkAuthConf', () => {
         'spark.network.crypto.saslFallback false',
         'spark.ui.killEnabled false',
         `spark.connect.authenticate.token ${b64}`,
+        `spark.notebook.token ${c64}`,
         '',
       ].join('\n'),
     )
@@ -102,12 +112,12 @@ describe('authConfProblem', () => {
     'spark\\.authenticate:false',
     '  spark.authenticate\tfalse',
   ])('sees %j after the tool\'s lines as Java does: authentication off', (line) => {
-    expect(authConfProblem(`${sparkAuthConf(off, a64, b64)}${line}\n`)).toBe('its spark-defaults.conf does not set spark.authenticate true')
+    expect(authConfProblem(`${sparkAuthConf(off, a64, b64, c64)}${line}\n`)).toBe('its spark-defaults.conf does not set spark.authenticate true')
   })
 
   it('reads a comment as a comment, and refuses a conf Java cannot read at all', () => {
-    expect(authConfProblem(`${sparkAuthConf(off, a64, b64)}# spark\\.authenticate false\n! spark.authenticate false\n`)).toBeUndefined()
-    expect(authConfProblem(`${sparkAuthConf(off, a64, b64)}spark.driver.extraJavaOptions -Dx=\\u00zz\n`)).toBe('its spark-defaults.conf has a \\u escape Java cannot read, so Spark would not start')
+    expect(authConfProblem(`${sparkAuthConf(off, a64, b64, c64)}# spark\\.authenticate false\n! spark.authenticate false\n`)).toBeUndefined()
+    expect(authConfProblem(`${sparkAuthConf(off, a64, b64, c64)}spark.driver.extraJavaOptions -Dx=\\u00zz\n`)).toBe('its spark-defaults.conf has a \\u escape Java cannot read, so Spark would not start')
     expect(secretOf('spark.authenticate.secret \\\n  abc\\u0064  \n')).toBe('abcd')
   })
 
@@ -125,13 +135,13 @@ describe('plannedAuthConf', () => {
   })
 
   it('changes nothing in a live conf made with the same settings: a second cluster:up keeps it', () => {
-    const live = sparkAuthConf(off, a64, b64)
+    const live = sparkAuthConf(off, a64, b64, c64)
     expect(plannedAuthConf({ conf: live }, off)).toEqual({ conf: live })
   })
 
   it('keeps the secret and the token when the settings change', () => {
-    const planned = plannedAuthConf({ conf: sparkAuthConf(off, a64, b64) }, { uiKill: true })
-    expect(planned).toEqual({ conf: sparkAuthConf({ uiKill: true }, a64, b64), change: { kind: 'updated' } })
+    const planned = plannedAuthConf({ conf: sparkAuthConf(off, a64, b64, c64) }, { uiKill: true })
+    expect(planned).toEqual({ conf: sparkAuthConf({ uiKill: true }, a64, b64, c64), change: { kind: 'updated' } })
   })
 
   it('gives a conf made before Spark Connect a token and the settings lines, keeping its RPC secret', () => {
@@ -142,8 +152,19 @@ describe('plannedAuthConf', () => {
     expect(planned.conf).toMatch(/^spark\.network\.crypto\.cipher AES\/GCM\/NoPadding$/m)
   })
 
+  it('gives a conf made before the notebook a JupyterLab token, keeping its RPC secret and Connect token', () => {
+    const before = sparkAuthConf(off, a64, b64, c64).replace(/^spark\.notebook\.token .*\n/m, '')
+    expect(notebookTokenOf(before)).toBeUndefined()
+    const planned = plannedAuthConf({ conf: before }, off)
+    expect(planned.change).toEqual({ kind: 'updated' })
+    expect([secretOf(planned.conf), connectTokenOf(planned.conf)]).toEqual([a64, b64])
+    expect(notebookTokenOf(planned.conf)).toMatch(/^[0-9a-f]{64}$/)
+    // A second cluster:up keeps the token it was given.
+    expect(plannedAuthConf({ conf: planned.conf }, off)).toEqual({ conf: planned.conf })
+  })
+
   it("drops a user's line for a setting of ours, however Java spells it, and keeps their own lines", () => {
-    const ours = sparkAuthConf(off, a64, b64)
+    const ours = sparkAuthConf(off, a64, b64, c64)
     const theirs = '# tuning\nspark.sql.shuffle.partitions 4\nspark.executor.extra\\\n   JavaOptions -Dx=1\n'
     const overrides = 'spark\\.network\\.crypto\\.enabled false\nspark.network.crypto.saslFallback=true\nspark.ui.kill\\u0045nabled true\nspark.network.crypto.c\\ipher:AES/CTR/NoPadding\n'
     const planned = plannedAuthConf({ conf: `${ours}${overrides}${theirs}` }, off)
@@ -154,7 +175,7 @@ describe('plannedAuthConf', () => {
   })
 
   it('repairs a conf Java cannot read, keeping the user lines it can', () => {
-    const planned = plannedAuthConf({ conf: `${sparkAuthConf(off, a64, b64)}spark.sql.shuffle.partitions 4\nspark.bad \\u12\n` }, off)
+    const planned = plannedAuthConf({ conf: `${sparkAuthConf(off, a64, b64, c64)}spark.sql.shuffle.partitions 4\nspark.bad \\u12\n` }, off)
     expect(planned.change).toEqual({ kind: 'repaired', why: 'its spark-defaults.conf has a \\u escape Java cannot read, so Spark would not start' })
     expect(authConfProblem(planned.conf)).toBeUndefined()
     expect(planned.conf).toMatch(/\nspark\.sql\.shuffle\.partitions 4\n$/)
@@ -183,7 +204,7 @@ describe('withAuthConf', () => {
   const rendered = () => renderCluster(manifests, { image: 'spark:1', namespace: 'default', workers: 2, workerCores: 1, workerMemory: '1g' })
 
   it("annotates the pod template with the conf's digest, never the secret, so a new conf rolls the pods", () => {
-    const conf = sparkAuthConf(off, a64, b64)
+    const conf = sparkAuthConf(off, a64, b64, c64)
     const master = rendered().master
     expect(withAuthConf(master, conf)).toBe(master)
     const annotations = master.spec!.template.metadata!.annotations!
@@ -191,7 +212,7 @@ describe('withAuthConf', () => {
     expect(authConfAnnotation).toBe('spark-standalone-k8s/auth-conf')
     expect(JSON.stringify(master)).not.toContain(a64)
     expect(JSON.stringify(master)).not.toContain(b64)
-    const other = withAuthConf(rendered().master, sparkAuthConf({ uiKill: true }, a64, b64))
+    const other = withAuthConf(rendered().master, sparkAuthConf({ uiKill: true }, a64, b64, c64))
     expect(other.spec!.template.metadata!.annotations![authConfAnnotation]).not.toBe(annotations[authConfAnnotation])
   })
 
@@ -285,9 +306,9 @@ describe('declaredAuthSecret (Kubernetes)', () => {
   })
 
   it('turns the kill links on for --ui-kill, keeping the secret and the token', async () => {
-    const live = sparkAuthConf(off, a64, b64)
+    const live = sparkAuthConf(off, a64, b64, c64)
     const { secret, change } = await declaredAuthSecret(kubeWith({ 'spark-defaults.conf': base64(live) }), manifests, 'dev', { uiKill: true })
-    expect(confIn(secret)).toBe(sparkAuthConf({ uiKill: true }, a64, b64))
+    expect(confIn(secret)).toBe(sparkAuthConf({ uiKill: true }, a64, b64, c64))
     expect(change).toEqual({ kind: 'updated' })
   })
 
@@ -399,7 +420,7 @@ describe('volumeAuthConf (Docker)', () => {
   const engine = useFakeEngine()
 
   it("reads the conf through the engine's archive API, from the volume mounted read-only", async () => {
-    dockerVolume(engine, { exists: true, file: sparkAuthConf(off, a64, b64) })
+    dockerVolume(engine, { exists: true, file: sparkAuthConf(off, a64, b64, c64) })
     expect(connectTokenOf((await volumeAuthConf(manifests, 'spark:1'))!)).toBe(b64)
     expect(engine.requests.map((r) => `${r.method} ${r.url}`)).toEqual([
       'GET /volumes/spark-auth',
@@ -450,7 +471,7 @@ describe('ensureAuthVolume (Docker)', () => {
   })
 
   it('keeps a volume of ours whose conf is usable and matches the settings: no write', async () => {
-    const live = sparkAuthConf(off, a64, b64)
+    const live = sparkAuthConf(off, a64, b64, c64)
     const volume = dockerVolume(engine, { exists: true, file: live })
     expect(await ensureAuthVolume(manifests, 'spark:1', off)).toEqual({ conf: live })
     expect(volume.writes).toEqual([])
@@ -473,13 +494,13 @@ describe('ensureAuthVolume (Docker)', () => {
   })
 
   it('rewrites the settings for --ui-kill, keeping the secret and the token', async () => {
-    const volume = dockerVolume(engine, { exists: true, file: sparkAuthConf(off, a64, b64) })
-    expect(await ensureAuthVolume(manifests, 'spark:1', { uiKill: true })).toEqual({ conf: sparkAuthConf({ uiKill: true }, a64, b64), change: { kind: 'updated' } })
+    const volume = dockerVolume(engine, { exists: true, file: sparkAuthConf(off, a64, b64, c64) })
+    expect(await ensureAuthVolume(manifests, 'spark:1', { uiKill: true })).toEqual({ conf: sparkAuthConf({ uiKill: true }, a64, b64, c64), change: { kind: 'updated' } })
     expect(volume.writes.map(modeOf)).toEqual([['sh', 'spark-defaults.conf', 'replace']])
   })
 
   it('keeps the conf another run linked into a new volume first, and returns that one', async () => {
-    const theirs = sparkAuthConf(off, a64, b64)
+    const theirs = sparkAuthConf(off, a64, b64, c64)
     const volume = dockerVolume(engine, { exists: false })
     // The other run's file lands between this run's volume create and its write.
     const create = fake.respond
@@ -567,9 +588,9 @@ describe('the write script (run by sh against a directory standing in for the vo
 
 describe('plannedAuthConf keeps what a user added to the conf', () => {
   it("keeps their own settings after ours, and rewrites only the tool's keys", () => {
-    const live = `${sparkAuthConf({ uiKill: false }, 'ab'.repeat(32), 'cd'.repeat(32))}spark.eventLog.enabled true\nspark.ui.killEnabled true\n`
+    const live = `${sparkAuthConf({ uiKill: false }, 'ab'.repeat(32), 'cd'.repeat(32), 'ef'.repeat(32))}spark.eventLog.enabled true\nspark.ui.killEnabled true\n`
     const planned = plannedAuthConf({ conf: live }, { uiKill: false })
-    expect(planned.conf).toBe(`${sparkAuthConf({ uiKill: false }, 'ab'.repeat(32), 'cd'.repeat(32))}spark.eventLog.enabled true\n`)
+    expect(planned.conf).toBe(`${sparkAuthConf({ uiKill: false }, 'ab'.repeat(32), 'cd'.repeat(32), 'ef'.repeat(32))}spark.eventLog.enabled true\n`)
     expect(planned.change).toEqual({ kind: 'updated' })
     expect(plannedAuthConf({ conf: planned.conf }, { uiKill: false })).toEqual({ conf: planned.conf })
   })

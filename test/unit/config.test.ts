@@ -144,6 +144,17 @@ describe('parseConfig precedence: flag > SPARK_K8S_* env > default', () => {
     expect(parse('down', []).role).toBeUndefined()
   })
 
+  it('reads --port, --open and --json for notebook; --delete-notebooks and --role notebook for down, and nowhere else', () => {
+    expect(parse('notebook', ['--port', '0', '--open', '--json'])).toMatchObject({ command: 'notebook', port: 0, open: true, json: true })
+    expect(parse('notebook', [], { SPARK_K8S_NOTEBOOK_PORT: '9999' })).toMatchObject({ port: 9999, open: false })
+    expect(parse('notebook', []).port).toBeUndefined()
+    expect(() => parse('notebook', ['--port', '70000'])).toThrow(new UsageError('--port must be a whole number from 0 to 65535 (got "70000")'))
+    expect(parse('down', ['--role', 'notebook', '--delete-notebooks'])).toMatchObject({ role: 'notebook', deleteNotebooks: true })
+    expect(parse('down', []).deleteNotebooks).toBe(false)
+    expect(() => parse('notebook', ['--delete-notebooks'])).toThrow(new UsageError('unknown flag --delete-notebooks for notebook (see --help)'))
+    expect(() => parse('down', ['--role', 'jupyter'])).toThrow(/--role must be one of master, worker, connect, history, notebook/)
+  })
+
   it('reads the worker count of scale from its positional argument', () => {
     expect(parse('scale', ['3']).workers).toBe(3)
     expect(parse('scale', ['5', '--json'])).toMatchObject({ workers: 5, json: true })

@@ -7,6 +7,7 @@ import type { Kube } from '../../scripts/lib/kube/kube.ts'
 import { loadManifests } from '../../scripts/lib/manifests.ts'
 import { withStorage } from '../../scripts/lib/storage.ts'
 import { makeTarget } from '../../scripts/lib/target.ts'
+import { useFakeEngine } from './fake-engine.ts'
 
 const manifests = loadManifests()
 
@@ -20,7 +21,9 @@ function fakeKube(objects: KubernetesObject[]) {
     objects: {
       list: async (apiVersion: string, kind: string, _namespace: string, ...rest: unknown[]) => {
         lists.push(`${apiVersion}/${kind} ${String(rest[4])}`)
-        return { items: [...store.values()].filter((o) => o.apiVersion === apiVersion && o.kind === kind) }
+        const wanted = String(rest[4]).split(',').map((pair) => pair.split('='))
+        const selected = (o: KubernetesObject) => wanted.every(([key, value]) => o.metadata?.labels?.[key] === value)
+        return { items: [...store.values()].filter((o) => o.apiVersion === apiVersion && o.kind === kind && selected(o)) }
       },
       delete: async (o: KubernetesObject) => void store.delete(`${o.apiVersion}/${o.kind}/${o.metadata!.name}`),
     },
@@ -45,5 +48,75 @@ describe('deleteCluster on Kubernetes', () => {
     const { kube } = fakeKube([master])
     const target = makeTarget(parseConfig('down', ['--platform', 'kubernetes', '--context', 'lab'], {}), 'kubernetes', manifests, async () => kube)
     expect(await deleteCluster(target)).toEqual({ done: 'deleted deployment/spark-master and their pods; your data stays: claim lake at /data' })
+  })
+
+  /** A cluster with JupyterLab on its own notebooks claim, and the events claim. */
+  const withNotebook = () => [manifests.master, manifests.eventsClaim, manifests.notebook.deployment, manifests.notebook.service, manifests.notebook.claim]
+  const down = (argv: string[], kube: Kube) => deleteCluster(makeTarget(parseConfig('down', ['--platform', 'kubernetes', '--context', 'lab', ...argv], {}), 'kubernetes', manifests, async () => kube), parseConfig('down', argv, {}).role)
+
+  it('keeps the notebooks claim and names it; --delete-notebooks deletes it too', async () => {
+    const kept = fakeKube(withNotebook())
+    expect(await down([], kept.kube)).toEqual({
+      done: 'deleted deployment/spark-master, deployment/spark-notebook, service/spark-notebook, persistentvolumeclaim/spark-events and their pods; your notebooks stay in claim spark-notebooks (npm run cluster:down -- --delete-notebooks deletes them)',
+    })
+    expect([...kept.store.keys()]).toEqual(['v1/PersistentVolumeClaim/spark-notebooks'])
+    const deleted = fakeKube(withNotebook())
+    expect(await down(['--delete-notebooks'], deleted.kube)).toEqual({
+      done: 'deleted deployment/spark-master, deployment/spark-notebook, service/spark-notebook, persistentvolumeclaim/spark-events, persistentvolumeclaim/spark-notebooks and their pods',
+    })
+    expect(deleted.store.size).toBe(0)
+  })
+
+  it('--role notebook removes JupyterLab alone, keeping its notebooks', async () => {
+    const { kube, store } = fakeKube(withNotebook())
+    expect(await down(['--role', 'notebook'], kube)).toEqual({
+      done: 'deleted deployment/spark-notebook, service/spark-notebook and their pods; your notebooks stay in claim spark-notebooks (npm run cluster:down -- --delete-notebooks deletes them)',
+    })
+    expect([...store.keys()].sort()).toEqual(['apps/v1/Deployment/spark-master', 'v1/PersistentVolumeClaim/spark-events', 'v1/PersistentVolumeClaim/spark-notebooks'])
+  })
+})
+
+describe('deleteCluster on Docker', () => {
+  const engine = useFakeEngine()
+  const containers = [
+    { Id: 'm1', Names: ['/spark-master'], Labels: { role: 'master' } },
+    { Id: 'n1', Names: ['/spark-notebook'], Labels: { role: 'notebook' } },
+  ]
+  const volumes = ['spark-auth', 'spark-events', 'spark-notebooks']
+  /** The engine holding those; what was deleted. */
+  function dockerEngine() {
+    const deleted: string[] = []
+    engine.reset((request) => {
+      const filters = JSON.parse(decodeURIComponent(/filters=([^&]*)/.exec(request.url)?.[1] ?? '%7B%7D')) as { label?: string[] }
+      const role = filters.label?.find((label) => label.startsWith('role='))?.slice('role='.length)
+      if (request.method === 'GET' && request.url.startsWith('/containers/json')) return { json: containers.filter((c) => !role || c.Labels.role === role) }
+      if (request.method === 'GET' && request.url.startsWith('/networks')) return { json: [{ Id: 'net1', Name: 'spark' }] }
+      if (request.method === 'GET' && request.url.startsWith('/volumes')) return { json: { Volumes: volumes.filter((name) => !role || name === 'spark-notebooks').map((Name) => ({ Name })) } }
+      if (request.method === 'DELETE') {
+        deleted.push(request.url.split('?')[0])
+        return { status: 204 }
+      }
+      return undefined
+    })
+    return deleted
+  }
+  const down = (argv: string[]) => {
+    const config = parseConfig('down', ['--platform', 'docker', ...argv], {})
+    return deleteCluster(makeTarget(config, 'docker', manifests), config.role)
+  }
+
+  it('keeps the notebooks volume and names it; --delete-notebooks deletes it too', async () => {
+    let deleted = dockerEngine()
+    expect(await down([])).toEqual({ done: 'deleted spark-master, spark-notebook, network spark, volume spark-auth, volume spark-events; your notebooks stay in volume spark-notebooks (npm run cluster:down -- --delete-notebooks deletes them)' })
+    expect(deleted).not.toContain('/volumes/spark-notebooks')
+    deleted = dockerEngine()
+    expect(await down(['--delete-notebooks'])).toEqual({ done: 'deleted spark-master, spark-notebook, network spark, volume spark-auth, volume spark-events, volume spark-notebooks' })
+    expect(deleted).toContain('/volumes/spark-notebooks')
+  })
+
+  it('--role notebook removes the JupyterLab container alone, keeping its notebooks', async () => {
+    const deleted = dockerEngine()
+    expect(await down(['--role', 'notebook'])).toEqual({ done: 'deleted spark-notebook; your notebooks stay in volume spark-notebooks (npm run cluster:down -- --delete-notebooks deletes them)' })
+    expect(deleted).toEqual(['/containers/n1'])
   })
 })

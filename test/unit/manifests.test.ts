@@ -362,6 +362,8 @@ describe('loadManifests', () => {
       copyFileSync(join(manifestsDir, 'connect', 'spark-connect.yml'), join(dir, 'connect', 'spark-connect.yml'))
       mkdirSync(join(dir, 'history'))
       copyFileSync(join(manifestsDir, 'history', 'spark-history.yml'), join(dir, 'history', 'spark-history.yml'))
+      mkdirSync(join(dir, 'notebook'))
+      copyFileSync(join(manifestsDir, 'notebook', 'spark-notebook.yml'), join(dir, 'notebook', 'spark-notebook.yml'))
       copyFileSync(join(manifestsDir, 'spark-events.yml'), join(dir, 'spark-events.yml'))
       expect(() => loadManifests(dir)).toThrow(/expected one Deployment labelled role=worker, found 2/)
       rmSync(join(dir, 'spark-worker-copy.yml'))

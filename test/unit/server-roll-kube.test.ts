@@ -25,6 +25,11 @@ vi.mock('../../scripts/lib/kube/apply.ts', () => ({
     return { done: objects.map((o) => `${o.kind!.toLowerCase()}/${o.metadata!.name} configured`).join(', ') }
   }),
 }))
+// JupyterLab's tag hashes docker/notebook/ (test/unit/notebook.test.ts tests it): here a fixed one per cluster image.
+vi.mock('../../scripts/lib/notebook-image.ts', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../../scripts/lib/notebook-image.ts')>()
+  return { ...original, notebookImageReference: (clusterImage: string) => `${original.localClusterImage(clusterImage)}-notebook-abcdefabcdef` }
+})
 const { applyCluster } = await import('../../scripts/apply.ts')
 
 const image = 'registry:5000/spark-standalone:4.3.0-py3.11-0123456789ab'
@@ -67,5 +72,16 @@ describe('applyCluster brings the running servers along (Kubernetes)', () => {
       expect(applied).toHaveLength(1)
       expect(result.rolled).toEqual([])
     }
+  })
+
+  it("re-applies a running JupyterLab with its own notebooks claim first, on the image it runs", async () => {
+    const lab = structuredClone(manifests.notebook.deployment)
+    const labImage = `${image}-notebook-abcdefabcdef@sha256:${'f'.repeat(64)}`
+    podTemplate(lab).spec!.containers[0].image = labImage
+    podTemplate(lab).metadata!.annotations = { [authConfAnnotation]: authConfDigest('spark.authenticate true\n'), 'spark-standalone-k8s/storage': '{}' }
+    const result = await applyCluster(target({ 'spark-notebook': lab }), image, {})
+    expect(applied[1].map((o) => `${o.kind}/${o.metadata!.name}`)).toEqual(['PersistentVolumeClaim/spark-notebooks', 'Deployment/spark-notebook', 'Service/spark-notebook'])
+    expect(podTemplate(applied[1][1] as V1Deployment).spec!.containers[0].image).toBe(labImage)
+    expect(result.rolled.map((server) => server.what)).toEqual(['JupyterLab'])
   })
 })

@@ -14,6 +14,11 @@ import { fake } from './fake-proc.ts'
 vi.mock('../../scripts/lib/proc.ts', () => import('./fake-proc.ts'))
 // The cluster's own apply is tested in docker-apply.test.ts: here it has nothing to do.
 vi.mock('../../scripts/lib/docker/apply.ts', () => ({ applyToDocker: vi.fn(async () => ({ skipped: 'network spark, volumes and 3 containers already as declared' })) }))
+// JupyterLab's tag hashes docker/notebook/ (test/unit/notebook.test.ts tests it): here a fixed one per cluster image.
+vi.mock('../../scripts/lib/notebook-image.ts', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../../scripts/lib/notebook-image.ts')>()
+  return { ...original, notebookImageReference: (clusterImage: string) => `${original.localClusterImage(clusterImage)}-notebook-abcdefabcdef` }
+})
 const { applyCluster } = await import('../../scripts/apply.ts')
 
 const target = makeTarget(parseConfig('up', ['--platform', 'docker'], {}), 'docker')
@@ -28,10 +33,10 @@ const container = (name: string, role: string, specHash: string, labels: { conf?
   [`id-${name}`, name, labels.state ?? 'running', 'Up', labels.image ?? image, specHash, 'spark', role, '', labels.conf ? authConfDigest(labels.conf) : '', JSON.stringify(labels.storage ?? {})].join('\t')
 
 /** Docker with these server containers, and the cluster's secret volume holding `conf`. */
-function docker(servers: { connect?: string; history?: string }, conf: string) {
+function docker(servers: { connect?: string; history?: string; notebook?: string }, conf: string) {
   fake.reset((command) => {
     if (!command.line.startsWith('docker ps')) return undefined
-    const role = /label=role=(\w+)/.exec(command.line)?.[1] as 'connect' | 'history'
+    const role = /label=role=(\w+)/.exec(command.line)?.[1] as 'connect' | 'history' | 'notebook'
     return { stdout: servers[role] ?? '' }
   })
   engine.reset((request) => {
@@ -114,6 +119,28 @@ describe('applyCluster brings the running servers along (Docker)', () => {
     expect(applied.outcome).toEqual({ done: 'Spark Connect server removed: this cluster runs Spark 3.5.6, whose Spark Connect server cannot require a token; network spark, volumes and 3 containers already as declared' })
     expect(applied.rolled).toEqual([])
     expect(engine.requests.map((request) => `${request.method} ${request.url.split('?')[0]}`)).toContain('DELETE /containers/c1')
+    expect(runs()).toEqual([])
+  })
+
+  const notebookOn = (cluster: string) => `${cluster}-notebook-abcdefabcdef@sha256:${'f'.repeat(64)}`
+  const withToken = sparkAuthConf({ uiKill: false }, 'a'.repeat(64), 'b'.repeat(64), 'c'.repeat(64))
+
+  it("rolls JupyterLab on the cluster's image onto a new data folder, on the image it runs, its notebooks moving to the folder's notebooks/", async () => {
+    docker({ notebook: container('spark-notebook', 'notebook', 'old', { conf: withToken, image: notebookOn(image) }) }, withToken)
+    const applied = await applyCluster(target, `${image}@sha256:${'e'.repeat(64)}`, folder)
+    expect(applied.outcome).toEqual({ done: 'JupyterLab rolled: mounts changed; network spark, volumes and 3 containers already as declared' })
+    expect(applied.rolled.map((server) => server.what)).toEqual(['JupyterLab'])
+    const lab = runs().find((line) => line.includes('--name spark-notebook'))!
+    expect(lab).toContain('"source=/home/me/lake/notebooks",target=/opt/spark/notebooks')
+    expect(lab).toContain(`sha256:${'f'.repeat(64)}`)
+  })
+
+  it("removes JupyterLab built on the cluster's previous image, saying its notebooks stay", async () => {
+    docker({ notebook: container('spark-notebook', 'notebook', 'old', { conf: withToken, image: notebookOn('spark-standalone:4.3.0-py3.11-999999999999') }) }, withToken)
+    engine.reset((request) => (request.url.startsWith('/containers/json') ? { json: [{ Id: 'n1', Names: ['/spark-notebook'], Labels: { role: 'notebook' } }] } : request.method === 'DELETE' ? { status: 204 } : request.url.startsWith('/volumes') ? { json: { Volumes: [] } } : undefined))
+    const applied = await applyCluster(target, image, {})
+    expect(applied.outcome).toEqual({ done: "JupyterLab removed: it runs on the cluster's previous image (npm run notebook builds it on this one; your notebooks stay); network spark, volumes and 3 containers already as declared" })
+    expect(engine.requests.map((request) => `${request.method} ${request.url.split('?')[0]}`)).toContain('DELETE /containers/n1')
     expect(runs()).toEqual([])
   })
 })

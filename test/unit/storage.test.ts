@@ -13,8 +13,8 @@ import { planContainer } from '../../scripts/lib/docker/containers.ts'
 import { StepError, UsageError } from '../../scripts/lib/errors.ts'
 import type { Kube } from '../../scripts/lib/kube/kube.ts'
 import { prepareKubeStorage } from '../../scripts/lib/kube/storage.ts'
-import { loadManifests, podTemplate, renderPiJob } from '../../scripts/lib/manifests.ts'
-import { storageOf, withStorage, type ClusterStorage } from '../../scripts/lib/storage.ts'
+import { loadManifests, mainContainer, podTemplate, renderPiJob } from '../../scripts/lib/manifests.ts'
+import { describeStorage, storageOf, withStorage, type ClusterStorage } from '../../scripts/lib/storage.ts'
 import { makeTarget } from '../../scripts/lib/target.ts'
 
 const manifests = loadManifests()
@@ -50,6 +50,28 @@ describe('withStorage', () => {
     expect(spec.securityContext?.supplementalGroups).toBeUndefined()
   })
 
+  it("moves JupyterLab's notebooks volume to the data's notebooks/ (host folder, or the claim's subPath), and keeps its own claim without data", () => {
+    const notebook = () => structuredClone(podTemplate(manifests.notebook.deployment))
+    const mountPath = mainContainer(manifests.notebook.deployment).volumeMounts!.find((m) => m.name === 'notebooks')!.mountPath
+    const onFolder = withStorage(notebook(), folder).spec!
+    expect(onFolder.volumes!.find((v) => v.name === 'notebooks')).toEqual({ name: 'notebooks', hostPath: { path: '/home/me/lake/notebooks' } })
+    expect(planContainer({ spec: onFolder }, { name: 'spark-notebook', network: 'spark', restart: true }).runArgs.join(' ')).toContain(`--mount type=bind,"source=/home/me/lake/notebooks",target=${mountPath}`)
+    const onClaim = withStorage(notebook(), claim).spec!
+    expect(onClaim.volumes!.filter((v) => v.persistentVolumeClaim).map((v) => v.name)).toEqual(['data'])
+    expect(onClaim.containers[0].volumeMounts!.filter((m) => m.name === 'data')).toEqual(
+      expect.arrayContaining([{ name: 'data', mountPath, subPath: 'notebooks' }, { name: 'data', mountPath: '/opt/spark/events', subPath: 'spark-events' }]),
+    )
+    const own = withStorage(notebook(), {}).spec!
+    expect(own.volumes!.find((v) => v.name === 'notebooks')).toEqual({ name: 'notebooks', persistentVolumeClaim: { claimName: manifests.notebook.claim.metadata!.name } })
+    // Event logs off leave the notebooks where they are.
+    expect(withStorage(notebook(), { eventsOff: true }).spec!.volumes!.find((v) => v.name === 'notebooks')).toEqual(own.volumes!.find((v) => v.name === 'notebooks'))
+  })
+
+  it("says where the event logs and JupyterLab's notebooks go in the data", () => {
+    expect(describeStorage(folder)).toEqual({ done: "folder /home/me/lake at /data in every pod; event logs in its spark-events/, JupyterLab's notebooks in its notebooks/" })
+    expect(describeStorage(claim)).toEqual({ done: "claim lake at /mnt/lake in every pod; event logs in its spark-events/, JupyterLab's notebooks in its notebooks/" })
+  })
+
   it("leaves the manifests' spark-events claim alone without data, and a template without an event-log volume gets only the data", () => {
     expect(withStorage(driver(), {}).spec!.volumes!.find((v) => v.name === 'events')).toEqual({ name: 'events', persistentVolumeClaim: { claimName: 'spark-events' } })
     // No claim every driver can mount: no event log at all, rather than one nobody reads.
@@ -72,13 +94,15 @@ describe('withStorage', () => {
 })
 
 describe('prepareHostFolder', () => {
-  it("makes the folder and its spark-events/ group-writable with setgid, and names the folder's group", () => {
+  it("makes the folder, its spark-events/ and notebooks/ group-writable with setgid, and names the folder's group", () => {
     const dir = mkdtempSync(join(tmpdir(), 'lake-'))
     const groups = prepareHostFolder(dir, 'linux')
     // mkdtemp's 0700 gains the group's rwx and setgid, and nothing for others.
     expect(statSync(dir).mode & 0o7777).toBe(0o2770)
-    const events = statSync(join(dir, 'spark-events')).mode
-    expect([events & 0o2070, events & 0o002]).toEqual([0o2070, 0])
+    for (const child of ['spark-events', 'notebooks']) {
+      const mode = statSync(join(dir, child)).mode
+      expect([mode & 0o2070, mode & 0o002], child).toEqual([0o2070, 0])
+    }
     const { gid } = statSync(dir)
     expect(groups).toEqual(gid === 0 ? [] : [gid])
     // A second run changes nothing.
@@ -148,6 +172,20 @@ describe('prepareHostFolder', () => {
     expect(prepareHostFolder(dir, 'darwin')).toEqual([])
     expect(statSync(dir).mode & 0o7777).toBe(0o700)
     expect(statSync(join(dir, 'spark-events')).isDirectory()).toBe(true)
+    expect(statSync(join(dir, 'notebooks')).isDirectory()).toBe(true)
+  })
+
+  it('refuses a notebooks symlink like a spark-events one, changing nothing it points to', () => {
+    for (const platform of ['linux', 'darwin'] as const) {
+      const dir = mkdtempSync(join(tmpdir(), 'lake-'))
+      const target = victim()
+      const before = target.look()
+      symlinkSync(target.dir, join(dir, 'notebooks'))
+      expect(() => prepareHostFolder(dir, platform), platform).toThrow(
+        new StepError(`--data ${dir}: ${join(dir, 'notebooks')} is a symlink, and the tool changes no folder it reaches through one`, `  - remove the link (rm ${join(dir, 'notebooks')}), then run this again: the tool makes a folder there`),
+      )
+      expect(target.look(), platform).toEqual(before)
+    }
   })
 })
 

@@ -71,6 +71,17 @@ vi.mock('../../scripts/pi.ts', async (importOriginal) => ({
   runPi: vi.fn(),
 }))
 vi.mock('../../scripts/scale.ts', () => ({ setWorkerCount: vi.fn() }))
+vi.mock('../../scripts/notebook.ts', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('../../scripts/notebook.ts')>()),
+  notebookCluster: vi.fn(),
+  applyNotebook: vi.fn(),
+  serveNotebook: vi.fn(),
+}))
+vi.mock('../../scripts/lib/notebook-image.ts', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('../../scripts/lib/notebook-image.ts')>()),
+  buildNotebookImage: vi.fn(),
+  notebookImageReference: vi.fn((clusterImage: string) => `${clusterImage.split('@')[0]}-notebook-abcdefabcdef`),
+}))
 vi.mock('../../scripts/status.ts', async (importOriginal) => ({
   ...(await importOriginal<typeof import('../../scripts/status.ts')>()),
   clusterStatus: vi.fn(),
@@ -98,6 +109,8 @@ const { stopMinikube } = await import('../../scripts/minikube-stop.ts')
 const { runPi } = await import('../../scripts/pi.ts')
 const { setWorkerCount } = await import('../../scripts/scale.ts')
 const { clusterStatus } = await import('../../scripts/status.ts')
+const { notebookCluster, applyNotebook, serveNotebook } = await import('../../scripts/notebook.ts')
+const { buildNotebookImage } = await import('../../scripts/lib/notebook-image.ts')
 
 const uiState: MasterState = {
   url: 'spark://spark-master:7077',
@@ -114,7 +127,8 @@ const uiState: MasterState = {
 
 const pushedDigest = `sha256:${'d'.repeat(64)}`
 
-const stepMocks = [checkDependencies, checkRoom, startMinikube, buildImage, pushImage, applyToDocker, applyToKubernetes, waitForRollout, verifyUi, deleteCluster, stopMinikube, runPi, setWorkerCount, clusterStatus]
+const stepMocks = [checkDependencies, checkRoom, startMinikube, buildImage, pushImage, applyToDocker, applyToKubernetes, waitForRollout, verifyUi, deleteCluster, stopMinikube, runPi, setWorkerCount, clusterStatus, notebookCluster, buildNotebookImage, applyNotebook, serveNotebook]
+const notebookClusterImage = `spark-standalone:4.3.0-py3.11-0123456789ab@sha256:${'e'.repeat(64)}`
 
 function usePlatform(platform: 'docker' | 'minikube' | 'kubernetes') {
   vi.mocked(resolvePlatform).mockImplementation(async () => ({ platform, reason: `faked ${platform}` }))
@@ -145,6 +159,10 @@ function stepsSucceed() {
   )
   vi.mocked(clusterStatus).mockImplementation(record('status', () => ({ platform: 'docker', memberNoun: 'containers', ui: { url: 'http://127.0.0.1:30001' }, members: [], master: uiState })))
   vi.mocked(collectDiagnostics).mockImplementation(async () => 'DIAGNOSTICS: spark-master running, spark-worker-1 restarting')
+  vi.mocked(notebookCluster).mockImplementation(record('notebook-cluster', () => ({ clusterImage: notebookClusterImage, storage: {}, conf: 'CONF', token: 'TOKEN' })))
+  vi.mocked(buildNotebookImage).mockImplementation(record('notebook-build', () => ({ skipped: 'image already present' })))
+  vi.mocked(applyNotebook).mockImplementation(record('notebook-apply', () => ({ done: 'container spark-notebook created' })))
+  vi.mocked(serveNotebook).mockImplementation(record('notebook-serve', () => 0))
 }
 
 interface Captured {
@@ -218,10 +236,10 @@ describe('up', () => {
     expect(summary.image).toMatch(/^spark-standalone:4\.3\.0-py3\.\d+-[0-9a-f]{12}@sha256:d{64}$/)
     // The processes the graph runs itself: "is the image there?", asked while the dependencies are
     // checked, and handed to the build step (called with that answer); then the apply's look for a
-    // running Connect or History server to bring along (none here).
+    // running Connect server, History Server or JupyterLab to bring along (none here).
     expect(fake.calls.map((c) => c.line.split(' --format')[0])).toEqual([
       `docker image inspect ${vi.mocked(buildImage).mock.calls[0][0]}`,
-      ...['connect', 'history'].map((role) => `docker ps --all --no-trunc --filter label=app=spark --filter label=app.kubernetes.io/managed-by=spark-standalone-k8s --filter label=role=${role}`),
+      ...['connect', 'history', 'notebook'].map((role) => `docker ps --all --no-trunc --filter label=app=spark --filter label=app.kubernetes.io/managed-by=spark-standalone-k8s --filter label=role=${role}`),
     ])
     await expect(vi.mocked(buildImage).mock.calls[0][3]).resolves.toBe(true)
     expect(summary.workers).toEqual([
@@ -437,6 +455,39 @@ describe('a failing step', () => {
     expect(startMinikube).not.toHaveBeenCalled()
     expect(collectDiagnostics).not.toHaveBeenCalled()
     expect(captured.error.join('\n')).toContain('  - minikube: install minikube')
+  })
+})
+
+describe('notebook', () => {
+  it("checks the cluster, builds (or skips) JupyterLab's image on the cluster's, publishes it, starts it on what the publish pinned, waits, then serves it", async () => {
+    fake.reset((command) => (command.line.startsWith('docker inspect') ? { stdout: 'running 0 healthy' } : undefined))
+    expect(await main(['notebook', '--platform', 'docker', '--open'])).toBe(0)
+    expect(steps.order).toEqual(['notebook-cluster', 'notebook-build', 'push-image', 'notebook-apply', 'notebook-serve'])
+    const reference = 'spark-standalone:4.3.0-py3.11-0123456789ab-notebook-abcdefabcdef'
+    expect(vi.mocked(buildNotebookImage).mock.calls[0].slice(0, 2)).toEqual([reference, notebookClusterImage])
+    expect(vi.mocked(pushImage).mock.calls[0][1]).toBe(reference)
+    expect(vi.mocked(applyNotebook).mock.calls[0][1]).toBe(`${reference}@${pushedDigest}`)
+    expect(fake.lines()).toEqual(['docker inspect --format {{.State.Status}} {{.RestartCount}} {{if .State.Health}}{{.State.Health.Status}}{{end}} spark-notebook'])
+    expect(vi.mocked(serveNotebook).mock.calls[0][1]).toMatchObject({ token: 'TOKEN', storage: {} })
+    expect(vi.mocked(serveNotebook).mock.calls[0][2]).toMatchObject({ open: true })
+    expect(captured.all()).toContain('image already present')
+  })
+
+  it('stops at a cluster it cannot use, in one line, exit 1, building and starting nothing', async () => {
+    vi.mocked(notebookCluster).mockImplementation(async () => {
+      throw new StepError('no Spark master container here: run `npm run cluster:up` first')
+    })
+    expect(await main(['notebook', '--platform', 'docker'])).toBe(1)
+    expect(captured.error.filter((line) => line.includes('error:'))).toEqual(['\nerror: no Spark master container here: run `npm run cluster:up` first'])
+    expect(buildNotebookImage).not.toHaveBeenCalled()
+    expect(applyNotebook).not.toHaveBeenCalled()
+    expect(serveNotebook).not.toHaveBeenCalled()
+  })
+
+  it('refuses a bad --port before anything runs (exit 2)', async () => {
+    expect(await main(['notebook', '--port', 'x'])).toBe(2)
+    expect(captured.error).toEqual(['error: --port must be a whole number from 0 to 65535 (got "x")'])
+    expect(notebookCluster).not.toHaveBeenCalled()
   })
 })
 

@@ -4,13 +4,12 @@ import {
   describeChanges,
   dockerLayout,
   encodeShape,
-  ensureLabelledVolume,
+  ensureClaimVolumes,
   ensureContainer,
   ensureNetwork,
   listContainers,
   planContainer,
   reconcileWorkers,
-  runnable,
   stopPlan,
   workerPlans,
   type ContainerChange,
@@ -18,7 +17,6 @@ import {
 import { podTemplate, publishedPorts, renderCluster, type ClusterManifests, type ClusterShape } from '../manifests.ts'
 import { eventsVolume, withStorage, type ClusterStorage } from '../storage.ts'
 import type { StepOutcome } from '../outcome.ts'
-import { run } from '../proc.ts'
 import type { V1PodTemplateSpec } from '@kubernetes/client-node'
 
 /** Docker: network + master container (published on 127.0.0.1) + N worker containers, each only if it drifted. */
@@ -60,28 +58,6 @@ export async function applyToDocker(manifests: ClusterManifests, shape: ClusterS
     ...createdClaims.map((name) => `volume ${name} created`),
   ]
   return { done: [...made, summary].filter(Boolean).join(', ') }
-}
-
-/**
- * Docker's home for a pod's PersistentVolumeClaims: a labelled volume of the claim's name, kept
- * across `cluster:up`s and removed by `cluster:down`. A new volume's root is root's; it is handed to
- * the pod's user, as a provisioner's fsGroup would. Returns the names it created.
- */
-async function ensureClaimVolumes(template: V1PodTemplateSpec, labels: Record<string, string>, image: string): Promise<string[]> {
-  const security = template.spec?.securityContext
-  const owner = `${security?.runAsUser ?? 0}:${security?.runAsGroup ?? 0}`
-  const created: string[] = []
-  for (const volume of template.spec?.volumes ?? []) {
-    const name = volume.persistentVolumeClaim?.claimName
-    if (!name || !(await ensureLabelledVolume(name, { role: template.metadata?.labels?.role ?? '' }, labels))) continue
-    // Removed again if it cannot be handed over: a later run would take a labelled volume as ready.
-    await run`docker run --rm --network none --user 0:0 --volume ${`${name}:/claim`} --entrypoint sh ${runnable(image)} -c ${`chown ${owner} /claim && chmod 0770 /claim`}`.catch(async (error: unknown) => {
-      await run({ nothrow: true })`docker volume rm ${name}`
-      throw error
-    })
-    created.push(name)
-  }
-  return created
 }
 
 /** The drivers' event-log volume as the pods will mount it: the labelled volume to make, when the data folder does not hold the logs. */

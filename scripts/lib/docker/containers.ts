@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { V1Deployment, V1PodTemplateSpec } from '@kubernetes/client-node'
+import type { V1Deployment, V1PersistentVolumeClaim, V1PodTemplateSpec } from '@kubernetes/client-node'
 import { authConfAnnotation } from '../cluster-secret.ts'
 import { ourLabels, podTemplate, type ClusterManifests, type ClusterShape, type PublishedPort } from '../manifests.ts'
 import { StepError } from '../errors.ts'
@@ -294,4 +294,32 @@ export function describeChanges(changes: Array<[string, ContainerChange]>): stri
     .filter(([, change]) => change !== 'unchanged')
     .map(([name, change]) => `${name} ${change}`)
     .join(', ')
+}
+
+/**
+ * Docker's home for a pod's PersistentVolumeClaims: a labelled volume of the claim's name, kept
+ * across `cluster:up`s and removed by `cluster:down`. A new volume's root is root's; it is handed to
+ * the pod's user, as a provisioner's fsGroup would. Returns the names it created.
+ */
+export async function ensureClaimVolumes(template: V1PodTemplateSpec, labels: Record<string, string>, image: string): Promise<string[]> {
+  const security = template.spec?.securityContext
+  const owner = `${security?.runAsUser ?? 0}:${security?.runAsGroup ?? 0}`
+  const created: string[] = []
+  for (const volume of template.spec?.volumes ?? []) {
+    const name = volume.persistentVolumeClaim?.claimName
+    if (!name || !(await ensureLabelledVolume(name, { role: template.metadata?.labels?.role ?? '' }, labels))) continue
+    // Removed again if it cannot be handed over: a later run would take a labelled volume as ready.
+    await run`docker run --rm --network none --user 0:0 --volume ${`${name}:/claim`} --entrypoint sh ${runnable(image)} -c ${`chown ${owner} /claim && chmod 0770 /claim`}`.catch(async (error: unknown) => {
+      await run({ nothrow: true })`docker volume rm ${name}`
+      throw error
+    })
+    created.push(name)
+  }
+  return created
+}
+
+/** A server's own claims (rendered.claims) as its pod template mounts them: the labelled volumes to make. */
+export function ownClaimsTemplate(template: V1PodTemplateSpec, claims: V1PersistentVolumeClaim[]): V1PodTemplateSpec {
+  const names = new Set(claims.map((claim) => claim.metadata!.name!))
+  return { ...template, spec: { ...template.spec!, volumes: template.spec!.volumes?.filter((volume) => names.has(volume.persistentVolumeClaim?.claimName ?? '')) } }
 }

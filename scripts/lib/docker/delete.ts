@@ -1,23 +1,25 @@
 import type { DeletableRole } from '../config.ts'
 import { ourLabels, selectorOf } from '../manifests.ts'
 import type { StepOutcome } from '../outcome.ts'
-import { withDataKept } from '../storage.ts'
+import { withDataKept, withNotebooksKept } from '../storage.ts'
 import type { Target } from '../target.ts'
 import { engineEndpoint, engineExpect, labelQuery } from './engine.ts'
 
 /**
  * Containers, and (when deleting everything) the network and any volumes, found by label: on the
- * engine's API, what `docker rm --force --volumes`, `network rm` and `volume rm` would do.
+ * engine's API, what `docker rm --force --volumes`, `network rm` and `volume rm` would do. The
+ * notebooks volume stays unless --delete-notebooks asks for it.
  */
 export async function deleteOnDocker(target: Target, role: DeletableRole | undefined): Promise<StepOutcome> {
   const labels = { ...ourLabels(target.manifests), ...(role ? { role } : {}) }
   const timeoutMs = target.config.timeoutSeconds * 1000
   const engine = engineEndpoint()
   const ours = labelQuery(ourLabels(target.manifests))
+  const notebookRole = target.manifests.notebook.claim.metadata!.labels!.role
   const list = <T>(path: string) => engineExpect<T>(engine, 'GET', path).then((found) => found!)
   const call = (method: string, path: string, body?: unknown) => engineExpect(engine, method, path, { missingOk: true, timeoutMs, body })
   // Everything is listed at once.
-  const [containers, networks, volumes] = await Promise.all([
+  const [containers, networks, found] = await Promise.all([
     // Containers and networks are addressed by id (names are for the report): a container may have several names, and networks may share one.
     list<{ Id: string; Names: string[]; Labels?: Record<string, string>; NetworkSettings?: { Networks?: Record<string, { NetworkID?: string }> } }[]>(`/containers/json?all=1&${labelQuery(labels)}`).then((found) =>
       found
@@ -25,8 +27,12 @@ export async function deleteOnDocker(target: Target, role: DeletableRole | undef
         .sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true })),
     ),
     labels.role ? ([] as { id: string; name: string }[]) : list<{ Id: string; Name: string }[]>(`/networks?${ours}`).then((found) => found.map((n) => ({ id: n.Id, name: n.Name })).sort((a, b) => a.name.localeCompare(b.name))),
-    labels.role ? ([] as string[]) : list<{ Volumes: { Name: string }[] | null }>(`/volumes?${ours}`).then((found) => (found.Volumes ?? []).map((v) => v.Name).sort()),
+    // Volumes go with the whole cluster, and JupyterLab's (its notebooks) with it alone.
+    labels.role && labels.role !== notebookRole ? ([] as string[]) : list<{ Volumes: { Name: string }[] | null }>(`/volumes?${labelQuery(labels)}`).then((found) => (found.Volumes ?? []).map((v) => v.Name).sort()),
   ])
+  const notebooks = target.manifests.notebook.claim.metadata!.name!
+  const keptNotebooks = !target.config.deleteNotebooks && found.includes(notebooks)
+  const volumes = found.filter((name) => !keptNotebooks || name !== notebooks)
   // The containers leave the network first, so it goes while they are being removed instead of
   // after (a network's removal takes ~0.2 s; measured ~0.1 s less in all). Volumes wait for their containers.
   const networkIds = new Set(networks.map((network) => network.id))
@@ -37,6 +43,7 @@ export async function deleteOnDocker(target: Target, role: DeletableRole | undef
   ])
   const deleted = [...containers.map(({ name }) => name), ...networks.map(({ name }) => `network ${name}`), ...volumes.map((name) => `volume ${name}`)]
   const master = containers.find((c) => c.labels.role === 'master')
-  return withDataKept(deleted.length > 0 ? { done: `deleted ${deleted.join(', ')}` } : { skipped: `nothing labelled ${selectorOf(labels)} on this Docker engine` }, master?.labels)
+  const outcome = withDataKept(deleted.length > 0 ? { done: `deleted ${deleted.join(', ')}` } : { skipped: `nothing labelled ${selectorOf(labels)} on this Docker engine` }, master?.labels)
+  return withNotebooksKept(outcome, keptNotebooks ? `volume ${notebooks}` : undefined)
 }
 

@@ -28,6 +28,7 @@ export function dockerRuntime(target: Target): Runtime {
     name: `the cluster on the Docker engine at ${engineEndpoint().host}`,
     lockKey: async () => `docker ${engineIdentity(engineEndpoint())}`,
     memberNoun: 'containers',
+    claimNoun: 'volume',
     submitFiles: { limit: dockerFilesLimit, holder: 'a submit takes on Docker' },
     publishImage: async (reference) => {
       const image = await pinnedLocally(reference)

@@ -5,7 +5,7 @@ import { pollUntil } from '../poll.ts'
 import { run } from '../proc.ts'
 import type { ClusterServer, ServerSpec } from '../server.ts'
 import type { Target } from '../target.ts'
-import { dockerLayout, ensureContainer, listContainers, planContainer } from './containers.ts'
+import { dockerLayout, ensureClaimVolumes, ensureContainer, listContainers, ownClaimsTemplate, planContainer } from './containers.ts'
 
 /** Docker: one container on the cluster's network, its port published on 127.0.0.1 like the master's. */
 export function dockerServer(target: Target, { manifests, what, scheme }: ServerSpec): ClusterServer {
@@ -22,12 +22,16 @@ export function dockerServer(target: Target, { manifests, what, scheme }: Server
       return found && (found.state === 'running' || found.state === 'restarting') ? { image: found.image, annotations: found.labels } : undefined
     },
     apply: async (rendered) => {
-      const plan = planContainer(podTemplate(rendered.deployment), { name, network: layout.network, publish: [{ name: 'server', nodePort: port, containerPort: port }], restart: true })
+      const template = podTemplate(rendered.deployment)
+      const plan = planContainer(template, { name, network: layout.network, publish: [{ name: 'server', nodePort: port, containerPort: port }], restart: true })
       const live = await existing()
       // Docker would make the container, then fail to start it with its proxy's "address already in use".
       if (live?.state !== 'running') await requireFreeLoopback(port, `the ${what}`)
+      // Its own claims (JupyterLab's notebooks) are labelled volumes, as the cluster's are.
+      const made = rendered.claims?.length ? await ensureClaimVolumes(ownClaimsTemplate(template, rendered.claims), layout.ourLabels, mainImage(rendered)!) : []
       const change = await ensureContainer(plan, live)
-      return change === 'unchanged' ? { skipped: `container ${name} already runs ${mainImage(rendered)}` } : { done: `container ${name} ${change}` }
+      if (change === 'unchanged' && made.length === 0) return { skipped: `container ${name} already runs ${mainImage(rendered)}` }
+      return { done: [...made.map((volume) => `volume ${volume} created`), ...(change === 'unchanged' ? [] : [`container ${name} ${change}`])].join(', ') }
     },
     waitReady: async (onProgress) =>
       pollUntil<string>(`container ${name} to accept connections`, target.config.timeoutSeconds * 1000, async () => {

@@ -6,7 +6,7 @@ import { ClusterUnavailable } from '../errors.ts'
 import { ourLabels, selectorOf } from '../manifests.ts'
 import type { StepOutcome } from '../outcome.ts'
 import { pollUntil } from '../poll.ts'
-import { withDataKept } from '../storage.ts'
+import { withDataKept, withNotebooksKept } from '../storage.ts'
 import type { Target } from '../target.ts'
 import { isNotFound } from './kube.ts'
 import { watchChanges } from './watch.ts'
@@ -36,9 +36,21 @@ export async function deleteOnKubernetes(target: Target, role: DeletableRole | u
   })
   if (!kube) return { skipped: `minikube profile ${target.config.profile} is not running: nothing to delete` }
   const namespace = target.config.namespace
-  // One side only keeps the master's recovery claim, as `kubectl delete all` would: a new master takes over from it.
-  const deletable = role ? kinds.filter(({ kind }) => kind !== 'PersistentVolumeClaim') : kinds
-  const listAll = () => Promise.all(deletable.map(async ({ apiVersion, kind }) => ({ apiVersion, kind, items: (await kube.objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, selector)).items })))
+  // One side only keeps the master's recovery claim, as `kubectl delete all` would: a new master takes
+  // over from it. JupyterLab alone goes with its notebooks claim only when --delete-notebooks asks.
+  const notebook = target.manifests.notebook.claim.metadata!
+  const deletable = role && role !== notebook.labels!.role ? kinds.filter(({ kind }) => kind !== 'PersistentVolumeClaim') : kinds
+  const deleteNotebooks = target.config.deleteNotebooks
+  let keptNotebooks = false
+  const listAll = () =>
+    Promise.all(
+      deletable.map(async ({ apiVersion, kind }) => {
+        const items = (await kube.objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, selector)).items
+        const isNotebooks = (item: (typeof items)[number]) => kind === 'PersistentVolumeClaim' && item.metadata?.name === notebook.name
+        if (!deleteNotebooks && items.some(isNotebooks)) keptNotebooks = true
+        return { apiVersion, kind, items: deleteNotebooks ? items : items.filter((item) => !isNotebooks(item)) }
+      }),
+    )
   // Every kind listed at once and its objects deleted at once, as one `kubectl delete` call does;
   // pods last, so no ReplicaSet is left to replace them.
   const found = await listAll()
@@ -68,6 +80,6 @@ export async function deleteOnKubernetes(target: Target, role: DeletableRole | u
   }, onProgress, 1_000, changes.pause).finally(() => changes.close())
   const master = found.find(({ kind }) => kind === 'Deployment')?.items.find((item) => item.metadata?.labels?.role === 'master') as V1Deployment | undefined
   const outcome: StepOutcome = deleted.length > 0 ? { done: `deleted ${deleted.join(', ')} and their pods` } : { skipped: `nothing labelled ${selector} in namespace ${namespace}` }
-  return withDataKept(outcome, master?.spec?.template.metadata?.annotations)
+  return withNotebooksKept(withDataKept(outcome, master?.spec?.template.metadata?.annotations), keptNotebooks ? `claim ${notebook.name}` : undefined)
 }
 

@@ -37,6 +37,7 @@ export function kubeRuntime(target: Target): Runtime {
     // cluster is its API server, whichever context names it.
     lockKey: async () => `${platform === 'minikube' ? `minikube profile ${config.profile}` : `kubernetes ${apiServer(await target.kube())}`} namespace ${namespace}`,
     memberNoun: 'pods',
+    claimNoun: 'claim',
     submitFiles: { limit: configMapLimit, holder: 'a Kubernetes ConfigMap holds' },
     publishImage: (reference) => publishToKubernetes(reference, platform, config),
     checkRoom: room,

@@ -26,7 +26,8 @@ export function kubeServer(target: Target, { manifests, what, scheme }: ServerSp
       const template = live.spec!.template
       return { image: template.spec!.containers[0].image!, annotations: template.metadata?.annotations ?? {} }
     },
-    apply: async (rendered) => applyToKubernetes(await target.kube(), [rendered.deployment, rendered.service], namespace),
+    // Its own claims first: the pod waits for none of them.
+    apply: async (rendered) => applyToKubernetes(await target.kube(), [...(rendered.claims ?? []), rendered.deployment, rendered.service], namespace),
     waitReady: async (onProgress) =>
       waitForDeployments(await target.kube(), namespace, [name], selectorOf(ourLabels(target.manifests)), target.config.timeoutSeconds * 1000, onProgress),
     reach: async (localPort) => forwardWithFallback(forward, localPort, port),
