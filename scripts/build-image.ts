@@ -2,13 +2,13 @@
 // README step "docker build": tagged by a hash of docker/ and the build args, skipped when that tag exists.
 import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
-import { join, relative } from 'node:path'
+import { join, relative, sep } from 'node:path'
 import { optionSpecs, parseConfig, type Config } from './lib/config.ts'
 import { imageExists } from './lib/docker/containers.ts'
 import { StepError } from './lib/errors.ts'
 import { runIfMain } from './lib/main.ts'
 import { describeOutcome, type StepOutcome } from './lib/outcome.ts'
-import { dockerDir } from './lib/paths.ts'
+import { dockerDir, notebookSubdir } from './lib/paths.ts'
 import { run } from './lib/proc.ts'
 import { hostPythonVersion } from './lib/host-python.ts'
 import { baseImageFor, imagePython } from './lib/python-version.ts'
@@ -40,7 +40,8 @@ export function buildArgs(config: ImageConfig, host: () => string | undefined = 
 export function imageReference(config: ImageConfig, dir: string = dockerDir, host: () => string | undefined = hostPythonVersion): string {
   const args = buildArgs(config, host)
   const hash = createHash('sha256')
-  for (const file of filesUnder(dir)) hash.update(relative(dir, file)).update('\0').update(readFileSync(file)).update('\0')
+  // The notebook's files make JupyterLab's own image (scripts/lib/notebook-image.ts), not this one.
+  for (const file of filesUnder(dir).filter((file) => relative(dir, file).split(sep)[0] !== notebookSubdir)) hash.update(relative(dir, file)).update('\0').update(readFileSync(file)).update('\0')
   hash.update(JSON.stringify(args))
   const repository = config.registry ? `${config.registry}/${config.image}` : config.image
   return `${repository}:${config.sparkVersion}-py${args.PYTHON_VERSION}-${hash.digest('hex').slice(0, 12)}`

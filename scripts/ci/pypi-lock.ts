@@ -3,7 +3,7 @@
  * Regenerates docker/pypi-lock/python-libs-spark*.txt: the pandas, pyarrow and numpy every image
  * carries, pinned by the digests PyPI's simple index gives for their Linux wheels (x86_64 and
  * aarch64, so Apple-silicon and ARM builders verify too) on each Python the image offers; and
- * docker/pypi-lock/notebook.txt: JupyterLab and ipykernel with every package they pull in, for the
+ * docker/notebook/pypi-lock.txt: JupyterLab and ipykernel with every package they pull in, for the
  * notebook image (docker/notebook/), resolved by uv (run from a throwaway venv when not on PATH).
  * A maintainer's tool: run it when moving a pin, and commit what it writes.
  *
@@ -154,8 +154,8 @@ runIfMain(import.meta.url, async () => {
       `# for the notebook image (docker/notebook/) on Python ${notebookPythons.join(', ')}, x86_64 and aarch64; the packages the`,
       '# data libraries share are pinned as in python-libs-*.txt. Written by scripts/ci/pypi-lock.ts; do not edit.',
     ]
-    writeFileSync(join(dockerDir, 'pypi-lock', 'notebook.txt'), `${[...header, ...(await notebookLock(scratch))].join('\n')}\n`)
-    console.log('wrote docker/pypi-lock/notebook.txt')
+    writeFileSync(join(dockerDir, 'notebook', 'pypi-lock.txt'), `${[...header, ...(await notebookLock(scratch))].join('\n')}\n`)
+    console.log('wrote docker/notebook/pypi-lock.txt')
   } finally {
     rmSync(scratch, { recursive: true, force: true })
   }

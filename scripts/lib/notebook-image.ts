@@ -8,11 +8,8 @@ import { sparkVersionOf } from './cluster-image.ts'
 import { imageExists } from './docker/containers.ts'
 import { StepError } from './errors.ts'
 import type { StepOutcome } from './outcome.ts'
-import { dockerDir } from './paths.ts'
+import { dockerDir, notebookSubdir } from './paths.ts'
 
-/** Under docker/ (the build context): the notebook image's Dockerfile and in-image files, and the lock of what it installs. */
-const notebookDir = 'notebook'
-const notebookLock = join('pypi-lock', 'notebook.txt')
 
 /** The cluster image as built locally (name:tag), without the digest or ID the pods run it by. */
 export function localClusterImage(image: string): string {
@@ -20,12 +17,12 @@ export function localClusterImage(image: string): string {
 }
 
 /**
- * <cluster image name>:<cluster tag>-notebook-<12 hex of docker/notebook/ and the lock>: one per
+ * <cluster image name>:<cluster tag>-notebook-<12 hex of docker/notebook/, its lock included>: one per
  * cluster image, and a new one when the notebook's files change.
  */
 export function notebookImageReference(clusterImage: string, dir: string = dockerDir): string {
   const hash = createHash('sha256')
-  for (const file of [...filesUnder(join(dir, notebookDir)), join(dir, notebookLock)]) hash.update(relative(dir, file)).update('\0').update(readFileSync(file)).update('\0')
+  for (const file of filesUnder(join(dir, notebookSubdir))) hash.update(relative(dir, file)).update('\0').update(readFileSync(file)).update('\0')
   return `${localClusterImage(clusterImage)}-notebook-${hash.digest('hex').slice(0, 12)}`
 }
 
@@ -45,7 +42,7 @@ export async function buildNotebookImage(reference: string, clusterImage: string
   if (!(await imageExists(base))) {
     throw new StepError(`the cluster's image ${base} is not on this Docker engine, and JupyterLab's image is built on it`, '  - npm run cluster:up (with the flags the cluster was made with) builds it again, then npm run notebook')
   }
-  const build = await dockerBuild(reference, ['--file', join(notebookDir, 'Dockerfile'), '--build-arg', `CLUSTER_IMAGE=${base}`], onLine)
+  const build = await dockerBuild(reference, ['--file', join(notebookSubdir, 'Dockerfile'), '--build-arg', `CLUSTER_IMAGE=${base}`], onLine)
   if (build.exitCode !== 0) throw buildFailure(reference, build)
   return { done: `image ${reference} built on ${base}` }
 }

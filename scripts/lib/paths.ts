@@ -14,6 +14,8 @@ function projectRootAbove(dir: string): string {
 }
 export const manifestsDir = join(repoRoot, 'manifests')
 export const dockerDir = join(repoRoot, 'docker')
+/** Under docker/: JupyterLab's image (its Dockerfile, in-image files and lock), built on the cluster's. */
+export const notebookSubdir = 'notebook'
 
 /** Where downloads and built ground live: never inside the repo. */
 export function cacheDir(...parts: string[]): string {

@@ -54,6 +54,13 @@ describe('imageReference', () => {
     expect(after.split('-').at(-1)).toMatch(/^[0-9a-f]{12}$/)
   })
 
+  it("does not change with JupyterLab's files (docker/notebook/, its own image): a re-lock of JupyterLab rolls no cluster", () => {
+    const before = imageReference(base, copy)
+    appendFileSync(join(copy, 'notebook', 'pypi-lock.txt'), '\n# relocked\n')
+    writeFileSync(join(copy, 'notebook', 'extra.py'), 'x = 1\n')
+    expect(imageReference(base, copy)).toBe(before)
+  })
+
   it('changes when a file is added or renamed', () => {
     const before = imageReference(base, copy)
     writeFileSync(join(copy, 'extra.txt'), 'x')

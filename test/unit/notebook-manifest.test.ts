@@ -105,9 +105,9 @@ describe('docker/notebook/ (the image the manifest runs)', () => {
 
   it("builds on the cluster's image, installs the lock by digest and wheels only, and runs as the Spark user", () => {
     expect(dockerfile).toMatch(/^ARG CLUSTER_IMAGE\nFROM \$\{CLUSTER_IMAGE\}$/m)
-    expect(dockerfile).toContain('COPY pypi-lock/notebook.txt /tmp/image-scripts/pypi-lock/')
+    expect(dockerfile).toContain('COPY common.sh notebook/install-notebook.sh notebook/pypi-lock.txt /tmp/image-scripts/')
     expect(dockerfile.trimEnd().split('\n').filter((line) => line.startsWith('USER ')).at(-1)).toBe(`USER ${pod.securityContext!.runAsUser}`)
-    expect(readFileSync(join(notebookDir, 'install-notebook.sh'), 'utf8')).toContain('venv_pip "JupyterLab" --only-binary :all: --require-hashes -r /tmp/image-scripts/pypi-lock/notebook.txt')
+    expect(readFileSync(join(notebookDir, 'install-notebook.sh'), 'utf8')).toContain('venv_pip "JupyterLab" --only-binary :all: --require-hashes -r /tmp/image-scripts/pypi-lock.txt')
     // The build context is docker/: its .dockerignore must send the notebook folder.
     expect(readFileSync(join(dockerDir, '.dockerignore'), 'utf8')).toMatch(/^!notebook\/$/m)
   })

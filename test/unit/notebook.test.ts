@@ -59,9 +59,8 @@ describe('notebookImageReference', () => {
   function context() {
     const dir = mkdtempSync(join(tmpdir(), 'nb-docker-'))
     mkdirSync(join(dir, 'notebook'))
-    mkdirSync(join(dir, 'pypi-lock'))
     writeFileSync(join(dir, 'notebook', 'Dockerfile'), 'ARG CLUSTER_IMAGE\nFROM ${CLUSTER_IMAGE}\n')
-    writeFileSync(join(dir, 'pypi-lock', 'notebook.txt'), 'jupyterlab==4.0.0 --hash=sha256:00\n')
+    writeFileSync(join(dir, 'notebook', 'pypi-lock.txt'), 'jupyterlab==4.0.0 --hash=sha256:00\n')
     return dir
   }
 
@@ -72,7 +71,7 @@ describe('notebookImageReference', () => {
     expect(notebookImageReference('spark-standalone:4.3.0-py3.11-0123456789ab', dir)).toBe(reference)
     expect(notebookImageReference('localhost:5000/spark-standalone:4.3.0-py3.11-0123456789ab@sha256:1', dir)).toBe(`localhost:5000/${reference}`)
     // Another lock, another in-image file: another image.
-    writeFileSync(join(dir, 'pypi-lock', 'notebook.txt'), 'jupyterlab==4.0.1 --hash=sha256:01\n')
+    writeFileSync(join(dir, 'notebook', 'pypi-lock.txt'), 'jupyterlab==4.0.1 --hash=sha256:01\n')
     const relocked = notebookImageReference(clusterImage, dir)
     expect(relocked).not.toBe(reference)
     writeFileSync(join(dir, 'notebook', 'jupyter_server_config.py'), 'c = 1\n')

@@ -32,8 +32,8 @@ describe('scripts/ci/pypi-lock.ts', () => {
   })
 })
 
-describe('docker/pypi-lock/notebook.txt', () => {
-  const lock = readFileSync(join(dockerDir, 'pypi-lock', 'notebook.txt'), 'utf8')
+describe('docker/notebook/pypi-lock.txt', () => {
+  const lock = readFileSync(join(dockerDir, 'notebook', 'pypi-lock.txt'), 'utf8')
   const entries = lock.trimEnd().split(/\n(?=[a-z])/).filter((entry) => /^[a-z]/.test(entry))
 
   it('pins jupyterlab, ipykernel and everything they need, each by sha256', () => {
