@@ -29,28 +29,34 @@ function profileList(change: (config: Record<string, unknown> & { KubernetesConf
 /** Answers image ls with "absent" first and "present" afterwards, and profile list with `profiles`. */
 function loadable(profiles = profileList(), answer: (line: string) => object | undefined = () => undefined) {
   let listed = 0
-  return (command: { line: string }) => answer(command.line) ?? (command.line.endsWith('image ls') ? (listed++ === 0 ? noImages : withImage) : command.line.endsWith('profile list -o json') ? profiles : {})
+  return (command: { line: string }) => answer(command.line) ?? withId(command.line) ?? (command.line.endsWith('image ls') ? (listed++ === 0 ? noImages : withImage) : command.line.endsWith('profile list -o json') ? profiles : {})
 }
 const save = `docker save ${reference}`
+/** The built image's ID as this machine's engine reports it: what the node knows it by after the load. */
+const id = `sha256:${'ab'.repeat(32)}`
+const inspect = `docker image inspect --format {{.Id}} ${reference}`
+const withId = (line: string) => (line === inspect ? { stdout: `${id}\n` } : undefined)
+/** How the pods name an image loaded into the node: its ID, the name:tag in an annotation. */
+const byId = { image: id, name: reference }
 
 beforeEach(() => fake.reset())
 
 describe('publishToKubernetes on minikube', () => {
   it('skips when minikube already lists the image (docker.io/library/ prefix and all)', async () => {
-    fake.reset(() => withImage)
-    expect(await pushImage(reference, 'minikube', { profile })).toEqual({ skipped: `image ${reference} already in minikube ${profile}`, image: reference })
-    expect(fake.lines()).toEqual([`minikube -p ${profile} image ls`])
+    fake.reset((command) => withId(command.line) ?? withImage)
+    expect(await pushImage(reference, 'minikube', { profile })).toEqual({ skipped: `image ${reference} already in minikube ${profile}; deployed by its ID ${id}`, pod: byId })
+    expect(fake.lines()).toEqual([`minikube -p ${profile} image ls`, inspect])
   })
 
   it('streams docker save into the node\'s containerd when the node is a container on this engine, and checks that minikube now lists it', async () => {
     fake.reset(loadable(profileList((config) => (config.KubernetesConfig.ContainerRuntime = 'containerd'))))
-    expect(await pushImage(reference, 'minikube', { profile })).toEqual({ done: `loaded ${reference} into minikube ${profile} (docker save piped into the node's containerd)`, image: reference })
-    expect(fake.lines()).toEqual([`minikube -p ${profile} image ls`, 'minikube profile list -o json', `${save} | docker exec -i ${profile} ctr -n=k8s.io images import -`, `minikube -p ${profile} image ls`])
+    expect(await pushImage(reference, 'minikube', { profile })).toEqual({ done: `loaded ${reference} into minikube ${profile} (docker save piped into the node's containerd); deployed by its ID ${id}`, pod: byId })
+    expect(fake.lines()).toEqual([`minikube -p ${profile} image ls`, 'minikube profile list -o json', `${save} | docker exec -i ${profile} ctr -n=k8s.io images import -`, `minikube -p ${profile} image ls`, inspect])
   })
 
   it('streams into the node\'s docker with the docker runtime (minikube\'s default)', async () => {
     fake.reset(loadable())
-    expect(await pushImage(reference, 'minikube', { profile })).toEqual({ done: `loaded ${reference} into minikube ${profile} (docker save piped into the node's docker)`, image: reference })
+    expect(await pushImage(reference, 'minikube', { profile })).toEqual({ done: `loaded ${reference} into minikube ${profile} (docker save piped into the node's docker); deployed by its ID ${id}`, pod: byId })
     expect(fake.lines()).toContain(`${save} | docker exec -i ${profile} docker load`)
   })
 
@@ -60,15 +66,15 @@ describe('publishToKubernetes on minikube', () => {
     ['CRI-O', (config: { KubernetesConfig: Record<string, unknown> }) => (config.KubernetesConfig.ContainerRuntime = 'crio')],
   ])('leaves it to minikube image load with %s', async (_, change) => {
     fake.reset(loadable(profileList(change as Parameters<typeof profileList>[0])))
-    expect(await pushImage(reference, 'minikube', { profile })).toEqual({ done: `loaded ${reference} into minikube ${profile} (minikube image load)`, image: reference })
-    expect(fake.lines()).toEqual([`minikube -p ${profile} image ls`, 'minikube profile list -o json', `minikube -p ${profile} image load ${reference}`, `minikube -p ${profile} image ls`])
+    expect(await pushImage(reference, 'minikube', { profile })).toEqual({ done: `loaded ${reference} into minikube ${profile} (minikube image load); deployed by its ID ${id}`, pod: byId })
+    expect(fake.lines()).toEqual([`minikube -p ${profile} image ls`, 'minikube profile list -o json', `minikube -p ${profile} image load ${reference}`, `minikube -p ${profile} image ls`, inspect])
   })
 
   it('falls back to minikube image load when streaming fails, and says why', async () => {
     fake.reset(loadable(profileList(), (line) => (line.startsWith(save) ? { exitCode: 1, stderr: 'Error response from daemon: container ssk8s is not running' } : undefined)))
     const outcome = await pushImage(reference, 'minikube', { profile })
-    expect(outcome).toEqual({ done: `loaded ${reference} into minikube ${profile} (minikube image load; streaming into the node failed: \`docker exec -i ${profile} docker load\` failed: Error response from daemon: container ssk8s is not running)`, image: reference })
-    expect(fake.lines().slice(-2)).toEqual([`minikube -p ${profile} image load ${reference}`, `minikube -p ${profile} image ls`])
+    expect(outcome).toEqual({ done: `loaded ${reference} into minikube ${profile} (minikube image load; streaming into the node failed: \`docker exec -i ${profile} docker load\` failed: Error response from daemon: container ssk8s is not running); deployed by its ID ${id}`, pod: byId })
+    expect(fake.lines().slice(-3)).toEqual([`minikube -p ${profile} image load ${reference}`, `minikube -p ${profile} image ls`, inspect])
   })
 
   it('fails naming the profile and the image when image load exited 0 but nothing was loaded', async () => {
@@ -105,12 +111,12 @@ describe('publishToKubernetes with --registry', () => {
     fake.reset((command) => (command.line.startsWith('docker push') ? { stdout: recordedPush('again') } : undefined))
     const outcome = await pushImage(`${host}/${reference}`, 'kubernetes', { profile, registry: host })
     expect(fake.lines()).toEqual([`docker push ${host}/${reference}`])
-    expect(outcome).toEqual({ done: `pushed (the registry had every layer) ${host}/${reference}, deployed as ${digest}`, image: `${host}/${reference}@${digest}` })
+    expect(outcome).toEqual({ done: `pushed (the registry had every layer) ${host}/${reference}, deployed as ${digest}`, pod: { image: `${host}/${reference}@${digest}` } })
   })
 
   it('says it pushed when a layer was sent', async () => {
     fake.reset(() => ({ stdout: recordedPush('first') }))
-    expect(await pushImage(`${host}/${reference}`, 'kubernetes', { profile, registry: host })).toEqual({ done: `pushed ${host}/${reference}, deployed as ${digest}`, image: `${host}/${reference}@${digest}` })
+    expect(await pushImage(`${host}/${reference}`, 'kubernetes', { profile, registry: host })).toEqual({ done: `pushed ${host}/${reference}, deployed as ${digest}`, pod: { image: `${host}/${reference}@${digest}` } })
   })
 
   it('refuses to deploy by tag when docker push reported no digest', async () => {
