@@ -1,7 +1,8 @@
 // The classic README's path, for real: the tool's default commands with --platform minikube against
 // a real minikube (docker driver, containerd, our offline node image and caches: test/e2e/minikube-ground.ts).
-// cluster:up creates the profile, builds, streams the image into the node's containerd, applies, rolls out and reads the UI;
-// a second up changes nothing; pi; scale; status; down stops minikube; up starts the stopped profile
+// cluster:up creates the profile, builds, streams the image into the node's containerd, deploys it by its ID, applies,
+// rolls out and reads the UI; a second up changes nothing; pi (its driver on our image although another image took
+// our tag in the node); scale; status; down stops minikube; up starts the stopped profile
 // again. Then what only a real minikube shows: a profile too small for the cluster is refused before
 // anything is applied, and an image the node failed to load is reported. The smoke workflow's steps
 // (cluster:up, pi, status, cluster:down) run here with exactly the workflow's arguments.
@@ -99,7 +100,7 @@ describe.skipIf(ground.skipReason)('the classic README on a real minikube (--pla
     expect(result.exitCode, result.stderr).toBe(0)
     expect(result.stderr).toMatch(new RegExp(String.raw`\[SKIPPED: minikube profile ${profile} already running`))
     expect(result.stderr).toMatch(/\[SKIPPED\].*Build the Spark image/)
-    expect(result.stderr).toMatch(new RegExp(String.raw`\[SKIPPED: image \S+ already in minikube ${profile}\]`))
+    expect(result.stderr).toMatch(new RegExp(String.raw`\[SKIPPED: image \S+ already in minikube ${profile}; deployed by its ID ${ours.id}\]`))
     expect(result.stderr).toMatch(/\[SKIPPED: .*deployment\/spark-worker, poddisruptionbudget\/spark-worker already as declared\]/)
     expect(await versions()).toEqual(before)
   })
