@@ -65,8 +65,8 @@ const annotationsOf = (object: V1Deployment | V1Job) => podTemplate(object).meta
 
 beforeEach(() => {
   applied.splice(0)
-  // The node lists the image already; this machine's engine reports its ID.
-  fake.reset((command) => ({ stdout: command.line.startsWith('docker image inspect') ? `${id}\n` : `docker.io/library/${reference}\n` }))
+  // This machine's engine reports the image's ID; the node holds it already (`minikube image ls --format json`).
+  fake.reset((command) => ({ stdout: command.line.startsWith('docker image inspect') ? `${id}\n` : JSON.stringify([{ id, repoDigests: [], repoTags: [`docker.io/library/${reference}`], size: '1000' }]) }))
 })
 
 describe('cluster:up on minikube without --registry deploys the image by its ID', () => {

@@ -16,9 +16,13 @@ const { publishToKubernetes: pushImage } = await import('../../scripts/lib/kube/
 
 const reference = 'spark-standalone:4.0.1-0123456789ab'
 const profile = 'spark-contract'
-/** What `minikube image ls` printed for a profile with no images (recorded from v1.37.0). */
-const noImages = JSON.parse(readFileSync(join(repoRoot, 'test/fixtures/minikube/v1.37.0/image-ls-node-gone.json'), 'utf8')) as { stdout: string }
-const withImage = { stdout: `registry.k8s.io/pause:3.10\ndocker.io/library/${reference}\n` }
+/** The built image's ID as this machine's engine reports it: what the node knows it by after the load. */
+const id = `sha256:${'ab'.repeat(32)}`
+/** `minikube image ls --format json` (v1.37.0, cache_images.go): a node with no images, and one holding the pause image and ours (containerd's IDs are whole). */
+const noImages = { stdout: '[]\n' }
+const listing = (...images: Array<{ id: string; repoTags: string[] }>) => ({ stdout: `${JSON.stringify(images.map((image) => ({ ...image, repoDigests: [], size: '1000' })))}\n` })
+const pause = { id: `sha256:${'cd'.repeat(32)}`, repoTags: ['registry.k8s.io/pause:3.10'] }
+const withImage = listing(pause, { id, repoTags: [`docker.io/library/${reference}`] })
 /** `minikube profile list -o json` as recorded (docker driver, docker runtime, one node), with the config changed as given. */
 function profileList(change: (config: Record<string, unknown> & { KubernetesConfig: Record<string, unknown>; Nodes: unknown[] }) => void = () => {}) {
   const recorded = JSON.parse(readFileSync(join(repoRoot, 'test/fixtures/minikube/v1.37.0/profile-list-json-node-gone.json'), 'utf8')) as { stdout: string }
@@ -29,11 +33,10 @@ function profileList(change: (config: Record<string, unknown> & { KubernetesConf
 /** Answers image ls with "absent" first and "present" afterwards, and profile list with `profiles`. */
 function loadable(profiles = profileList(), answer: (line: string) => object | undefined = () => undefined) {
   let listed = 0
-  return (command: { line: string }) => answer(command.line) ?? withId(command.line) ?? (command.line.endsWith('image ls') ? (listed++ === 0 ? noImages : withImage) : command.line.endsWith('profile list -o json') ? profiles : {})
+  return (command: { line: string }) => answer(command.line) ?? withId(command.line) ?? (command.line.endsWith('image ls --format json') ? (listed++ === 0 ? noImages : withImage) : command.line.endsWith('profile list -o json') ? profiles : {})
 }
 const save = `docker save ${reference}`
-/** The built image's ID as this machine's engine reports it: what the node knows it by after the load. */
-const id = `sha256:${'ab'.repeat(32)}`
+const imageLs = `minikube -p ${profile} image ls --format json`
 const inspect = `docker image inspect --format {{.Id}} ${reference}`
 const withId = (line: string) => (line === inspect ? { stdout: `${id}\n` } : undefined)
 /** How the pods name an image loaded into the node: its ID, the name:tag in an annotation. */
@@ -42,16 +45,38 @@ const byId = { image: id, name: reference }
 beforeEach(() => fake.reset())
 
 describe('publishToKubernetes on minikube', () => {
-  it('skips when minikube already lists the image (docker.io/library/ prefix and all)', async () => {
+  it('skips when the node already holds the image by its ID', async () => {
     fake.reset((command) => withId(command.line) ?? withImage)
     expect(await pushImage(reference, 'minikube', { profile })).toEqual({ skipped: `image ${reference} already in minikube ${profile}; deployed by its ID ${id}`, pod: byId })
-    expect(fake.lines()).toEqual([`minikube -p ${profile} image ls`, inspect])
+    expect(fake.lines()).toEqual([inspect, imageLs])
+  })
+
+  it('skips with the docker runtime too, whose IDs minikube lists without sha256:', async () => {
+    fake.reset((command) => withId(command.line) ?? listing({ id: id.slice('sha256:'.length), repoTags: [reference] }))
+    expect(await pushImage(reference, 'minikube', { profile })).toEqual({ skipped: `image ${reference} already in minikube ${profile}; deployed by its ID ${id}`, pod: byId })
+  })
+
+  it('loads it when the node holds another image under its name:tag (planted there), and checks the ID afterwards', async () => {
+    let listed = 0
+    const planted = listing({ ...pause, repoTags: [...pause.repoTags, `docker.io/library/${reference}`] })
+    fake.reset((command) => withId(command.line) ?? (command.line === imageLs ? (listed++ === 0 ? planted : withImage) : command.line.endsWith('profile list -o json') ? profileList((config) => (config.KubernetesConfig.ContainerRuntime = 'containerd')) : {}))
+    expect(await pushImage(reference, 'minikube', { profile })).toEqual({ done: `loaded ${reference} into minikube ${profile} (docker save piped into the node's containerd); deployed by its ID ${id}`, pod: byId })
+    expect(fake.lines()).toEqual([inspect, imageLs, 'minikube profile list -o json', `${save} | docker exec -i ${profile} ctr -n=k8s.io images import -`, imageLs])
+  })
+
+  it('fails when the node lists the name:tag after the load but not this machine\'s ID (the pods could not start)', async () => {
+    const planted = listing({ ...pause, repoTags: [`docker.io/library/${reference}`] })
+    fake.reset((command) => withId(command.line) ?? (command.line === imageLs ? planted : command.line.endsWith('profile list -o json') ? profileList() : {}))
+    const error = (await pushImage(reference, 'minikube', { profile }).catch((e: unknown) => e)) as StepError
+    expect(error).toBeInstanceOf(StepError)
+    expect(error.message).toBe(`minikube profile ${profile} does not list image ${reference} after docker save piped into the node's docker (which succeeded)`)
+    expect(error.details).toContain(`the pods run it by this machine's image ID ${id}, which \`minikube -p ${profile} image ls --format json\` must list`)
   })
 
   it('streams docker save into the node\'s containerd when the node is a container on this engine, and checks that minikube now lists it', async () => {
     fake.reset(loadable(profileList((config) => (config.KubernetesConfig.ContainerRuntime = 'containerd'))))
     expect(await pushImage(reference, 'minikube', { profile })).toEqual({ done: `loaded ${reference} into minikube ${profile} (docker save piped into the node's containerd); deployed by its ID ${id}`, pod: byId })
-    expect(fake.lines()).toEqual([`minikube -p ${profile} image ls`, 'minikube profile list -o json', `${save} | docker exec -i ${profile} ctr -n=k8s.io images import -`, `minikube -p ${profile} image ls`, inspect])
+    expect(fake.lines()).toEqual([inspect, imageLs, 'minikube profile list -o json', `${save} | docker exec -i ${profile} ctr -n=k8s.io images import -`, imageLs])
   })
 
   it('streams into the node\'s docker with the docker runtime (minikube\'s default)', async () => {
@@ -67,18 +92,18 @@ describe('publishToKubernetes on minikube', () => {
   ])('leaves it to minikube image load with %s', async (_, change) => {
     fake.reset(loadable(profileList(change as Parameters<typeof profileList>[0])))
     expect(await pushImage(reference, 'minikube', { profile })).toEqual({ done: `loaded ${reference} into minikube ${profile} (minikube image load); deployed by its ID ${id}`, pod: byId })
-    expect(fake.lines()).toEqual([`minikube -p ${profile} image ls`, 'minikube profile list -o json', `minikube -p ${profile} image load ${reference}`, `minikube -p ${profile} image ls`, inspect])
+    expect(fake.lines()).toEqual([inspect, imageLs, 'minikube profile list -o json', `minikube -p ${profile} image load ${reference}`, imageLs])
   })
 
   it('falls back to minikube image load when streaming fails, and says why', async () => {
     fake.reset(loadable(profileList(), (line) => (line.startsWith(save) ? { exitCode: 1, stderr: 'Error response from daemon: container ssk8s is not running' } : undefined)))
     const outcome = await pushImage(reference, 'minikube', { profile })
     expect(outcome).toEqual({ done: `loaded ${reference} into minikube ${profile} (minikube image load; streaming into the node failed: \`docker exec -i ${profile} docker load\` failed: Error response from daemon: container ssk8s is not running); deployed by its ID ${id}`, pod: byId })
-    expect(fake.lines().slice(-3)).toEqual([`minikube -p ${profile} image load ${reference}`, `minikube -p ${profile} image ls`, inspect])
+    expect(fake.lines().slice(-2)).toEqual([`minikube -p ${profile} image load ${reference}`, imageLs])
   })
 
   it('fails naming the profile and the image when image load exited 0 but nothing was loaded', async () => {
-    fake.reset((command) => (command.line.endsWith('image ls') ? noImages : command.line.endsWith('profile list -o json') ? profileList((config) => (config.Driver = 'kvm2')) : { exitCode: 0 }))
+    fake.reset((command) => withId(command.line) ?? (command.line === imageLs ? noImages : command.line.endsWith('profile list -o json') ? profileList((config) => (config.Driver = 'kvm2')) : { exitCode: 0 }))
     const error = (await pushImage(reference, 'minikube', { profile }).catch((e: unknown) => e)) as StepError
     expect(error).toBeInstanceOf(StepError)
     expect(error.message).toBe(`minikube profile ${profile} does not list image ${reference} after \`minikube image load\` (which exited 0)`)

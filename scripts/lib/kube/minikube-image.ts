@@ -4,7 +4,7 @@
 // Docker engine that built the image (the docker driver, one node), `docker save` is piped straight
 // into the node's own runtime instead, the same import minikube runs (cruntime LoadImage) reading
 // stdin: one pass, no tar on either disk. Elsewhere (VM drivers, several nodes, CRI-O) minikube's
-// own load is used. Either way the node must list the image afterwards.
+// own load is used. Either way the node must then list the image by the ID its pods run it by.
 import { StepError } from '../errors.ts'
 import type { StepOutcome } from '../outcome.ts'
 import { pipeline, run } from '../proc.ts'
@@ -25,10 +25,16 @@ export function streamInto(profile: MinikubeProfile): { node: string; runtime: s
   return { node: profile.name, runtime, argv: ['docker', 'exec', '-i', profile.name, ...command] }
 }
 
-/** Whether `minikube image ls` lists the image (it prints docker.io/library/… for short names). */
-export async function minikubeHasImage(profile: string, reference: string): Promise<boolean> {
-  const listed = await run`minikube -p ${profile} image ls`
-  return listed.stdout.split('\n').some((line) => line.trim().replace(/^docker\.io\/(library\/)?/, '') === reference)
+/**
+ * Whether the node holds the image with this ID, whatever its names there (which anyone may have
+ * tagged onto another image). `image ls --format json` (v1.37.0) gives containerd's IDs whole and
+ * the docker runtime's without `sha256:`.
+ */
+export async function minikubeHasImage(profile: string, id: string): Promise<boolean> {
+  const listed = await run`minikube -p ${profile} image ls --format json`
+  const images = JSON.parse(listed.stdout.trim() || '[]') as Array<{ id: string }>
+  const bare = (image: string) => image.replace(/^sha256:/, '')
+  return images.some((image) => bare(image.id) === bare(id))
 }
 
 /** Streams the image into the node; the reason when that failed (minikube's own load then does it). */
@@ -41,18 +47,19 @@ async function streamed(stream: NonNullable<ReturnType<typeof streamInto>>, refe
   }
 }
 
-export async function loadIntoMinikube(profileName: string, reference: string): Promise<StepOutcome> {
-  if (await minikubeHasImage(profileName, reference)) return { skipped: `image ${reference} already in minikube ${profileName}` }
+/** The image into the profile's node unless the node holds its ID already; `id` is this machine's for `reference`. */
+export async function loadIntoMinikube(profileName: string, reference: string, id: string): Promise<StepOutcome> {
+  if (await minikubeHasImage(profileName, id)) return { skipped: `image ${reference} already in minikube ${profileName}` }
   const profile = await readProfile(profileName)
   const stream = profile && streamInto(profile)
   const failure = stream ? await streamed(stream, reference) : undefined
   const how = stream && !failure ? `docker save piped into the node's ${stream.runtime}` : 'minikube image load'
   if (!stream || failure) await run`minikube -p ${profileName} image load ${reference}`
   // `image load` can exit 0 although a node failed to load it (it only logs that): ask the node.
-  if (!(await minikubeHasImage(profileName, reference))) {
+  if (!(await minikubeHasImage(profileName, id))) {
     throw new StepError(
       `minikube profile ${profileName} does not list image ${reference} after ${how === 'minikube image load' ? '`minikube image load` (which exited 0)' : `${how} (which succeeded)`}`,
-      `  - see why: \`minikube -p ${profileName} image load ${reference} --alsologtostderr\`; a full node disk is a common cause (\`minikube -p ${profileName} ssh -- df -h\`)${failure ? `\n  - streaming into the node failed first: ${failure}` : ''}`,
+      `  - see why: \`minikube -p ${profileName} image load ${reference} --alsologtostderr\`; a full node disk is a common cause (\`minikube -p ${profileName} ssh -- df -h\`)\n  - the pods run it by this machine's image ID ${id}, which \`minikube -p ${profileName} image ls --format json\` must list${failure ? `\n  - streaming into the node failed first: ${failure}` : ''}`,
     )
   }
   return { done: `loaded ${reference} into minikube ${profileName} (${how}${failure ? `; streaming into the node failed: ${failure}` : ''})` }

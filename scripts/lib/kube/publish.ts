@@ -33,9 +33,8 @@ async function pushToRegistry(reference: string): Promise<PublishedToPods> {
  * by its name too, which anything tagged there later takes over, and by the ID, which nothing can.
  */
 async function loadIntoNode(profile: string, reference: string): Promise<PublishedToPods> {
-  const loaded = await loadIntoMinikube(profile, reference)
   const id = await localImageId(reference)
-  return { ...withNote(loaded, `deployed by its ID ${id}`), pod: { image: id, name: reference } }
+  return { ...withNote(await loadIntoMinikube(profile, reference, id), `deployed by its ID ${id}`), pod: { image: id, name: reference } }
 }
 
 /** To --registry when given, else straight into minikube; elsewhere the cluster must see the local image. */
