@@ -16,7 +16,7 @@ const { publishToKubernetes: pushImage } = await import('../../scripts/lib/kube/
 
 const reference = 'spark-standalone:4.0.1-0123456789ab'
 const profile = 'spark-contract'
-/** The built image's ID as this machine's engine reports it: what the node knows it by after the load. */
+/** The built image's ID as this machine's engine reports it on the classic image store (its config digest): what the node knows it by after the load. */
 const id = `sha256:${'ab'.repeat(32)}`
 /** `minikube image ls --format json` (v1.37.0, cache_images.go): a node with no images, and one holding the pause image and ours (containerd's IDs are whole). */
 const noImages = { stdout: '[]\n' }
@@ -45,7 +45,7 @@ const byId = { image: id, name: reference }
 beforeEach(() => fake.reset())
 
 describe('publishToKubernetes on minikube', () => {
-  it('skips when the node already holds the image by its ID', async () => {
+  it('skips when the node already holds the image by this machine\'s ID (the classic image store: its config digest)', async () => {
     fake.reset((command) => withId(command.line) ?? withImage)
     expect(await pushImage(reference, 'minikube', { profile })).toEqual({ skipped: `image ${reference} already in minikube ${profile}; deployed by its ID ${id}`, pod: byId })
     expect(fake.lines()).toEqual([inspect, imageLs])
@@ -56,21 +56,12 @@ describe('publishToKubernetes on minikube', () => {
     expect(await pushImage(reference, 'minikube', { profile })).toEqual({ skipped: `image ${reference} already in minikube ${profile}; deployed by its ID ${id}`, pod: byId })
   })
 
-  it('loads it when the node holds another image under its name:tag (planted there), and checks the ID afterwards', async () => {
+  it('loads it when the node holds another image under its name:tag (planted there), and runs the ID the node lists it under afterwards', async () => {
     let listed = 0
     const planted = listing({ ...pause, repoTags: [...pause.repoTags, `docker.io/library/${reference}`] })
     fake.reset((command) => withId(command.line) ?? (command.line === imageLs ? (listed++ === 0 ? planted : withImage) : command.line.endsWith('profile list -o json') ? profileList((config) => (config.KubernetesConfig.ContainerRuntime = 'containerd')) : {}))
     expect(await pushImage(reference, 'minikube', { profile })).toEqual({ done: `loaded ${reference} into minikube ${profile} (docker save piped into the node's containerd); deployed by its ID ${id}`, pod: byId })
     expect(fake.lines()).toEqual([inspect, imageLs, 'minikube profile list -o json', `${save} | docker exec -i ${profile} ctr -n=k8s.io images import -`, imageLs])
-  })
-
-  it('fails when the node lists the name:tag after the load but not this machine\'s ID (the pods could not start)', async () => {
-    const planted = listing({ ...pause, repoTags: [`docker.io/library/${reference}`] })
-    fake.reset((command) => withId(command.line) ?? (command.line === imageLs ? planted : command.line.endsWith('profile list -o json') ? profileList() : {}))
-    const error = (await pushImage(reference, 'minikube', { profile }).catch((e: unknown) => e)) as StepError
-    expect(error).toBeInstanceOf(StepError)
-    expect(error.message).toBe(`minikube profile ${profile} does not list image ${reference} after docker save piped into the node's docker (which succeeded)`)
-    expect(error.details).toContain(`the pods run it by this machine's image ID ${id}, which \`minikube -p ${profile} image ls --format json\` must list`)
   })
 
   it('streams docker save into the node\'s containerd when the node is a container on this engine, and checks that minikube now lists it', async () => {
@@ -110,10 +101,59 @@ describe('publishToKubernetes on minikube', () => {
     expect(error.details).toContain(`minikube -p ${profile} image load ${reference} --alsologtostderr`)
   })
 
+  it('fails naming the IDs when the nodes list the image under several after the load (a node kept another build)', async () => {
+    let listed = 0
+    const older = `sha256:${'11'.repeat(32)}`
+    const twoNodes = profileList((config) => config.Nodes.push(config.Nodes[0]))
+    fake.reset((command) => withId(command.line) ?? (command.line === imageLs ? (listed++ === 0 ? noImages : listing({ id: older, repoTags: [`docker.io/library/${reference}`] }, { id, repoTags: [`docker.io/library/${reference}`] })) : command.line.endsWith('profile list -o json') ? twoNodes : {}))
+    const error = (await pushImage(reference, 'minikube', { profile }).catch((e: unknown) => e)) as StepError
+    expect(error).toBeInstanceOf(StepError)
+    expect(error.message).toBe(`minikube profile ${profile} lists image ${reference} under 2 IDs (${older}, ${id}) after \`minikube image load\` (which exited 0)`)
+  })
+
   it('pushes to --registry instead, and leaves minikube alone', async () => {
     fake.reset(() => ({ stdout: recordedPush('first') }))
     await pushImage(`127.0.0.1:1/${reference}`, 'minikube', { profile, registry: '127.0.0.1:1' })
     expect(fake.lines()).toEqual([`docker push 127.0.0.1:1/${reference}`])
+  })
+})
+
+// Docker Desktop's default and Docker Engine 29's: `.Id` is the image's manifest or index digest
+// (moby daemon/containerd/image_inspect.go), which no node lists; the node knows the image by its
+// config digest after `docker save` | import, `docker load` or `minikube image load`.
+describe('publishToKubernetes on minikube from an engine on the containerd image store', () => {
+  const indexDigest = `sha256:${'ee'.repeat(32)}`
+  const hostInspect = (line: string) => (line === inspect ? { stdout: `${indexDigest}\n` } : undefined)
+  /** The node's image list before the load, then with ours under its config digest (`id`) as `after`. */
+  function node(before: ReturnType<typeof listing>, after = withImage, runtime = 'containerd') {
+    let listed = 0
+    return (command: { line: string }) =>
+      hostInspect(command.line) ?? (command.line === imageLs ? (listed++ === 0 ? before : after) : command.line.endsWith('profile list -o json') ? profileList((config) => (config.KubernetesConfig.ContainerRuntime = runtime)) : {})
+  }
+
+  it('loads the image (this machine\'s ID is not in the node) and the pods run the ID the node lists its name:tag under', async () => {
+    fake.reset(node(listing(pause)))
+    expect(await pushImage(reference, 'minikube', { profile })).toEqual({ done: `loaded ${reference} into minikube ${profile} (docker save piped into the node's containerd); deployed by its ID ${id}`, pod: byId })
+    expect(fake.lines()).toEqual([inspect, imageLs, 'minikube profile list -o json', `${save} | docker exec -i ${profile} ctr -n=k8s.io images import -`, imageLs])
+  })
+
+  it('loads it again when the node lists its name:tag already (another build may hold it), and runs what the node holds it under afterwards', async () => {
+    const older = `sha256:${'11'.repeat(32)}`
+    fake.reset(node(listing(pause, { id: older, repoTags: [`docker.io/library/${reference}`] })))
+    expect(await pushImage(reference, 'minikube', { profile })).toEqual({ done: `loaded ${reference} into minikube ${profile} (docker save piped into the node's containerd); deployed by its ID ${id}`, pod: byId })
+    expect(fake.lines()).toContain(`${save} | docker exec -i ${profile} ctr -n=k8s.io images import -`)
+  })
+
+  it('adds sha256: to the ID of a node on the docker runtime, which minikube lists without it', async () => {
+    fake.reset(node(noImages, listing({ id: id.slice('sha256:'.length), repoTags: [`docker.io/library/${reference}`] }), 'docker'))
+    expect(await pushImage(reference, 'minikube', { profile })).toEqual({ done: `loaded ${reference} into minikube ${profile} (docker save piped into the node's docker); deployed by its ID ${id}`, pod: byId })
+  })
+
+  it('fails when the node does not list its name:tag after the load', async () => {
+    fake.reset(node(noImages, listing(pause)))
+    const error = (await pushImage(reference, 'minikube', { profile }).catch((e: unknown) => e)) as StepError
+    expect(error).toBeInstanceOf(StepError)
+    expect(error.message).toBe(`minikube profile ${profile} does not list image ${reference} after docker save piped into the node's containerd (which succeeded)`)
   })
 })
 

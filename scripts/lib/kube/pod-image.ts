@@ -1,6 +1,6 @@
 // How the cluster's pods name its image. Pushed to a registry: `<ref>@sha256:<manifest digest>`,
-// which Kubernetes pulls. Loaded straight into a minikube node: the image's ID (`sha256:<config
-// digest>`, what the node's containerd or dockerd knows it by after the load), which the node
+// which Kubernetes pulls. Loaded straight into a minikube node: the ID the node lists it under
+// after the load (`sha256:<config digest>`, whatever image store the host's engine uses), which the node
 // resolves locally (imagePullPolicy IfNotPresent), so a later tag of the same name in the node
 // cannot reach a new pod. The name:tag, which the tool reads the Spark and Python versions from,
 // then rides in an annotation. The rest of the tool sees one string, `name:tag@sha256:<id>` as on

@@ -29,12 +29,13 @@ async function pushToRegistry(reference: string): Promise<PublishedToPods> {
 }
 
 /**
- * Loaded into the node, and deployed by the image's ID (see pod-image.ts): the node knows the image
- * by its name too, which anything tagged there later takes over, and by the ID, which nothing can.
+ * Loaded into the node, and deployed by the ID the node holds it under (see pod-image.ts): the node
+ * knows the image by its name too, which anything tagged there later takes over, and by the ID,
+ * which nothing can.
  */
 async function loadIntoNode(profile: string, reference: string): Promise<PublishedToPods> {
-  const id = await localImageId(reference)
-  return { ...withNote(await loadIntoMinikube(profile, reference, id), `deployed by its ID ${id}`), pod: { image: id, name: reference } }
+  const { id, ...loaded } = await loadIntoMinikube(profile, reference, await localImageId(reference))
+  return { ...withNote(loaded, `deployed by its ID ${id}`), pod: { image: id, name: reference } }
 }
 
 /** To --registry when given, else straight into minikube; elsewhere the cluster must see the local image. */
