@@ -1,7 +1,8 @@
 // The classic README's path, for real: the tool's default commands with --platform minikube against
 // a real minikube (docker driver, containerd, our offline node image and caches: test/e2e/minikube-ground.ts).
-// cluster:up creates the profile, builds, streams the image into the node's containerd, applies, rolls out and reads the UI;
-// a second up changes nothing; pi; scale; status; down stops minikube; up starts the stopped profile
+// cluster:up creates the profile, builds, streams the image into the node's containerd, deploys it by the ID the node lists it under, applies,
+// rolls out and reads the UI; a second up changes nothing; pi (its driver on our image although another image took
+// our tag in the node); scale; status; down stops minikube; up starts the stopped profile
 // again. Then what only a real minikube shows: a profile too small for the cluster is refused before
 // anything is applied, and an image the node failed to load is reported. The smoke workflow's steps
 // (cluster:up, pi, status, cluster:down) run here with exactly the workflow's arguments.
@@ -10,7 +11,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { $ } from 'zx'
+import type { V1Pod } from '@kubernetes/client-node'
 import { connectKube, type Kube } from '../../scripts/lib/kube/kube.ts'
+import { imageAnnotation } from '../../scripts/lib/kube/pod-image.ts'
 import { groundReady } from '../background-ground.ts'
 import { smokeArgs } from '../smoke-workflow.ts'
 import { cli } from './cli.ts'
@@ -23,6 +26,8 @@ const run = (command: string, ...args: string[]) => cli(ground.env, command, ...
 const smoke = (command: 'up' | 'pi' | 'status' | 'down') => cli(ground.env, command, ...smokeArgs(command))
 const minikube = $({ env: { ...process.env, ...ground.env }, nothrow: true, quiet: true })
 const namespace = 'default'
+/** containerd in the node, as minikube's own load and our stream talk to it. */
+const ctr = (...args: string[]) => $({ quiet: true })`docker exec ${profile} ctr -n k8s.io ${args}`
 
 /** The profile's host state as `minikube status` reports it (Running, Stopped, …). */
 async function hostState(): Promise<string | undefined> {
@@ -34,6 +39,12 @@ describe.skipIf(ground.skipReason)('the classic README on a real minikube (--pla
   let kube: Kube
   const connect = async () => (kube = await connectKube(profile, ground.env.KUBECONFIG))
   const workerDeployment = () => kube.apps.readNamespacedDeployment({ name: 'spark-worker', namespace })
+  /** The image cluster:up built, as the node's containerd names it, and its ID (this engine's and the node's). */
+  let ours: { reference: string; id: string }
+  const runsOurs = (pod: V1Pod) => {
+    expect([pod.spec!.containers[0].image, pod.metadata!.annotations?.[imageAnnotation]], pod.metadata!.name).toEqual([ours.id, ours.reference])
+    expect(pod.status?.containerStatuses?.[0].imageID, pod.metadata!.name).toBe(ours.id)
+  }
   const versions = async () =>
     Promise.all([
       kube.apps.readNamespacedDeployment({ name: 'spark-master', namespace }),
@@ -60,20 +71,25 @@ describe.skipIf(ground.skipReason)('the classic README on a real minikube (--pla
     expect(result.exitCode, result.stderr).toBe(0)
     expect(result.stderr).toMatch(new RegExp(String.raw`Start minikube: minikube profile ${profile} created \(\d+ CPUs \/ \d+ MiB, driver docker; the Docker engine has`))
     // Streamed into the node's containerd, with no tar in minikube's cache or on the node.
-    expect(result.stderr).toMatch(new RegExp(String.raw`Publish the image to the cluster: loaded spark-standalone:\S+ into minikube ${profile} \(docker save piped into the node's containerd\)`))
+    expect(result.stderr).toMatch(new RegExp(String.raw`Publish the image to the cluster: loaded spark-standalone:\S+ into minikube ${profile} \(docker save piped into the node's containerd\); deployed by its ID sha256:[0-9a-f]{64}`))
     expect(result.stderr).toMatch(new RegExp(String.raw`Check the cluster has room for 1 workers: 0\.85 CPUs \/ 4096 MiB requested, [\d.]+ CPUs \/ \d+ MiB free on node ${profile}`))
     expect(result.stderr).toMatch(/deployment\/spark-master created, service\/spark-master-service created \(NodePorts 7077→30000, 8080→30001\), networkpolicy\/spark-master created, deployment\/spark-worker created/)
     const ip = (await minikube`minikube ip -p ${profile}`).stdout.trim()
     expect(result.json).toMatchObject({ ok: true, platform: 'minikube', uiUrl: `http://${ip}:30001`, aliveWorkers: 1 })
     expect(await hostState()).toBe('Running')
-    // The node's containerd holds the image the pods run, loaded, never pulled.
+    // The pods run the image by the ID the node lists its name:tag under, its name:tag beside;
+    // loaded, never pulled. On this engine's classic image store that is the ID it built it as.
+    const [reference, id] = (result.json!.image as string).split('@')
+    const listed = JSON.parse((await minikube`minikube -p ${profile} image ls --format json`).stdout) as Array<{ id: string; repoTags: string[] }>
+    expect(listed.filter((image) => image.repoTags.includes(`docker.io/library/${reference}`)).map((image) => image.id)).toEqual([id])
+    expect(id).toBe((await $({ quiet: true })`docker image inspect --format {{.Id}} ${reference}`).stdout.trim())
+    ours = { reference, id }
     await connect()
     const { items } = await kube.core.listNamespacedPod({ namespace, labelSelector: 'app=spark' })
     expect(items).toHaveLength(2)
-    expect(items.map((pod) => pod.spec!.containers[0].image)).toEqual(items.map(() => result.json!.image))
+    items.forEach(runsOurs)
     const { items: events } = await kube.core.listNamespacedEvent({ namespace })
     expect(events.filter((event) => event.reason === 'Pulling')).toEqual([])
-    expect((await minikube`minikube -p ${profile} image ls`).stdout).toContain(`/${result.json!.image}`)
     // The classic README's NodePort answers from the host, on the node's address.
     const ui = await fetch(`http://${ip}:30001/json/`, { signal: AbortSignal.timeout(10_000) })
     expect(((await ui.json()) as { aliveworkers: number }).aliveworkers).toBe(1)
@@ -85,15 +101,37 @@ describe.skipIf(ground.skipReason)('the classic README on a real minikube (--pla
     expect(result.exitCode, result.stderr).toBe(0)
     expect(result.stderr).toMatch(new RegExp(String.raw`\[SKIPPED: minikube profile ${profile} already running`))
     expect(result.stderr).toMatch(/\[SKIPPED\].*Build the Spark image/)
-    expect(result.stderr).toMatch(new RegExp(String.raw`\[SKIPPED: image \S+ already in minikube ${profile}\]`))
+    expect(result.stderr).toMatch(new RegExp(String.raw`\[SKIPPED: image \S+ already in minikube ${profile}; deployed by its ID ${ours.id}\]`))
     expect(result.stderr).toMatch(/\[SKIPPED: .*deployment\/spark-worker, poddisruptionbudget\/spark-worker already as declared\]/)
     expect(await versions()).toEqual(before)
   })
 
-  it('pi computes Pi on the cluster', async () => {
-    const result = await smoke('pi')
-    expect(result.exitCode, result.stderr).toBe(0)
-    expect(Math.abs(result.json!.pi - Math.PI)).toBeLessThan(0.01)
+  it("pi computes Pi on the cluster, its driver on the image cluster:up loaded although another image now holds the tool's own tag in the node", async () => {
+    // Someone tags another image of the node (minikube's pause) with our name:tag; our image stays in the node under a second name.
+    const named = `docker.io/library/${ours.reference}`
+    const kept = `${named}-kept`
+    const pause = (await ctr('images', 'ls', '-q')).stdout.split('\n').find((name) => name.startsWith('registry.k8s.io/pause:'))!
+    await ctr('images', 'tag', named, kept)
+    await ctr('images', 'tag', '--force', pause, named)
+    try {
+      const drivers = new Map<string, V1Pod>()
+      let finished = false
+      const pi = smoke('pi').finally(() => (finished = true))
+      while (!finished) {
+        const { items: pods } = await kube.core.listNamespacedPod({ namespace, labelSelector: 'app=spark,role=driver' })
+        for (const pod of pods) if (pod.status?.containerStatuses?.[0].imageID) drivers.set(pod.metadata!.name!, pod)
+        await new Promise((resolve) => setTimeout(resolve, 250))
+      }
+      const result = await pi
+      expect(result.exitCode, result.stderr).toBe(0)
+      expect(Math.abs(result.json!.pi - Math.PI)).toBeLessThan(0.01)
+      expect(drivers.size).toBe(1)
+      drivers.forEach(runsOurs)
+    } finally {
+      // Our name back on our image, for the tests that follow.
+      await ctr('images', 'tag', '--force', kept, named)
+      await ctr('images', 'rm', kept)
+    }
   })
 
   it('scale 3 is refused with the numbers and changes nothing (the profile was sized for one worker); scale 1 keeps one', async () => {

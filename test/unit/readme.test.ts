@@ -127,7 +127,7 @@ async function printedMessages(): Promise<string[]> {
   // `minikube image load` exits 0, and the node still does not list the image.
   const noProfiles = JSON.parse(readFileSync(join(repoRoot, 'test/fixtures/minikube/v1.37.0/profile-list-json-no-profiles.json'), 'utf8')) as CannedResult
   fake.answerByPrefix({ 'minikube profile list': noProfiles, 'minikube -p minikube image': {} })
-  await said(() => loadIntoMinikube('minikube', imageReference(config, dockerDir)))
+  await said(() => loadIntoMinikube('minikube', imageReference(config, dockerDir), `sha256:${'ab'.repeat(32)}`))
   // npm run connect from a client of another Python than the executors'.
   await said(() => requireSamePython('3.11', '3.12', config.sparkVersion))
   // A worker the scheduler cannot place; a request the API server forbids.

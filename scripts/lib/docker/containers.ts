@@ -22,10 +22,14 @@ export function runnable(image: string): string {
   return at < 0 ? image : image.slice(at + 1)
 }
 
+/** The ID (sha256:<config digest>) of the image this machine's Docker engine holds under the reference. */
+export async function localImageId(reference: string): Promise<string> {
+  return (await run`docker image inspect --format ${'{{.Id}}'} ${reference}`).stdout.trim()
+}
+
 /** The local image's ID, pinned to its name (see runnable). */
 export async function pinnedLocally(reference: string): Promise<string> {
-  const id = (await run`docker image inspect --format ${'{{.Id}}'} ${reference}`).stdout.trim()
-  return `${reference}@${id}`
+  return `${reference}@${await localImageId(reference)}`
 }
 
 export interface ContainerPlan {

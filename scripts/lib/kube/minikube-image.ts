@@ -4,7 +4,8 @@
 // Docker engine that built the image (the docker driver, one node), `docker save` is piped straight
 // into the node's own runtime instead, the same import minikube runs (cruntime LoadImage) reading
 // stdin: one pass, no tar on either disk. Elsewhere (VM drivers, several nodes, CRI-O) minikube's
-// own load is used. Either way the node must list the image afterwards.
+// own load is used. Either way the node must then list the image; the pods run the ID it lists it
+// under.
 import { StepError } from '../errors.ts'
 import type { StepOutcome } from '../outcome.ts'
 import { pipeline, run } from '../proc.ts'
@@ -25,10 +26,25 @@ export function streamInto(profile: MinikubeProfile): { node: string; runtime: s
   return { node: profile.name, runtime, argv: ['docker', 'exec', '-i', profile.name, ...command] }
 }
 
-/** Whether `minikube image ls` lists the image (it prints docker.io/library/… for short names). */
-export async function minikubeHasImage(profile: string, reference: string): Promise<boolean> {
-  const listed = await run`minikube -p ${profile} image ls`
-  return listed.stdout.split('\n').some((line) => line.trim().replace(/^docker\.io\/(library\/)?/, '') === reference)
+/** An image the profile's nodes hold, as `minikube image ls --format json` lists it (v1.37.0, cruntime.ListImage). */
+interface NodeImage {
+  id: string
+  repoTags: string[]
+}
+
+/**
+ * The images the profile's nodes hold, each ID as `sha256:<hex>`: minikube lists containerd's
+ * (crictl) IDs whole and the docker runtime's without `sha256:` (cruntime/docker.go ListImages).
+ */
+async function nodeImages(profile: string): Promise<NodeImage[]> {
+  const listed = await run`minikube -p ${profile} image ls --format json`
+  return (JSON.parse(listed.stdout.trim() || '[]') as NodeImage[]).map((image) => ({ ...image, id: `sha256:${image.id.replace(/^sha256:/, '')}` }))
+}
+
+/** The IDs the nodes hold `reference` under (both runtimes list a short name under docker.io/[library/]). */
+function idsOf(images: NodeImage[], reference: string): string[] {
+  const named = images.filter((image) => image.repoTags.some((tag) => tag.replace(/^docker\.io\/(library\/)?/, '') === reference))
+  return [...new Set(named.map((image) => image.id))]
 }
 
 /** Streams the image into the node; the reason when that failed (minikube's own load then does it). */
@@ -41,19 +57,33 @@ async function streamed(stream: NonNullable<ReturnType<typeof streamInto>>, refe
   }
 }
 
-export async function loadIntoMinikube(profileName: string, reference: string): Promise<StepOutcome> {
-  if (await minikubeHasImage(profileName, reference)) return { skipped: `image ${reference} already in minikube ${profileName}` }
+/**
+ * The image into the profile's node unless the node holds this build already, and the ID the node
+ * knows it by, which the pods run. `hostId` is this machine's `.Id` for `reference`: the config
+ * digest on the classic image store, which is also the node's ID for the image, so a match skips the
+ * load. On the containerd image store (Docker Desktop's default, Docker Engine 29's) `.Id` is the
+ * manifest or index digest, and the Engine API has no field with the config digest (moby
+ * docker-v29.7.2, daemon/containerd/image_inspect.go: ID is the target's digest, with `?platform=`
+ * that platform's manifest; image_history.go the same; api/types/image/manifest.go ManifestSummary
+ * has none), so it never matches and the image is loaded each time; the node then says which ID it
+ * holds our name:tag under.
+ */
+export async function loadIntoMinikube(profileName: string, reference: string, hostId: string): Promise<StepOutcome & { id: string }> {
+  const held = await nodeImages(profileName)
+  const id = `sha256:${hostId.replace(/^sha256:/, '')}`
+  if (held.some((image) => image.id === id)) return { skipped: `image ${reference} already in minikube ${profileName}`, id }
   const profile = await readProfile(profileName)
   const stream = profile && streamInto(profile)
   const failure = stream ? await streamed(stream, reference) : undefined
   const how = stream && !failure ? `docker save piped into the node's ${stream.runtime}` : 'minikube image load'
   if (!stream || failure) await run`minikube -p ${profileName} image load ${reference}`
   // `image load` can exit 0 although a node failed to load it (it only logs that): ask the node.
-  if (!(await minikubeHasImage(profileName, reference))) {
+  const loaded = idsOf(await nodeImages(profileName), reference)
+  if (loaded.length !== 1) {
     throw new StepError(
-      `minikube profile ${profileName} does not list image ${reference} after ${how === 'minikube image load' ? '`minikube image load` (which exited 0)' : `${how} (which succeeded)`}`,
+      `minikube profile ${profileName} ${loaded.length ? `lists image ${reference} under ${loaded.length} IDs (${loaded.join(', ')})` : `does not list image ${reference}`} after ${how === 'minikube image load' ? '`minikube image load` (which exited 0)' : `${how} (which succeeded)`}`,
       `  - see why: \`minikube -p ${profileName} image load ${reference} --alsologtostderr\`; a full node disk is a common cause (\`minikube -p ${profileName} ssh -- df -h\`)${failure ? `\n  - streaming into the node failed first: ${failure}` : ''}`,
     )
   }
-  return { done: `loaded ${reference} into minikube ${profileName} (${how}${failure ? `; streaming into the node failed: ${failure}` : ''})` }
+  return { done: `loaded ${reference} into minikube ${profileName} (${how}${failure ? `; streaming into the node failed: ${failure}` : ''})`, id: loaded[0] }
 }

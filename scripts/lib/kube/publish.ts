@@ -1,8 +1,13 @@
 import type { Config, Platform } from '../config.ts'
+import { localImageId } from '../docker/containers.ts'
 import { StepError } from '../errors.ts'
-import type { PublishedImage } from '../runtime.ts'
+import { withNote, type StepOutcome } from '../outcome.ts'
 import { run } from '../proc.ts'
 import { loadIntoMinikube } from './minikube-image.ts'
+import type { PodImage } from './pod-image.ts'
+
+/** The image made visible to the cluster, and how its pods name it. */
+export type PublishedToPods = StepOutcome & { pod: PodImage }
 
 /** The manifest digest `docker push` reports for what it pushed (its last line: `<tag>: digest: sha256:… size: N`). */
 export function pushedDigest(output: string): string | undefined {
@@ -15,17 +20,27 @@ export function pushedDigest(output: string): string | undefined {
  * and it can be moved after the push. `name:tag@sha256:…` keeps the tag readable; Kubernetes pulls
  * the digest. Layers the registry has are not sent again, so an unchanged image costs a round trip.
  */
-async function pushToRegistry(reference: string): Promise<PublishedImage> {
+async function pushToRegistry(reference: string): Promise<PublishedToPods> {
   const pushed = await run`docker push ${reference}`
   const digest = pushedDigest(pushed.stdout)
   if (!digest) throw new StepError(`docker push ${reference} reported no digest: the image cannot be deployed by digest`, `  - its output ended with: ${pushed.stdout.trim().split('\n').at(-1) ?? '(nothing)'}`)
   const sent = /: Pushed$/m.test(pushed.stdout)
-  return { done: `${sent ? 'pushed' : 'pushed (the registry had every layer)'} ${reference}, deployed as ${digest}`, image: `${reference}@${digest}` }
+  return { done: `${sent ? 'pushed' : 'pushed (the registry had every layer)'} ${reference}, deployed as ${digest}`, pod: { image: `${reference}@${digest}` } }
+}
+
+/**
+ * Loaded into the node, and deployed by the ID the node holds it under (see pod-image.ts): the node
+ * knows the image by its name too, which anything tagged there later takes over, and by the ID,
+ * which nothing can.
+ */
+async function loadIntoNode(profile: string, reference: string): Promise<PublishedToPods> {
+  const { id, ...loaded } = await loadIntoMinikube(profile, reference, await localImageId(reference))
+  return { ...withNote(loaded, `deployed by its ID ${id}`), pod: { image: id, name: reference } }
 }
 
 /** To --registry when given, else straight into minikube; elsewhere the cluster must see the local image. */
-export async function publishToKubernetes(reference: string, platform: Platform, config: Pick<Config, 'registry' | 'profile'>): Promise<PublishedImage> {
+export async function publishToKubernetes(reference: string, platform: Platform, config: Pick<Config, 'registry' | 'profile'>): Promise<PublishedToPods> {
   if (config.registry) return pushToRegistry(reference)
-  if (platform === 'minikube') return { ...(await loadIntoMinikube(config.profile, reference)), image: reference }
-  return { skipped: 'no --registry: the cluster must already see this local image (e.g. Docker Desktop, kind load)', image: reference }
+  if (platform === 'minikube') return loadIntoNode(config.profile, reference)
+  return { skipped: 'no --registry: the cluster must already see this local image (e.g. Docker Desktop, kind load)', pod: { image: reference } }
 }

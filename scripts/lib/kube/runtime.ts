@@ -15,6 +15,7 @@ import { deleteOnKubernetes } from './delete.ts'
 import { kubeDiagnostics } from './diagnostics.ts'
 import { configMapLimit, runKubeDriver } from './driver.ts'
 import { apiServer, podSummary } from './kube.ts'
+import { podImageOf, podImages, type PodImages } from './pod-image.ts'
 import { publishToKubernetes } from './publish.ts'
 import { planRecoveryStorage } from './recovery.ts'
 import { readDeployment, waitForDeployments } from './rollout.ts'
@@ -31,6 +32,7 @@ export function kubeRuntime(target: Target): Runtime {
   const selector = selectorOf(ourLabels(manifests))
   const room = (shape: RoomShape) => checkNodeRoom(target, shape)
   const where = platform === 'minikube' ? `minikube profile ${config.profile}` : `context ${kubeContext(config, platform) ?? '(the current one)'}`
+  const images = podImages()
   return {
     name: `the cluster in namespace ${namespace} of ${where}`,
     // A minikube profile is one cluster whose API server port changes with each start; any other
@@ -39,10 +41,13 @@ export function kubeRuntime(target: Target): Runtime {
     memberNoun: 'pods',
     claimNoun: 'claim',
     submitFiles: { limit: configMapLimit, holder: 'a Kubernetes ConfigMap holds' },
-    publishImage: (reference) => publishToKubernetes(reference, platform, config),
+    publishImage: async (reference) => {
+      const { pod, ...outcome } = await publishToKubernetes(reference, platform, config)
+      return { ...outcome, image: images.remember(pod) }
+    },
     checkRoom: room,
     prepareStorage: () => prepareKubeStorage(target),
-    apply: (image, storage) => applyCluster(target, image, storage),
+    apply: (image, storage) => applyCluster(target, images, image, storage),
     waitReady: async (onProgress, proven) =>
       waitForDeployments(await target.kube(), namespace, [manifests.master, manifests.worker].map((d) => d.metadata!.name!), selector, config.timeoutSeconds * 1000, onProgress, proven),
     setWorkerCount: (count) => scaleKubeWorkers(target, count, room),
@@ -55,12 +60,12 @@ export function kubeRuntime(target: Target): Runtime {
     },
     runningMaster: async () => {
       const { template } = (await readDeployment(await target.kube(), manifests.master.metadata!.name!, namespace)).spec!
-      return { image: template.spec!.containers[0].image!, annotations: template.metadata?.annotations ?? {} }
+      return { image: images.remember(podImageOf(template)), annotations: template.metadata?.annotations ?? {} }
     },
-    runDriver: (job, options) => runKubeDriver(target, job, options),
-    runShell: (pod, tty, say) => runKubeShell(target, pod, tty, say),
+    runDriver: (job, options) => runKubeDriver(target, images.deployable(job), options),
+    runShell: (pod, tty, say) => runKubeShell(target, images.deployable(pod), tty, say),
     masterUi: () => kubeUi(target),
-    server: (spec) => kubeServer(target, spec),
+    server: (spec) => kubeServer(target, spec, images),
     authConf: async () => liveAuthConf(await target.kube(), manifests, namespace),
     diagnostics: () => kubeDiagnostics(target),
     deleteCluster: (role, onProgress) => deleteOnKubernetes(target, role, onProgress),
@@ -68,8 +73,9 @@ export function kubeRuntime(target: Target): Runtime {
 }
 
 /** Server-side apply of the parsed manifests with only the run-time values set, the Secret first. */
-async function applyCluster(target: Target, image: string, storage: ClusterStorage): Promise<StepOutcome> {
-  const rendered = renderCluster(target.manifests, { ...target.config, image })
+async function applyCluster(target: Target, images: PodImages, image: string, storage: ClusterStorage): Promise<StepOutcome> {
+  const cluster = renderCluster(target.manifests, { ...target.config, image })
+  const rendered = { ...cluster, master: images.deployable(cluster.master), worker: images.deployable(cluster.worker) }
   withStorage(podTemplate(rendered.master), storage)
   withStorage(podTemplate(rendered.worker), storage)
   // The drivers' event logs, on the tool's own claim unless the data or the drivers' pods keep them.
