@@ -9,6 +9,7 @@ import { parseConfig } from '../../scripts/lib/config.ts'
 import type { Kube } from '../../scripts/lib/kube/kube.ts'
 import { imageAnnotation } from '../../scripts/lib/kube/pod-image.ts'
 import { loadManifests, podTemplate, renderPiJob, renderShellPod } from '../../scripts/lib/manifests.ts'
+import { notebookImageReference } from '../../scripts/lib/notebook-image.ts'
 import { makeTarget } from '../../scripts/lib/target.ts'
 import { fake } from './fake-proc.ts'
 
@@ -89,6 +90,17 @@ describe('cluster:up on minikube without --registry deploys the image by its ID'
     const rolled = applied.find((o): o is V1Deployment => o.metadata?.name === 'spark-connect')!
     expect([containerOf(rolled).image, annotationsOf(rolled)[imageAnnotation]]).toEqual([id, reference])
     expect('done' in result.outcome && result.outcome.done).toMatch(/Spark Connect server rolled: conf changed$/)
+  })
+
+  it('rolls a running JupyterLab, which runs its own image by ID, onto that same ID (never its name:tag@<ID> string, which no node resolves)', async () => {
+    // Built on this cluster image, so cluster:up rolls it rather than removing it.
+    const notebookReference = notebookImageReference(reference)
+    const notebookId = `sha256:${'ef'.repeat(32)}`
+    const notebook = deploymentOf(manifests.notebook.deployment, notebookId, { [imageAnnotation]: notebookReference, [authConfAnnotation]: authConfDigest('spark.authenticate true\n'), 'spark-standalone-k8s/storage': '{}' })
+    const target = minikubeTarget([], { 'spark-notebook': notebook })
+    await applyCluster(target, (await target.runtime.publishImage(reference)).image, {})
+    const rolled = applied.find((o): o is V1Deployment => o.metadata?.name === 'spark-notebook')!
+    expect([containerOf(rolled).image, annotationsOf(rolled)[imageAnnotation]]).toEqual([notebookId, notebookReference])
   })
 })
 
