@@ -11,6 +11,7 @@ import { expectOtherPythonRefused, expectRefused, expectUdfsThroughConnect, piTh
 import { durableArgs, expectDecommissioned, expectDurableResult, expectStressed, stressArgs, waitForOutput, type MasterStateWithApps } from './durability.ts'
 import { expectFailure, expectUserCode, expectWordcount, failingArgs, userCodeArgs, userPackages, wordcountArgs } from './submit-apps.ts'
 import { hostPythonVersion } from '../../scripts/lib/host-python.ts'
+import { listNotebooks, notebookOf, parseLabUrl, saveNotebook } from './jupyter.ts'
 
 const ground = inject('ground')
 const spark35 = /^3\./.test(process.env.SPARK_K8S_SPARK_VERSION ?? '')
@@ -371,11 +372,34 @@ describe.skipIf(ground.skipReason)('Spark standalone on a local Docker engine (r
     expect((await engineCall(viaCli, 'GET', '/_ping')).body).toBe('OK')
   })
 
+  it('notebook without a data folder keeps your notebooks in the volume spark-notebooks: down --role notebook and cluster:down keep and name it, and after cluster:up a new notebook server shows the same notebook', async () => {
+    const notebook = async () => {
+      const started = await cli(ground.env, 'notebook', ...docker, '--json')
+      expect(started.exitCode, started.stderr.slice(-3000)).toBe(0)
+      return parseLabUrl(started.json!.url)
+    }
+    const first = await notebook()
+    await saveNotebook(first.baseUrl, first.token, 'kept.ipynb', notebookOf(['spark.range(3).count()']))
+    const role = await cli(ground.env, 'down', ...docker, '--role', 'notebook')
+    expect(role.exitCode, role.stderr).toBe(0)
+    expect(role.stderr).toContain('your notebooks stay in volume spark-notebooks')
+    expect(await containerIds()).not.toHaveProperty('spark-notebook')
+    const down = await cli(ground.env, 'down', ...docker)
+    expect(down.exitCode, down.stderr).toBe(0)
+    expect(down.stderr).toContain('your notebooks stay in volume spark-notebooks')
+    expect(await labelled('volume', 'app=spark')).toEqual(['spark-notebooks'])
+    expect((await up('--workers', '1')).exitCode).toBe(0)
+    const second = await notebook()
+    // A new cluster, a new secret and token; the same notebooks.
+    expect(second.token).not.toBe(first.token)
+    expect(await listNotebooks(second.baseUrl, second.token)).toContain('kept.ipynb')
+  })
+
   it('cluster:down leaves nothing of ours, and an unrelated app=spark container and volume survive it', async () => {
     await $`docker volume create --label app=spark someone-elses-spark-data`.quiet()
     await $`docker run --detach --label app=spark --name someone-elses-spark ${ground.env.SPARK_K8S_BASE_IMAGE ?? 'debian:bookworm-slim'} sleep 600`.quiet()
     try {
-      const result = await cli(ground.env, 'down', ...docker, '--json')
+      const result = await cli(ground.env, 'down', ...docker, '--json', '--delete-notebooks')
       expect(result.exitCode, result.stderr).toBe(0)
       expect(await labelled('container', 'app=spark')).toEqual(['someone-elses-spark'])
       expect(await labelled('volume', 'app=spark')).toEqual(['someone-elses-spark-data'])
