@@ -182,7 +182,7 @@ function notebookTasks(_config: Config, _platform: Platform, platformNote: strin
     }),
     step("Build JupyterLab's image on the cluster's", async (ctx, task) => buildNotebookImage(reference!, ctx.notebook!.clusterImage, progress(task))),
     step('Publish the image to the cluster', async (ctx) => {
-      const published = await pushImage(ctx.target, reference!)
+      const published = await pushImage(ctx.target, reference!, ctx.notebook!.clusterImage)
       ctx.image = published.image
       return published
     }),

@@ -97,7 +97,7 @@ runIfMain(import.meta.url, async () => {
   const cluster = await notebookCluster(target)
   const reference = notebookImageReference(cluster.clusterImage)
   console.error(describeOutcome(await buildNotebookImage(reference, cluster.clusterImage, (line) => console.error(line))))
-  const published = await target.runtime.publishImage(reference)
+  const published = await target.runtime.publishImage(reference, cluster.clusterImage)
   console.error(describeOutcome(published))
   console.error(describeOutcome(await applyNotebook(target, published.image, cluster)))
   console.error(await notebookServer(target).waitReady((line) => console.error(line)))

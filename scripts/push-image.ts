@@ -8,8 +8,8 @@ import type { PublishedImage } from './lib/runtime.ts'
 import { makeTarget, type Target } from './lib/target.ts'
 import { imageReference } from './build-image.ts'
 
-export function pushImage(target: Target, reference: string): Promise<PublishedImage> {
-  return target.runtime.publishImage(reference)
+export function pushImage(target: Target, reference: string, builtOn?: string): Promise<PublishedImage> {
+  return target.runtime.publishImage(reference, builtOn)
 }
 
 runIfMain(import.meta.url, async () => {

@@ -41,8 +41,11 @@ export interface Runtime {
   readonly claimNoun: string
   /** The most a submit's files may weigh in all here, and what holds them (for the message). */
   readonly submitFiles: { limit: number; holder: string }
-  /** Makes the built image visible to the cluster (a registry push, `minikube image load`, nothing); what the pods run. */
-  publishImage(reference: string): Promise<PublishedImage>
+  /**
+   * Makes the built image visible to the cluster (a registry push, `minikube image load`, nothing); what
+   * the pods run. `builtOn`: the cluster image it was built on (JupyterLab's), whose way it then goes.
+   */
+  publishImage(reference: string, builtOn?: string): Promise<PublishedImage>
   /** Whether the pods' requests fit, said with the numbers before anything changes. */
   checkRoom(shape: RoomShape): Promise<StepOutcome>
   /**

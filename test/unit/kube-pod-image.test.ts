@@ -118,6 +118,21 @@ describe('a pod made from the cluster\'s image runs exactly what the master runs
     expect([pod.spec!.containers[0].image, pod.metadata?.annotations?.[imageAnnotation]]).toEqual([id, reference])
   })
 
+  it("pushes JupyterLab's image beside a cluster image pulled from a registry, for a notebook given no --registry; loads it into the node beside one loaded there", async () => {
+    const pushedTarget = minikubeTarget([], { 'spark-master': deploymentOf(manifests.master, pushed, {}) })
+    const onRegistry = (await clusterDrivers(pushedTarget)).image
+    const notebookDigest = `sha256:${'12'.repeat(32)}`
+    fake.reset((command) => (command.line.startsWith('docker push') ? { stdout: `abc: Pushed\nx: digest: ${notebookDigest} size: 1234\n` } : {}))
+    const besidePushed = await pushedTarget.runtime.publishImage(notebookImageReference(onRegistry), onRegistry)
+    expect(besidePushed.image).toBe(`${notebookImageReference(onRegistry)}@${notebookDigest}`)
+    expect(fake.lines()).toEqual([`docker push ${notebookImageReference(onRegistry)}`])
+    const loadedTarget = minikubeTarget([], { 'spark-master': deploymentOf(manifests.master, id, { [imageAnnotation]: reference }) })
+    const inNode = (await clusterDrivers(loadedTarget)).image
+    fake.reset((command) => ({ stdout: command.line.startsWith('docker image inspect') ? `${id}\n` : JSON.stringify([{ id, repoDigests: [], repoTags: [`docker.io/library/${notebookImageReference(inNode)}`], size: '1' }]) }))
+    expect((await loadedTarget.runtime.publishImage(notebookImageReference(inNode), inNode)).image).toBe(`${notebookImageReference(inNode)}@${id}`)
+    expect(fake.lines().some((line) => line.startsWith('docker push'))).toBe(false)
+  })
+
   it('keeps the pushed digest of a master deployed from --registry, for a command given no --registry', async () => {
     const created: KubernetesObject[] = []
     const target = minikubeTarget([], { 'spark-master': deploymentOf(manifests.master, pushed, {}) }, created)

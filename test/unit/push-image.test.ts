@@ -47,32 +47,32 @@ beforeEach(() => fake.reset())
 describe('publishToKubernetes on minikube', () => {
   it('skips when the node already holds the image by this machine\'s ID (the classic image store: its config digest)', async () => {
     fake.reset((command) => withId(command.line) ?? withImage)
-    expect(await pushImage(reference, 'minikube', { profile })).toEqual({ skipped: `image ${reference} already in minikube ${profile}; deployed by its ID ${id}`, pod: byId })
+    expect(await pushImage(reference, 'minikube', { profile, push: false })).toEqual({ skipped: `image ${reference} already in minikube ${profile}; deployed by its ID ${id}`, pod: byId })
     expect(fake.lines()).toEqual([inspect, imageLs])
   })
 
   it('skips with the docker runtime too, whose IDs minikube lists without sha256:', async () => {
     fake.reset((command) => withId(command.line) ?? listing({ id: id.slice('sha256:'.length), repoTags: [reference] }))
-    expect(await pushImage(reference, 'minikube', { profile })).toEqual({ skipped: `image ${reference} already in minikube ${profile}; deployed by its ID ${id}`, pod: byId })
+    expect(await pushImage(reference, 'minikube', { profile, push: false })).toEqual({ skipped: `image ${reference} already in minikube ${profile}; deployed by its ID ${id}`, pod: byId })
   })
 
   it('loads it when the node holds another image under its name:tag (planted there), and runs the ID the node lists it under afterwards', async () => {
     let listed = 0
     const planted = listing({ ...pause, repoTags: [...pause.repoTags, `docker.io/library/${reference}`] })
     fake.reset((command) => withId(command.line) ?? (command.line === imageLs ? (listed++ === 0 ? planted : withImage) : command.line.endsWith('profile list -o json') ? profileList((config) => (config.KubernetesConfig.ContainerRuntime = 'containerd')) : {}))
-    expect(await pushImage(reference, 'minikube', { profile })).toEqual({ done: `loaded ${reference} into minikube ${profile} (docker save piped into the node's containerd); deployed by its ID ${id}`, pod: byId })
+    expect(await pushImage(reference, 'minikube', { profile, push: false })).toEqual({ done: `loaded ${reference} into minikube ${profile} (docker save piped into the node's containerd); deployed by its ID ${id}`, pod: byId })
     expect(fake.lines()).toEqual([inspect, imageLs, 'minikube profile list -o json', `${save} | docker exec -i ${profile} ctr -n=k8s.io images import -`, imageLs])
   })
 
   it('streams docker save into the node\'s containerd when the node is a container on this engine, and checks that minikube now lists it', async () => {
     fake.reset(loadable(profileList((config) => (config.KubernetesConfig.ContainerRuntime = 'containerd'))))
-    expect(await pushImage(reference, 'minikube', { profile })).toEqual({ done: `loaded ${reference} into minikube ${profile} (docker save piped into the node's containerd); deployed by its ID ${id}`, pod: byId })
+    expect(await pushImage(reference, 'minikube', { profile, push: false })).toEqual({ done: `loaded ${reference} into minikube ${profile} (docker save piped into the node's containerd); deployed by its ID ${id}`, pod: byId })
     expect(fake.lines()).toEqual([inspect, imageLs, 'minikube profile list -o json', `${save} | docker exec -i ${profile} ctr -n=k8s.io images import -`, imageLs])
   })
 
   it('streams into the node\'s docker with the docker runtime (minikube\'s default)', async () => {
     fake.reset(loadable())
-    expect(await pushImage(reference, 'minikube', { profile })).toEqual({ done: `loaded ${reference} into minikube ${profile} (docker save piped into the node's docker); deployed by its ID ${id}`, pod: byId })
+    expect(await pushImage(reference, 'minikube', { profile, push: false })).toEqual({ done: `loaded ${reference} into minikube ${profile} (docker save piped into the node's docker); deployed by its ID ${id}`, pod: byId })
     expect(fake.lines()).toContain(`${save} | docker exec -i ${profile} docker load`)
   })
 
@@ -82,20 +82,20 @@ describe('publishToKubernetes on minikube', () => {
     ['CRI-O', (config: { KubernetesConfig: Record<string, unknown> }) => (config.KubernetesConfig.ContainerRuntime = 'crio')],
   ])('leaves it to minikube image load with %s', async (_, change) => {
     fake.reset(loadable(profileList(change as Parameters<typeof profileList>[0])))
-    expect(await pushImage(reference, 'minikube', { profile })).toEqual({ done: `loaded ${reference} into minikube ${profile} (minikube image load); deployed by its ID ${id}`, pod: byId })
+    expect(await pushImage(reference, 'minikube', { profile, push: false })).toEqual({ done: `loaded ${reference} into minikube ${profile} (minikube image load); deployed by its ID ${id}`, pod: byId })
     expect(fake.lines()).toEqual([inspect, imageLs, 'minikube profile list -o json', `minikube -p ${profile} image load ${reference}`, imageLs])
   })
 
   it('falls back to minikube image load when streaming fails, and says why', async () => {
     fake.reset(loadable(profileList(), (line) => (line.startsWith(save) ? { exitCode: 1, stderr: 'Error response from daemon: container ssk8s is not running' } : undefined)))
-    const outcome = await pushImage(reference, 'minikube', { profile })
+    const outcome = await pushImage(reference, 'minikube', { profile, push: false })
     expect(outcome).toEqual({ done: `loaded ${reference} into minikube ${profile} (minikube image load; streaming into the node failed: \`docker exec -i ${profile} docker load\` failed: Error response from daemon: container ssk8s is not running); deployed by its ID ${id}`, pod: byId })
     expect(fake.lines().slice(-2)).toEqual([`minikube -p ${profile} image load ${reference}`, imageLs])
   })
 
   it('fails naming the profile and the image when image load exited 0 but nothing was loaded', async () => {
     fake.reset((command) => withId(command.line) ?? (command.line === imageLs ? noImages : command.line.endsWith('profile list -o json') ? profileList((config) => (config.Driver = 'kvm2')) : { exitCode: 0 }))
-    const error = (await pushImage(reference, 'minikube', { profile }).catch((e: unknown) => e)) as StepError
+    const error = (await pushImage(reference, 'minikube', { profile, push: false }).catch((e: unknown) => e)) as StepError
     expect(error).toBeInstanceOf(StepError)
     expect(error.message).toBe(`minikube profile ${profile} does not list image ${reference} after \`minikube image load\` (which exited 0)`)
     expect(error.details).toContain(`minikube -p ${profile} image load ${reference} --alsologtostderr`)
@@ -106,14 +106,14 @@ describe('publishToKubernetes on minikube', () => {
     const older = `sha256:${'11'.repeat(32)}`
     const twoNodes = profileList((config) => config.Nodes.push(config.Nodes[0]))
     fake.reset((command) => withId(command.line) ?? (command.line === imageLs ? (listed++ === 0 ? noImages : listing({ id: older, repoTags: [`docker.io/library/${reference}`] }, { id, repoTags: [`docker.io/library/${reference}`] })) : command.line.endsWith('profile list -o json') ? twoNodes : {}))
-    const error = (await pushImage(reference, 'minikube', { profile }).catch((e: unknown) => e)) as StepError
+    const error = (await pushImage(reference, 'minikube', { profile, push: false }).catch((e: unknown) => e)) as StepError
     expect(error).toBeInstanceOf(StepError)
     expect(error.message).toBe(`minikube profile ${profile} lists image ${reference} under 2 IDs (${older}, ${id}) after \`minikube image load\` (which exited 0)`)
   })
 
   it('pushes to --registry instead, and leaves minikube alone', async () => {
     fake.reset(() => ({ stdout: recordedPush('first') }))
-    await pushImage(`127.0.0.1:1/${reference}`, 'minikube', { profile, registry: '127.0.0.1:1' })
+    await pushImage(`127.0.0.1:1/${reference}`, 'minikube', { profile, push: true })
     expect(fake.lines()).toEqual([`docker push 127.0.0.1:1/${reference}`])
   })
 })
@@ -133,25 +133,25 @@ describe('publishToKubernetes on minikube from an engine on the containerd image
 
   it('loads the image (this machine\'s ID is not in the node) and the pods run the ID the node lists its name:tag under', async () => {
     fake.reset(node(listing(pause)))
-    expect(await pushImage(reference, 'minikube', { profile })).toEqual({ done: `loaded ${reference} into minikube ${profile} (docker save piped into the node's containerd); deployed by its ID ${id}`, pod: byId })
+    expect(await pushImage(reference, 'minikube', { profile, push: false })).toEqual({ done: `loaded ${reference} into minikube ${profile} (docker save piped into the node's containerd); deployed by its ID ${id}`, pod: byId })
     expect(fake.lines()).toEqual([inspect, imageLs, 'minikube profile list -o json', `${save} | docker exec -i ${profile} ctr -n=k8s.io images import -`, imageLs])
   })
 
   it('loads it again when the node lists its name:tag already (another build may hold it), and runs what the node holds it under afterwards', async () => {
     const older = `sha256:${'11'.repeat(32)}`
     fake.reset(node(listing(pause, { id: older, repoTags: [`docker.io/library/${reference}`] })))
-    expect(await pushImage(reference, 'minikube', { profile })).toEqual({ done: `loaded ${reference} into minikube ${profile} (docker save piped into the node's containerd); deployed by its ID ${id}`, pod: byId })
+    expect(await pushImage(reference, 'minikube', { profile, push: false })).toEqual({ done: `loaded ${reference} into minikube ${profile} (docker save piped into the node's containerd); deployed by its ID ${id}`, pod: byId })
     expect(fake.lines()).toContain(`${save} | docker exec -i ${profile} ctr -n=k8s.io images import -`)
   })
 
   it('adds sha256: to the ID of a node on the docker runtime, which minikube lists without it', async () => {
     fake.reset(node(noImages, listing({ id: id.slice('sha256:'.length), repoTags: [`docker.io/library/${reference}`] }), 'docker'))
-    expect(await pushImage(reference, 'minikube', { profile })).toEqual({ done: `loaded ${reference} into minikube ${profile} (docker save piped into the node's docker); deployed by its ID ${id}`, pod: byId })
+    expect(await pushImage(reference, 'minikube', { profile, push: false })).toEqual({ done: `loaded ${reference} into minikube ${profile} (docker save piped into the node's docker); deployed by its ID ${id}`, pod: byId })
   })
 
   it('fails when the node does not list its name:tag after the load', async () => {
     fake.reset(node(noImages, listing(pause)))
-    const error = (await pushImage(reference, 'minikube', { profile }).catch((e: unknown) => e)) as StepError
+    const error = (await pushImage(reference, 'minikube', { profile, push: false }).catch((e: unknown) => e)) as StepError
     expect(error).toBeInstanceOf(StepError)
     expect(error.message).toBe(`minikube profile ${profile} does not list image ${reference} after docker save piped into the node's containerd (which succeeded)`)
   })
@@ -174,19 +174,19 @@ describe('publishToKubernetes with --registry', () => {
 
   it('pushes although the registry says it has the tag (it may hold anyone\'s image), and the pods run the digest this push reported', async () => {
     fake.reset((command) => (command.line.startsWith('docker push') ? { stdout: recordedPush('again') } : undefined))
-    const outcome = await pushImage(`${host}/${reference}`, 'kubernetes', { profile, registry: host })
+    const outcome = await pushImage(`${host}/${reference}`, 'kubernetes', { profile, push: true })
     expect(fake.lines()).toEqual([`docker push ${host}/${reference}`])
     expect(outcome).toEqual({ done: `pushed (the registry had every layer) ${host}/${reference}, deployed as ${digest}`, pod: { image: `${host}/${reference}@${digest}` } })
   })
 
   it('says it pushed when a layer was sent', async () => {
     fake.reset(() => ({ stdout: recordedPush('first') }))
-    expect(await pushImage(`${host}/${reference}`, 'kubernetes', { profile, registry: host })).toEqual({ done: `pushed ${host}/${reference}, deployed as ${digest}`, pod: { image: `${host}/${reference}@${digest}` } })
+    expect(await pushImage(`${host}/${reference}`, 'kubernetes', { profile, push: true })).toEqual({ done: `pushed ${host}/${reference}, deployed as ${digest}`, pod: { image: `${host}/${reference}@${digest}` } })
   })
 
   it('refuses to deploy by tag when docker push reported no digest', async () => {
     fake.reset(() => ({ stdout: 'The push refers to repository [x]\nsomething else\n' }))
-    const error = (await pushImage(`${host}/${reference}`, 'kubernetes', { profile, registry: host }).catch((e: unknown) => e)) as StepError
+    const error = (await pushImage(`${host}/${reference}`, 'kubernetes', { profile, push: true }).catch((e: unknown) => e)) as StepError
     expect(error).toBeInstanceOf(StepError)
     expect(error.message).toBe(`docker push ${host}/${reference} reported no digest: the image cannot be deployed by digest`)
     expect(error.details).toContain('something else')

@@ -42,6 +42,11 @@ export function podImages() {
       seen.set(image, pod)
       return image
     },
+    /** Whether the pods pull this image from a registry by its digest (not an ID loaded into the node, not a plain tag). */
+    pushed(image: string): boolean {
+      const pod = seen.get(image)
+      return pod !== undefined && !pod.name && pod.image.includes('@sha256:')
+    },
     /** A copy of the Deployment, Job or Pod whose pods run its image as the cluster's pods name it. */
     deployable<T extends V1Deployment | V1Job | V1Pod>(object: T): T {
       const copy = structuredClone(object)

@@ -38,9 +38,9 @@ async function loadIntoNode(profile: string, reference: string): Promise<Publish
   return { ...withNote(loaded, `deployed by its ID ${id}`), pod: { image: id, name: reference } }
 }
 
-/** To --registry when given, else straight into minikube; elsewhere the cluster must see the local image. */
-export async function publishToKubernetes(reference: string, platform: Platform, config: Pick<Config, 'registry' | 'profile'>): Promise<PublishedToPods> {
-  if (config.registry) return pushToRegistry(reference)
-  if (platform === 'minikube') return loadIntoNode(config.profile, reference)
+/** Pushed (--registry), else straight into minikube; elsewhere the cluster must see the local image. */
+export async function publishToKubernetes(reference: string, platform: Platform, options: { push: boolean } & Pick<Config, 'profile'>): Promise<PublishedToPods> {
+  if (options.push) return pushToRegistry(reference)
+  if (platform === 'minikube') return loadIntoNode(options.profile, reference)
   return { skipped: 'no --registry: the cluster must already see this local image (e.g. Docker Desktop, kind load)', pod: { image: reference } }
 }

@@ -41,8 +41,10 @@ export function kubeRuntime(target: Target): Runtime {
     memberNoun: 'pods',
     claimNoun: 'claim',
     submitFiles: { limit: configMapLimit, holder: 'a Kubernetes ConfigMap holds' },
-    publishImage: async (reference) => {
-      const { pod, ...outcome } = await publishToKubernetes(reference, platform, config)
+    publishImage: async (reference, builtOn) => {
+      // An image built on a pushed cluster image is pushed beside it (its name has the registry in it), --registry given again or not.
+      const push = Boolean(config.registry) || (builtOn !== undefined && images.pushed(builtOn))
+      const { pod, ...outcome } = await publishToKubernetes(reference, platform, { push, profile: config.profile })
       return { ...outcome, image: images.remember(pod) }
     },
     checkRoom: room,
