@@ -139,6 +139,8 @@ describe.skipIf(ground.skipReason)('your data and your finished applications on 
     expect(again.exitCode, again.stderr.slice(-3000)).toBe(0)
     expect(again.json!.url).toBe(labUrl)
     expect(again.stderr).toMatch(/\[SKIPPED\].*JupyterLab/)
+    const status = await cli(ground.env, 'status', ...docker)
+    expect(status.stdout).toMatch(/^JupyterLab: spark-notebook running \(`npm run notebook` serves it/m)
   })
 
   it('after pi and submit, npm run history serves the History Server on loopback, listing both with their jobs; status links it', async () => {
