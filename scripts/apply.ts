@@ -74,7 +74,7 @@ async function rollNotebook(target: Target, image: string, storage: ClusterStora
   const live = await server.running()
   if (!live) return undefined
   if (localClusterImage(live.image) !== notebookImageReference(image)) {
-    return removeServer(target, server, 'notebook', "it runs on the cluster's previous image (npm run notebook builds it on this one; your notebooks stay)")
+    return removeServer(target, server, 'notebook', `its image is not ${notebookImageReference(image)}, built on the cluster's image as it is now (npm run notebook builds it; your notebooks stay)`)
   }
   const conf = await target.runtime.authConf(image)
   const problem = notebookConfProblem(conf)

@@ -16,7 +16,7 @@ try:
 except OSError:
     pass
 if not token:
-    print(f"jupyter: refusing to start: {conf} has no spark.notebook.token (run `npm run notebook`, which adds one to the cluster's secret)", file=sys.stderr)
+    print(f"jupyter: refusing to start: {conf} has no spark.notebook.token (`npm run cluster:up` adds one to the cluster's secret)", file=sys.stderr)
     sys.exit(1)
 
 c = get_config()  # noqa: F821 (traitlets provides it)

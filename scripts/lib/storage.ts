@@ -57,7 +57,10 @@ export function withStorage(template: V1PodTemplateSpec, storage: ClusterStorage
   if (events && eventsMount && storage.eventsOff) {
     spec.volumes = spec.volumes!.filter((volume) => volume !== events)
     container.volumeMounts = container.volumeMounts!.filter((m) => m !== eventsMount)
-    container.args = container.args?.map((arg) => (arg === 'spark.eventLog.enabled=true' ? 'spark.eventLog.enabled=false' : arg))
+    // In the command line (servers, drivers) or in PYSPARK_SUBMIT_ARGS (JupyterLab's kernels).
+    const off = (text: string) => text.replace(/(^|\s)spark\.eventLog\.enabled=true(?=\s|$)/g, '$1spark.eventLog.enabled=false')
+    container.args = container.args?.map(off)
+    container.env = container.env?.map((variable) => (variable.value === undefined ? variable : { ...variable, value: off(variable.value) }))
   }
   for (const { volume: name, dir } of data ? movedVolumes : []) {
     const volume = spec.volumes?.find((v) => v.name === name)

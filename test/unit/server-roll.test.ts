@@ -139,7 +139,7 @@ describe('applyCluster brings the running servers along (Docker)', () => {
     docker({ notebook: container('spark-notebook', 'notebook', 'old', { conf: withToken, image: notebookOn('spark-standalone:4.3.0-py3.11-999999999999') }) }, withToken)
     engine.reset((request) => (request.url.startsWith('/containers/json') ? { json: [{ Id: 'n1', Names: ['/spark-notebook'], Labels: { role: 'notebook' } }] } : request.method === 'DELETE' ? { status: 204 } : request.url.startsWith('/volumes') ? { json: { Volumes: [] } } : undefined))
     const applied = await applyCluster(target, image, {})
-    expect(applied.outcome).toEqual({ done: "JupyterLab removed: it runs on the cluster's previous image (npm run notebook builds it on this one; your notebooks stay); network spark, volumes and 3 containers already as declared" })
+    expect(applied.outcome).toEqual({ done: `JupyterLab removed: its image is not ${image}-notebook-abcdefabcdef, built on the cluster's image as it is now (npm run notebook builds it; your notebooks stay); network spark, volumes and 3 containers already as declared` })
     expect(engine.requests.map((request) => `${request.method} ${request.url.split('?')[0]}`)).toContain('DELETE /containers/n1')
     expect(runs()).toEqual([])
   })

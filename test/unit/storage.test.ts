@@ -63,8 +63,12 @@ describe('withStorage', () => {
     )
     const own = withStorage(notebook(), {}).spec!
     expect(own.volumes!.find((v) => v.name === 'notebooks')).toEqual({ name: 'notebooks', persistentVolumeClaim: { claimName: manifests.notebook.claim.metadata!.name } })
-    // Event logs off leave the notebooks where they are.
-    expect(withStorage(notebook(), { eventsOff: true }).spec!.volumes!.find((v) => v.name === 'notebooks')).toEqual(own.volumes!.find((v) => v.name === 'notebooks'))
+    // Event logs off leave the notebooks where they are, and turn the kernels' event log off too (its dir is gone).
+    const eventsOff = withStorage(notebook(), { eventsOff: true }).spec!
+    expect(eventsOff.volumes!.find((v) => v.name === 'notebooks')).toEqual(own.volumes!.find((v) => v.name === 'notebooks'))
+    const submitArgs = eventsOff.containers[0].env!.find((variable) => variable.name === 'PYSPARK_SUBMIT_ARGS')!.value!
+    expect(submitArgs).toContain('--conf spark.eventLog.enabled=false')
+    expect(submitArgs).not.toContain('spark.eventLog.enabled=true')
   })
 
   it("says where the event logs and JupyterLab's notebooks go in the data", () => {
