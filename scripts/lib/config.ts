@@ -416,6 +416,9 @@ export function parseConfig(
     config.app = file
     config.appArgs = args
   }
+  if (config.deleteNotebooks && config.role !== undefined && config.role !== 'notebook') {
+    throw new UsageError(`--delete-notebooks goes with a whole cluster:down or --role notebook (got --role ${config.role as string})`)
+  }
   const offered = imagePythons(config.sparkVersion as string)
   if (command === 'up' && typeof config.python === 'string' && !offered.includes(config.python)) {
     throw new UsageError(`--python ${config.python} needs Spark 4 (Spark ${config.sparkVersion} runs Python ${offered.join(' and ')}): use --python ${offered.join('|')}`)

@@ -152,6 +152,8 @@ describe('parseConfig precedence: flag > SPARK_K8S_* env > default', () => {
     expect(parse('down', ['--role', 'notebook', '--delete-notebooks'])).toMatchObject({ role: 'notebook', deleteNotebooks: true })
     expect(parse('down', []).deleteNotebooks).toBe(false)
     expect(() => parse('notebook', ['--delete-notebooks'])).toThrow(new UsageError('unknown flag --delete-notebooks for notebook (see --help)'))
+    // The other roles delete no notebooks: said, rather than ignored.
+    expect(() => parse('down', ['--role', 'worker', '--delete-notebooks'])).toThrow(new UsageError('--delete-notebooks goes with a whole cluster:down or --role notebook (got --role worker)'))
     expect(() => parse('down', ['--role', 'jupyter'])).toThrow(/--role must be one of master, worker, connect, history, notebook/)
   })
 

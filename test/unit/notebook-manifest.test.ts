@@ -66,6 +66,8 @@ describe('manifests/notebook/spark-notebook.yml', () => {
     expect(env('SPARK_CONF_DIR')?.value).toBe('/etc/spark/auth')
     expect(env('HOME')?.value).toBe('/home/spark')
     expect(env('SPARK_LOCAL_HOSTNAME')?.valueFrom?.fieldRef?.fieldPath).toBe('status.podIP')
+    // The image's Jupyter config wins over one a notebook could write in the writable home.
+    expect(env('JUPYTER_PREFER_ENV_PATH')?.value).toBe('1')
   })
 
   it('runs restricted: non-root 185, no capabilities, no privilege escalation, read-only root, RuntimeDefault seccomp', () => {
@@ -117,7 +119,7 @@ describe('docker/notebook/ (the image the manifest runs)', () => {
     expect(spec.display_name).toBe('PySpark (cluster)')
     const kernelDir = /^COPY notebook\/kernel\/ (\S+)\/$/m.exec(dockerfile)![1]
     expect(spec.argv).toContain(`--IPKernelApp.exec_files=${kernelDir}/start-spark.py`)
-    expect(readFileSync(join(notebookDir, 'kernel', 'start-spark.py'), 'utf8')).toMatch(/^spark = SparkSession\.builder\.getOrCreate\(\)\nsc = spark\.sparkContext$/m)
+    expect(readFileSync(join(notebookDir, 'kernel', 'start-spark.py'), 'utf8')).toMatch(/^    spark = SparkSession\.builder\.getOrCreate\(\)\n    sc = spark\.sparkContext$/m)
     const config = readFileSync(join(notebookDir, 'jupyter_server_config.py'), 'utf8')
     expect(config).toContain(`c.KernelSpecManager.allowed_kernelspecs = {"${kernelDir.split('/').at(-1)}"}`)
     expect(config).toContain('c.ServerApp.terminals_enabled = False')
