@@ -85,7 +85,7 @@ export async function serveNotebook(target: Target, cluster: Pick<NotebookCluste
   const forwarding = await server.reach(config.port)
   const info = notebookInfo(forwarding, cluster.token, server.notebooksHome(cluster.storage))
   console.log(config.json ? JSON.stringify({ ok: true, command: 'notebook', platform: target.platform, ...info }) : formatNotebook(info, forwarding.keepsRunning))
-  if (config.open) await openInBrowser(info.url)
+  if (config.open) await openInBrowser(info.url, { secret: true })
   return serveUntilStopped(forwarding)
 }
 

@@ -2,7 +2,7 @@
 // its token, its notebooks kept (the data's notebooks/, else a volume or claim of its own), and the URL
 // it prints.
 import { createHash } from 'node:crypto'
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
@@ -214,7 +214,12 @@ describe('serveNotebook', () => {
         via: 'published on loopback by Docker; nothing to keep running',
         notebooks: 'volume spark-notebooks',
       })
-      expect(fake.lines().at(-1)).toContain(`http://localhost:8888/lab?token=${'c'.repeat(64)}`)
+      // The token is on no command line: the browser opens a private file that forwards to the URL.
+      const opener = fake.lines().at(-1)!
+      expect(opener).not.toContain('c'.repeat(64))
+      const file = opener.split(' ').at(-1)!
+      expect(readFileSync(file, 'utf8')).toContain(`url=http://localhost:8888/lab?token=${'c'.repeat(64)}"`)
+      expect(statSync(file).mode & 0o777).toBe(0o600)
       expect(error.mock.calls.map((call) => call[0])).toEqual([expect.stringMatching(/^warning: could not open a browser \(\S+ exited 3\); open http:\/\/localhost:8888\/lab\?token=c{64} yourself$/)])
     } finally {
       log.mockRestore()
