@@ -1,6 +1,6 @@
 #!/usr/bin/env -S npx tsx
 // README step "docker build": tagged by a hash of docker/ and the build args, skipped when that tag exists.
-import { createHash } from 'node:crypto'
+import { createHash, type Hash } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join, relative, sep } from 'node:path'
 import { optionSpecs, parseConfig, type Config } from './lib/config.ts'
@@ -23,6 +23,12 @@ export function filesUnder(dir: string): string[] {
     .sort()
 }
 
+/** Feeds each file's path (relative to `dir`) and content to `hash`: what a tag's hash of a build context is made of. */
+export function hashFiles(hash: Hash, dir: string, files: string[]): Hash {
+  for (const file of files) hash.update(relative(dir, file)).update('\0').update(readFileSync(file)).update('\0')
+  return hash
+}
+
 /** The build args the Dockerfile receives; the user's packages only when there are some, so an image without them keeps its tag. */
 export function buildArgs(config: ImageConfig, host: () => string | undefined = hostPythonVersion): Record<string, string> {
   const python = imagePython(config, host)
@@ -41,7 +47,7 @@ export function imageReference(config: ImageConfig, dir: string = dockerDir, hos
   const args = buildArgs(config, host)
   const hash = createHash('sha256')
   // The notebook's files make JupyterLab's own image (scripts/lib/notebook-image.ts), not this one.
-  for (const file of filesUnder(dir).filter((file) => relative(dir, file).split(sep)[0] !== notebookSubdir)) hash.update(relative(dir, file)).update('\0').update(readFileSync(file)).update('\0')
+  hashFiles(hash, dir, filesUnder(dir).filter((file) => relative(dir, file).split(sep)[0] !== notebookSubdir))
   hash.update(JSON.stringify(args))
   const repository = config.registry ? `${config.registry}/${config.image}` : config.image
   return `${repository}:${config.sparkVersion}-py${args.PYTHON_VERSION}-${hash.digest('hex').slice(0, 12)}`

@@ -3,7 +3,8 @@
 // cluster, and your laptop's Python talks to it over gRPC with the thin pyspark-client: no Java on
 // the laptop, and no executors trying to reach back to it.
 import { clusterDrivers, sparkVersionOf } from './lib/cluster-image.ts'
-import { authConfProblem, connectTokenOf } from './lib/cluster-secret.ts'
+import { connectTokenOf } from './lib/cluster-secret.ts'
+import { tokenConfProblem } from './lib/server.ts'
 import { parseConfig, type Config } from './lib/config.ts'
 import { connectServer } from './lib/connect-server.ts'
 import { StepError } from './lib/errors.ts'
@@ -45,13 +46,7 @@ export function connectImageProblem(image: string): StepError | undefined {
  * token when one is configured, so without it the server would be open to anyone who reaches it.
  */
 export function connectConfProblem(conf: string | undefined): StepError | undefined {
-  const problem = authConfProblem(conf)
-  if (problem || conf === undefined) return new StepError(`the cluster's secret cannot be used (${problem}): the server is not started`, '  - npm run cluster:up repairs it, then npm run connect')
-  if (connectTokenOf(conf)) return undefined
-  return new StepError(
-    "the cluster's secret predates Spark Connect and holds no client token: the server is not started",
-    '  - npm run cluster:up adds one (the RPC secret stays), then npm run connect',
-  )
+  return tokenConfProblem(conf, connectTokenOf, { server: 'the server', lacks: 'Spark Connect and holds no client token', kept: 'the RPC secret stays', command: 'connect' })
 }
 
 /** Starts (or keeps) the server on the cluster's image, once the cluster's conf is known to hold the client token. */

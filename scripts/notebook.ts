@@ -3,7 +3,8 @@
 // (its kernel a PySpark driver with the executors' Python and packages), behind the token in the
 // cluster's secret, and is served on http://localhost:8888 like `npm run ui` serves the master's UI.
 import { clusterDrivers } from './lib/cluster-image.ts'
-import { authConfProblem, notebookTokenOf } from './lib/cluster-secret.ts'
+import { notebookTokenOf } from './lib/cluster-secret.ts'
+import { tokenConfProblem } from './lib/server.ts'
 import { parseConfig, type Config } from './lib/config.ts'
 import { StepError } from './lib/errors.ts'
 import { installInterruptHandler } from './lib/interrupt.ts'
@@ -40,13 +41,7 @@ export interface NotebookInfo {
  * to start without the token, and an open server is never an option.
  */
 export function notebookConfProblem(conf: string | undefined): StepError | undefined {
-  const problem = authConfProblem(conf)
-  if (problem || conf === undefined) return new StepError(`the cluster's secret cannot be used (${problem}): JupyterLab is not started`, '  - npm run cluster:up repairs it, then npm run notebook')
-  if (notebookTokenOf(conf)) return undefined
-  return new StepError(
-    "the cluster's secret predates the notebook and holds no JupyterLab token: JupyterLab is not started",
-    '  - npm run cluster:up adds one (the RPC secret and the Connect token stay), then npm run notebook',
-  )
+  return tokenConfProblem(conf, notebookTokenOf, { server: 'JupyterLab', lacks: 'the notebook and holds no JupyterLab token', kept: 'the RPC secret and the Connect token stay', command: 'notebook' })
 }
 
 /** The running cluster, checked: an image the tool built (JupyterLab's builds on it), a conf with the token. */

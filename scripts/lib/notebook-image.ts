@@ -1,9 +1,8 @@
 // JupyterLab's image: the cluster's own image (so the kernel has the executors' Python, packages and
 // jars) plus JupyterLab, built from docker/notebook/Dockerfile only when first asked for.
 import { createHash } from 'node:crypto'
-import { readFileSync } from 'node:fs'
-import { join, relative } from 'node:path'
-import { buildFailure, dockerBuild, filesUnder } from '../build-image.ts'
+import { join } from 'node:path'
+import { buildFailure, dockerBuild, filesUnder, hashFiles } from '../build-image.ts'
 import { sparkVersionOf } from './cluster-image.ts'
 import { imageExists } from './docker/containers.ts'
 import { StepError } from './errors.ts'
@@ -21,8 +20,7 @@ export function localClusterImage(image: string): string {
  * cluster image, and a new one when the notebook's files change.
  */
 export function notebookImageReference(clusterImage: string, dir: string = dockerDir): string {
-  const hash = createHash('sha256')
-  for (const file of filesUnder(join(dir, notebookSubdir))) hash.update(relative(dir, file)).update('\0').update(readFileSync(file)).update('\0')
+  const hash = hashFiles(createHash('sha256'), dir, filesUnder(join(dir, notebookSubdir)))
   return `${localClusterImage(clusterImage)}-notebook-${hash.digest('hex').slice(0, 12)}`
 }
 

@@ -1,4 +1,5 @@
-import { authConfAnnotation } from './cluster-secret.ts'
+import { authConfAnnotation, authConfProblem } from './cluster-secret.ts'
+import { StepError } from './errors.ts'
 import type { Forwarding } from './master-ui.ts'
 import { podTemplate, type ServerManifests } from './manifests.ts'
 import type { StepOutcome } from './outcome.ts'
@@ -53,4 +54,27 @@ export function rollReasons(live: RunningServer, rendered: ServerManifests): str
 export function describeRoll(what: string, reasons: string[], applied: string): string {
   if (reasons.length === 0) return `${what} rolled: ${applied}`
   return `${what} rolled: ${[reasons.slice(0, -1).join(', '), reasons.at(-1)].filter(Boolean).join(' and ')} changed`
+}
+
+/** How a server that admits its clients by a token of the cluster's conf is named in its refusals. */
+export interface TokenServer {
+  /** "the server", "JupyterLab": what is not started. */
+  server: string
+  /** "Spark Connect and holds no client token": what a conf from before it lacks. */
+  lacks: string
+  /** "the RPC secret stays": what cluster:up keeps while adding the token. */
+  kept: string
+  /** "connect", "notebook": the npm script to run again. */
+  command: string
+}
+
+/**
+ * Why the server may not start on the cluster's conf (undefined: it may): a conf without
+ * authentication, or without the server's token, would leave it open to anyone who reaches it.
+ */
+export function tokenConfProblem(conf: string | undefined, tokenOf: (conf: string) => string | undefined, words: TokenServer): StepError | undefined {
+  const problem = authConfProblem(conf)
+  if (problem || conf === undefined) return new StepError(`the cluster's secret cannot be used (${problem}): ${words.server} is not started`, `  - npm run cluster:up repairs it, then npm run ${words.command}`)
+  if (tokenOf(conf)) return undefined
+  return new StepError(`the cluster's secret predates ${words.lacks}: ${words.server} is not started`, `  - npm run cluster:up adds one (${words.kept}), then npm run ${words.command}`)
 }

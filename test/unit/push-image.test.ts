@@ -161,6 +161,16 @@ describe('publishToKubernetes on minikube from an engine on the containerd image
 const recordedPush = (name: 'first' | 'again') => readFileSync(join(repoRoot, `test/fixtures/docker/v20.10/push-${name}.txt`), 'utf8')
 const digest = 'sha256:cbe938365b968c5c90e77a8be8b663445876afe55af674dfdefe0ee5b7a7a150'
 
+describe('publishToKubernetes elsewhere without --registry', () => {
+  it('touches nothing and names the image the cluster must already see, with the kind command that loads it', async () => {
+    expect(await pushImage(reference, 'kubernetes', { profile, push: false })).toEqual({
+      skipped: `no --registry: the cluster must already see this local image (Docker Desktop does; kind: kind load docker-image ${reference})`,
+      pod: { image: reference },
+    })
+    expect(fake.lines()).toEqual([])
+  })
+})
+
 describe('publishToKubernetes with --registry', () => {
   /** A registry that answers yes to every question: it "has" every tag. */
   let registry: Server

@@ -42,5 +42,5 @@ async function loadIntoNode(profile: string, reference: string): Promise<Publish
 export async function publishToKubernetes(reference: string, platform: Platform, options: { push: boolean } & Pick<Config, 'profile'>): Promise<PublishedToPods> {
   if (options.push) return pushToRegistry(reference)
   if (platform === 'minikube') return loadIntoNode(options.profile, reference)
-  return { skipped: 'no --registry: the cluster must already see this local image (e.g. Docker Desktop, kind load)', pod: { image: reference } }
+  return { skipped: `no --registry: the cluster must already see this local image (Docker Desktop does; kind: kind load docker-image ${reference})`, pod: { image: reference } }
 }
