@@ -46,7 +46,7 @@ describe.skipIf(ground.skipReason)('your data and your finished applications on 
     s3?.stop()
   })
 
-  it('refuses a missing folder and an empty --data (exit 2) and a claim on Docker (exit 1) in one line each, and makes nothing', async () => {
+  it('refuses a missing folder and an empty --data (exit 2), a claim on Docker and a notebook with no cluster (exit 1) in one line each, and makes nothing', async () => {
     const missing = await cli(ground.env, 'up', ...docker, '--data', join(data, 'nope'))
     expect(missing.exitCode).toBe(2)
     expect(missing.stderr.split('\n').filter((line) => line.startsWith('error:'))).toEqual([`error: --data must be an existing folder (got "${join(data, 'nope')}": there is no ${join(data, 'nope')})`])
@@ -62,6 +62,9 @@ describe.skipIf(ground.skipReason)('your data and your finished applications on 
     const endpoint = await cli({ ...env, ...s3Keys(s3) }, 'up', ...docker, '--s3-endpoint', 'minio:9000')
     expect(endpoint.exitCode).toBe(2)
     expect(endpoint.stderr.split('\n').filter((line) => line.startsWith('error:'))).toEqual(['error: --s3-endpoint must be an http:// or https:// URL of host[:port], like http://localhost:9000 or https://s3.eu-west-1.amazonaws.com (got "minio:9000")'])
+    const notebook = await cli(ground.env, 'notebook', ...docker)
+    expect(notebook.exitCode).toBe(1)
+    expect(notebook.stderr.split('\n').filter((line) => line.startsWith('error:'))).toEqual(['error: no Spark master container here: run `npm run cluster:up` first'])
     expect(await labelled('container', 'app=spark')).toEqual([])
     expect(await labelled('volume', 'app=spark')).toEqual([])
   })
