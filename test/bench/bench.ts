@@ -9,7 +9,8 @@
 // BENCH_REPS (default 3) with min and max. Not a test: nothing here asserts; it measures.
 // BENCH_RUNTIMES=image,docker,kubernetes,minikube picks runtimes (image: two cold image builds, ours
 // and the one before pandas; kubernetes and minikube need root and kubectl: they start
-// scripts/ci/kube-ground.ts or scripts/ci/minikube-ground.ts and take it down afterwards).
+// scripts/ci/kube-ground.ts or scripts/ci/minikube-ground.ts and take it down afterwards; docker
+// includes the notebook's phases, which `notebook` alone runs on Docker).
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, freemem, totalmem, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -27,6 +28,7 @@ import { loadManifests, ourLabels, podTemplate, publishedPorts, renderCluster, r
 import { repoRoot } from '../../scripts/lib/paths.ts'
 import { sleep } from '../../scripts/lib/poll.ts'
 import { fetchMasterState, urlReader, waitForWorkers, type MasterState } from '../../scripts/lib/spark-ui.ts'
+import { api, parseLabUrl, startKernel } from '../e2e/jupyter.ts'
 
 const manifests = loadManifests()
 const quiet = $({ quiet: true, cwd: repoRoot })
@@ -467,6 +469,83 @@ async function bareSparkCluster(image: string): Promise<{ network: string; uiUrl
   }
 }
 
+/** What the bench job printed: the seconds of its action alone (test/bench/apps/sum_range.py). */
+function benchJobSeconds(output: string): number {
+  const match = /bench job: ([\d.]+) s, .*executors at start \d+.*/.exec(output)
+  if (!match) throw new Error(`the bench job printed no timing: ${JSON.stringify(output.slice(-500))}`)
+  process.stderr.write(`    (${match[0]})\n`)
+  return Number(match[1])
+}
+
+/**
+ * The notebook on Docker: `notebook` until the lab answers (GET /api/status with the token), first
+ * (its container removed, its image kept) and warm; and the same job as a warm kernel's first cell
+ * and through `submit`, each timed inside the driver around the action alone, in turns.
+ */
+async function measureNotebook(env: Record<string, string>, reps: number): Promise<Phase[]> {
+  const ours = cli(env, ['--platform', 'docker'])
+  const job = join(repoRoot, 'test', 'bench', 'apps', 'sum_range.py')
+  const run = quiet({ env: { ...process.env, ...env, CI: 'true' } })
+  const notebook = async () => {
+    const started = performance.now()
+    const { baseUrl, token } = parseLabUrl((JSON.parse((await run`node ${bundleEntry} notebook --platform docker --json`).stdout) as { url: string }).url)
+    // Once the command is back the lab answers at once on Docker; the poll is for a runtime where it would not.
+    for (let tries = 0; ; tries++) {
+      try {
+        await api(baseUrl, token, 'GET', 'api/status')
+        break
+      } catch (error) {
+        if (tries >= 100) throw error
+        await sleep(100)
+      }
+    }
+    return { seconds: (performance.now() - started) / 1000, baseUrl, token }
+  }
+  await ours('down')
+  await ours('up', '--workers', '2')
+  // JupyterLab's image is built (once) up front: "first" means the image cached.
+  await notebook()
+  const samples: Record<string, Samples> = {}
+  const record = (phase: string, seconds: number) => {
+    const s = (samples[phase] ??= { ours: [], baseline: [], steps: [] })
+    s.ours.push(seconds)
+    process.stderr.write(`  ${'docker'.padEnd(10)} ${phase.padEnd(30)} ${seconds.toFixed(2)} s\n`)
+  }
+  const firstCell: number[] = []
+  const submitted: number[] = []
+  const source = readFileSync(job, 'utf8')
+  for (let rep = 0; rep < reps; rep++) {
+    await ours('down', '--role', 'notebook')
+    record('notebook (first, image cached)', (await notebook()).seconds)
+    const lab = await notebook()
+    record('notebook (warm)', lab.seconds)
+    await inTurn(
+      rep,
+      async () => {
+        const kernel = await startKernel(lab.baseUrl, lab.token, { path: `bench-${rep}.ipynb`, timeoutMs: 300_000 })
+        try {
+          const cell = await kernel.run(source, 'running the bench job')
+          if (cell.status !== 'ok') throw new Error(`the bench job's cell failed: ${cell.error}`)
+          firstCell.push(benchJobSeconds(cell.stdout))
+          // Where the first cell's time goes: the same job again, its executors already there.
+          record('second cell (executors up)', benchJobSeconds((await kernel.run(source, 'running the bench job again')).stdout))
+        } finally {
+          await kernel.close()
+        }
+      },
+      async () => submitted.push(benchJobSeconds((await run`node ${bundleEntry} submit --platform docker --conf spark.executor.memory=512m ${job}`).stdout)),
+    )
+    process.stderr.write(`  ${'docker'.padEnd(10)} ${'first cell vs submit'.padEnd(30)} ${firstCell.at(-1)!.toFixed(2)} s / ${submitted.at(-1)!.toFixed(2)} s\n`)
+  }
+  await ours('down')
+  return [
+    { ...phaseRow('docker', 'notebook (first, image cached)', samples['notebook (first, image cached)'], Infinity), target: 'measured' },
+    phaseRow('docker', 'notebook (warm)', samples['notebook (warm)'], 5),
+    phaseRow('docker', 'first cell vs submit', { ours: firstCell, baseline: submitted, steps: [] }, 1.1),
+    { ...phaseRow('docker', 'second cell (executors up)', samples['second cell (executors up)'], Infinity), target: 'measured' },
+  ]
+}
+
 /**
  * Waits (up to 2 min) until the machine has settled: Linux's CPU pressure over the last 10 s below
  * 10 %. A Kubernetes ground just stopped, or a cluster just removed, keeps 2 cores busy for a while,
@@ -546,13 +625,15 @@ async function main() {
   const phases: Phase[] = []
   // Docker is measured on a machine doing nothing else: a Kubernetes ground left running (nine daemons)
   // slows every short command on 2 cores. It is started again for its own phases below.
-  if (runtimes.includes('docker')) {
+  if (runtimes.includes('docker') || runtimes.includes('notebook')) {
     await kubeGroundDown(log)
     await settle(log)
   }
   // Two cold builds per rep take minutes: one rep unless BENCH_IMAGE_REPS says otherwise.
   if (runtimes.includes('image')) phases.push(...(await measureImage(buildEnv, Number(process.env.BENCH_IMAGE_REPS ?? 1))))
   if (runtimes.includes('docker')) phases.push(...(await measure(dockerRuntime(buildEnv), reps)), ...(await measureRecovery(buildEnv, reps)))
+  // Part of docker's phases, or alone (BENCH_RUNTIMES=notebook).
+  if (runtimes.includes('docker') || runtimes.includes('notebook')) phases.push(...(await measureNotebook(buildEnv, reps)))
   if (runtimes.includes('kubernetes')) {
     const ground = await kubeGroundUp(log)
     try {

@@ -176,43 +176,75 @@ export interface RunOptions {
   path?: string
 }
 
+/** Races a step against a deadline; the error names the step it was on. */
+export type Within = <T>(step: string, work: Promise<T>) => Promise<T>
+
+/** One deadline `timeoutMs` from now for every step raced against it. */
+export function deadline(timeoutMs: number): Within {
+  const end = Date.now() + timeoutMs
+  return (step, work) => {
+    let timer: NodeJS.Timeout | undefined
+    const expired = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`Jupyter run timed out after ${timeoutMs / 1000} s while ${step}`)), Math.max(0, end - Date.now()))
+    })
+    return Promise.race([work, expired]).finally(() => clearTimeout(timer))
+  }
+}
+
+/** A started kernel: cells run one at a time on it, each timed, until it is closed. */
+export interface Kernel {
+  /** Runs one cell; `seconds` is from its execute_request sent to its reply and idle. `step` names it in a timeout. */
+  run(code: string, step?: string): Promise<CellResult & { seconds: number }>
+  /** Shuts the kernel down (ends its session). */
+  close(): Promise<void>
+}
+
+/**
+ * Starts a kernel in a new session and waits until it answers (its start-up files have run by then:
+ * `spark` is ready on the PySpark kernel). Every step, the cells' included, is raced against `within`.
+ */
+export async function startKernel(baseUrl: string, token: string, options: RunOptions = {}, within: Within = deadline(options.timeoutMs ?? 120_000)): Promise<Kernel> {
+  const { name } = await within('asking for the kernel specs', kernelSpec(baseUrl, token, options.kernel))
+  const path = options.path ?? `e2e-${randomUUID().slice(0, 8)}.ipynb`
+  const session = await within(`starting a "${name}" kernel`, api<{ id: string; kernel: { id: string } }>(baseUrl, token, 'POST', 'api/sessions', { path, name: path, type: 'notebook', kernel: { name } }))
+  let socket: WebSocket | undefined
+  const close = async () => {
+    socket?.terminate()
+    await api(baseUrl, token, 'DELETE', `api/sessions/${session.id}`)
+  }
+  try {
+    const channels = new KernelChannels((frame) => socket?.send(frame))
+    socket = await within("connecting to the kernel's channels", openChannels(baseUrl, token, session.kernel.id, channels))
+    await within('waiting for the kernel to answer', channels.request('kernel_info_request', {}))
+    return {
+      async run(code, step = 'running a cell') {
+        const started = performance.now()
+        const { reply, outputs } = await within(step, channels.request('execute_request', { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: false }))
+        return { ...cellResult(reply, outputs), seconds: (performance.now() - started) / 1000 }
+      },
+      close,
+    }
+  } catch (error) {
+    await close()
+    throw error
+  }
+}
+
 /**
  * Runs `cells` in order on a new kernel and returns one result per cell, then shuts the kernel down.
  * A cell that raises is an `error` result and the later cells still run (on the same kernel, so
  * they see what ran before): a test sees every cell's outcome, not only the first failure.
  */
 export async function runCells(baseUrl: string, token: string, cells: string[], options: RunOptions = {}): Promise<CellResult[]> {
-  const timeoutMs = options.timeoutMs ?? 120_000
-  let step = 'asking for the kernel specs'
-  let expire!: (error: Error) => void
-  const expired = new Promise<never>((_resolve, reject) => (expire = reject))
-  expired.catch(() => undefined)
-  const timer = setTimeout(() => expire(new Error(`Jupyter run timed out after ${timeoutMs / 1000} s while ${step}`)), timeoutMs)
-  const within = <T>(work: Promise<T>) => Promise.race([work, expired])
-  let socket: WebSocket | undefined
-  let sessionId: string | undefined
+  const kernel = await startKernel(baseUrl, token, options)
   try {
-    const { name } = await within(kernelSpec(baseUrl, token, options.kernel))
-    step = `starting a "${name}" kernel`
-    const path = options.path ?? `e2e-${randomUUID().slice(0, 8)}.ipynb`
-    const session = await within(api<{ id: string; kernel: { id: string } }>(baseUrl, token, 'POST', 'api/sessions', { path, name: path, type: 'notebook', kernel: { name } }))
-    sessionId = session.id
-    step = "connecting to the kernel's channels"
-    const channels = new KernelChannels((frame) => socket?.send(frame))
-    socket = await within(openChannels(baseUrl, token, session.kernel.id, channels))
-    step = 'waiting for the kernel to answer'
-    await within(channels.request('kernel_info_request', {}))
     const results: CellResult[] = []
     for (const [index, code] of cells.entries()) {
-      step = `running cell ${index + 1} of ${cells.length}`
-      const { reply, outputs } = await within(channels.request('execute_request', { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: false }))
-      results.push(cellResult(reply, outputs))
+      results.push(await kernel.run(code, `running cell ${index + 1} of ${cells.length}`))
     }
     return results
   } finally {
-    clearTimeout(timer)
-    socket?.terminate()
-    if (sessionId) await api(baseUrl, token, 'DELETE', `api/sessions/${sessionId}`)
+    await kernel.close()
   }
 }
 

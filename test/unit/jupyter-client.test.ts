@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocketServer } from 'ws'
-import { cellResult, KernelChannels, notebookOf, parseLabUrl, runCells } from '../e2e/jupyter.ts'
+import { cellResult, KernelChannels, notebookOf, parseLabUrl, runCells, startKernel } from '../e2e/jupyter.ts'
 
 /** Channels whose sent frames are kept, and a kernel side that answers a request by its msg_id. */
 function fakeKernel() {
@@ -165,6 +165,21 @@ describe('runCells against a stand-in Jupyter Server', () => {
     const jupyter = await fakeJupyter('t0k')
     server = jupyter.server
     await expect(runCells(jupyter.baseUrl, 't0k', ['print:a', 'hang'], { timeoutMs: 500 })).rejects.toThrow('Jupyter run timed out after 0.5 s while running cell 2 of 2')
+    expect(jupyter.requests.at(-1)).toBe('DELETE /api/sessions/s1')
+  })
+
+  it('starts a kernel that runs cells one at a time, each timed, until it is closed', async () => {
+    const jupyter = await fakeJupyter('t0k')
+    server = jupyter.server
+    const kernel = await startKernel(jupyter.baseUrl, 't0k', { path: 'bench.ipynb', timeoutMs: 1_000 })
+    expect(jupyter.requests).toEqual(['GET /api/kernelspecs', 'POST /api/sessions', expect.stringMatching(/^UPGRADE /)])
+    const first = await kernel.run('print:a')
+    expect(first).toMatchObject({ status: 'ok', stdout: 'a' })
+    expect(first.seconds).toBeGreaterThan(0)
+    expect(first.seconds).toBeLessThan(5)
+    expect(await kernel.run('raise')).toMatchObject({ status: 'error', error: 'ValueError: boom' })
+    await expect(kernel.run('hang', 'running the timed cell')).rejects.toThrow('Jupyter run timed out after 1 s while running the timed cell')
+    await kernel.close()
     expect(jupyter.requests.at(-1)).toBe('DELETE /api/sessions/s1')
   })
 })
