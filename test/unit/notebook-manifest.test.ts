@@ -85,6 +85,8 @@ describe('manifests/notebook/spark-notebook.yml', () => {
       'spark.dynamicAllocation.enabled=true',
       'spark.dynamicAllocation.shuffleTracking.enabled=true',
       'spark.dynamicAllocation.executorIdleTimeout=30s',
+      // The first cell finds executors (a new kernel asks for two; idle, they go after 30 s).
+      'spark.dynamicAllocation.initialExecutors=2',
       'spark.eventLog.enabled=true',
       `spark.eventLog.dir=file:${container.volumeMounts!.find((mount) => mount.name === 'events')!.mountPath}`,
       'spark.jars.ivy=/tmp/ivy',
