@@ -135,6 +135,12 @@ describe.skipIf(ground.skipReason)('your data and your finished applications on 
     const [pod] = (await kube.core.listNamespacedPod({ namespace, labelSelector: 'app=spark,role=notebook' })).items
     const container = pod.spec!.containers[0]
     expect([container.securityContext?.readOnlyRootFilesystem, container.securityContext?.allowPrivilegeEscalation, pod.spec!.securityContext?.runAsNonRoot]).toEqual([true, false, true])
+    // JupyterLab alone goes (this 2-CPU node has no room for it beside the servers while cluster:up rolls them below).
+    const removed = await run('down', '--role', 'notebook')
+    expect(removed.exitCode, removed.stderr).toBe(0)
+    expect(removed.stderr).toMatch(/deployment\/spark-notebook.*deleted|deleted.*deployment\/spark-notebook/)
+    expect((await kube.apps.listNamespacedDeployment({ namespace, labelSelector: 'app=spark' })).items.map((d) => d.metadata!.name).sort()).toEqual(['spark-connect', 'spark-master', 'spark-worker'])
+    expect(readdirSync(join(data, 'notebooks'))).toContain('e2e.ipynb')
   })
 
   it('after pi and submit, npm run history forwards the History Server to localhost, listing both with their jobs', async () => {
