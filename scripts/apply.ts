@@ -73,8 +73,9 @@ async function rollNotebook(target: Target, image: string, storage: ClusterStora
   const server = notebookServer(target)
   const live = await server.running()
   if (!live) return undefined
-  if (localClusterImage(live.image) !== notebookImageReference(image)) {
-    return removeServer(target, server, 'notebook', `its image is not ${notebookImageReference(image)}, built on the cluster's image as it is now (npm run notebook builds it; your notebooks stay)`)
+  const wanted = notebookImageReference(image)
+  if (localClusterImage(live.image) !== wanted) {
+    return removeServer(target, server, 'notebook', `its image is not ${wanted}, built on the cluster's image as it is now (npm run notebook builds it; your notebooks stay)`)
   }
   const conf = await target.runtime.authConf(image)
   const problem = notebookConfProblem(conf)
