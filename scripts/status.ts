@@ -1,6 +1,7 @@
 #!/usr/bin/env -S npx tsx
-// README steps "kubectl get all" and "open the web UI", in one report: pods or containers, the workers
-// the master has registered, and where to open the UI.
+// README steps "kubectl get all" and "open the web UI", in one report: pods or containers, the
+// applications the master knows with what they have and still want, its workers' used and free
+// cores and memory, the drivers the tool started, and where to open the UI.
 import { parseConfig } from './lib/config.ts'
 import { errorMessage } from './lib/errors.ts'
 import { runIfMain } from './lib/main.ts'
@@ -9,7 +10,8 @@ import { resolvePlatform } from './lib/platform.ts'
 import type { Member } from './lib/runtime.ts'
 import { s3EndpointOf } from './lib/cluster-secret.ts'
 import { describeData, storageOf } from './lib/storage.ts'
-import type { MasterState } from './lib/spark-ui.ts'
+import type { AppState, MasterState } from './lib/spark-ui.ts'
+import { plural, readDemand, type AppDemand } from './lib/demand.ts'
 import { makeTarget, type Target } from './lib/target.ts'
 import { describeLink, type VerifiedUi } from './verify-ui.ts'
 
@@ -20,13 +22,53 @@ export interface StatusReport {
   /** A URL that answers from here, or the hint. */
   ui: VerifiedUi['link']
   members: Member[]
-  master?: MasterState
+  master?: { url: string; status: string; aliveworkers: number }
   masterError?: string
+  /** Each worker the master knows: cores and MiB, used and free. */
+  workers?: WorkerUse[]
+  /** The master's active applications: what each has and still wants. */
+  applications?: AppDemand[]
+  /** The last few that ended, newest first. */
+  completedApplications?: CompletedApp[]
+  /** The drivers the tool started (pi, submit, shell, the Connect server, JupyterLab's kernels) and the applications they run. */
+  drivers?: DriverMember[]
   /** The data folder or claim the cluster mounts, in words. */
   data?: string
   /** The S3-compatible server s3a:// paths go to (never its keys). */
   s3Endpoint?: string
 }
+
+export interface WorkerUse {
+  id: string
+  state: string
+  cores: number
+  coresUsed: number
+  coresFree: number
+  memoryMiB: number
+  memoryUsedMiB: number
+  memoryFreeMiB: number
+}
+
+export interface CompletedApp {
+  id: string
+  name: string
+  user: string
+  state: string
+  startTime: number
+  durationMs: number
+}
+
+export interface DriverMember {
+  name: string
+  role: string
+  state: string
+  /** The active applications whose driver advertises this member's address. */
+  applications: string[]
+}
+
+/** The roles whose members run drivers: the Connect server is one, JupyterLab runs one per kernel. */
+const driverRoles = ['driver', 'connect', 'notebook']
+const completedShown = 5
 
 export async function clusterStatus(target: Target): Promise<StatusReport> {
   const members = await target.runtime.members()
@@ -40,7 +82,22 @@ export async function clusterStatus(target: Target): Promise<StatusReport> {
   ])
   const s3Endpoint = conf && s3EndpointOf(conf)
   const report = { platform: target.platform, memberNoun: target.runtime.memberNoun, ui: link, members, data, s3Endpoint }
-  return master instanceof Error ? { ...report, masterError: master.message } : { ...report, master }
+  if (master instanceof Error) return { ...report, masterError: master.message }
+  return { ...report, ...masterSide(master, await readDemand(master, ui.get), members) }
+}
+
+/** What the master's /json/ and the drivers say, in the report's words. */
+export function masterSide(master: MasterState, applications: AppDemand[], members: Member[]): Pick<StatusReport, 'master' | 'workers' | 'applications' | 'completedApplications' | 'drivers'> {
+  const workers = master.workers.map((w) => ({ id: w.id, state: w.state, cores: w.cores, coresUsed: w.coresused, coresFree: w.coresfree, memoryMiB: w.memory, memoryUsedMiB: w.memoryused, memoryFreeMiB: w.memoryfree }))
+  const completed = [...master.completedapps].sort((a, b) => b.starttime - a.starttime).slice(0, completedShown).map(completedApp)
+  const drivers = members
+    .filter((m) => driverRoles.includes(m.role))
+    .map((m) => ({ name: m.name, role: m.role, state: m.state, applications: applications.filter((app) => m.address && app.driverHost === m.address).map((app) => app.id) }))
+  return { master: { url: master.url, status: master.status, aliveworkers: master.aliveworkers }, workers, applications, completedApplications: completed, drivers }
+}
+
+function completedApp(app: AppState): CompletedApp {
+  return { id: app.id, name: app.name, user: app.user, state: app.state, startTime: app.starttime, durationMs: app.duration }
 }
 
 export function formatStatus(report: StatusReport): string {
@@ -55,13 +112,42 @@ export function formatStatus(report: StatusReport): string {
   if (report.data) lines.push(`your data: ${report.data} (cluster:down never deletes it)`)
   if (report.s3Endpoint) lines.push(`S3: s3a:// paths go to ${report.s3Endpoint} (its keys are in the spark-auth secret)`)
   lines.push('', 'workers registered with the master:')
-  if (report.master) {
-    lines.push(`  master ${report.master.status}, ${report.master.aliveworkers} alive`)
-    lines.push(...report.master.workers.map((w) => `  ${w.id.padEnd(40)} ${w.state.padEnd(6)} ${w.cores} cores ${w.memory} MiB`))
-  } else {
+  if (!report.master) {
     lines.push(`  (master UI not answering: ${report.masterError})`)
+    return lines.join('\n')
   }
+  lines.push(`  master ${report.master.status}, ${report.master.aliveworkers} alive`)
+  lines.push(...(report.workers ?? []).map((w) => `  ${w.id.padEnd(40)} ${w.state.padEnd(6)} cores ${w.coresUsed} used, ${w.coresFree} free of ${w.cores}; memory ${w.memoryUsedMiB} MiB used, ${w.memoryFreeMiB} MiB free of ${w.memoryMiB}`))
+  lines.push('', 'applications:')
+  const applications = report.applications ?? []
+  lines.push(...(applications.length ? applications.flatMap(formatApplication) : ['  (none running or waiting)']))
+  const completed = report.completedApplications ?? []
+  if (completed.length) lines.push('', 'recently ended:', ...completed.map((app) => `  ${app.id} ${app.name} ${app.state} by ${app.user} after ${formatDuration(app.durationMs)}`))
+  const drivers = report.drivers ?? []
+  lines.push('', 'drivers the tool started:')
+  lines.push(...(drivers.length ? drivers.map((d) => `  ${d.name.padEnd(34)} ${d.role.padEnd(8)} ${d.state.padEnd(9)} ${d.applications.join(', ') || '(no application now)'}`) : ['  (none)']))
   return lines.join('\n')
+}
+
+function formatApplication(app: AppDemand): string[] {
+  const perExecutor = `${app.coresPerExecutor === null ? 'all free cores of a worker' : plural(app.coresPerExecutor, 'core')} × ${app.memoryPerExecutorMiB} MiB per executor`
+  const head = `  ${app.id} ${app.name} ${app.state} by ${app.user} for ${formatDuration(app.durationMs)}: ${plural(app.coresGranted, 'core')} granted, ${formatWanted(app)}; ${perExecutor}`
+  return [head, ...(app.waiting ? [`    ${app.state === 'WAITING' ? 'waiting' : 'short'}: ${app.waiting}`] : [])]
+}
+
+function formatWanted(app: AppDemand): string {
+  if (app.coresWanted === undefined) return `still wants: unknown (its driver did not answer: ${app.driverError})`
+  if (app.coresWanted === null) return 'takes every core that comes free (no spark.cores.max)'
+  const executors = app.executors ? ` (dynamic allocation: ${app.executors.current} of ${app.executors.target} executors)` : ''
+  return `wants ${app.coresWanted} more${executors}`
+}
+
+/** 42 s, 3 min 5 s, 2 h 7 min. */
+export function formatDuration(ms: number): string {
+  const seconds = Math.round(ms / 1000)
+  if (seconds < 60) return `${seconds} s`
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${seconds % 60} s`
+  return `${Math.floor(seconds / 3600)} h ${Math.floor(seconds / 60) % 60} min`
 }
 
 runIfMain(import.meta.url, async () => {

@@ -20,6 +20,8 @@ export interface MasterUi {
   /** How /json/ is read, for messages. */
   via: string
   readState(): Promise<MasterState>
+  /** A GET of a path the master UI serves, as text: its reverse proxy reaches each running driver's UI (/proxy/<app id>/…). */
+  get(path: string): Promise<string>
   /** A URL a browser on this machine can open right now, or a hint for getting one. */
   link(): Promise<{ url: string } | { hint: string }>
   /** npm run ui: serve the UI at http://localhost:<port> (0 = any free port). */

@@ -24,6 +24,8 @@ export interface Member {
   role: string
   state: string
   detail: string
+  /** The address a driver here advertises (its spark.driver.host): how `status` tells its applications. */
+  address?: string
 }
 
 export interface Runtime {

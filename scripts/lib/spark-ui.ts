@@ -11,20 +11,49 @@ export interface MasterState {
   cores: number
   memory: number
   workers: WorkerState[]
+  activeapps: AppState[]
+  completedapps: AppState[]
 }
 
 export interface WorkerState {
   id: string
   host: string
   cores: number
+  coresused: number
+  coresfree: number
+  /** MiB, as every memory figure of /json/. */
   memory: number
+  memoryused: number
+  memoryfree: number
   state: string
 }
 
+export interface AppState {
+  id: string
+  name: string
+  user: string
+  /** Cores granted (its executors' cores). */
+  cores: number
+  /** Spark 4.x; Spark 3.5 has only memoryperslave, the same figure. */
+  memoryperexecutor?: number
+  memoryperslave?: number
+  /** WAITING, RUNNING, FINISHED, FAILED, KILLED, UNKNOWN. */
+  state: string
+  /** Epoch milliseconds. */
+  starttime: number
+  /** Milliseconds: so far for an active application. */
+  duration: number
+}
+
 export async function fetchMasterState(uiUrl: string, timeoutMs = 5_000): Promise<MasterState> {
-  return fetchWithin(new URL('/json/', uiUrl), timeoutMs, {}, async (response) => {
-    if (!response.ok) throw new Error(`${uiUrl}/json/ answered HTTP ${response.status}`)
-    return (await response.json()) as MasterState
+  return JSON.parse(await fetchUiPath(uiUrl, '/json/', timeoutMs)) as MasterState
+}
+
+/** A GET of one path of a UI that answers directly, as text. */
+export async function fetchUiPath(uiUrl: string, path: string, timeoutMs = 5_000): Promise<string> {
+  return fetchWithin(new URL(path, uiUrl), timeoutMs, {}, async (response) => {
+    if (!response.ok) throw new Error(`${new URL(path, uiUrl)} answered HTTP ${response.status}`)
+    return response.text()
   })
 }
 
@@ -33,7 +62,7 @@ export function urlReader(uiUrl: string): { via: string; readState: () => Promis
   return { via: uiUrl, readState: () => fetchMasterState(uiUrl) }
 }
 
-export function aliveWorkers(state: MasterState): WorkerState[] {
+export function aliveWorkers(state: Pick<MasterState, 'workers'>): WorkerState[] {
   return state.workers.filter((worker) => worker.state === 'ALIVE')
 }
 

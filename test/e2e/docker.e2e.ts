@@ -8,7 +8,7 @@ import { engineCall, engineEndpoint, engineExpect, labelQuery, type EngineEndpoi
 import { pollUntil } from '../../scripts/lib/poll.ts'
 import { cli, cliWithInput, labelled, startCli } from './cli.ts'
 import { expectOtherPythonRefused, expectRefused, expectUdfsThroughConnect, piThroughConnect } from './connect-client.ts'
-import { durableArgs, expectDecommissioned, expectDurableResult, expectStressed, stressArgs, waitForOutput, type MasterStateWithApps } from './durability.ts'
+import { durableArgs, expectDecommissioned, expectDurableResult, expectStressed, stressArgs, waitForOutput } from './durability.ts'
 import { expectFailure, expectUserCode, expectWordcount, failingArgs, userCodeArgs, userPackages, wordcountArgs } from './submit-apps.ts'
 import { hostPythonVersion } from '../../scripts/lib/host-python.ts'
 import { listNotebooks, notebookOf, parseLabUrl, saveNotebook } from './jupyter.ts'
@@ -230,12 +230,12 @@ describe.skipIf(ground.skipReason)('Spark standalone on a local Docker engine (r
       const workers = aliveWorkers(await fetchMasterState(uiUrl)).map((worker) => worker.id).sort()
       const app = submit(...durableArgs(12))
       await waitForOutput(app, /Starting task 2\.0 in stage 0/, 180_000)
-      const [appId] = ((await fetchMasterState(uiUrl)) as MasterStateWithApps).activeapps.map((a) => a.id)
+      const [appId] = (await fetchMasterState(uiUrl)).activeapps.map((a) => a.id)
       expect(appId).toMatch(/^app-/)
       // A crash of the JVM, not `docker stop`: Docker's restart policy brings the master back.
       await $`docker exec spark-master pkill -KILL -f org.apache.spark.deploy.master.Master`.quiet()
-      const recovered = await pollUntil<MasterStateWithApps>('the recovered master', 120_000, async () => {
-        const state = (await fetchMasterState(uiUrl).catch(() => undefined)) as MasterStateWithApps | undefined
+      const recovered = await pollUntil<MasterState>('the recovered master', 120_000, async () => {
+        const state = (await fetchMasterState(uiUrl).catch(() => undefined))
         if (state?.status !== 'ALIVE') return { waiting: `master ${state?.status ?? 'not answering'}` }
         return { done: state }
       })

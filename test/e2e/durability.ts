@@ -2,7 +2,6 @@
 // (apps/durable.py), the memory stress app (apps/stress.py), and what their output must say.
 import { join } from 'node:path'
 import { expect } from 'vitest'
-import type { MasterState } from '../../scripts/lib/spark-ui.ts'
 import { pollUntil } from '../../scripts/lib/poll.ts'
 import type { RunningCli } from './cli.ts'
 
@@ -19,10 +18,6 @@ export const stressArgs = [
   '--conf', 'spark.executor.metrics.pollingInterval=100ms',
   join(apps, 'stress.py'), '1200',
 ]
-
-export interface MasterStateWithApps extends MasterState {
-  activeapps: Array<{ id: string; state: string }>
-}
 
 /** Resolves once the running command's output (stdout or stderr) matches. */
 export async function waitForOutput(running: RunningCli, pattern: RegExp, timeoutMs: number): Promise<void> {

@@ -21,7 +21,7 @@ import { containerdSocket } from '../../scripts/ci/kube-ground.ts'
 import { groundReady } from '../background-ground.ts'
 import { cli, cliWithInput, startCli } from './cli.ts'
 import { expectOtherPythonRefused, expectRefused, expectUdfsThroughConnect, piThroughConnect } from './connect-client.ts'
-import { durableArgs, expectDecommissioned, expectDurableResult, expectStressed, stressArgs, waitForOutput, type MasterStateWithApps } from './durability.ts'
+import { durableArgs, expectDecommissioned, expectDurableResult, expectStressed, stressArgs, waitForOutput } from './durability.ts'
 import { expectFailure, expectUserCode, expectWordcount, failingArgs, userCodeArgs, userPackages, wordcountArgs } from './submit-apps.ts'
 import { hostPythonVersion } from '../../scripts/lib/host-python.ts'
 import { makeNamespaceUser, type NamespaceUser } from './namespace-user.ts'
@@ -373,14 +373,14 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
       const workers = aliveWorkers(await masterState()).map((worker) => worker.id).sort()
       const app = submit(...durableArgs(12))
       await waitForOutput(app, /Starting task 2\.0 in stage 0/, 180_000)
-      const [appId] = ((await masterState()) as MasterStateWithApps).activeapps.map((a) => a.id)
+      const [appId] = (await masterState()).activeapps.map((a) => a.id)
       expect(appId).toMatch(/^app-/)
       const [master] = (await kube.core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=spark,role=master' })).items
       await kube.core.deleteNamespacedPod({ name: master.metadata!.name!, namespace: 'default' })
-      const recovered = await pollUntil<MasterStateWithApps>('the recovered master', 180_000, async () => {
+      const recovered = await pollUntil<MasterState>('the recovered master', 180_000, async () => {
         const pods = (await kube.core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=spark,role=master' })).items
         if (pods.some((pod) => pod.metadata?.name === master.metadata?.name)) return { waiting: 'the old master pod is still there' }
-        const state = (await masterState().catch(() => undefined)) as MasterStateWithApps | undefined
+        const state = (await masterState().catch(() => undefined))
         return state?.status === 'ALIVE' ? { done: state } : { waiting: `master ${state?.status ?? 'not answering'}` }
       })
       expect(aliveWorkers(recovered).map((worker) => worker.id).sort()).toEqual(workers)

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { aliveWorkers, fetchMasterState, urlReader, waitForWorkers, workerMismatch, type MasterState, type WorkerState } from '../../scripts/lib/spark-ui.ts'
 
 function worker(n: number, overrides: Partial<WorkerState> = {}): WorkerState {
-  return { id: `worker-20250101000000-10.0.0.${n}-4000${n}`, host: `10.0.0.${n}`, cores: 1, memory: 1024, state: 'ALIVE', ...overrides }
+  return { id: `worker-20250101000000-10.0.0.${n}-4000${n}`, host: `10.0.0.${n}`, cores: 1, coresused: 0, coresfree: 1, memory: 1024, memoryused: 0, memoryfree: 1024, state: 'ALIVE', ...overrides }
 }
 
 function master(workers: WorkerState[], overrides: Partial<MasterState> = {}): MasterState {
@@ -16,6 +16,8 @@ function master(workers: WorkerState[], overrides: Partial<MasterState> = {}): M
     cores: alive.reduce((sum, w) => sum + w.cores, 0),
     memory: alive.reduce((sum, w) => sum + w.memory, 0),
     workers,
+    activeapps: [],
+    completedapps: [],
     ...overrides,
   }
 }

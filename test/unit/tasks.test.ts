@@ -119,10 +119,12 @@ const uiState: MasterState = {
   cores: 2,
   memory: 2048,
   workers: [
-    { id: 'worker-1', host: '172.18.0.3', cores: 1, memory: 1024, state: 'ALIVE' },
-    { id: 'worker-2', host: '172.18.0.4', cores: 1, memory: 1024, state: 'ALIVE' },
-    { id: 'worker-old', host: '172.18.0.9', cores: 1, memory: 1024, state: 'DEAD' },
+    { id: 'worker-1', host: '172.18.0.3', cores: 1, coresused: 0, coresfree: 1, memory: 1024, memoryused: 0, memoryfree: 1024, state: 'ALIVE' },
+    { id: 'worker-2', host: '172.18.0.4', cores: 1, coresused: 0, coresfree: 1, memory: 1024, memoryused: 0, memoryfree: 1024, state: 'ALIVE' },
+    { id: 'worker-old', host: '172.18.0.9', cores: 1, coresused: 0, coresfree: 1, memory: 1024, memoryused: 0, memoryfree: 1024, state: 'DEAD' },
   ],
+  activeapps: [],
+  completedapps: [],
 }
 
 const pushedDigest = `sha256:${'d'.repeat(64)}`

@@ -52,7 +52,8 @@ export function dockerRuntime(target: Target): Runtime {
         return { done: `${roles.length} containers running` }
       }, onProgress),
     setWorkerCount: (count) => scaleDockerWorkers(target, count),
-    members: async () => (await listContainers(layout.ourLabels)).map((c) => ({ name: c.name, role: c.labels.role ?? '', state: c.state, detail: c.status })),
+    // A container's host name is its name (planContainer), which is what a driver in it advertises.
+    members: async () => (await listContainers(layout.ourLabels)).map((c) => ({ name: c.name, role: c.labels.role ?? '', state: c.state, detail: c.status, address: c.name })),
     runningMaster: async () => {
       const masters = await listContainers({ ...layout.ourLabels, role: 'master' })
       if (masters.length === 0) throw new StepError('no Spark master container here: run `npm run cluster:up` first')

@@ -1,6 +1,6 @@
 import { uiPort } from '../manifests.ts'
 import type { MasterUi } from '../master-ui.ts'
-import { fetchMasterState } from '../spark-ui.ts'
+import { fetchMasterState, fetchUiPath } from '../spark-ui.ts'
 import type { Target } from '../target.ts'
 
 /** Docker publishes the UI's NodePort on 127.0.0.1 (see planContainer): it answers as it is. */
@@ -9,6 +9,7 @@ export function dockerUi(target: Target): MasterUi {
   return {
     via: url,
     readState: () => fetchMasterState(url),
+    get: (path) => fetchUiPath(url, path),
     link: async () => ({ url }),
     forward: async () => ({ url, how: 'published on loopback by Docker; nothing to keep running', keepsRunning: false, close: async () => {} }),
   }

@@ -19,7 +19,7 @@ export function kubeUi(target: Target): MasterUi {
   const namespace = target.config.namespace
   const service = target.manifests.service.metadata!.name!
   const port = uiPort(target.manifests)
-  const proxyPath = `/api/v1/namespaces/${namespace}/services/${service}:${port.name}/proxy/json/`
+  const proxyPath = `/api/v1/namespaces/${namespace}/services/${service}:${port.name}/proxy`
   // Where a NodePort URL would be is looked up while the UI is first read, so the link costs only its probe.
   let located: Promise<string | undefined> | undefined
   const locate = () => (located ??= target.kube().then((kube) => nodePortUrl(target, kube)))
@@ -27,8 +27,9 @@ export function kubeUi(target: Target): MasterUi {
     via: `through the Kubernetes API server (service ${service}:${port.name} in namespace ${namespace})`,
     readState: async () => {
       locate().catch(() => undefined) // its error, if any, is link()'s to report
-      return JSON.parse(await kubeGet(await target.kube(), proxyPath)) as MasterState
+      return JSON.parse(await kubeGet(await target.kube(), `${proxyPath}/json/`)) as MasterState
     },
+    get: async (path) => kubeGet(await target.kube(), `${proxyPath}${path}`),
     link: async () => {
       const url = await locate()
       return url && (await answers(url)) ? { url } : { hint: uiHint }

@@ -1,0 +1,126 @@
+// `status`'s applications, workers and drivers, from bodies recorded on a real cluster of our image
+// (test/fixtures/status/: cluster:up --workers 1 on Docker, one durable.py submit running and a second
+// one asking for spark.executor.memory=2g, spark.executor.cores=1, spark.cores.max=2 waiting;
+// the environments keep only what the driver's REST API says under runtime and sparkProperties).
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { appDemand, readDemand, type UiGet } from '../../scripts/lib/demand.ts'
+import type { MasterState } from '../../scripts/lib/spark-ui.ts'
+import { formatStatus, masterSide, type StatusReport } from '../../scripts/status.ts'
+import { repoRoot } from '../../scripts/lib/paths.ts'
+
+const recorded = (name: string) => readFileSync(join(repoRoot, 'test/fixtures/status', name), 'utf8')
+const busy = JSON.parse(recorded('master-busy.json')) as MasterState
+const after = JSON.parse(recorded('master-after.json')) as MasterState
+const runningId = 'app-20261206071137-0000'
+const waitingId = 'app-20261206071157-0001'
+const environments: Record<string, string> = {
+  [`/proxy/${runningId}/api/v1/applications/${runningId}/environment`]: recorded('environment-running.json'),
+  [`/proxy/${waitingId}/api/v1/applications/${waitingId}/environment`]: recorded('environment-waiting.json'),
+}
+
+/** The master UI's GET, answering the recorded paths; anything else is a 404 as Spark's would be. */
+function uiGet(bodies: Record<string, string>): UiGet & { asked: string[] } {
+  const asked: string[] = []
+  return Object.assign(async (path: string) => {
+    asked.push(path)
+    if (bodies[path] === undefined) throw new Error(`http://127.0.0.1:30001${path} answered HTTP 404`)
+    return bodies[path]
+  }, { asked })
+}
+
+const members = [
+  { name: 'spark-master', role: 'master', state: 'running', detail: 'Up 57 seconds', address: 'spark-master' },
+  { name: 'spark-submit-mxbi6fjf42c1', role: 'driver', state: 'running', detail: 'Up 48 seconds', address: 'spark-submit-mxbi6fjf42c1' },
+  { name: 'spark-submit-mxbi6uaga428', role: 'driver', state: 'running', detail: 'Up 29 seconds', address: 'spark-submit-mxbi6uaga428' },
+  { name: 'spark-connect', role: 'connect', state: 'running', detail: 'Up 2 minutes', address: 'spark-connect' },
+  { name: 'spark-worker-1', role: 'worker', state: 'running', detail: 'Up 57 seconds', address: 'spark-worker-1' },
+]
+
+async function busyReport(): Promise<StatusReport> {
+  const applications = await readDemand(busy, uiGet(environments))
+  return { platform: 'docker', memberNoun: 'containers', ui: { url: 'http://127.0.0.1:30001' }, members, ...masterSide(busy, applications, members) }
+}
+
+describe('demand: what each application has and still wants', () => {
+  it('reads spark.executor.cores and spark.cores.max from each driver through the reverse proxy; a waiting one says why, with the numbers', async () => {
+    const get = uiGet(environments)
+    const [waiting, running] = await readDemand(busy, get)
+    expect(waiting).toEqual({
+      id: waitingId, name: 'durable', user: 'spark', state: 'WAITING', startTime: 1796541117703, durationMs: 13539,
+      coresGranted: 0, memoryPerExecutorMiB: 2048, coresPerExecutor: 1, coresMax: 2, coresWanted: 2, driverHost: 'spark-submit-mxbi6uaga428',
+      waiting: 'wants 1 core × 2048 MiB per executor; no worker has them (most free on a worker: 0 cores, 512 MiB)',
+    })
+    // No spark.cores.max and no spark.executor.cores: it takes whatever comes free, and is not waiting.
+    expect(running).toMatchObject({ id: runningId, state: 'RUNNING', coresGranted: 1, memoryPerExecutorMiB: 512, coresPerExecutor: null, coresMax: null, coresWanted: null, driverHost: 'spark-submit-mxbi6fjf42c1' })
+    expect(running.waiting).toBeUndefined()
+    // Neither runs dynamic allocation: their metrics are not read.
+    expect(get.asked.sort()).toEqual(Object.keys(environments).sort())
+  })
+
+  it('names what no worker has: memory alone when the cores are free', () => {
+    const [app] = busy.activeapps
+    const idle = busy.workers.map((w) => ({ ...w, coresused: 0, coresfree: 1, memoryused: 0, memoryfree: 1024 }))
+    expect(appDemand(app, idle).waiting).toBe('wants 1 core × 2048 MiB per executor; no worker has them (most free on a worker: 1 core, 1024 MiB)')
+    // A worker with the room: the master has simply not placed it yet.
+    expect(appDemand(app, idle.map((w) => ({ ...w, memory: 4096, memoryfree: 4096 }))).waiting).toBeUndefined()
+    expect(appDemand(app, idle.map((w) => ({ ...w, state: 'DEAD' }))).waiting).toBe('wants 1 core × 2048 MiB per executor; no worker is alive')
+  })
+
+  it('a driver that does not answer leaves what it wants unknown, and the master-side figures stand', async () => {
+    const [waiting, running] = await readDemand(busy, uiGet({}))
+    expect(running).toMatchObject({ id: runningId, coresGranted: 1, memoryPerExecutorMiB: 512, driverError: expect.stringMatching(/answered HTTP 404$/) })
+    expect(running.coresWanted).toBeUndefined()
+    // Without its driver's word a WAITING application is taken at one core per executor, Spark's least.
+    expect(waiting.waiting).toBe('wants 1 core × 2048 MiB per executor; no worker has them (most free on a worker: 0 cores, 512 MiB)')
+  })
+
+  it("under dynamic allocation, what it still wants is its target executors less those it has, from the driver's metrics", () => {
+    const [app] = busy.activeapps
+    const gauges = (target: number, all: number) => ({
+      [`${app.id}.driver.ExecutorAllocationManager.executors.numberTargetExecutors`]: { value: target },
+      [`${app.id}.driver.ExecutorAllocationManager.executors.numberAllExecutors`]: { value: all },
+    })
+    const properties = { 'spark.dynamicAllocation.enabled': 'true', 'spark.executor.cores': '1' }
+    expect(appDemand(app, busy.workers, { properties, gauges: gauges(3, 1) })).toMatchObject({ executors: { current: 1, target: 3 }, coresWanted: 2 })
+    // An idle Connect server or kernel asks for nothing: WAITING, for no want of room.
+    expect(appDemand(app, busy.workers, { properties, gauges: gauges(0, 0) })).toMatchObject({ coresWanted: 0, waiting: 'idle: dynamic allocation asks for no executor now' })
+    // spark.cores.max caps what it may still take.
+    expect(appDemand(app, busy.workers, { properties: { ...properties, 'spark.cores.max': '2' }, gauges: gauges(5, 0) }).coresWanted).toBe(2)
+  })
+})
+
+describe('status: applications, workers and drivers', () => {
+  it('lists each application with state, cores granted and wanted, memory per executor, duration and submitter; the waiting reason; workers used and free; drivers with their application', async () => {
+    const text = formatStatus(await busyReport())
+    expect(text).toContain(`  ${waitingId} durable WAITING by spark for 14 s: 0 cores granted, wants 2 more; 1 core × 2048 MiB per executor\n    waiting: wants 1 core × 2048 MiB per executor; no worker has them (most free on a worker: 0 cores, 512 MiB)`)
+    expect(text).toContain(`  ${runningId} durable RUNNING by spark for 34 s: 1 core granted, takes every core that comes free (no spark.cores.max); all free cores of a worker × 512 MiB per executor`)
+    expect(text).toMatch(/^ {2}worker-20261206071127-172\.18\.0\.3-33651 +ALIVE +cores 1 used, 0 free of 1; memory 512 MiB used, 512 MiB free of 1024$/m)
+    expect(text).toMatch(new RegExp(`^ {2}spark-submit-mxbi6fjf42c1 +driver +running +${runningId}$`, 'm'))
+    expect(text).toMatch(new RegExp(`^ {2}spark-submit-mxbi6uaga428 +driver +running +${waitingId}$`, 'm'))
+    expect(text).toMatch(/^ {2}spark-connect +connect +running +\(no application now\)$/m)
+  })
+
+  it('--json carries the same under stable names, and no secret', async () => {
+    const json = JSON.parse(JSON.stringify(await busyReport()))
+    expect(json.master).toEqual({ url: 'spark://172.18.0.2:7077', status: 'ALIVE', aliveworkers: 1 })
+    expect(json.workers).toEqual([{ id: 'worker-20261206071127-172.18.0.3-33651', state: 'ALIVE', cores: 1, coresUsed: 1, coresFree: 0, memoryMiB: 1024, memoryUsedMiB: 512, memoryFreeMiB: 512 }])
+    expect(json.applications.map((a: { id: string; state: string }) => [a.id, a.state])).toEqual([[waitingId, 'WAITING'], [runningId, 'RUNNING']])
+    expect(json.applications[0]).toMatchObject({ coresGranted: 0, coresWanted: 2, memoryPerExecutorMiB: 2048, user: 'spark', durationMs: 13539, waiting: expect.stringContaining('no worker has them') })
+    expect(json.drivers).toEqual([
+      { name: 'spark-submit-mxbi6fjf42c1', role: 'driver', state: 'running', applications: [runningId] },
+      { name: 'spark-submit-mxbi6uaga428', role: 'driver', state: 'running', applications: [waitingId] },
+      { name: 'spark-connect', role: 'connect', state: 'running', applications: [] },
+    ])
+    expect(JSON.stringify(json)).not.toMatch(/redacted|secret|token/i)
+  })
+
+  it('shows the applications that ended, newest first, briefly', () => {
+    const report = { platform: 'docker', memberNoun: 'containers', ui: { url: 'http://127.0.0.1:30001' }, members: [], ...masterSide(after, [], []) }
+    expect(report.completedApplications).toEqual([{ id: runningId, name: 'durable', user: 'spark', state: 'FINISHED', startTime: 1796541097037, durationMs: 108446 }])
+    const text = formatStatus(report)
+    expect(text).toContain('  (none running or waiting)')
+    expect(text).toContain(`recently ended:\n  ${runningId} durable FINISHED by spark after 1 min 48 s`)
+  })
+})
