@@ -42,7 +42,10 @@ export interface DriverSide {
   gauges?: Record<string, { value: unknown }>
 }
 
-export type UiGet = (path: string) => Promise<string>
+export type UiGet = (path: string, timeoutMs?: number) => Promise<string>
+
+/** A driver's REST API starts on its first call: seconds on a busy machine (over 5 s seen on this project's two-core CI). */
+export const driverAnswerMs = 20_000
 
 /** Reads each active application's driver side (in parallel) and works out the demand. */
 export async function readDemand(state: MasterState, get: UiGet): Promise<AppDemand[]> {
@@ -55,10 +58,10 @@ export async function readDemand(state: MasterState, get: UiGet): Promise<AppDem
 
 export async function readDriverSide(appId: string, get: UiGet): Promise<DriverSide> {
   const proxied = `/proxy/${appId}`
-  const environment = JSON.parse(await get(`${proxied}/api/v1/applications/${appId}/environment`)) as { sparkProperties: Array<[string, string]> }
+  const environment = JSON.parse(await get(`${proxied}/api/v1/applications/${appId}/environment`, driverAnswerMs)) as { sparkProperties: Array<[string, string]> }
   const properties = Object.fromEntries(environment.sparkProperties)
   if (properties['spark.dynamicAllocation.enabled'] !== 'true') return { properties }
-  const metrics = JSON.parse(await get(`${proxied}/metrics/json/`)) as { gauges: Record<string, { value: unknown }> }
+  const metrics = JSON.parse(await get(`${proxied}/metrics/json/`, driverAnswerMs)) as { gauges: Record<string, { value: unknown }> }
   return { properties, gauges: metrics.gauges }
 }
 

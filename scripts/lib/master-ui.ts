@@ -21,7 +21,7 @@ export interface MasterUi {
   via: string
   readState(): Promise<MasterState>
   /** A GET of a path the master UI serves, as text: its reverse proxy reaches each running driver's UI (/proxy/<app id>/…). */
-  get(path: string): Promise<string>
+  get(path: string, timeoutMs?: number): Promise<string>
   /** A URL a browser on this machine can open right now, or a hint for getting one. */
   link(): Promise<{ url: string } | { hint: string }>
   /** npm run ui: serve the UI at http://localhost:<port> (0 = any free port). */

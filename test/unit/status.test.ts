@@ -20,11 +20,16 @@ const environments: Record<string, string> = {
   [`/proxy/${waitingId}/api/v1/applications/${waitingId}/environment`]: recorded('environment-waiting.json'),
 }
 
-/** The master UI's GET, answering the recorded paths; anything else is a 404 as Spark's would be. */
+/**
+ * The master UI's GET, answering the recorded paths; anything else is a 404 as Spark's would be. A
+ * driver's REST API starts on its first call, which took over 5 s on a busy machine: a GET that
+ * waits no longer than that gets no answer.
+ */
 function uiGet(bodies: Record<string, string>): UiGet & { asked: string[] } {
   const asked: string[] = []
-  return Object.assign(async (path: string) => {
+  return Object.assign(async (path: string, timeoutMs = 5_000) => {
     asked.push(path)
+    if (timeoutMs <= 5_000) throw new Error(`http://127.0.0.1:30001${path} did not answer within ${timeoutMs / 1000} s`)
     if (bodies[path] === undefined) throw new Error(`http://127.0.0.1:30001${path} answered HTTP 404`)
     return bodies[path]
   }, { asked })

@@ -9,7 +9,7 @@ export function dockerUi(target: Target): MasterUi {
   return {
     via: url,
     readState: () => fetchMasterState(url),
-    get: (path) => fetchUiPath(url, path),
+    get: (path, timeoutMs) => fetchUiPath(url, path, timeoutMs),
     link: async () => ({ url }),
     forward: async () => ({ url, how: 'published on loopback by Docker; nothing to keep running', keepsRunning: false, close: async () => {} }),
   }

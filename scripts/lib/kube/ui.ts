@@ -29,7 +29,7 @@ export function kubeUi(target: Target): MasterUi {
       locate().catch(() => undefined) // its error, if any, is link()'s to report
       return JSON.parse(await kubeGet(await target.kube(), `${proxyPath}/json/`)) as MasterState
     },
-    get: async (path) => kubeGet(await target.kube(), `${proxyPath}${path}`),
+    get: async (path, timeoutMs) => kubeGet(await target.kube(), `${proxyPath}${path}`, timeoutMs),
     link: async () => {
       const url = await locate()
       return url && (await answers(url)) ? { url } : { hint: uiHint }
