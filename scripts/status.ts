@@ -24,7 +24,7 @@ export interface StatusReport {
   members: Member[]
   master?: { url: string; status: string; aliveworkers: number }
   masterError?: string
-  /** Each worker the master knows: cores and MiB, used and free. */
+  /** Each worker the master has, but those gone (DEAD): cores and MiB, used and free. */
   workers?: WorkerUse[]
   /** The master's active applications: what each has and still wants. */
   applications?: AppDemand[]
@@ -88,7 +88,8 @@ export async function clusterStatus(target: Target): Promise<StatusReport> {
 
 /** What the master's /json/ and the drivers say, in the report's words. */
 export function masterSide(master: MasterState, applications: AppDemand[], members: Member[]): Pick<StatusReport, 'master' | 'workers' | 'applications' | 'completedApplications' | 'drivers'> {
-  const workers = master.workers.map((w) => ({ id: w.id, state: w.state, cores: w.cores, coresUsed: w.coresused, coresFree: w.coresfree, memoryMiB: w.memory, memoryUsedMiB: w.memoryused, memoryFreeMiB: w.memoryfree }))
+  // A worker that left stays in the master's list as DEAD for a while, with the figures it last had.
+  const workers = master.workers.filter((w) => w.state !== 'DEAD').map((w) => ({ id: w.id, state: w.state, cores: w.cores, coresUsed: w.coresused, coresFree: w.coresfree, memoryMiB: w.memory, memoryUsedMiB: w.memoryused, memoryFreeMiB: w.memoryfree }))
   const completed = [...master.completedapps].sort((a, b) => b.starttime - a.starttime).slice(0, completedShown).map(completedApp)
   const drivers = members
     .filter((m) => driverRoles.includes(m.role))

@@ -121,6 +121,12 @@ describe('status: applications, workers and drivers', () => {
     expect(JSON.stringify(json)).not.toMatch(/redacted|secret|token/i)
   })
 
+  it('leaves out the workers that are gone: the master keeps them a while as DEAD, with the cores they had in use', () => {
+    const gone = { ...busy.workers[0], id: 'worker-20261206071000-172.18.0.4-40000', state: 'DEAD' }
+    const { workers } = masterSide({ ...busy, workers: [gone, ...busy.workers] }, [], [])
+    expect(workers!.map((w) => w.id)).toEqual(['worker-20261206071127-172.18.0.3-33651'])
+  })
+
   it('shows the applications that ended, newest first, briefly', () => {
     const report = { platform: 'docker', memberNoun: 'containers', ui: { url: 'http://127.0.0.1:30001' }, members: [], ...masterSide(after, [], []) }
     expect(report.completedApplications).toEqual([{ id: runningId, name: 'durable', user: 'spark', state: 'FINISHED', startTime: 1796541097037, durationMs: 108446 }])
