@@ -144,7 +144,7 @@ function formatWanted(app: AppDemand): string {
 }
 
 /** 42 s, 3 min 5 s, 2 h 7 min. */
-export function formatDuration(ms: number): string {
+function formatDuration(ms: number): string {
   const seconds = Math.round(ms / 1000)
   if (seconds < 60) return `${seconds} s`
   if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${seconds % 60} s`

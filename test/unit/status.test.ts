@@ -2,9 +2,15 @@
 // (test/fixtures/status/: cluster:up --workers 1 on Docker, one durable.py submit running and a second
 // one asking for spark.executor.memory=2g, spark.executor.cores=1, spark.cores.max=2 waiting;
 // the environments keep only what the driver's REST API says under runtime and sparkProperties).
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { stringify } from 'yaml'
+import { parseConfig } from '../../scripts/lib/config.ts'
+import { connectKube } from '../../scripts/lib/kube/kube.ts'
+import { makeTarget } from '../../scripts/lib/target.ts'
 import { appDemand, readDemand, type UiGet } from '../../scripts/lib/demand.ts'
 import type { MasterState } from '../../scripts/lib/spark-ui.ts'
 import { formatStatus, masterSide, type StatusReport } from '../../scripts/status.ts'
@@ -134,4 +140,27 @@ describe('status: applications, workers and drivers', () => {
     expect(text).toContain('  (none running or waiting)')
     expect(text).toContain(`recently ended:\n  ${runningId} durable FINISHED by spark after 1 min 48 s`)
   })
+})
+
+describe("the master UI's GET on Kubernetes", () => {
+  it("reaches a driver's REST API through the API server's Service proxy and then the master's reverse proxy, waiting as long as asked", async () => {
+    const paths: string[] = []
+    // An API server whose answer comes after 6 s, as a driver's first REST answer can.
+    const server = createServer((request, response) => {
+      paths.push(request.url!)
+      setTimeout(() => response.end('{"sparkProperties": []}'), 6_000)
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    try {
+      const kubeconfig = join(mkdtempSync(join(tmpdir(), 'ssk8s-status-')), 'config')
+      const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`
+      writeFileSync(kubeconfig, stringify({ apiVersion: 'v1', kind: 'Config', clusters: [{ name: 'c', cluster: { server: url, 'insecure-skip-tls-verify': true } }], users: [{ name: 'u', user: { token: 't' } }], contexts: [{ name: 'c', context: { cluster: 'c', user: 'u' } }], 'current-context': 'c' }))
+      const target = makeTarget(parseConfig('status', ['--platform', 'kubernetes', '--namespace', 'team-a'], {}), 'kubernetes', undefined, () => connectKube('c', kubeconfig))
+      const body = await target.runtime.masterUi().get(`/proxy/${runningId}/api/v1/applications/${runningId}/environment`, 10_000)
+      expect(body).toBe('{"sparkProperties": []}')
+      expect(paths).toEqual([`/api/v1/namespaces/team-a/services/spark-master-service:spark-master-webui/proxy/proxy/${runningId}/api/v1/applications/${runningId}/environment`])
+    } finally {
+      server.close()
+    }
+  }, 15_000)
 })
