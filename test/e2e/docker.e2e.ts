@@ -8,7 +8,7 @@ import { engineCall, engineEndpoint, engineExpect, labelQuery, type EngineEndpoi
 import { pollUntil } from '../../scripts/lib/poll.ts'
 import { cli, cliWithInput, labelled, startCli } from './cli.ts'
 import { expectOtherPythonRefused, expectRefused, expectUdfsThroughConnect, piThroughConnect } from './connect-client.ts'
-import { durableArgs, expectDecommissioned, expectDurableResult, expectStressed, stressArgs, waitForOutput } from './durability.ts'
+import { durableArgs, expectDecommissioned, expectDurableInStatus, expectDurableResult, expectStressed, stressArgs, waitForOutput } from './durability.ts'
 import { expectFailure, expectUserCode, expectWordcount, failingArgs, userCodeArgs, userPackages, wordcountArgs } from './submit-apps.ts'
 import { hostPythonVersion } from '../../scripts/lib/host-python.ts'
 import { listNotebooks, notebookOf, parseLabUrl, saveNotebook } from './jupyter.ts'
@@ -263,6 +263,7 @@ describe.skipIf(ground.skipReason)('Spark standalone on a local Docker engine (r
       await scaleTo(3)
       const app = submit(...durableArgs(8))
       await waitForOutput(app, /Starting task 2\.0 in stage 0/, 180_000)
+      expectDurableInStatus((await cli(ground.env, 'status', ...docker, '--json')).json)
       const scaled = await cli(ground.env, 'scale', '1', ...docker, '--json')
       expect(scaled.exitCode, scaled.stderr).toBe(0)
       expect(scaled.json).toMatchObject({ ok: true, aliveWorkers: 1 })
@@ -360,6 +361,36 @@ describe.skipIf(ground.skipReason)('Spark standalone on a local Docker engine (r
     expect(result.json).toMatchObject({ platform: 'docker', ui: { url: uiUrl } })
     expect(result.json!.members.map((m: { name: string }) => m.name).sort()).toEqual([...(spark35 ? [] : ['spark-connect']), 'spark-master', 'spark-worker-1'])
     expect(result.json!.master.aliveworkers).toBe(1)
+    expect(result.json!.workers).toEqual([expect.objectContaining({ state: 'ALIVE', cores: 1, memoryMiB: 1024 })])
+    if (spark35) return
+    // The Connect server's driver, its application found by its address; dynamic allocation's executors read from its metrics.
+    const connect = result.json!.drivers.find((d: { role: string }) => d.role === 'connect')
+    expect(connect.applications).toHaveLength(1)
+    const app = result.json!.applications.find((a: { id: string }) => a.id === connect.applications[0])
+    expect(app).toMatchObject({ name: 'spark-connect', executors: { current: expect.any(Number), target: expect.any(Number) }, coresWanted: expect.any(Number) })
+  })
+
+  it('status says why an application waits: it asks for more memory per executor than any worker has', async () => {
+    const app = startCli(ground.env, 'submit', ...docker, '--conf', 'spark.executor.memory=2g', ...durableArgs(1))
+    try {
+      // Its driver says what it wants once its application has started, a moment after the master knows it.
+      const { json, shown } = await pollUntil<{ json: Record<string, any>; shown: Record<string, any> }>('the waiting application in status', 120_000, async () => {
+        const result = await cli(ground.env, 'status', ...docker, '--json')
+        expect(result.exitCode, result.stderr).toBe(0)
+        const found = result.json!.applications.find((a: { name: string }) => a.name === 'durable')
+        return found && !found.driverError ? { done: { json: result.json!, shown: found } } : { waiting: found ? found.driverError : 'not registered yet' }
+      })
+      expect(shown).toMatchObject({ state: 'WAITING', coresGranted: 0, memoryPerExecutorMiB: 2048, coresPerExecutor: null, coresWanted: null })
+      expect(shown.waiting).toMatch(/^wants 1 core × 2048 MiB per executor; no worker has them \(most free on a worker: [01] cores?, \d+ MiB\)$/)
+      const driver = json.drivers.find((d: { applications: string[] }) => d.applications.includes(shown.id))
+      expect(driver).toMatchObject({ role: 'driver', name: expect.stringMatching(/^spark-submit-/) })
+      const text = await cli(ground.env, 'status', ...docker)
+      expect(text.stdout).toContain(`  ${shown.id} durable WAITING by `)
+      expect(text.stdout).toContain(`    waiting: ${shown.waiting}`)
+    } finally {
+      await app.stop()
+    }
+    expect(await labelled('container', 'role=driver')).toEqual([])
   })
 
   it('the engine answers the same through docker system dial-stdio (how a tcp or ssh DOCKER_HOST is reached) as on its socket', async () => {

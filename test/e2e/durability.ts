@@ -19,6 +19,20 @@ export const stressArgs = [
   join(apps, 'stress.py'), '1200',
 ]
 
+/**
+ * `status --json` during a running durable.py, its only driver: it lists the application RUNNING with
+ * the cores the workers say are in use, its memory per executor, and its driver with it.
+ */
+export function expectDurableInStatus(status: Record<string, any> | undefined) {
+  expect(status, 'status --json printed no JSON').toBeDefined()
+  const app = status!.applications.find((a: { name: string }) => a.name === 'durable')
+  const inUse = status!.workers.reduce((sum: number, w: { coresUsed: number }) => sum + w.coresUsed, 0)
+  expect(app).toMatchObject({ state: 'RUNNING', coresGranted: inUse, memoryPerExecutorMiB: 512, coresWanted: null, user: expect.any(String), durationMs: expect.any(Number) })
+  expect(inUse).toBeGreaterThan(0)
+  expect(app.waiting).toBeUndefined()
+  expect(status!.drivers).toEqual([expect.objectContaining({ role: 'driver', applications: [app.id] })])
+}
+
 /** Resolves once the running command's output (stdout or stderr) matches. */
 export async function waitForOutput(running: RunningCli, pattern: RegExp, timeoutMs: number): Promise<void> {
   let exited: number | null | undefined

@@ -21,7 +21,7 @@ import { containerdSocket } from '../../scripts/ci/kube-ground.ts'
 import { groundReady } from '../background-ground.ts'
 import { cli, cliWithInput, startCli } from './cli.ts'
 import { expectOtherPythonRefused, expectRefused, expectUdfsThroughConnect, piThroughConnect } from './connect-client.ts'
-import { durableArgs, expectDecommissioned, expectDurableResult, expectStressed, stressArgs, waitForOutput } from './durability.ts'
+import { durableArgs, expectDecommissioned, expectDurableInStatus, expectDurableResult, expectStressed, stressArgs, waitForOutput } from './durability.ts'
 import { expectFailure, expectUserCode, expectWordcount, failingArgs, userCodeArgs, userPackages, wordcountArgs } from './submit-apps.ts'
 import { hostPythonVersion } from '../../scripts/lib/host-python.ts'
 import { makeNamespaceUser, type NamespaceUser } from './namespace-user.ts'
@@ -408,6 +408,7 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
       await scaleTo(3)
       const app = submit(...durableArgs(8))
       await waitForOutput(app, /Starting task 2\.0 in stage 0/, 180_000)
+      expectDurableInStatus((await run('status', '--json')).json)
       const scaled = await run('scale', '1', '--json')
       expect(scaled.exitCode, scaled.stderr).toBe(0)
       expect(scaled.json).toMatchObject({ ok: true, aliveWorkers: 1 })
