@@ -137,7 +137,8 @@ function formatApplication(app: AppDemand): string[] {
 }
 
 function formatWanted(app: AppDemand): string {
-  if (app.coresWanted === undefined) return `still wants: unknown (its driver did not answer: ${app.driverError})`
+  // Its driver's REST API answers 404 until the application has started, a moment after the master knows it.
+  if (app.coresWanted === undefined) return `still wants: not known (asking its driver: ${app.driverError})`
   if (app.coresWanted === null) return 'takes every core that comes free (no spark.cores.max)'
   const executors = app.executors ? ` (dynamic allocation: ${app.executors.current} of ${app.executors.target} executors)` : ''
   return `wants ${app.coresWanted} more${executors}`

@@ -85,6 +85,8 @@ describe('demand: what each application has and still wants', () => {
     expect(running.coresWanted).toBeUndefined()
     // Without its driver's word a WAITING application is taken at one core per executor, Spark's least.
     expect(waiting.waiting).toBe('wants 1 core × 2048 MiB per executor; no worker has them (most free on a worker: 0 cores, 512 MiB)')
+    const report = { platform: 'docker', memberNoun: 'containers', ui: { url: 'http://127.0.0.1:30001' }, members: [], ...masterSide(busy, [waiting, running], []) }
+    expect(formatStatus(report)).toContain(`1 core granted, still wants: not known (asking its driver: http://127.0.0.1:30001/proxy/${runningId}/api/v1/applications/${runningId}/environment answered HTTP 404); all free cores of a worker × 512 MiB per executor`)
   })
 
   it("under dynamic allocation, what it still wants is its target executors less those it has, from the driver's metrics", () => {
