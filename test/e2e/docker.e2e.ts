@@ -42,7 +42,15 @@ function expectWorkers(state: MasterState, count: number) {
   }
 }
 
+/** The application id fails.py printed. */
+function failedAppOf(result: { stdout: string }): string {
+  const appId = /^APP_ID (app-\S+)$/m.exec(result.stdout)?.[1]
+  expect(appId, result.stdout).toBeDefined()
+  return appId!
+}
+
 describe.skipIf(ground.skipReason)('Spark standalone on a local Docker engine (real CLI, real Spark)', () => {
+  let failedAppId: string | undefined
   beforeAll(async () => {
     // Start from nothing, whatever an earlier run left.
     expect((await cli(ground.env, 'down', ...docker)).exitCode).toBe(0)
@@ -323,11 +331,38 @@ describe.skipIf(ground.skipReason)('Spark standalone on a local Docker engine (r
     expect(await labelled('volume', 'role=driver')).toEqual([])
     const failed = await cli(ground.env, 'submit', ...docker, ...failingArgs)
     expectFailure(failed)
+    failedAppId = failedAppOf(failed)
     expect(await labelled('container', 'role=driver')).toEqual([])
     expectUserCode(await cli(ground.env, 'submit', ...docker, ...userCodeArgs))
     const missing = await cli(ground.env, 'submit', ...docker, 'no-such-app.py')
     expect(missing.exitCode).toBe(2)
     expect(missing.stderr).toMatch(/^error: the app: cannot read no-such-app\.py/m)
+  })
+
+  it("the failed submit's logs outlive its driver and workers: after the worker is replaced, logs prints its executor's traceback and its driver's log, and the kept files hold no secret", async () => {
+    const appId = failedAppId!
+    // A crash that takes the worker container (and its scratch space) with it, then a new one.
+    const before = await containerIds()
+    await $`docker rm --force spark-worker-1`.quiet()
+    expect((await up('--workers', '1', '--timeout', '120')).exitCode).toBe(0)
+    expect((await containerIds())['spark-worker-1']).not.toBe(before['spark-worker-1'])
+    const driverLog = await cli(ground.env, 'logs', ...docker, appId)
+    expect(driverLog.exitCode, driverLog.stderr).toBe(0)
+    expect(driverLog.stdout).toContain(`Connected to Spark cluster with app ID ${appId}`)
+    const executors = /executors with logs: ([\d, ]+) \(/.exec(driverLog.stderr)?.[1].split(', ')
+    expect(executors, driverLog.stderr).toBeDefined()
+    const executorLogs = await Promise.all(executors!.map((id) => cli(ground.env, 'logs', ...docker, appId, '--executor', id)))
+    for (const log of executorLogs) expect(log.exitCode, log.stderr).toBe(0)
+    const raised = executorLogs.find((log) => log.stdout.includes('ValueError: raised on purpose by fails.py'))
+    expect(raised?.stdout, executorLogs.map((log) => log.stdout).join('\n')).toMatch(/Traceback \(most recent call last\)/)
+    const unknown = await cli(ground.env, 'logs', ...docker, 'app-20000101000000-0000')
+    expect([unknown.exitCode, unknown.stderr.split('\n').filter((line) => line.startsWith('error:'))]).toEqual([1, ['error: no logs are kept for app-20000101000000-0000']])
+    // No file kept holds the cluster's secret (grep exits 1: no match).
+    const image = (await $`docker inspect --format {{.Config.Image}} spark-master`.quiet()).stdout.trim()
+    const secret = secretOf((await $`docker run --rm --user 185:0 --volume spark-auth:/auth:ro --entrypoint cat ${image} /auth/spark-defaults.conf`.quiet()).stdout)
+    expect(secret).toMatch(/^[0-9a-f]{64}$/)
+    const grep = await $({ input: `${secret}\n`, nothrow: true })`docker run --rm --interactive --user 185:0 --volume spark-events:/events:ro --entrypoint grep ${image} -rlF -f - /events/logs`.quiet()
+    expect([grep.exitCode, grep.stdout]).toEqual([1, ''])
   })
 
   it('shell is a pyspark REPL whose driver runs in the cluster: piped input is evaluated, the container is removed', async () => {
