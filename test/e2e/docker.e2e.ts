@@ -9,7 +9,7 @@ import { pollUntil } from '../../scripts/lib/poll.ts'
 import { cli, cliWithInput, labelled, startCli } from './cli.ts'
 import { expectOtherPythonRefused, expectRefused, expectUdfsThroughConnect, piThroughConnect } from './connect-client.ts'
 import { durableArgs, expectDecommissioned, expectDurableResult, expectStressed, stressArgs, waitForOutput, type MasterStateWithApps } from './durability.ts'
-import { expectFailure, expectUserCode, expectWordcount, failingArgs, userCodeArgs, userPackages, wordcountArgs } from './submit-apps.ts'
+import { expectExecutorLogs, expectFailure, expectUserCode, expectWordcount, failedAppOf, failingArgs, userCodeArgs, userPackages, wordcountArgs } from './submit-apps.ts'
 import { hostPythonVersion } from '../../scripts/lib/host-python.ts'
 import { listNotebooks, notebookOf, parseLabUrl, saveNotebook } from './jupyter.ts'
 
@@ -40,13 +40,6 @@ function expectWorkers(state: MasterState, count: number) {
     expect(worker.cores).toBe(1)
     expect(worker.memory).toBe(1024)
   }
-}
-
-/** The application id fails.py printed. */
-function failedAppOf(result: { stdout: string }): string {
-  const appId = /^APP_ID (app-\S+)$/m.exec(result.stdout)?.[1]
-  expect(appId, result.stdout).toBeDefined()
-  return appId!
 }
 
 describe.skipIf(ground.skipReason)('Spark standalone on a local Docker engine (real CLI, real Spark)', () => {
@@ -346,17 +339,7 @@ describe.skipIf(ground.skipReason)('Spark standalone on a local Docker engine (r
     await $`docker rm --force spark-worker-1`.quiet()
     expect((await up('--workers', '1', '--timeout', '120')).exitCode).toBe(0)
     expect((await containerIds())['spark-worker-1']).not.toBe(before['spark-worker-1'])
-    const driverLog = await cli(ground.env, 'logs', ...docker, appId)
-    expect(driverLog.exitCode, driverLog.stderr).toBe(0)
-    expect(driverLog.stdout).toContain(`Connected to Spark cluster with app ID ${appId}`)
-    const executors = /executors with logs: ([\d, ]+) \(/.exec(driverLog.stderr)?.[1].split(', ')
-    expect(executors, driverLog.stderr).toBeDefined()
-    const executorLogs = await Promise.all(executors!.map((id) => cli(ground.env, 'logs', ...docker, appId, '--executor', id)))
-    for (const log of executorLogs) expect(log.exitCode, log.stderr).toBe(0)
-    const raised = executorLogs.find((log) => log.stdout.includes('ValueError: raised on purpose by fails.py'))
-    expect(raised?.stdout, executorLogs.map((log) => log.stdout).join('\n')).toMatch(/Traceback \(most recent call last\)/)
-    const unknown = await cli(ground.env, 'logs', ...docker, 'app-20000101000000-0000')
-    expect([unknown.exitCode, unknown.stderr.split('\n').filter((line) => line.startsWith('error:'))]).toEqual([1, ['error: no logs are kept for app-20000101000000-0000']])
+    await expectExecutorLogs((...args) => cli(ground.env, 'logs', ...docker, ...args), appId)
     // No file kept holds the cluster's secret (grep exits 1: no match).
     const image = (await $`docker inspect --format {{.Config.Image}} spark-master`.quiet()).stdout.trim()
     const secret = secretOf((await $`docker run --rm --user 185:0 --volume spark-auth:/auth:ro --entrypoint cat ${image} /auth/spark-defaults.conf`.quiet()).stdout)
