@@ -26,6 +26,7 @@ import { buildNotebookImage, localClusterImage, notebookImageReference } from '.
 import { notebookServer } from './scripts/lib/notebook-server.ts'
 import { applyNotebook, notebookCluster, serveNotebook, type NotebookCluster } from './scripts/notebook.ts'
 import { deleteCluster } from './scripts/delete.ts'
+import { runLogs } from './scripts/logs.ts'
 import { startMinikube } from './scripts/minikube-start.ts'
 import { stopMinikube } from './scripts/minikube-stop.ts'
 import { describePi, runPi, type PiRun } from './scripts/pi.ts'
@@ -225,7 +226,7 @@ function downTasks(config: Config, platform: Platform, platformNote: string): Ta
   ]
 }
 
-const graphs: Record<Exclude<Command, 'status' | 'ui' | 'submit' | 'shell'>, (config: Config, platform: Platform, platformNote: string) => Task[]> = {
+const graphs: Record<Exclude<Command, 'status' | 'ui' | 'submit' | 'shell' | 'logs'>, (config: Config, platform: Platform, platformNote: string) => Task[]> = {
   up: upTasks,
   pi: piTasks,
   scale: scaleTasks,
@@ -235,7 +236,7 @@ const graphs: Record<Exclude<Command, 'status' | 'ui' | 'submit' | 'shell'>, (co
   down: downTasks,
 }
 
-/** listr2 is loaded only by the commands that run a graph (not by --help, status, ui, submit, shell). */
+/** listr2 is loaded only by the commands that run a graph (not by --help, status, ui, submit, shell, logs). */
 type Listr2 = typeof import('listr2')
 
 function listrOptions(config: Config, { ListrLogger, ProcessOutput, PRESET_TIMER, PRESET_TIMESTAMP }: Listr2) {
@@ -290,9 +291,10 @@ const changesCluster = new Set<Command>(['up', 'scale', 'down', 'connect', 'hist
 export async function runCommand(config: Config): Promise<number> {
   const { platform, reason } = await resolvePlatform(config)
   const ctx: Context = { target: makeTarget(config, platform), timings: {} }
-  if (config.command === 'submit' || config.command === 'shell') {
+  if (config.command === 'submit' || config.command === 'shell' || config.command === 'logs') {
     installInterruptHandler()
     try {
+      if (config.command === 'logs') return await runLogs(ctx.target, config)
       return await (config.command === 'submit' ? runSubmit(ctx.target, config) : runShell(ctx.target))
     } catch (error) {
       const interrupted = interruption()

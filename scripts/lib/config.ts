@@ -9,7 +9,7 @@ import { imagePythons } from './python-version.ts'
 import { parseS3CredentialsFile, parseS3Endpoint, parseS3Region, s3Settings, type S3Settings } from './s3.ts'
 import { sparkMemoryToMebibytes } from './units.ts'
 
-export const commands = ['up', 'pi', 'scale', 'status', 'ui', 'history', 'connect', 'notebook', 'submit', 'shell', 'down'] as const
+export const commands = ['up', 'pi', 'scale', 'status', 'ui', 'history', 'connect', 'notebook', 'submit', 'shell', 'logs', 'down'] as const
 export type Command = (typeof commands)[number]
 export type PlatformChoice = 'auto' | 'minikube' | 'kubernetes' | 'docker'
 export type Platform = Exclude<PlatformChoice, 'auto'>
@@ -71,10 +71,13 @@ export interface Config {
   pyFiles: string[]
   files: string[]
   confs: string[]
+  /** npm run logs: the application whose kept logs to print, and one executor's id (undefined: the driver's log). */
+  appId?: string
+  executor?: number
   help: boolean
 }
 
-type Key = Exclude<keyof Config, 'command' | 'help' | 'app' | 'appArgs' | 's3'>
+type Key = Exclude<keyof Config, 'command' | 'help' | 'app' | 'appArgs' | 's3' | 'appId'>
 
 interface OptionSpec {
   key: Key
@@ -110,6 +113,8 @@ const matching = (pattern: RegExp, form: string) => (raw: string, flag: string) 
 
 const oneOf = (values: readonly string[]) => matching(new RegExp(`^(${values.join('|')})$`), `one of ${values.join(', ')}`)
 
+/** A standalone master's application ids: app-<start, yyyyMMddHHmmss>-<a number from 0000>. */
+const appIdPattern = /^app-\d{14}-\d{4,}$/
 const dnsLabel = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/
 const imageRepository = /^[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/
 const registryHost = /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:\d{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/
@@ -293,11 +298,13 @@ export const optionSpecs: readonly OptionSpec[] = [
     help: 'comma-separated files the app opens by name (its working directory; SparkFiles.get on executors)', parse: fileList },
   { key: 'confs', flag: '--conf', multiple: true, form: 'key=value', commands: driverCommands,
     help: 'a Spark property for this application, like spark.executor.memory=1g (repeatable)', parse: matching(/^spark\.[\w.-]+=\S.*$/, 'a Spark property key=value, like spark.executor.memory=1g') },
+  { key: 'executor', flag: '--executor', form: 'an executor id: 0, 1, 2…', commands: ['logs'],
+    help: "print this executor's stderr and stdout instead of the driver's log (the driver's log ends with the executors that kept one)", parse: wholeNumber(0, 999999) },
   { key: 'keepMinikube', flag: '--keep-minikube', boolean: true, form: '', commands: ['down'],
     help: 'leave minikube running after deleting the Spark objects' },
   { key: 'deleteNotebooks', flag: '--delete-notebooks', boolean: true, form: '', commands: ['down'],
     help: "also delete the volume (Docker) or claim (Kubernetes) JupyterLab keeps your notebooks on when the cluster has no --data or --data-claim; kept otherwise (notebooks under the data folder or claim are never deleted)" },
-  { key: 'json', flag: '--json', boolean: true, form: '', commands: commands.filter((c) => c !== 'submit' && c !== 'shell'),
+  { key: 'json', flag: '--json', boolean: true, form: '', commands: commands.filter((c) => c !== 'submit' && c !== 'shell' && c !== 'logs'),
     help: 'print a machine-readable summary on stdout (progress goes to stderr)' },
 ]
 
@@ -355,6 +362,7 @@ export const npmScriptOf: Record<Command, string> = {
   notebook: 'notebook',
   submit: 'submit',
   shell: 'shell',
+  logs: 'logs',
   down: 'cluster:down',
 }
 
@@ -377,7 +385,7 @@ export function parseConfig(
   const ours = command === 'submit' ? argv.slice(0, argv.length - app.length).filter((word) => word !== '--') : argv
   let parsed: ReturnType<typeof parseArgs>
   try {
-    parsed = parseArgs({ args: ours, options, strict: true, allowPositionals: command === 'scale' })
+    parsed = parseArgs({ args: ours, options, strict: true, allowPositionals: command === 'scale' || command === 'logs' })
   } catch (error) {
     throw new UsageError(rephraseParseError(error, command))
   }
@@ -409,6 +417,13 @@ export function parseConfig(
       throw new UsageError('scale takes one worker count: npm run scale -- N (N from 1 to 64)')
     }
     config.workers = optionSpecs.find((spec) => spec.key === 'workers')!.parse!(count, 'the worker count')
+  }
+  if (command === 'logs' && !config.help) {
+    const [appId, ...extra] = parsed.positionals
+    if (appId === undefined || extra.length > 0 || !appIdPattern.test(appId)) {
+      throw new UsageError(`logs takes one application id: npm run logs -- app-20260101120000-0000 [--executor N] (got "${parsed.positionals.join(' ')}")`)
+    }
+    config.appId = appId
   }
   if (command === 'submit' && !config.help) {
     const [file, ...args] = app
@@ -465,10 +480,11 @@ export function helpText(command: Command): string {
     connect: 'Start a Spark Connect server in the cluster (a driver your own Python drives over gRPC), make it\nreachable at sc://localhost:15002 (a port-forward until Ctrl-C on Kubernetes; Docker publishes it on\nloopback) and print the connection string with its token and a Python snippet.',
     notebook: "Start JupyterLab in the cluster on the cluster's own image (its kernel a PySpark driver with `spark`\nand `sc` ready), building that image once, and serve it on http://localhost:8888 (a port-forward until\nCtrl-C on Kubernetes; Docker publishes it on loopback): prints the URL with its token. Notebooks live\nin <data>/notebooks when the cluster has data, else on a volume or claim cluster:down keeps.",
     submit: 'Run your PySpark file as a driver in the cluster (a Job whose files come from a ConfigMap; a container\non Docker), stream its output, and exit with its exit code. Everything after the file goes to it verbatim.',
+    logs: "Print what an application's driver logged (its log4j output), or one executor's stderr and stdout,\nkept beside the event logs after the driver and workers are gone (read by a short Job or container).\nWith no --executor it names the executors that kept logs. Ids: npm run status, npm run history.",
     shell: 'An interactive pyspark REPL whose driver runs in the cluster (a pod attached to this terminal; a\ncontainer on Docker), with `spark` ready. Input may be piped. The pod or container is removed on exit.',
     down: 'Delete everything this tool made (labelled app=spark and app.kubernetes.io/managed-by=spark-standalone-k8s;\nor one --role), wait until gone, then stop minikube (unless --role or --keep-minikube).',
   }
-  const args = command === 'scale' ? ' -- N [flags]' : command === 'submit' ? ' -- [flags] app.py [args…]' : ' [-- flags]'
+  const args = command === 'scale' ? ' -- N [flags]' : command === 'submit' ? ' -- [flags] app.py [args…]' : command === 'logs' ? ' -- <app id> [--executor N] [flags]' : ' [-- flags]'
   const rows = optionSpecs
     .filter((spec) => spec.commands.includes(command))
     .map((spec) => {

@@ -30,6 +30,8 @@ export interface ClusterManifests {
   /** Only the cluster's own pods may open the master's ports. */
   masterPolicy: V1NetworkPolicy
   piJob: V1Job
+  /** What `npm run logs` runs: prints one application's kept logs (manifests/jobs/spark-logs.yml). */
+  logsJob: V1Job
   /** The Spark Connect server (manifests/connect/), started by `npm run connect`. */
   connect: { deployment: V1Deployment; service: V1Service }
   /** The drivers' event logs (manifests/spark-events.yml), unless the data folder or claim holds them. */
@@ -60,7 +62,7 @@ export function parseManifestFile(path: string): KubernetesObject[] {
     .filter((object): object is KubernetesObject => object !== null)
 }
 
-/** Reads manifests/*.yml (what `kubectl apply -f manifests/` applies), manifests/jobs/spark-pi.yml, manifests/connect/, manifests/history/ and manifests/notebook/. */
+/** Reads manifests/*.yml (what `kubectl apply -f manifests/` applies), manifests/jobs/, manifests/connect/, manifests/history/ and manifests/notebook/. */
 export function loadManifests(dir: string = manifestsDir): ClusterManifests {
   const parsed = new ParsedFileCache<KubernetesObject[]>(cacheDir('parsed-manifests.json'))
   const parse = (path: string) => parsed.get(path, parseManifestFile)
@@ -77,6 +79,7 @@ export function loadManifests(dir: string = manifestsDir): ClusterManifests {
     return found[0] as T
   }
   const [piJob] = parse(join(dir, 'jobs', 'spark-pi.yml')) as V1Job[]
+  const [logsJob] = parse(join(dir, 'jobs', 'spark-logs.yml')) as V1Job[]
   parsed.save()
   return {
     master: find<V1Deployment>('Deployment', 'master'),
@@ -86,6 +89,7 @@ export function loadManifests(dir: string = manifestsDir): ClusterManifests {
     workerBudget: find<V1PodDisruptionBudget>('PodDisruptionBudget', 'worker'),
     masterPolicy: find<V1NetworkPolicy>('NetworkPolicy', 'master'),
     piJob,
+    logsJob,
     connect: { deployment: find<V1Deployment>('Deployment', 'connect', connect), service: find<V1Service>('Service', 'connect', connect) },
     eventsClaim: find<V1PersistentVolumeClaim>('PersistentVolumeClaim', 'events'),
     history: { deployment: find<V1Deployment>('Deployment', 'history', history), service: find<V1Service>('Service', 'history', history) },
@@ -255,6 +259,25 @@ export function renderPiJob(manifests: ClusterManifests, options: { image: strin
   const container = mainContainer(job)
   container.image = options.image
   if (options.partitions !== undefined) setEnv(container, 'PI_PARTITIONS', String(options.partitions))
+  return job
+}
+
+/**
+ * Where the applications' logs are kept: the workers' work dir (executors' stdout and stderr), which the
+ * drivers' spark.driver.log.dfsDir names too.
+ */
+export function logsFolder(manifests: ClusterManifests): string {
+  const folder = envValue(mainContainer(manifests.worker), 'SPARK_WORKER_DIR')
+  if (!folder) throw new Error('the worker Deployment sets no SPARK_WORKER_DIR')
+  return folder
+}
+
+/** The Job printing what one application kept, and the log of its driver or of one executor. */
+export function renderLogsJob(manifests: ClusterManifests, options: { image: string; namespace: string; appId: string; executor?: number }): V1Job {
+  const job = withNamespace(manifests.logsJob, options.namespace)
+  const container = mainContainer(job)
+  container.image = options.image
+  container.args = [...(container.args ?? []), logsFolder(manifests), options.appId, ...(options.executor === undefined ? [] : [String(options.executor)])]
   return job
 }
 

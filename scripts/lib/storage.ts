@@ -57,10 +57,15 @@ export function withStorage(template: V1PodTemplateSpec, storage: ClusterStorage
   if (events && eventsMount && storage.eventsOff) {
     spec.volumes = spec.volumes!.filter((volume) => volume !== events)
     container.volumeMounts = container.volumeMounts!.filter((m) => m !== eventsMount)
-    // In the command line (servers, drivers) or in PYSPARK_SUBMIT_ARGS (JupyterLab's kernels).
-    const off = (text: string) => text.replace(/(^|\s)spark\.eventLog\.enabled=true(?=\s|$)/g, '$1spark.eventLog.enabled=false')
+    // In the command line (servers, drivers) or in PYSPARK_SUBMIT_ARGS (JupyterLab's kernels): no
+    // event log, and no driver log kept beside it.
+    const off = (text: string) => text.replace(/(^|\s)(spark\.eventLog\.enabled|spark\.driver\.log\.persistToDfs\.enabled)=true(?=\s|$)/g, '$1$2=false')
     container.args = container.args?.map(off)
-    container.env = container.env?.map((variable) => (variable.value === undefined ? variable : { ...variable, value: off(variable.value) }))
+    // A folder in the volume (the workers' SPARK_WORKER_DIR) goes with it: Spark's default then holds.
+    const inVolume = (value: string) => value === eventsMount.mountPath || value.startsWith(`${eventsMount.mountPath}/`)
+    container.env = container.env
+      ?.filter((variable) => variable.value === undefined || !inVolume(variable.value))
+      .map((variable) => (variable.value === undefined ? variable : { ...variable, value: off(variable.value) }))
   }
   for (const { volume: name, dir } of data ? movedVolumes : []) {
     const volume = spec.volumes?.find((v) => v.name === name)
@@ -101,8 +106,8 @@ export function storageOf(annotations: Record<string, string> | undefined): Clus
 /** The storage step's outcome, in words. */
 export function describeStorage(storage: ClusterStorage, note?: string): StepOutcome {
   if (note) return { done: note }
-  if (!storage.data) return { skipped: 'no --data or --data-claim: event logs go to the spark-events volume of the cluster (cluster:down deletes it)' }
-  return { done: `${storage.data.what} at ${storage.data.mountPath} in every pod; event logs in its ${eventsDir}/, JupyterLab's notebooks in its ${notebooksDir}/` }
+  if (!storage.data) return { skipped: "no --data or --data-claim: event logs and the applications' logs (npm run logs) go to the spark-events volume of the cluster (cluster:down deletes it)" }
+  return { done: `${storage.data.what} at ${storage.data.mountPath} in every pod; event logs and the applications' logs (npm run logs) in its ${eventsDir}/, JupyterLab's notebooks in its ${notebooksDir}/` }
 }
 
 /** For status and cluster:down: where the user's data is, which the tool never deletes. */

@@ -1,7 +1,7 @@
 // The user's data in and out, as the e2e suites check it: a CSV the host writes into the data
 // folder, read by a submitted app and by a Connect client in the cluster, and the Parquet they
 // write back read by the host; then the History Server listing the finished applications.
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { $ } from 'zx'
@@ -33,6 +33,9 @@ export function writeCsv(dir: string): void {
 }
 
 /** The keys of the S3 server the suite runs, as the CLI takes them from this machine's environment. */
+/** The event logs in the data's spark-events/ (not the logs/ folder of the applications' logs beside them). */
+export const eventLogs = (data: string): string[] => readdirSync(join(data, 'spark-events')).filter((name) => name !== 'logs')
+
 export const s3Keys = (s3: { accessKey: string; secretKey: string }) => ({ AWS_ACCESS_KEY_ID: s3.accessKey, AWS_SECRET_ACCESS_KEY: s3.secretKey })
 
 /** A bucket on the S3 server with the same CSV in it, put through the S3 API. */

@@ -3,7 +3,7 @@
 // client; the same through s3a:// against a real S3 server (versitygw) whose keys never show; the
 // event logs of every driver in its spark-events/, and the History Server listing the finished
 // applications; bad data flags refused before anything is made; cluster:down keeping it all.
-import { existsSync, readdirSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { $ } from 'zx'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
@@ -15,7 +15,7 @@ import { groundReady } from '../background-ground.ts'
 import { cli, cliWithInput, labelled } from './cli.ts'
 import { userPackages } from './submit-apps.ts'
 import { chromiumExecutable, runCellInLab } from './browser.ts'
-import { dataAppArgs, expectDataApp, expectNotebookRun, expectDataThroughConnect, expectHistoryLists, expectParquetOnHost, expectS3aReadFails, makeBucket, makeDataFolder, s3Keys } from './data-apps.ts'
+import { dataAppArgs, eventLogs, expectDataApp, expectNotebookRun, expectDataThroughConnect, expectHistoryLists, expectParquetOnHost, expectS3aReadFails, makeBucket, makeDataFolder, s3Keys } from './data-apps.ts'
 
 const ground = inject('ground')
 const spark35 = /^3\./.test(process.env.SPARK_K8S_SPARK_VERSION ?? '')
@@ -73,7 +73,7 @@ describe.skipIf(ground.skipReason)('your data and your finished applications on 
     const up = await cli({ ...env, ...s3Keys(s3) }, 'up', ...docker, '--workers', '2', '--data', data, ...s3Flags(), '--json')
     printed.push(up.stdout, up.stderr)
     expect(up.exitCode, up.stderr.slice(-3000)).toBe(0)
-    expect(up.stderr).toContain(`folder ${data} at /data in every pod; event logs in its spark-events/`)
+    expect(up.stderr).toContain(`folder ${data} at /data in every pod; event logs and the applications' logs (npm run logs) in its spark-events/`)
     if (!spark35) expect(up.stderr).toContain(`s3a:// paths go to ${s3.endpoint} (us-east-1; keys from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, kept in the cluster's spark-auth secret)`)
     sparkVersion = /^spark-standalone:(\d+\.\d+\.\d+)-/.exec(up.json!.image)![1]
     for (const name of ['spark-master', 'spark-worker-1', 'spark-worker-2']) {
@@ -159,7 +159,13 @@ describe.skipIf(ground.skipReason)('your data and your finished applications on 
       const environment = (await (await fetchWithin(`http://localhost:18080/api/v1/applications/${listed.find((app) => app.name === 'data-app')!.id}/environment`, 10_000)).json()) as { sparkProperties: Array<[string, string]> }
       expect(new Map(environment.sparkProperties).get('spark.hadoop.fs.s3a.secret.key')).toBe('*********(redacted)')
     }
-    expect(readdirSync(join(data, 'spark-events')).length).toBeGreaterThanOrEqual(2)
+    expect(eventLogs(data).length).toBeGreaterThanOrEqual(2)
+    // The drivers' and executors' logs kept beside them hold neither the cluster's secret nor the S3 keys.
+    const logs = join(data, 'spark-events', 'logs')
+    const kept = readdirSync(logs, { recursive: true, encoding: 'utf8' }).filter((file) => statSync(join(logs, file)).isFile())
+    expect(kept.filter((file) => file.endsWith('_driver.log')).length).toBeGreaterThanOrEqual(2)
+    expect(kept.filter((file) => /\/stderr$/.test(file)).length).toBeGreaterThanOrEqual(2)
+    for (const file of kept) for (const hidden of [secret, s3.secretKey, s3.accessKey]) expect(readFileSync(join(logs, file), 'utf8').includes(hidden), file).toBe(false)
     const ports = await $`docker port spark-history`.quiet()
     expect(ports.stdout.trim()).toBe('18080/tcp -> 127.0.0.1:18080')
     const status = await cli(ground.env, 'status', ...docker)
@@ -198,6 +204,6 @@ describe.skipIf(ground.skipReason)('your data and your finished applications on 
     expect(await labelled('container', 'app=spark')).toEqual([])
     expect(existsSync(join(data, 'people.csv'))).toBe(true)
     expect(existsSync(join(data, 'by_city_submit.parquet'))).toBe(true)
-    expect(readdirSync(join(data, 'spark-events')).length).toBeGreaterThanOrEqual(2)
+    expect(eventLogs(data).length).toBeGreaterThanOrEqual(2)
   })
 })

@@ -14,7 +14,7 @@ import { groundReady } from '../background-ground.ts'
 import { cli, startCli } from './cli.ts'
 import { expectRefused } from './connect-client.ts'
 import { chromiumExecutable, runCellInLab } from './browser.ts'
-import { dataAppArgs, expectDataApp, expectNotebookRun, expectDataThroughConnect, expectHistoryLists, expectParquetOnHost, makeBucket, makeDataFolder, s3Keys } from './data-apps.ts'
+import { dataAppArgs, eventLogs, expectDataApp, expectNotebookRun, expectDataThroughConnect, expectHistoryLists, expectParquetOnHost, makeBucket, makeDataFolder, s3Keys } from './data-apps.ts'
 import { userPackages } from './submit-apps.ts'
 
 const ground = inject('kubeGround')
@@ -76,7 +76,7 @@ describe.skipIf(ground.skipReason)('your data and your finished applications on 
     })
     const up = await cli({ ...ground.env, ...userPackages, ...s3Keys(s3) }, 'up', ...platform, '--workers', '2', '--data-claim', claim, '--s3-endpoint', s3.endpoint, '--json')
     expect(up.exitCode, up.stderr.slice(-3000)).toBe(0)
-    expect(up.stderr).toContain(`claim ${claim} at /data in every pod; event logs in its spark-events/`)
+    expect(up.stderr).toContain(`claim ${claim} at /data in every pod; event logs and the applications' logs (npm run logs) in its spark-events/`)
     expect(up.stderr).toContain(`s3a:// paths go to ${s3.endpoint}`)
     expect(up.stdout + up.stderr).not.toContain(s3.secretKey)
     sparkVersion = /spark-standalone:(\d+\.\d+\.\d+)-/.exec(up.json!.image)![1]
@@ -156,7 +156,7 @@ describe.skipIf(ground.skipReason)('your data and your finished applications on 
     } finally {
       expect(await history.stop('SIGINT'), history.output().stderr).toBe(0)
     }
-    expect(readdirSync(join(data, 'spark-events')).length).toBeGreaterThanOrEqual(2)
+    expect(eventLogs(data).length).toBeGreaterThanOrEqual(2)
   })
 
   it('a repaired Secret: cluster:up rolls the running Connect server onto it (the new token works, the old is refused) and leaves the History Server, which does not mount it, alone', async () => {
@@ -198,6 +198,6 @@ describe.skipIf(ground.skipReason)('your data and your finished applications on 
     expect(down.stderr).toMatch(/deployment\/spark-history.*; your data stays: claim lake at \/data/)
     expect((await kube.core.readNamespacedPersistentVolumeClaim({ name: claim, namespace })).status?.phase).toBe('Bound')
     expect(existsSync(join(data, 'by_city_connect.parquet'))).toBe(true)
-    expect(readdirSync(join(data, 'spark-events')).length).toBeGreaterThanOrEqual(2)
+    expect(eventLogs(data).length).toBeGreaterThanOrEqual(2)
   })
 })

@@ -9,7 +9,7 @@ import { pollUntil } from '../../scripts/lib/poll.ts'
 import { cli, cliWithInput, labelled, startCli } from './cli.ts'
 import { expectOtherPythonRefused, expectRefused, expectUdfsThroughConnect, piThroughConnect } from './connect-client.ts'
 import { durableArgs, expectDecommissioned, expectDurableInStatus, expectDurableResult, expectStressed, stressArgs, waitForOutput } from './durability.ts'
-import { expectFailure, expectUserCode, expectWordcount, failingArgs, userCodeArgs, userPackages, wordcountArgs } from './submit-apps.ts'
+import { expectExecutorLogs, expectFailure, expectUserCode, expectWordcount, failedAppOf, failingArgs, userCodeArgs, userPackages, wordcountArgs } from './submit-apps.ts'
 import { hostPythonVersion } from '../../scripts/lib/host-python.ts'
 import { listNotebooks, notebookOf, parseLabUrl, saveNotebook } from './jupyter.ts'
 
@@ -43,6 +43,7 @@ function expectWorkers(state: MasterState, count: number) {
 }
 
 describe.skipIf(ground.skipReason)('Spark standalone on a local Docker engine (real CLI, real Spark)', () => {
+  let failedAppId: string | undefined
   beforeAll(async () => {
     // Start from nothing, whatever an earlier run left.
     expect((await cli(ground.env, 'down', ...docker)).exitCode).toBe(0)
@@ -324,11 +325,28 @@ describe.skipIf(ground.skipReason)('Spark standalone on a local Docker engine (r
     expect(await labelled('volume', 'role=driver')).toEqual([])
     const failed = await cli(ground.env, 'submit', ...docker, ...failingArgs)
     expectFailure(failed)
+    failedAppId = failedAppOf(failed)
     expect(await labelled('container', 'role=driver')).toEqual([])
     expectUserCode(await cli(ground.env, 'submit', ...docker, ...userCodeArgs))
     const missing = await cli(ground.env, 'submit', ...docker, 'no-such-app.py')
     expect(missing.exitCode).toBe(2)
     expect(missing.stderr).toMatch(/^error: the app: cannot read no-such-app\.py/m)
+  })
+
+  it("the failed submit's logs outlive its driver and workers: after the worker is replaced, logs prints its executor's traceback and its driver's log, and the kept files hold no secret", async () => {
+    const appId = failedAppId!
+    // A crash that takes the worker container (and its scratch space) with it, then a new one.
+    const before = await containerIds()
+    await $`docker rm --force spark-worker-1`.quiet()
+    expect((await up('--workers', '1', '--timeout', '120')).exitCode).toBe(0)
+    expect((await containerIds())['spark-worker-1']).not.toBe(before['spark-worker-1'])
+    await expectExecutorLogs((...args) => cli(ground.env, 'logs', ...docker, ...args), appId)
+    // No file kept holds the cluster's secret (grep exits 1: no match).
+    const image = (await $`docker inspect --format {{.Config.Image}} spark-master`.quiet()).stdout.trim()
+    const secret = secretOf((await $`docker run --rm --user 185:0 --volume spark-auth:/auth:ro --entrypoint cat ${image} /auth/spark-defaults.conf`.quiet()).stdout)
+    expect(secret).toMatch(/^[0-9a-f]{64}$/)
+    const grep = await $({ input: `${secret}\n`, nothrow: true })`docker run --rm --interactive --user 185:0 --volume spark-events:/events:ro --entrypoint grep ${image} -rlF -f - /events/logs`.quiet()
+    expect([grep.exitCode, grep.stdout]).toEqual([1, ''])
   })
 
   it('shell is a pyspark REPL whose driver runs in the cluster: piped input is evaluated, the container is removed', async () => {

@@ -22,7 +22,7 @@ import { groundReady } from '../background-ground.ts'
 import { cli, cliWithInput, startCli } from './cli.ts'
 import { expectOtherPythonRefused, expectRefused, expectUdfsThroughConnect, piThroughConnect } from './connect-client.ts'
 import { durableArgs, expectDecommissioned, expectDurableInStatus, expectDurableResult, expectStressed, stressArgs, waitForOutput } from './durability.ts'
-import { expectFailure, expectUserCode, expectWordcount, failingArgs, userCodeArgs, userPackages, wordcountArgs } from './submit-apps.ts'
+import { expectExecutorLogs, expectFailure, expectUserCode, expectWordcount, failedAppOf, failingArgs, userCodeArgs, userPackages, wordcountArgs } from './submit-apps.ts'
 import { hostPythonVersion } from '../../scripts/lib/host-python.ts'
 import { makeNamespaceUser, type NamespaceUser } from './namespace-user.ts'
 
@@ -77,6 +77,8 @@ function errorLines(stderr: string): string[] {
 
 describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--context + --registry)', () => {
   let kube: Kube
+  /** The application fails.py ran (submit, below), whose logs are read after its workers are gone. */
+  let failedAppId: string | undefined
   /** The master's /json/ read the way the tool reads it: the Service proxy of the API server. */
   const masterState = async (namespace = 'default', as: Kube = kube) =>
     JSON.parse(await kubeGet(as, `/api/v1/namespaces/${namespace}/services/spark-master-service:spark-master-webui/proxy/json/`)) as MasterState
@@ -461,7 +463,9 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
       ...(await kube.core.listNamespacedConfigMap({ namespace: 'default', labelSelector: 'app=spark' })).items,
     ].map((o) => o.metadata?.name)
     expectWordcount(await run('submit', ...wordcountArgs))
-    expectFailure(await run('submit', ...failingArgs))
+    const failed = await run('submit', ...failingArgs)
+    expectFailure(failed)
+    failedAppId = failedAppOf(failed)
     expectUserCode(await run('submit', ...userCodeArgs))
     const big = join(mkdtempSync(join(tmpdir(), 'submit-')), 'big.bin')
     writeFileSync(big, Buffer.alloc(1024 * 1024))
@@ -472,6 +476,20 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
       const left = await leftovers()
       return left.length === 0 ? { done: true } : { waiting: left.join(', ') }
     })
+  })
+
+  it("the failed submit's logs outlive its driver and workers: after the worker pods are replaced, logs prints its executor's traceback and its driver's log", async () => {
+    const alive = aliveWorkers(await masterState())
+    const { items } = await kube.core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=spark,role=worker' })
+    const live = items.filter((pod) => !pod.metadata?.deletionTimestamp)
+    await Promise.all(live.map((pod) => kube.core.deleteNamespacedPod({ name: pod.metadata!.name!, namespace: 'default' })))
+    await pollUntil('new workers registered in place of the deleted pods', 120_000, async () => {
+      const now = aliveWorkers(await masterState())
+      const pods = (await kube.core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=spark,role=worker' })).items
+      const gone = !pods.some((pod) => live.some((old) => old.metadata?.uid === pod.metadata?.uid))
+      return gone && now.length === alive.length && now.every((worker) => !alive.some((old) => old.id === worker.id)) ? { done: true } : { waiting: `${now.length} alive` }
+    })
+    await expectExecutorLogs((...args) => run('logs', ...args), failedAppId!)
   })
 
   it('shell attaches a pyspark REPL running in a pod: piped input is evaluated, the pod is removed', async () => {

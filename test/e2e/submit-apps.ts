@@ -34,6 +34,34 @@ export function expectFailure(result: CliResult): void {
   expect(output).toMatch(/ValueError: raised on purpose by fails\.py/)
 }
 
+/** The application id fails.py printed. */
+export function failedAppOf(result: CliResult): string {
+  const appId = /^APP_ID (app-\S+)$/m.exec(result.stdout)?.[1]
+  expect(appId, result.stdout).toBeDefined()
+  return appId!
+}
+
+/**
+ * `npm run logs` (run by `logs` with its arguments) after fails.py's driver and workers are gone: its
+ * driver's log, then each executor that kept logs, one of which holds the task's Python traceback;
+ * an unknown application is one line.
+ */
+export async function expectExecutorLogs(logs: (...args: string[]) => Promise<CliResult>, appId: string): Promise<void> {
+  const driverLog = await logs(appId)
+  expect(driverLog.exitCode, driverLog.stderr).toBe(0)
+  expect(driverLog.stdout).toContain(`Connected to Spark cluster with app ID ${appId}`)
+  // The driver's log4j lines carry the lost task's reason too.
+  expect(driverLog.stdout).toContain('ValueError: raised on purpose by fails.py')
+  const executors = /executors with logs: ([\d, ]+) \(/.exec(driverLog.stderr)?.[1].split(', ')
+  expect(executors, driverLog.stderr).toBeDefined()
+  const executorLogs = await Promise.all(executors!.map((id) => logs(appId, '--executor', id)))
+  for (const log of executorLogs) expect(log.exitCode, log.stderr).toBe(0)
+  const raised = executorLogs.find((log) => log.stdout.includes('ValueError: raised on purpose by fails.py'))
+  expect(raised?.stdout, executorLogs.map((log) => log.stdout).join('\n')).toMatch(/Traceback \(most recent call last\)/)
+  const unknown = await logs('app-20000101000000-0000')
+  expect([unknown.exitCode, unknown.stderr.split('\n').filter((line) => line.startsWith('error:'))]).toEqual([1, ['error: no logs are kept for app-20000101000000-0000']])
+}
+
 /** What the e2e clusters are built with (cluster:up reads these like --pip and --packages): a pip package and a JDBC driver. */
 export const userPackages = { SPARK_K8S_PIP: 'tabulate==0.9.0', SPARK_K8S_PACKAGES: 'com.h2database:h2:2.3.232' }
 export const userCodeArgs = [join(apps, 'user_code.py')]

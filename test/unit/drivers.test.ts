@@ -85,7 +85,7 @@ describe('renderSubmitJob', () => {
     const container = mainContainer(job)
     expect(job.metadata?.generateName).toBe('spark-submit-')
     expect(job.spec?.activeDeadlineSeconds).toBe(60)
-    expect(container.args).toEqual(['/usr/local/bin/require-auth', '/opt/spark/bin/spark-submit', '--master', 'spark://spark-master-service:7077', '--conf', 'spark.driver.memory=512m', '--conf', 'spark.decommission.enabled=true', '--conf', 'spark.storage.decommission.enabled=true', '--conf', 'spark.executor.memory=512m', '--conf', 'spark.jars.ivy=/tmp/ivy', '--conf', 'spark.eventLog.enabled=true', '--conf', 'spark.eventLog.dir=file:/opt/spark/events', '--conf', 'spark.a=1', '--py-files', '/opt/spark/submit/lib.py', '--files', '/opt/spark/submit/data.csv', '/opt/spark/submit/app.py', '--x', 'two words'])
+    expect(container.args).toEqual(['/usr/local/bin/require-auth', '/opt/spark/bin/spark-submit', '--master', 'spark://spark-master-service:7077', '--conf', 'spark.driver.memory=512m', '--conf', 'spark.decommission.enabled=true', '--conf', 'spark.storage.decommission.enabled=true', '--conf', 'spark.executor.memory=512m', '--conf', 'spark.jars.ivy=/tmp/ivy', '--conf', 'spark.eventLog.enabled=true', '--conf', 'spark.eventLog.dir=file:/opt/spark/events', '--conf', 'spark.driver.log.persistToDfs.enabled=true', '--conf', 'spark.driver.log.dfsDir=file:/opt/spark/events/logs', '--conf', 'spark.a=1', '--py-files', '/opt/spark/submit/lib.py', '--files', '/opt/spark/submit/data.csv', '/opt/spark/submit/app.py', '--x', 'two words'])
     expect(container.workingDir).toBe('/opt/spark/submit')
     expect(container.env?.map((v) => v.name)).toEqual(['SPARK_CONF_DIR', 'SPARK_LOCAL_HOSTNAME'])
     expect(container.resources).toEqual(mainContainer(manifests.piJob).resources)
@@ -100,7 +100,7 @@ describe('renderShellPod', () => {
     const pod = renderShellPod(manifests, { image: 'spark:1', namespace: 'dev', tty: false })
     const container = pod.spec!.containers[0]
     expect(pod.metadata).toMatchObject({ generateName: 'spark-shell-', namespace: 'dev', labels: { app: 'spark', role: 'driver' } })
-    expect(container.args).toEqual(['/usr/local/bin/require-auth', '/opt/spark/bin/pyspark', '--master', 'spark://spark-master-service:7077', '--conf', 'spark.driver.memory=512m', '--conf', 'spark.decommission.enabled=true', '--conf', 'spark.storage.decommission.enabled=true', '--conf', 'spark.executor.memory=512m', '--conf', 'spark.jars.ivy=/tmp/ivy', '--conf', 'spark.eventLog.enabled=true', '--conf', 'spark.eventLog.dir=file:/opt/spark/events'])
+    expect(container.args).toEqual(['/usr/local/bin/require-auth', '/opt/spark/bin/pyspark', '--master', 'spark://spark-master-service:7077', '--conf', 'spark.driver.memory=512m', '--conf', 'spark.decommission.enabled=true', '--conf', 'spark.storage.decommission.enabled=true', '--conf', 'spark.executor.memory=512m', '--conf', 'spark.jars.ivy=/tmp/ivy', '--conf', 'spark.eventLog.enabled=true', '--conf', 'spark.eventLog.dir=file:/opt/spark/events', '--conf', 'spark.driver.log.persistToDfs.enabled=true', '--conf', 'spark.driver.log.dfsDir=file:/opt/spark/events/logs'])
     expect(container).toMatchObject({ image: 'spark:1', stdin: true, stdinOnce: true, tty: false })
     expect(container.env).toContainEqual({ name: 'PYSPARK_DRIVER_PYTHON_OPTS', value: '-i' })
     expect(pod.spec!.restartPolicy).toBe('Never')

@@ -34,7 +34,8 @@ const topLevelFiles = readdirSync(manifestsDir)
   .filter((name) => /\.ya?ml$/.test(name))
   .map((name) => join(manifestsDir, name))
 const jobFile = join(manifestsDir, 'jobs', 'spark-pi.yml')
-const allFiles = [...topLevelFiles, jobFile]
+const logsJobFile = join(manifestsDir, 'jobs', 'spark-logs.yml')
+const allFiles = [...topLevelFiles, jobFile, logsJobFile]
 const allObjects = allFiles.flatMap((file) => parseManifestFile(file).map((object) => ({ file, object })))
 
 const manifests = loadManifests()
@@ -42,6 +43,7 @@ const workloads: Array<[string, V1Deployment | V1Job]> = [
   ['master', manifests.master],
   ['worker', manifests.worker],
   ['pi job', manifests.piJob],
+  ['logs job', manifests.logsJob],
 ]
 
 /** The kubernetes-models class that checks each kind our manifests hold. */
@@ -68,9 +70,9 @@ function filesIn(dir: string): string[] {
 }
 
 describe('the static manifests', () => {
-  it('hold the master Deployment, its Service, recovery claim and network policy, the worker Deployment and its disruption budget, the event-log claim, and the Pi Job', () => {
+  it('hold the master Deployment, its Service, recovery claim and network policy, the worker Deployment and its disruption budget, the event-log claim, the Pi Job and the logs reader', () => {
     expect(allObjects.map(({ object }) => `${object.kind}/${object.metadata?.name ?? object.metadata?.generateName}`).sort()).toEqual(
-      ['Deployment/spark-master', 'Deployment/spark-worker', 'Job/spark-pi-', 'NetworkPolicy/spark-master', 'PersistentVolumeClaim/spark-events', 'PersistentVolumeClaim/spark-master-recovery', 'PodDisruptionBudget/spark-worker', 'Service/spark-master-service'].sort(),
+      ['Deployment/spark-master', 'Deployment/spark-worker', 'Job/spark-logs-', 'Job/spark-pi-', 'NetworkPolicy/spark-master', 'PersistentVolumeClaim/spark-events', 'PersistentVolumeClaim/spark-master-recovery', 'PodDisruptionBudget/spark-worker', 'Service/spark-master-service'].sort(),
     )
   })
 
@@ -100,7 +102,7 @@ describe('the static manifests', () => {
   it('every object and pod template carries app=spark and a role', () => {
     for (const { object } of allObjects) {
       expect(object.metadata?.labels?.app, `${object.kind} ${object.metadata?.name}`).toBe('spark')
-      expect(object.metadata?.labels?.role, `${object.kind} ${object.metadata?.name}`).toMatch(/^(master|worker|driver|events)$/)
+      expect(object.metadata?.labels?.role, `${object.kind} ${object.metadata?.name}`).toMatch(/^(master|worker|driver|events|logs)$/)
     }
     for (const [what, workload] of workloads) {
       expect(podTemplate(workload).metadata?.labels, what).toMatchObject({ app: 'spark', role: workload.metadata!.labels!.role })
@@ -358,6 +360,7 @@ describe('loadManifests', () => {
       copyFileSync(join(manifestsDir, 'spark-worker.yml'), join(dir, 'spark-worker-copy.yml'))
       mkdirSync(join(dir, 'jobs'))
       copyFileSync(jobFile, join(dir, 'jobs', 'spark-pi.yml'))
+      copyFileSync(logsJobFile, join(dir, 'jobs', 'spark-logs.yml'))
       mkdirSync(join(dir, 'connect'))
       copyFileSync(join(manifestsDir, 'connect', 'spark-connect.yml'), join(dir, 'connect', 'spark-connect.yml'))
       mkdirSync(join(dir, 'history'))

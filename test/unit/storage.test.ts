@@ -72,8 +72,8 @@ describe('withStorage', () => {
   })
 
   it("says where the event logs and JupyterLab's notebooks go in the data", () => {
-    expect(describeStorage(folder)).toEqual({ done: "folder /home/me/lake at /data in every pod; event logs in its spark-events/, JupyterLab's notebooks in its notebooks/" })
-    expect(describeStorage(claim)).toEqual({ done: "claim lake at /mnt/lake in every pod; event logs in its spark-events/, JupyterLab's notebooks in its notebooks/" })
+    expect(describeStorage(folder)).toEqual({ done: "folder /home/me/lake at /data in every pod; event logs and the applications' logs (npm run logs) in its spark-events/, JupyterLab's notebooks in its notebooks/" })
+    expect(describeStorage(claim)).toEqual({ done: "claim lake at /mnt/lake in every pod; event logs and the applications' logs (npm run logs) in its spark-events/, JupyterLab's notebooks in its notebooks/" })
   })
 
   it("leaves the manifests' spark-events claim alone without data, and a template without an event-log volume gets only the data", () => {
@@ -84,6 +84,9 @@ describe('withStorage', () => {
     expect(off.containers[0].volumeMounts!.map((m) => m.name)).not.toContain('events')
     expect(off.containers[0].args).toContain('spark.eventLog.enabled=false')
     expect(off.containers[0].args).not.toContain('spark.eventLog.enabled=true')
+    // Nor a driver log beside it: its folder is gone too.
+    expect(off.containers[0].args).toContain('spark.driver.log.persistToDfs.enabled=false')
+    expect(off.containers[0].args).not.toContain('spark.driver.log.persistToDfs.enabled=true')
     // A Windows folder (Docker Desktop) gets its spark-events\ by Windows' rules.
     const windows = withStorage(driver(), { data: { source: { hostPath: { path: 'C:\\Users\\me\\lake' } }, mountPath: '/data', what: 'folder' } }).spec!
     expect(windows.volumes!.find((v) => v.name === 'events')?.hostPath?.path).toBe('C:\\Users\\me\\lake\\spark-events')
@@ -94,6 +97,31 @@ describe('withStorage', () => {
     // A master from before the record, or a record that cannot be read: no claim was made for its drivers' logs.
     expect(storageOf(undefined)).toEqual({ eventsOff: true })
     expect(storageOf({ 'spark-standalone-k8s/storage': '{not json' })).toEqual({ eventsOff: true })
+  })
+})
+
+describe("the applications' logs", () => {
+  const worker = () => structuredClone(podTemplate(manifests.worker))
+  const workDir = (template: ReturnType<typeof worker>) => template.spec!.containers[0].env!.find((variable) => variable.name === 'SPARK_WORKER_DIR')?.value
+
+  it("keep the workers' work dir (executors' stdout and stderr) on the event-log storage every worker and driver mounts, where the drivers' logs go too", () => {
+    const own = withStorage(worker(), {}).spec!
+    expect(own.volumes!.find((v) => v.name === 'events')).toEqual({ name: 'events', persistentVolumeClaim: { claimName: 'spark-events' } })
+    expect(own.containers[0].volumeMounts).toContainEqual({ name: 'events', mountPath: '/opt/spark/events' })
+    expect(workDir({ spec: own })).toBe('/opt/spark/events/logs')
+    expect(driver().spec!.containers[0].args).toEqual(expect.arrayContaining(['spark.driver.log.persistToDfs.enabled=true', 'spark.driver.log.dfsDir=file:/opt/spark/events/logs']))
+    // In the data: its spark-events/logs/.
+    expect(withStorage(worker(), folder).spec!.volumes!.find((v) => v.name === 'events')).toEqual({ name: 'events', hostPath: { path: '/home/me/lake/spark-events' } })
+    expect(withStorage(worker(), claim).spec!.containers[0].volumeMounts).toContainEqual({ name: 'data', mountPath: '/opt/spark/events', subPath: 'spark-events' })
+  })
+
+  it('are not kept where event logs are off: the worker keeps its own scratch work dir', () => {
+    const off = withStorage(worker(), { eventsOff: true }).spec!
+    expect(off.volumes!.map((v) => v.name)).toEqual(['spark-auth', 'tmp', 'work'])
+    expect(off.containers[0].volumeMounts!.map((m) => m.mountPath)).toEqual(['/etc/spark/auth', '/tmp', '/opt/spark/work'])
+    expect(workDir({ spec: off })).toBeUndefined()
+    // Everything else in its env stays.
+    expect(off.containers[0].env!.length).toBe(worker().spec!.containers[0].env!.length - 1)
   })
 })
 
@@ -248,7 +276,7 @@ describe('prepareKubeStorage', () => {
   it("without data: the tool's own claim on a cluster of one node; no event logs where it could not reach every driver", async () => {
     expect(await prepareKubeStorage(target([], fakeKube(undefined, 1)))).toEqual({ storage: {} })
     const several = await prepareKubeStorage(target([], fakeKube(undefined, 3)))
-    expect(several).toEqual({ storage: { eventsOff: true }, note: '3 schedulable nodes and no --data-claim: the drivers write no event log (pass a ReadWriteMany --data-claim for the History Server to show finished applications)' })
+    expect(several).toEqual({ storage: { eventsOff: true }, note: '3 schedulable nodes and no --data-claim: the drivers write no event log and no driver or executor log is kept (pass a ReadWriteMany --data-claim for the History Server to show finished applications)' })
     expect((await prepareKubeStorage(target([], fakeKube(undefined, 'forbidden')))).storage).toEqual({ eventsOff: true })
   })
 })

@@ -46,7 +46,7 @@ export async function prepareKubeStorage(target: Target): Promise<{ storage: Clu
   })
   if (made) return { storage: {} }
   const nodes = await schedulableNodes(target)
-  const off = (why: string) => ({ storage: { eventsOff: true }, note: `${why}: the drivers write no event log (pass a ReadWriteMany --data-claim for the History Server to show finished applications)` })
+  const off = (why: string) => ({ storage: { eventsOff: true }, note: `${why}: the drivers write no event log and no driver or executor log is kept (pass a ReadWriteMany --data-claim for the History Server to show finished applications)` })
   if (nodes === undefined) return off('these credentials may not read nodes, so whether every driver could mount a ReadWriteOnce claim is unknown')
   if (nodes > 1) return off(`${nodes} schedulable nodes and no --data-claim`)
   const provisioning = await claimProvisioning(kube, { ...target.manifests.eventsClaim, metadata: { ...target.manifests.eventsClaim.metadata, namespace } })

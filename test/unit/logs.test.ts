@@ -1,0 +1,120 @@
+// npm run logs: its arguments, the reader Job (its script run here by bash on a folder laid out as the
+// workers and drivers leave it), and the choice of what to print.
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { parseConfig } from '../../scripts/lib/config.ts'
+import { StepError, UsageError } from '../../scripts/lib/errors.ts'
+import { loadManifests, logsFolder, mainContainer, podTemplate, renderLogsJob } from '../../scripts/lib/manifests.ts'
+import { withStorage } from '../../scripts/lib/storage.ts'
+import { chooseLogs, parseKept } from '../../scripts/logs.ts'
+
+const manifests = loadManifests()
+const appId = 'app-20261206071234-0003'
+const scratch = mkdtempSync(join(tmpdir(), 'ssk8s-logs-'))
+afterAll(() => rmSync(scratch, { recursive: true, force: true }))
+
+/** The reader's output for this folder, as the Job's container would print it. */
+function read(folder: string, ...args: string[]): string {
+  const job = renderLogsJob(manifests, { image: 'spark:1', namespace: 'default', appId: args[0], executor: args[1] === undefined ? undefined : Number(args[1]) })
+  const [command, ...rest] = mainContainer(job).args!
+  const run = spawnSync(command, rest.map((arg) => (arg === logsFolder(manifests) ? folder : arg)), { encoding: 'utf8' })
+  expect(run.status, run.stderr).toBe(0)
+  return run.stdout
+}
+
+describe('npm run logs arguments', () => {
+  it('take one application id and an optional executor id', () => {
+    const plain = parseConfig('logs', [appId])
+    expect([plain.appId, plain.executor]).toEqual([appId, undefined])
+    expect(parseConfig('logs', [appId, '--executor', '2'])).toMatchObject({ appId, executor: 2 })
+  })
+
+  it('refuse no id, two ids, a malformed one and a bad --executor in one line naming the accepted form', () => {
+    const usage = (argv: string[]) => {
+      try {
+        parseConfig('logs', argv)
+      } catch (error) {
+        expect(error).toBeInstanceOf(UsageError)
+        return (error as Error).message
+      }
+      throw new Error(`accepted ${argv.join(' ')}`)
+    }
+    const form = 'logs takes one application id: npm run logs -- app-20260101120000-0000 [--executor N]'
+    expect(usage([])).toBe(`${form} (got "")`)
+    expect(usage([appId, appId])).toBe(`${form} (got "${appId} ${appId}")`)
+    expect(usage(['../etc'])).toBe(`${form} (got "../etc")`)
+    expect(usage([appId, '--executor', 'one'])).toBe('--executor must be a whole number from 0 to 999999 (got "one")')
+    expect(usage([appId, '--executor'])).toBe('--executor needs a value: an executor id: 0, 1, 2…')
+  })
+})
+
+describe('the logs reader', () => {
+  const folder = join(scratch, 'logs')
+  mkdirSync(join(folder, appId, '0'), { recursive: true })
+  mkdirSync(join(folder, appId, '1'), { recursive: true })
+  mkdirSync(join(folder, 'app-20261206071234-0004', '0'), { recursive: true })
+  writeFileSync(join(folder, `${appId}_driver.log`), 'INFO SparkContext: Running Spark\n')
+  writeFileSync(join(folder, appId, '0', 'stderr--2026-12-06--07-12-40-0001'), 'older\n')
+  writeFileSync(join(folder, appId, '0', 'stderr'), 'ValueError: boom\n')
+  writeFileSync(join(folder, appId, '0', 'stdout'), 'printed\n')
+  writeFileSync(join(folder, appId, '0', 'app.py'), 'not a log\n')
+  writeFileSync(join(folder, appId, '1', 'stderr'), '')
+  writeFileSync(join(folder, 'app-20261206071234-0004', '0', 'stderr'), 'another app\n')
+
+  it("prints what the application kept, then its driver's log", () => {
+    const output = read(folder, appId)
+    const { kept, log } = parseKept(output, appId)
+    expect(kept).toEqual({ driver: 33, executors: new Map([[0, 6 + 17 + 8], [1, 0]]) })
+    expect(log).toBe('INFO SparkContext: Running Spark\n')
+    expect(chooseLogs(appId, undefined, { kept, log })).toEqual({ text: log, note: `executors with logs: 0, 1 (npm run logs -- ${appId} --executor 0)` })
+  })
+
+  it("prints one executor's stderr, oldest rolled file first, then its stdout", () => {
+    const { kept, log } = parseKept(read(folder, appId, '0'), appId)
+    expect(log).toBe(`==> ${appId}/0/stderr--2026-12-06--07-12-40-0001 <==\nolder\n==> ${appId}/0/stderr <==\nValueError: boom\n==> ${appId}/0/stdout <==\nprinted\n`)
+    expect(chooseLogs(appId, 0, { kept, log }).note).toBe(`executor 0 of ${appId}; executors with logs: 0, 1 (npm run logs -- ${appId} --executor 0)`)
+  })
+
+  it('refuses an executor the application has no log of, naming those it has', () => {
+    const parsed = parseKept(read(folder, appId, '7'), appId)
+    expect(() => chooseLogs(appId, 7, parsed)).toThrow(`${appId} has no log of executor 7`)
+    try {
+      chooseLogs(appId, 7, parsed)
+    } catch (error) {
+      expect((error as StepError).details).toBe(`  - executors with logs: 0, 1 (npm run logs -- ${appId} --executor 0)`)
+    }
+  })
+
+  it('refuses an application that kept nothing (or no logs folder at all) in one line, with where ids are listed', () => {
+    for (const output of [read(folder, 'app-20261206071234-0099'), read(join(scratch, 'none'), appId)]) {
+      const parsed = parseKept(output, 'app-20261206071234-0099')
+      expect(() => chooseLogs('app-20261206071234-0099', undefined, parsed)).toThrow(/^no logs are kept for app-20261206071234-0099$/)
+    }
+  })
+
+  it('says so when only executors kept logs (a driver from before driver logs were kept)', () => {
+    const parsed = parseKept(read(folder, 'app-20261206071234-0004'), 'app-20261206071234-0004')
+    expect(chooseLogs('app-20261206071234-0004', undefined, parsed)).toEqual({ text: '', note: 'no driver log is kept for app-20261206071234-0004; executors with logs: 0 (npm run logs -- app-20261206071234-0004 --executor 0)' })
+  })
+})
+
+describe('where the logs are kept', () => {
+  it("is one folder: the workers' work dir, every driver's spark.driver.log.dfsDir, read by the Job from the event-log volume, read-only", () => {
+    const folder = logsFolder(manifests)
+    const driverArgs = [mainContainer(manifests.piJob).args!, mainContainer(manifests.connect.deployment).args!, mainContainer(manifests.notebook.deployment).env!.find((v) => v.name === 'PYSPARK_SUBMIT_ARGS')!.value!.split(/\s+/)]
+    for (const args of driverArgs) expect(args).toEqual(expect.arrayContaining(['spark.driver.log.persistToDfs.enabled=true', `spark.driver.log.dfsDir=file:${folder}`]))
+    const events = mainContainer(manifests.worker).volumeMounts!.find((m) => m.name === 'events')!.mountPath
+    expect(folder.startsWith(`${events}/`)).toBe(true)
+    const job = renderLogsJob(manifests, { image: 'spark:1', namespace: 'team', appId, executor: 1 })
+    expect(mainContainer(job).args!.slice(-3)).toEqual([folder, appId, '1'])
+    expect(job.metadata?.namespace).toBe('team')
+    // The data folder's spark-events/ when there is one, still read-only; no secret mounted.
+    const template = withStorage(podTemplate(job), { data: { source: { hostPath: { path: '/home/me/lake' } }, mountPath: '/data', what: 'folder' } }, { readOnly: true })
+    expect(template.spec!.volumes!.find((v) => v.name === 'events')).toEqual({ name: 'events', hostPath: { path: '/home/me/lake/spark-events' } })
+    expect(template.spec!.containers[0].volumeMounts!.every((m) => m.readOnly || m.mountPath === '/tmp')).toBe(true)
+    expect(template.spec!.volumes!.some((v) => v.secret)).toBe(false)
+  })
+})
