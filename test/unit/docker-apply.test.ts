@@ -53,4 +53,11 @@ describe('applyToDocker', () => {
       expect(line).not.toContain(token)
     }
   })
+
+  it("starts the master within the engine's CPUs: its two-core limit becomes one on a one-CPU engine", async () => {
+    emptyDocker()
+    await applyToDocker(manifests, { ...shape, workers: 1 }, { uiKill: false }, {}, 1)
+    const started = fake.lines().filter((line) => line.startsWith('docker run --detach'))
+    expect(started.map((line) => / --cpus (\S+)/.exec(line)?.[1])).toEqual(['1', '1'])
+  })
 })
