@@ -10,7 +10,8 @@
 // BENCH_RUNTIMES=image,docker,kubernetes,minikube picks runtimes (image: two cold image builds, ours
 // and the one before pandas; kubernetes and minikube need root and kubectl: they start
 // scripts/ci/kube-ground.ts or scripts/ci/minikube-ground.ts and take it down afterwards; docker
-// includes the notebook's phases, which `notebook` alone runs on Docker).
+// includes the notebook's phases, which `notebook` alone runs on Docker, and its scale phase and
+// master recovery, which `scale` and `recovery` run alone).
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, freemem, totalmem, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -274,8 +275,7 @@ async function inTurn(rep: number, ...sides: Array<() => Promise<unknown>>): Pro
 }
 
 async function measure(runtime: Runtime, reps: number): Promise<Phase[]> {
-  const [from, to] = runtime.scale
-  const scalePhase = `scale ${from}→${to}`
+  const from = runtime.scale[0]
   await runtime.ours('down')
   // Built (and pushed) once up front: "cold" means no cluster, image cached.
   await runtime.ours('up', '--workers', String(from))
@@ -285,17 +285,7 @@ async function measure(runtime: Runtime, reps: number): Promise<Phase[]> {
     await ours('cold cluster:up', 'up', '--workers', String(from))
     await ours('warm cluster:up', 'up', '--workers', String(from))
     await inTurn(rep, () => ours('pi', 'pi'), () => baseline('pi', () => runtime.baseline.pi()))
-    await inTurn(
-      rep,
-      async () => {
-        await ours(scalePhase, 'scale', String(to))
-        await runtime.ours('scale', String(from))
-      },
-      async () => {
-        await baseline(scalePhase, () => runtime.baseline.scale(from, to))
-        await runtime.ours('scale', String(from))
-      },
-    )
+    await scaleInTurn(runtime, rep, ours, baseline)
     await ours('cluster:down', 'down', '--keep-minikube')
 
     await baseline('cold cluster:up', () => runtime.baseline.up(from))
@@ -303,6 +293,33 @@ async function measure(runtime: Runtime, reps: number): Promise<Phase[]> {
   }
   const limits: Record<string, number> = { 'warm cluster:up': runtime.warmTarget, pi: 1.05 }
   return Object.entries(samples).map(([phase, s]) => phaseRow(runtime.name, phase, s, limits[phase] ?? 1.1))
+}
+
+/** One rep of scale from→to, ours and the baseline in turns on one running cluster, each undone unmeasured. */
+function scaleInTurn(runtime: Runtime, rep: number, ours: ReturnType<typeof sampler>['ours'], baseline: ReturnType<typeof sampler>['baseline']): Promise<void> {
+  const [from, to] = runtime.scale
+  const phase = `scale ${from}→${to}`
+  return inTurn(
+    rep,
+    async () => {
+      await ours(phase, 'scale', String(to))
+      await runtime.ours('scale', String(from))
+    },
+    async () => {
+      await baseline(phase, () => runtime.baseline.scale(from, to))
+      await runtime.ours('scale', String(from))
+    },
+  )
+}
+
+/** The scale phase alone (BENCH_RUNTIMES=scale): one cluster of `from` workers, scaled in turns. */
+async function measureScale(runtime: Runtime, reps: number): Promise<Phase[]> {
+  await runtime.ours('down')
+  await runtime.ours('up', '--workers', String(runtime.scale[0]))
+  const { samples, ours, baseline } = sampler(runtime.name, runtime.ours)
+  for (let rep = 0; rep < reps; rep++) await scaleInTurn(runtime, rep, ours, baseline)
+  await runtime.ours('down')
+  return Object.entries(samples).map(([phase, s]) => phaseRow(runtime.name, phase, s, 1.1))
 }
 
 /**
@@ -428,6 +445,7 @@ async function restartMasterMidApp(uiUrl: string, container: string, mainClass: 
   }
   // Executors started and the job under way.
   await sleep(8_000)
+  const killedAt = new Date()
   await quiet`docker exec ${container} pkill -KILL -f ${mainClass}`
   const killed = performance.now()
   const times: { workers?: number; app?: number } = {}
@@ -441,7 +459,32 @@ async function restartMasterMidApp(uiUrl: string, container: string, mainClass: 
     }
     await sleep(100)
   }
+  process.stderr.write(`  ${container} after the kill: ${(await restartTimeline(container, killedAt)).map(([what, seconds]) => `${what} ${seconds.toFixed(2)}`).join(' · ')}\n`)
   return times as { workers: number; app: number }
+}
+
+/** When the restarted master reached each milestone of its start and recovery, in seconds after `since` (its log's timestamps). */
+const recoveryMilestones: Array<[string, RegExp]> = [
+  ['first log line', /./],
+  ['RPC up', /Successfully started service 'sparkMaster'/],
+  ['UI bound', /Bound MasterWebUI/],
+  ['leader, recovering', /elected leader/],
+  ['a worker back', /Worker has been re-registered/],
+  ['app back', /Application has been re-registered/],
+  ['recovery complete', /Recovery complete/],
+]
+
+async function restartTimeline(container: string, since: Date): Promise<Array<[string, number]>> {
+  const startedAt = (await quiet`docker inspect --format ${'{{.State.StartedAt}}'} ${container}`).stdout.trim()
+  const logs = await quiet`docker logs --timestamps --since ${since.toISOString()} ${container}`
+  const lines = `${logs.stdout}\n${logs.stderr}`.split('\n').filter(Boolean)
+  const at = (stamp: string) => (Date.parse(stamp) - since.getTime()) / 1000
+  const timeline: Array<[string, number]> = [['container started', at(startedAt)]]
+  for (const [what, pattern] of recoveryMilestones) {
+    const stamps = lines.filter((line) => pattern.test(line.slice(line.indexOf(' ') + 1))).map((line) => at(line.slice(0, line.indexOf(' '))))
+    if (stamps.length) timeline.push([what, Math.min(...stamps)])
+  }
+  return timeline
 }
 
 /** A master and two workers from the same image with plain docker commands and only recovery configured. */
@@ -625,13 +668,16 @@ async function main() {
   const phases: Phase[] = []
   // Docker is measured on a machine doing nothing else: a Kubernetes ground left running (nine daemons)
   // slows every short command on 2 cores. It is started again for its own phases below.
-  if (runtimes.includes('docker') || runtimes.includes('notebook')) {
+  if (['docker', 'notebook', 'scale', 'recovery'].some((name) => runtimes.includes(name))) {
     await kubeGroundDown(log)
     await settle(log)
   }
   // Two cold builds per rep take minutes: one rep unless BENCH_IMAGE_REPS says otherwise.
   if (runtimes.includes('image')) phases.push(...(await measureImage(buildEnv, Number(process.env.BENCH_IMAGE_REPS ?? 1))))
   if (runtimes.includes('docker')) phases.push(...(await measure(dockerRuntime(buildEnv), reps)), ...(await measureRecovery(buildEnv, reps)))
+  // Docker's scale phase or master recovery alone (both part of docker's phases).
+  if (runtimes.includes('scale')) phases.push(...(await measureScale(dockerRuntime(buildEnv), reps)))
+  if (runtimes.includes('recovery')) phases.push(...(await measureRecovery(buildEnv, reps)))
   // Part of docker's phases, or alone (BENCH_RUNTIMES=notebook).
   if (runtimes.includes('docker') || runtimes.includes('notebook')) phases.push(...(await measureNotebook(buildEnv, reps)))
   if (runtimes.includes('kubernetes')) {

@@ -3,12 +3,14 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { authConfAnnotation, authConfDigest, connectTokenOf, secretOf } from '../../scripts/lib/cluster-secret.ts'
 import { StepError } from '../../scripts/lib/errors.ts'
+import { parseConfig } from '../../scripts/lib/config.ts'
 import { loadManifests, type ClusterShape } from '../../scripts/lib/manifests.ts'
 import { secretConfAnswer, useFakeEngine } from './fake-engine.ts'
 import { fake } from './fake-proc.ts'
 
 vi.mock('../../scripts/lib/proc.ts', () => import('./fake-proc.ts'))
 const { applyToDocker } = await import('../../scripts/lib/docker/apply.ts')
+const { makeTarget } = await import('../../scripts/lib/target.ts')
 
 const manifests = loadManifests()
 const shape: ClusterShape = { image: 'spark-standalone:4.3.0-0123456789ab', namespace: 'default', workers: 2, workerCores: 1, workerMemory: '1g' }
@@ -52,5 +54,16 @@ describe('applyToDocker', () => {
       expect(line).not.toContain(secret)
       expect(line).not.toContain(token)
     }
+  })
+
+  it("starts the master within the engine's CPUs the room check found: its two-core limit becomes one on a one-CPU engine", async () => {
+    const docker = emptyDocker()
+    engine.reset((request) => (request.url === '/info' ? { json: { NCPU: 1, MemTotal: 8 * 2 ** 30 } } : secretConfAnswer(request, docker.written())))
+    const config = parseConfig('up', ['--platform', 'docker', '--workers', '1'], {})
+    const { runtime } = makeTarget(config, 'docker', manifests)
+    expect(await runtime.checkRoom(config)).toHaveProperty('done')
+    await runtime.apply(shape.image, {})
+    const started = fake.lines().filter((line) => line.startsWith('docker run --detach'))
+    expect(started.map((line) => / --cpus (\S+)/.exec(line)?.[1])).toEqual(['1', '1'])
   })
 })

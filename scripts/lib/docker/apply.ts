@@ -19,8 +19,12 @@ import { eventsVolume, withStorage, type ClusterStorage } from '../storage.ts'
 import type { StepOutcome } from '../outcome.ts'
 import type { V1PodTemplateSpec } from '@kubernetes/client-node'
 
-/** Docker: network + master container (published on 127.0.0.1) + N worker containers, each only if it drifted. */
-export async function applyToDocker(manifests: ClusterManifests, shape: ClusterShape, settings: AuthSettings, storage: ClusterStorage = {}): Promise<StepOutcome> {
+/**
+ * Docker: network + master container (published on 127.0.0.1) + N worker containers, each only if it
+ * drifted. `engineCpus`: the engine's CPUs, which the master's cpu limit may not exceed on Docker (the
+ * workers' cores are checked against them before).
+ */
+export async function applyToDocker(manifests: ClusterManifests, shape: ClusterShape, settings: AuthSettings, storage: ClusterStorage = {}, engineCpus?: number): Promise<StepOutcome> {
   const rendered = renderCluster(manifests, shape)
   withStorage(podTemplate(rendered.master), storage)
   withStorage(podTemplate(rendered.worker), storage)
@@ -43,6 +47,7 @@ export async function applyToDocker(manifests: ClusterManifests, shape: ClusterS
     aliases: layout.masterAliases,
     publish: publishedPorts(manifests),
     restart: true,
+    engineCpus,
   })
   const masterChange = await ensureContainer(masterPlan, existing.find((c) => c.name === layout.masterName))
   const plans = workerPlans(rendered.worker, layout, shape.workers, shapeText)

@@ -49,6 +49,8 @@ export interface PlanOptions {
   /** In the foreground (output to the caller, exit code returned) and removed at its end, as a Job's pod. */
   attached?: boolean
   labels?: Record<string, string>
+  /** The engine's CPUs: Docker refuses a cpu limit above them, so a higher one (the master's burst) is cut to them. */
+  engineCpus?: number
 }
 
 /**
@@ -121,7 +123,7 @@ export function planContainer(template: V1PodTemplateSpec, options: PlanOptions)
   // disk: the memory limit grows by what the tmpfs may hold, so a full scratch dir is not an OOM kill.
   const limits = container.resources?.limits ?? {}
   if (limits.memory) args.push('--memory', `${kubeQuantityToBytes(String(limits.memory)) + tmpfsBytes}b`)
-  if (limits.cpu) args.push('--cpus', String(kubeCpuToCores(limits.cpu)))
+  if (limits.cpu) args.push('--cpus', String(Math.min(kubeCpuToCores(limits.cpu), options.engineCpus ?? Infinity)))
 
   const [entrypoint, ...commandRest] = container.command ?? []
   if (entrypoint) args.push('--entrypoint', entrypoint)

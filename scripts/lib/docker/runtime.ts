@@ -8,6 +8,7 @@ import { StepError } from '../errors.ts'
 import { ourLabels } from '../manifests.ts'
 import { pollUntil } from '../poll.ts'
 import { run } from '../proc.ts'
+import type { StepOutcome } from '../outcome.ts'
 import type { RoomShape, Runtime } from '../runtime.ts'
 import type { Target } from '../target.ts'
 import { applyToDocker } from './apply.ts'
@@ -24,6 +25,7 @@ import { dockerUi } from './ui.ts'
 export function dockerRuntime(target: Target): Runtime {
   const layout = dockerLayout(target.manifests)
   const timeoutMs = () => target.config.timeoutSeconds * 1000
+  let engineCpus: number | undefined
   return {
     name: `the cluster on the Docker engine at ${engineEndpoint().host}`,
     lockKey: async () => `docker ${engineIdentity(engineEndpoint())}`,
@@ -34,14 +36,19 @@ export function dockerRuntime(target: Target): Runtime {
       const image = await pinnedLocally(reference)
       return { skipped: `the Docker engine that built the image runs it, by its ID ${runnable(image)}`, image }
     },
-    checkRoom: (shape) => checkEngineRoom(target, shape),
+    checkRoom: async (shape) => {
+      const { room, cpus } = await checkEngineRoom(target, shape)
+      engineCpus = cpus
+      return room
+    },
     prepareStorage: async () => {
       const { data, dataClaim, dataPath } = target.config
       if (dataClaim) throw new StepError(`--data-claim ${dataClaim} names a Kubernetes PersistentVolumeClaim, which Docker has not: pass --data with a folder of this machine`)
       if (!data) return { storage: {} }
       return { storage: { data: { source: { hostPath: { path: data } }, mountPath: dataPath, what: `folder ${data}` }, groups: prepareHostFolder(data) } }
     },
-    apply: (image, storage) => applyToDocker(target.manifests, { ...target.config, image }, target.config, storage),
+    // Within the CPUs the room check (before it in cluster:up) found: Docker refuses a cpu limit above them.
+    apply: (image, storage) => applyToDocker(target.manifests, { ...target.config, image }, target.config, storage, engineCpus),
     waitReady: (onProgress) =>
       pollUntil<string>('containers running', timeoutMs(), async () => {
         const containers = await listContainers(layout.ourLabels)
@@ -82,7 +89,7 @@ export function dockerRuntime(target: Target): Runtime {
  * Desktop's VM, not the host) or the JVMs overrun it; and Docker refuses a container whose cpu
  * limit (a worker's cores) exceeds the engine's CPUs, which would fail half-way through the apply.
  */
-async function checkEngineRoom(target: Target, shape: RoomShape) {
+async function checkEngineRoom(target: Target, shape: RoomShape): Promise<{ room: StepOutcome; cpus: number }> {
   const info = (await engineExpect<{ NCPU: number; MemTotal: number }>(engineEndpoint(), 'GET', '/info'))!
   const engine: Room = { cpu: info.NCPU, memoryMiB: info.MemTotal / 2 ** 20 }
   const grow = 'or give the Docker engine more (Docker Desktop: Settings → Resources)'
@@ -90,5 +97,5 @@ async function checkEngineRoom(target: Target, shape: RoomShape) {
     throw new StepError(`--worker-cores ${shape.workerCores} is more than the Docker engine's ${engine.cpu} CPUs: Docker refuses a container limited to more CPUs than it has`, `  - ask for less: --worker-cores ${engine.cpu} or fewer\n  - ${grow}`)
   }
   // Its total: Docker reserves nothing, so what other containers use is not known to be taken.
-  return { done: requireRoom(target.manifests, shape, [engine], 'the Docker engine', grow, 'in all') }
+  return { room: { done: requireRoom(target.manifests, shape, [engine], 'the Docker engine', grow, 'in all') }, cpus: info.NCPU }
 }
