@@ -12,6 +12,8 @@ import { durableArgs, expectDecommissioned, expectDurableResult, expectStressed,
 import { expectFailure, expectUserCode, expectWordcount, failingArgs, userCodeArgs, userPackages, wordcountArgs } from './submit-apps.ts'
 import { hostPythonVersion } from '../../scripts/lib/host-python.ts'
 import { listNotebooks, notebookOf, parseLabUrl, saveNotebook } from './jupyter.ts'
+import { expectJobMetrics, scrapePaths } from './metrics.ts'
+import { startPrometheus } from './prometheus.ts'
 
 const ground = inject('ground')
 const spark35 = /^3\./.test(process.env.SPARK_K8S_SPARK_VERSION ?? '')
@@ -153,6 +155,43 @@ describe.skipIf(ground.skipReason)('Spark standalone on a local Docker engine (r
     const page = await fetch(`${result.json!.url}/proxy/${worker.id}/`)
     expect(page.status).toBe(200)
     expect(await page.text()).toContain(`Spark Worker at ${worker.host}`)
+  })
+
+  it.skipIf(inject('prometheus').skipReason)("metrics: a real Prometheus scrapes the master on 127.0.0.1 and, through its /proxy/, each worker and a job's driver; nothing else is published", async () => {
+    const app = startCli(ground.env, 'submit', ...docker, ...durableArgs(8))
+    try {
+      await waitForOutput(app, /Starting task 0\.0 in stage 0/, 180_000)
+      const state = (await fetchMasterState(uiUrl)) as MasterStateWithApps
+      const workers = aliveWorkers(state).map((worker) => worker.id)
+      const [{ id: appId, name: appName }] = state.activeapps as Array<{ id: string; state: string; name: string }>
+      // The master's loopback port is the one way in: workers and drivers through its reverse proxy.
+      const master = new URL(uiUrl).host
+      // One target per path, each its own instance (they share one address).
+      const at = (path: string) => ({ targets: [master], labels: { __metrics_path__: path, instance: path } })
+      const prometheus = await startPrometheus([
+        {
+          job_name: 'spark',
+          static_configs: [
+            ...scrapePaths.master.map(at),
+            ...workers.flatMap((id) => scrapePaths.worker.map((path) => at(`/proxy/${id}${path}`))),
+            ...scrapePaths.driver.map((path) => at(`/proxy/${appId}${path}`)),
+          ],
+        },
+      ])
+      try {
+        await prometheus.allUp(60_000, scrapePaths.master.length + workers.length + scrapePaths.driver.length)
+        await expectJobMetrics(prometheus, { workers: workers.length, appId, appName })
+      } finally {
+        await prometheus.stop()
+      }
+      // No wider than the UIs: only the master publishes a port, on loopback.
+      const published = await $`docker ps --filter label=app=spark --format ${'{{.Names}} {{.Ports}}'}`.quiet()
+      const withPorts = published.stdout.trim().split('\n').map((line) => line.split(' ')).filter(([, ...ports]) => ports.join('').includes('->'))
+      expect(withPorts.map(([name]) => name)).toEqual(['spark-master'])
+      for (const mapping of withPorts[0].slice(1).join(' ').split(', ')) expect(mapping).toMatch(/^127\.0\.0\.1:\d+->\d+\/tcp$/)
+    } finally {
+      await app.stop()
+    }
   })
 
   it('pi estimates π within 0.01 inside the cluster and leaves no driver behind', async () => {
