@@ -25,7 +25,7 @@ import { durableArgs, expectDecommissioned, expectDurableResult, expectStressed,
 import { expectFailure, expectUserCode, expectWordcount, failingArgs, userCodeArgs, userPackages, wordcountArgs } from './submit-apps.ts'
 import { hostPythonVersion } from '../../scripts/lib/host-python.ts'
 import { makeNamespaceUser, type NamespaceUser } from './namespace-user.ts'
-import { expectJobMetrics, scrapePaths } from './metrics.ts'
+import { expectJobMetrics } from './metrics.ts'
 import { startPrometheus } from './prometheus.ts'
 
 const ground = inject('kubeGround')
@@ -88,33 +88,38 @@ const podMonitorCrd = {
   },
 }
 
+type PodMonitorShape = {
+  spec: {
+    selector: { matchLabels?: Record<string, string>; matchExpressions?: Array<{ key: string; operator: string; values: string[] }> }
+    podMetricsEndpoints: Array<{ port: string; path: string }>
+  }
+}
+
 /**
- * Prometheus's own Kubernetes discovery on the pods of a namespace: the prometheus.io annotations
- * (one path per pod), plus the extra paths of the master and the drivers (manifests/monitoring/).
+ * The scrape targets, as pod IP:port/path, that the Prometheus Operator makes of the PodMonitors, and
+ * that kubernetes_sd with the usual relabelling makes of the prometheus.io annotations (one per pod),
+ * resolved here from the running pods: Debian's prometheus is built without kubernetes_sd_configs.
  * Pod IPs are routable from this host: the node is their bridge's gateway (scripts/ci/kube-ground.ts).
  */
-function podScrapeConfigs(kubeconfig: string, namespace: string): object[] {
-  const discovery = [{ role: 'pod', kubeconfig_file: kubeconfig, namespaces: { names: [namespace] } }]
-  const annotated = [
-    { source_labels: ['__meta_kubernetes_pod_annotation_prometheus_io_scrape', '__meta_kubernetes_pod_phase'], regex: 'true;Running', action: 'keep' },
-    { source_labels: ['__address__', '__meta_kubernetes_pod_annotation_prometheus_io_port'], regex: '([^:]+)(?::\\d+)?;(\\d+)', replacement: '$1:$2', target_label: '__address__' },
-    { source_labels: ['__meta_kubernetes_pod_name'], target_label: 'pod' },
-  ]
-  const extra = (job: string, roles: string, path: string) => ({
-    job_name: job,
-    kubernetes_sd_configs: discovery,
-    metrics_path: path,
-    relabel_configs: [{ source_labels: ['__meta_kubernetes_pod_label_role'], regex: roles, action: 'keep' }, ...annotated],
-  })
-  return [
-    {
-      job_name: 'spark-pods',
-      kubernetes_sd_configs: discovery,
-      relabel_configs: [...annotated, { source_labels: ['__meta_kubernetes_pod_annotation_prometheus_io_path'], regex: '(.+)', target_label: '__metrics_path__' }],
-    },
-    extra('spark-master-applications', 'master', scrapePaths.master[1]),
-    extra('spark-driver-executors', 'driver|connect|notebook', scrapePaths.driver[1]),
-  ]
+function scrapeTargets(pods: V1Pod[]): { byMonitors: string[]; byAnnotations: string[] } {
+  const running = pods.filter((pod) => pod.status?.phase === 'Running')
+  const selects = ({ spec: { selector } }: PodMonitorShape, pod: V1Pod) => {
+    const labels = pod.metadata?.labels ?? {}
+    return (
+      Object.entries(selector.matchLabels ?? {}).every(([key, value]) => labels[key] === value) &&
+      (selector.matchExpressions ?? []).every((expression) => expression.operator === 'In' && expression.values.includes(labels[expression.key]))
+    )
+  }
+  const portOf = (pod: V1Pod, name: string) => pod.spec!.containers.flatMap((container) => container.ports ?? []).find((port) => port.name === name)?.containerPort
+  const monitors = loadManifests().podMonitors as unknown as PodMonitorShape[]
+  const byMonitors = monitors.flatMap((monitor) =>
+    running.filter((pod) => selects(monitor, pod)).flatMap((pod) => monitor.spec.podMetricsEndpoints.map((endpoint) => `${pod.status!.podIP}:${portOf(pod, endpoint.port)}${endpoint.path}`)),
+  )
+  const byAnnotations = running
+    .map((pod) => ({ ip: pod.status!.podIP, annotations: pod.metadata?.annotations ?? {} }))
+    .filter(({ annotations }) => annotations['prometheus.io/scrape'] === 'true')
+    .map(({ ip, annotations }) => `${ip}:${annotations['prometheus.io/port']}${annotations['prometheus.io/path']}`)
+  return { byMonitors, byAnnotations }
 }
 
 /** Every line a person sees on stderr that starts with "error:"; the tool promises exactly one. */
@@ -394,18 +399,24 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
     })
   })
 
-  it("metrics: a real Prometheus finds every pod by Kubernetes discovery and the annotations, and scrapes the master, each worker and a job's driver; no Service opens a metrics port", async () => {
+  it("metrics: a real Prometheus scrapes, by pod IP, every endpoint the PodMonitors and the annotations name: the master, each worker and a job's driver; no Service opens a metrics port", async () => {
     const app = startCli(ground.env, 'submit', ...platform, ...durableArgs(8))
     try {
       await waitForOutput(app, /Starting task 0\.0 in stage 0/, 180_000)
       const state = (await masterState()) as MasterStateWithApps
       const workers = aliveWorkers(state).length
       const [{ id: appId, name: appName }] = state.activeapps as Array<{ id: string; state: string; name: string }>
-      const prometheus = await startPrometheus(podScrapeConfigs(ground.env.KUBECONFIG, 'default'))
+      const { byMonitors, byAnnotations } = scrapeTargets((await kube.core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=spark' })).items)
+      // The master's two paths, each worker's, the driver's two; the annotations name one of each pod's.
+      expect(byMonitors).toHaveLength(2 + workers + 2)
+      expect(byMonitors).toEqual(expect.arrayContaining(byAnnotations))
+      expect(byAnnotations).toHaveLength(1 + workers + 1)
+      const [address, path] = [(target: string) => target.slice(0, target.indexOf('/')), (target: string) => target.slice(target.indexOf('/'))]
+      const prometheus = await startPrometheus([
+        { job_name: 'spark', static_configs: byMonitors.map((target) => ({ targets: [address(target)], labels: { __metrics_path__: path(target), instance: target } })) },
+      ])
       try {
-        // The master's two paths, each worker's, the driver's two.
-        const targets = await prometheus.allUp(60_000, 2 + workers + 2)
-        expect(new Set(targets.map((target) => new URL(target.scrapeUrl).pathname))).toEqual(new Set([...scrapePaths.master, ...scrapePaths.worker, ...scrapePaths.driver]))
+        await prometheus.allUp(60_000, byMonitors.length)
         await expectJobMetrics(prometheus, { workers, appId, appName })
       } finally {
         await prometheus.stop()
