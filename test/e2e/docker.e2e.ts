@@ -184,6 +184,28 @@ describe.skipIf(ground.skipReason)('Spark standalone on a local Docker engine (r
       } finally {
         await prometheus.stop()
       }
+      // Or found by Prometheus's Docker discovery: the containers carry the pod templates'
+      // prometheus.io annotations as labels, and this host reaches their addresses on the network.
+      const discovered = await startPrometheus([
+        {
+          job_name: 'spark-containers',
+          docker_sd_configs: [{ host: engineEndpoint().host, filters: [{ name: 'label', values: ['app.kubernetes.io/managed-by=spark-standalone-k8s'] }] }],
+          relabel_configs: [
+            { source_labels: ['__meta_docker_container_label_prometheus_io_scrape'], regex: 'true', action: 'keep' },
+            { source_labels: ['__meta_docker_network_ip', '__meta_docker_container_label_prometheus_io_port'], regex: '(.+);(.+)', replacement: '$1:$2', target_label: '__address__' },
+            { source_labels: ['__meta_docker_container_label_prometheus_io_path'], target_label: '__metrics_path__' },
+            { source_labels: ['__meta_docker_container_name'], target_label: 'container' },
+          ],
+        },
+      ])
+      try {
+        const found = await discovered.allUp(60_000, 1 + workers.length + 1)
+        expect(new Set(found.map((target) => new URL(target.scrapeUrl).pathname))).toEqual(new Set([scrapePaths.master[0], scrapePaths.worker[0], scrapePaths.driver[0]]))
+        expect(await discovered.query('metrics_master_aliveWorkers_Value')).toEqual([expect.objectContaining({ value: workers.length })])
+        expect(await discovered.query('metrics_worker_executors_Value')).toHaveLength(workers.length)
+      } finally {
+        await discovered.stop()
+      }
       // No wider than the UIs: only the master publishes a port, on loopback.
       const published = await $`docker ps --filter label=app=spark --format ${'{{.Names}} {{.Ports}}'}`.quiet()
       const withPorts = published.stdout.trim().split('\n').map((line) => line.split(' ')).filter(([, ...ports]) => ports.join('').includes('->'))
