@@ -84,7 +84,17 @@ const podMonitorCrd = {
     group: 'monitoring.coreos.com',
     scope: 'Namespaced',
     names: { kind: 'PodMonitor', listKind: 'PodMonitorList', plural: 'podmonitors', singular: 'podmonitor' },
-    versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+    versions: [
+      {
+        name: 'v1',
+        served: true,
+        storage: true,
+        schema: {
+          // Server-side apply needs spec declared; what is in it is the operator's to check.
+          openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } },
+        },
+      },
+    ],
   },
 }
 
