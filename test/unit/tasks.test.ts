@@ -229,7 +229,7 @@ describe('up', () => {
   it('runs the README steps in order on docker, skipping minikube, and prints a JSON summary', async () => {
     const code = await main(['up', '--json', '--platform', 'docker'])
     expect(code).toBe(0)
-    expect(captured.all()).toContain("Docker has no PodMonitor: Prometheus scrapes the master's UI on 127.0.0.1, and the workers and drivers through its /proxy/")
+    expect(captured.all()).toContain("Docker has no PodMonitor: Prometheus scrapes the master's UI on 127.0.0.1, and finds the workers and drivers by their prometheus.io labels or through the master's /proxy/")
     expect(steps.order).toEqual(['check-deps', 'build-image', 'push-image', 'check-room', 'apply-docker', 'wait-ready', 'verify-ui'])
     expect(startMinikube).not.toHaveBeenCalled()
     expect(applyToKubernetes).not.toHaveBeenCalled()

@@ -42,7 +42,7 @@ export function dockerRuntime(target: Target): Runtime {
       return { storage: { data: { source: { hostPath: { path: data } }, mountPath: dataPath, what: `folder ${data}` }, groups: prepareHostFolder(data) } }
     },
     apply: (image, storage) => applyToDocker(target.manifests, { ...target.config, image }, target.config, storage),
-    applyMonitoring: async () => ({ skipped: "Docker has no PodMonitor: Prometheus scrapes the master's UI on 127.0.0.1, and the workers and drivers through its /proxy/ (README: Monitoring)" }),
+    applyMonitoring: async () => ({ skipped: "Docker has no PodMonitor: Prometheus scrapes the master's UI on 127.0.0.1, and finds the workers and drivers by their prometheus.io labels or through the master's /proxy/ (README: Monitoring)" }),
     waitReady: (onProgress) =>
       pollUntil<string>('containers running', timeoutMs(), async () => {
         const containers = await listContainers(layout.ourLabels)
