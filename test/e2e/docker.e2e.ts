@@ -157,7 +157,7 @@ describe.skipIf(ground.skipReason)('Spark standalone on a local Docker engine (r
     expect(await page.text()).toContain(`Spark Worker at ${worker.host}`)
   })
 
-  it.skipIf(inject('prometheus').skipReason)("metrics: a real Prometheus scrapes the master on 127.0.0.1 and, through its /proxy/, each worker and a job's driver; nothing else is published", async () => {
+  it.skipIf(inject('prometheus').skipReason)("metrics: a real Prometheus scrapes the master on 127.0.0.1, and each worker and a job's driver through its /proxy/ or found by Docker discovery; nothing else is published", async () => {
     const app = startCli(ground.env, 'submit', ...docker, ...durableArgs(8))
     try {
       await waitForOutput(app, /Starting task 0\.0 in stage 0/, 180_000)
