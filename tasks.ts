@@ -128,6 +128,7 @@ function upTasks(config: Config, platform: Platform, platformNote: string): Task
       ctx.rolledServers = rolled
       return outcome
     }, { diagnose: true }),
+    step('Apply manifests/monitoring/ (Prometheus PodMonitors)', async (ctx) => ctx.target.runtime.applyMonitoring()),
     step('Wait for the rollout', async (ctx, task) => {
       const ready = await waitForRollout(ctx.target, progress(task))
       // Then the servers the apply rolled, which started on the new master.

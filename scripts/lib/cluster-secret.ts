@@ -45,6 +45,22 @@ const notebookTokenKey = 'spark.notebook.token'
 const randomHex = () => randomBytes(32).toString('hex')
 
 /**
+ * Prometheus text from every Spark UI, with Spark's own PrometheusServlet (no agent jar): Spark's
+ * MetricsConfig reads spark.metrics.conf.<instance>.sink.<name>.<property> from this conf. Workers
+ * and drivers serve /metrics/prometheus/; the master's two instances (its own, and its applications')
+ * each need a path of their own, as Spark's default JSON servlet has. Drivers add their executors'
+ * metrics at /metrics/executors/prometheus/. The History Server serves none: Spark 4.3's starts no
+ * metrics system (its HistoryServer class never references MetricsSystem).
+ */
+export const metricsConf: ReadonlyArray<[string, string]> = [
+  ['spark.metrics.conf.*.sink.prometheusServlet.class', 'org.apache.spark.metrics.sink.PrometheusServlet'],
+  ['spark.metrics.conf.*.sink.prometheusServlet.path', '/metrics/prometheus'],
+  ['spark.metrics.conf.master.sink.prometheusServlet.path', '/metrics/master/prometheus'],
+  ['spark.metrics.conf.applications.sink.prometheusServlet.path', '/metrics/applications/prometheus'],
+  ['spark.ui.prometheus.enabled', 'true'],
+]
+
+/**
  * The conf as Spark reads it: Properties.load (escapes, continuations and all; the last line of a
  * key wins), then each value trimmed of blanks but not of line breaks. Undefined when Java refuses
  * the file (a malformed \u escape): no Spark process would start.
@@ -66,7 +82,8 @@ function propertyOf(conf: string, key: string): string | undefined {
  * authenticates each message; the default CTR mode does not) with no fallback to the older SASL
  * scheme. Plus the tokens Spark Connect clients and JupyterLab's browser must present: random values
  * of their own, so the one a laptop holds is not the RPC secret. The UIs' kill links are off unless asked for. And the S3
- * server's address and keys when `cluster:up` was given one (scripts/lib/s3.ts).
+ * server's address and keys when `cluster:up` was given one (scripts/lib/s3.ts). And the metrics
+ * servlets (metricsConf): a conf from before them is updated by the next `cluster:up`.
  */
 export function sparkAuthConf(settings: AuthSettings = { uiKill: false }, secret: string = randomHex(), connectToken: string = randomHex(), notebookToken: string = randomHex()): string {
   const settingsLines: Array<[string, string]> = [
@@ -78,6 +95,7 @@ export function sparkAuthConf(settings: AuthSettings = { uiKill: false }, secret
     ['spark.ui.killEnabled', String(settings.uiKill)],
     [connectTokenKey, connectToken],
     [notebookTokenKey, notebookToken],
+    ...metricsConf,
   ]
   return [...settingsLines.map(([key, value]) => propertyLine(key, value)), ...s3ConfLines(settings.s3), ''].join('\n')
 }

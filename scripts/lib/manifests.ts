@@ -40,6 +40,8 @@ export interface ClusterManifests {
   history: { deployment: V1Deployment; service: V1Service }
   /** JupyterLab (manifests/notebook/), started by `npm run notebook`, with the claim its notebooks live on when the cluster has no data. */
   notebook: { deployment: V1Deployment; service: V1Service; claim: V1PersistentVolumeClaim }
+  /** The Prometheus Operator's PodMonitors (manifests/monitoring/), applied where their CRD exists. */
+  podMonitors: KubernetesObject[]
 }
 
 /** What a user may change at run time; everything else comes from the files unchanged. */
@@ -62,7 +64,7 @@ export function parseManifestFile(path: string): KubernetesObject[] {
     .filter((object): object is KubernetesObject => object !== null)
 }
 
-/** Reads manifests/*.yml (what `kubectl apply -f manifests/` applies), manifests/jobs/, manifests/connect/, manifests/history/ and manifests/notebook/. */
+/** Reads manifests/*.yml (what `kubectl apply -f manifests/` applies), manifests/jobs/, manifests/connect/, manifests/history/, manifests/notebook/ and manifests/monitoring/. */
 export function loadManifests(dir: string = manifestsDir): ClusterManifests {
   const parsed = new ParsedFileCache<KubernetesObject[]>(cacheDir('parsed-manifests.json'))
   const parse = (path: string) => parsed.get(path, parseManifestFile)
@@ -80,6 +82,7 @@ export function loadManifests(dir: string = manifestsDir): ClusterManifests {
   }
   const [piJob] = parse(join(dir, 'jobs', 'spark-pi.yml')) as V1Job[]
   const [logsJob] = parse(join(dir, 'jobs', 'spark-logs.yml')) as V1Job[]
+  const podMonitors = parse(join(dir, 'monitoring', 'spark-podmonitor.yml'))
   parsed.save()
   return {
     master: find<V1Deployment>('Deployment', 'master'),
@@ -98,6 +101,7 @@ export function loadManifests(dir: string = manifestsDir): ClusterManifests {
       service: find<V1Service>('Service', 'notebook', notebook),
       claim: find<V1PersistentVolumeClaim>('PersistentVolumeClaim', 'notebook', notebook),
     },
+    podMonitors,
   }
 }
 
@@ -358,7 +362,7 @@ export function renderShellPod(manifests: ClusterManifests, options: { image: st
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { generateName: 'spark-shell-', namespace: options.namespace, labels: template.metadata?.labels },
+    metadata: { generateName: 'spark-shell-', namespace: options.namespace, labels: template.metadata?.labels, annotations: template.metadata?.annotations },
     spec: { ...template.spec!, activeDeadlineSeconds: shellDeadlineSeconds },
   }
 }

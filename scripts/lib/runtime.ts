@@ -57,6 +57,11 @@ export interface Runtime {
   prepareStorage(): Promise<{ storage: ClusterStorage; note?: string }>
   /** Creates or updates the cluster (its secret, master, workers) to run `image`, leaving what matches alone. */
   apply(image: string, storage: ClusterStorage): Promise<StepOutcome>
+  /**
+   * What a Prometheus needs beyond the pods' own prometheus.io annotations: the Prometheus Operator's
+   * PodMonitors on Kubernetes where the cluster has them; skipped, with why, where it has not.
+   */
+  applyMonitoring(): Promise<StepOutcome>
   /** Until master and every worker run; `proven` ends the wait early with its reason. */
   waitReady(onProgress?: (reason: string) => void, proven?: Promise<string>): Promise<string>
   /** Sets the worker count; cores and memory stay what the running cluster has. */

@@ -12,6 +12,8 @@ import { durableArgs, expectDecommissioned, expectDurableInStatus, expectDurable
 import { expectExecutorLogs, expectFailure, expectUserCode, expectWordcount, failedAppOf, failingArgs, userCodeArgs, userPackages, wordcountArgs } from './submit-apps.ts'
 import { hostPythonVersion } from '../../scripts/lib/host-python.ts'
 import { listNotebooks, notebookOf, parseLabUrl, saveNotebook } from './jupyter.ts'
+import { expectJobMetrics, scrapePaths } from './metrics.ts'
+import { startPrometheus } from './prometheus.ts'
 
 const ground = inject('ground')
 const spark35 = /^3\./.test(process.env.SPARK_K8S_SPARK_VERSION ?? '')
@@ -154,6 +156,65 @@ describe.skipIf(ground.skipReason)('Spark standalone on a local Docker engine (r
     const page = await fetch(`${result.json!.url}/proxy/${worker.id}/`)
     expect(page.status).toBe(200)
     expect(await page.text()).toContain(`Spark Worker at ${worker.host}`)
+  })
+
+  it.skipIf(inject('prometheus').skipReason)("metrics: a real Prometheus scrapes the master on 127.0.0.1, and each worker and a job's driver through its /proxy/ or found by Docker discovery; nothing else is published", async () => {
+    const app = startCli(ground.env, 'submit', ...docker, ...durableArgs(8))
+    try {
+      await waitForOutput(app, /Starting task 0\.0 in stage 0/, 180_000)
+      const state = await fetchMasterState(uiUrl)
+      const workers = aliveWorkers(state).map((worker) => worker.id)
+      const [{ id: appId, name: appName }] = state.activeapps
+      // The master's loopback port is the one way in: workers and drivers through its reverse proxy.
+      const master = new URL(uiUrl).host
+      // One target per path, each its own instance (they share one address).
+      const at = (path: string) => ({ targets: [master], labels: { __metrics_path__: path, instance: path } })
+      const prometheus = await startPrometheus([
+        {
+          job_name: 'spark',
+          static_configs: [
+            ...scrapePaths.master.map(at),
+            ...workers.flatMap((id) => scrapePaths.worker.map((path) => at(`/proxy/${id}${path}`))),
+            ...scrapePaths.driver.map((path) => at(`/proxy/${appId}${path}`)),
+          ],
+        },
+      ])
+      try {
+        await prometheus.allUp(60_000, scrapePaths.master.length + workers.length + scrapePaths.driver.length)
+        await expectJobMetrics(prometheus, { workers: workers.length, appId, appName })
+      } finally {
+        await prometheus.stop()
+      }
+      // Or found by Prometheus's Docker discovery: the containers carry the pod templates'
+      // prometheus.io annotations as labels, and this host reaches their addresses on the network.
+      const discovered = await startPrometheus([
+        {
+          job_name: 'spark-containers',
+          docker_sd_configs: [{ host: engineEndpoint().host, filters: [{ name: 'label', values: ['app.kubernetes.io/managed-by=spark-standalone-k8s'] }] }],
+          relabel_configs: [
+            { source_labels: ['__meta_docker_container_label_prometheus_io_scrape'], regex: 'true', action: 'keep' },
+            { source_labels: ['__meta_docker_network_ip', '__meta_docker_container_label_prometheus_io_port'], regex: '(.+);(.+)', replacement: '$1:$2', target_label: '__address__' },
+            { source_labels: ['__meta_docker_container_label_prometheus_io_path'], target_label: '__metrics_path__' },
+            { source_labels: ['__meta_docker_container_name'], target_label: 'container' },
+          ],
+        },
+      ])
+      try {
+        const found = await discovered.allUp(60_000, 1 + workers.length + 1)
+        expect(new Set(found.map((target) => new URL(target.scrapeUrl).pathname))).toEqual(new Set([scrapePaths.master[0], scrapePaths.worker[0], scrapePaths.driver[0]]))
+        expect(await discovered.query('metrics_master_aliveWorkers_Value')).toEqual([expect.objectContaining({ value: workers.length })])
+        expect(await discovered.query('metrics_worker_executors_Value')).toHaveLength(workers.length)
+      } finally {
+        await discovered.stop()
+      }
+      // No wider than the UIs: only the master publishes a port, on loopback.
+      const published = await $`docker ps --filter label=app=spark --format ${'{{.Names}} {{.Ports}}'}`.quiet()
+      const withPorts = published.stdout.trim().split('\n').map((line) => line.split(' ')).filter(([, ...ports]) => ports.join('').includes('->'))
+      expect(withPorts.map(([name]) => name)).toEqual(['spark-master'])
+      for (const mapping of withPorts[0].slice(1).join(' ').split(', ')) expect(mapping).toMatch(/^127\.0\.0\.1:\d+->\d+\/tcp$/)
+    } finally {
+      await app.stop()
+    }
   })
 
   it('pi estimates π within 0.01 inside the cluster and leaves no driver behind', async () => {

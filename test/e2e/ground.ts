@@ -7,6 +7,7 @@ import { ensureDockerGround } from '../../scripts/ci/docker-ground.ts'
 import { ensureVersitygw } from '../../scripts/ci/s3-ground.ts'
 import { inBackground } from '../background-ground.ts'
 import { provideChromium } from './chromium-ground.ts'
+import { providePrometheus } from './prometheus-ground.ts'
 
 export interface E2eGround {
   /** Why the suite cannot run here; undefined when it can. */
@@ -27,6 +28,7 @@ const mustRun = () => Boolean(process.env.CI) || process.env.SPARK_K8S_E2E === '
 
 export default async function setup(project: TestProject): Promise<void> {
   provideChromium(project, mustRun())
+  providePrometheus(project, mustRun())
   if (mustRun()) {
     const log = (line: string) => console.error(`[ground] ${line}`)
     const ground = await ensureDockerGround({ log })

@@ -7,6 +7,7 @@ import { ensureDockerGround } from '../../scripts/ci/docker-ground.ts'
 import { kubeGround, kubeGroundDown, kubeGroundUp } from '../../scripts/ci/kube-ground.ts'
 import { inBackground } from '../background-ground.ts'
 import { provideChromium } from './chromium-ground.ts'
+import { providePrometheus } from './prometheus-ground.ts'
 
 export interface KubeE2eGround {
   skipReason?: string
@@ -27,6 +28,7 @@ const log = (line: string) => console.error(`[kube-ground] ${line}`)
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
   const mustRun = Boolean(process.env.CI) || process.env.SPARK_K8S_E2E_KUBE === '1'
   provideChromium(project, mustRun)
+  providePrometheus(project, mustRun)
   if (!mustRun) {
     const skipReason = 'the Kubernetes suite builds a real cluster as root: run with CI=true or SPARK_K8S_E2E_KUBE=1'
     console.warn(`\n[e2e-kube] SKIPPED: ${skipReason}\n`)

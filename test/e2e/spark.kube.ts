@@ -25,6 +25,8 @@ import { durableArgs, expectDecommissioned, expectDurableInStatus, expectDurable
 import { expectExecutorLogs, expectFailure, expectUserCode, expectWordcount, failedAppOf, failingArgs, userCodeArgs, userPackages, wordcountArgs } from './submit-apps.ts'
 import { hostPythonVersion } from '../../scripts/lib/host-python.ts'
 import { makeNamespaceUser, type NamespaceUser } from './namespace-user.ts'
+import { expectJobMetrics } from './metrics.ts'
+import { startPrometheus } from './prometheus.ts'
 
 const ground = inject('kubeGround')
 const platform = ['--platform', 'kubernetes']
@@ -70,6 +72,66 @@ async function forgetOnNode(): Promise<void> {
   if (names.length) await sh`ctr --address ${containerdSocket} -n k8s.io images rm ${names}`
 }
 
+/**
+ * The PodMonitor kind as the Prometheus Operator's CRD makes the API server serve it (a minimal
+ * schema: the ground runs no operator), so cluster:up applies the PodMonitors and cluster:down removes them.
+ */
+const podMonitorCrd = {
+  apiVersion: 'apiextensions.k8s.io/v1',
+  kind: 'CustomResourceDefinition',
+  metadata: { name: 'podmonitors.monitoring.coreos.com' },
+  spec: {
+    group: 'monitoring.coreos.com',
+    scope: 'Namespaced',
+    names: { kind: 'PodMonitor', listKind: 'PodMonitorList', plural: 'podmonitors', singular: 'podmonitor' },
+    versions: [
+      {
+        name: 'v1',
+        served: true,
+        storage: true,
+        schema: {
+          // Server-side apply needs spec declared; what is in it is the operator's to check.
+          openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } },
+        },
+      },
+    ],
+  },
+}
+
+type PodMonitorShape = {
+  spec: {
+    selector: { matchLabels?: Record<string, string>; matchExpressions?: Array<{ key: string; operator: string; values: string[] }> }
+    podMetricsEndpoints: Array<{ port: string; path: string }>
+  }
+}
+
+/**
+ * The scrape targets, as pod IP:port/path, that the Prometheus Operator makes of the PodMonitors, and
+ * that kubernetes_sd with the usual relabelling makes of the prometheus.io annotations (one per pod),
+ * resolved here from the running pods: Debian's prometheus is built without kubernetes_sd_configs.
+ * Pod IPs are routable from this host: the node is their bridge's gateway (scripts/ci/kube-ground.ts).
+ */
+function scrapeTargets(pods: V1Pod[]): { byMonitors: string[]; byAnnotations: string[] } {
+  const running = pods.filter((pod) => pod.status?.phase === 'Running')
+  const selects = ({ spec: { selector } }: PodMonitorShape, pod: V1Pod) => {
+    const labels = pod.metadata?.labels ?? {}
+    return (
+      Object.entries(selector.matchLabels ?? {}).every(([key, value]) => labels[key] === value) &&
+      (selector.matchExpressions ?? []).every((expression) => expression.operator === 'In' && expression.values.includes(labels[expression.key]))
+    )
+  }
+  const portOf = (pod: V1Pod, name: string) => pod.spec!.containers.flatMap((container) => container.ports ?? []).find((port) => port.name === name)?.containerPort
+  const monitors = loadManifests().podMonitors as unknown as PodMonitorShape[]
+  const byMonitors = monitors.flatMap((monitor) =>
+    running.filter((pod) => selects(monitor, pod)).flatMap((pod) => monitor.spec.podMetricsEndpoints.map((endpoint) => `${pod.status!.podIP}:${portOf(pod, endpoint.port)}${endpoint.path}`)),
+  )
+  const byAnnotations = running
+    .map((pod) => ({ ip: pod.status!.podIP, annotations: pod.metadata?.annotations ?? {} }))
+    .filter(({ annotations }) => annotations['prometheus.io/scrape'] === 'true')
+    .map(({ ip, annotations }) => `${ip}:${annotations['prometheus.io/port']}${annotations['prometheus.io/path']}`)
+  return { byMonitors, byAnnotations }
+}
+
 /** Every line a person sees on stderr that starts with "error:"; the tool promises exactly one. */
 function errorLines(stderr: string): string[] {
   return stderr.split('\n').filter((line) => line.startsWith('error:'))
@@ -95,11 +157,18 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
     kube = await connectKube(ground.env.SPARK_K8S_CONTEXT)
     expect((await run('down')).exitCode).toBe(0)
     await kube.core.deleteNamespace({ name: teamB }).catch(() => undefined)
+    await kube.objects.create(podMonitorCrd).catch((error: unknown) => {
+      if ((error as { code?: number }).code !== 409) throw error
+    })
+    await pollUntil<true>('the PodMonitor kind to be served', 60_000, async () =>
+      (await kubeGet(kube, '/apis/monitoring.coreos.com/v1').catch(() => '')).includes('"PodMonitor"') ? { done: true } : { waiting: 'not yet' },
+    )
   })
 
   afterAll(async () => {
     await run('down')
     await kube.core.deleteNamespace({ name: teamB }).catch(() => undefined)
+    await kube.objects.delete(podMonitorCrd).catch(() => undefined)
   })
 
   it('cluster:up builds, pushes to the registry, checks the room, applies, rolls out and the UI reports 2 ALIVE workers', async () => {
@@ -109,6 +178,8 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
     expect(result.json).toMatchObject({ ok: true, platform: 'kubernetes', uiHint: 'run `npm run ui` to open it on http://localhost', aliveWorkers: 2 })
     expect(result.json!.uiUrl).toBeUndefined()
     expect(result.stderr).toMatch(/Verify the master UI reports 2 ALIVE workers: ALIVE, 2 workers × 1 cores\/1g \(read through the Kubernetes API server/)
+    // The cluster serves the PodMonitor kind (the CRD of beforeAll): they go with the cluster.
+    expect(result.stderr).toMatch(/Apply manifests\/monitoring\/ \(Prometheus PodMonitors\): podmonitor\/spark-master created, podmonitor\/spark-worker created, podmonitor\/spark-driver created/)
     expect(result.stderr).toMatch(/Check the cluster has room for 2 workers: 1\.35 CPUs \/ 6144 MiB requested, [\d.]+ CPUs \/ \d+ MiB free on node ssk8s-node/)
     expect(result.stderr).toMatch(
       /secret\/spark-auth created, persistentvolumeclaim\/spark-master-recovery created, persistentvolumeclaim\/spark-events created, deployment\/spark-master created, service\/spark-master-service created, networkpolicy\/spark-master created, deployment\/spark-worker created, poddisruptionbudget\/spark-worker created/,
@@ -340,6 +411,38 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
     })
   })
 
+  it("metrics: a real Prometheus scrapes, by pod IP, every endpoint the PodMonitors and the annotations name: the master, each worker and a job's driver; no Service opens a metrics port", async () => {
+    const app = startCli(ground.env, 'submit', ...platform, ...durableArgs(8))
+    try {
+      await waitForOutput(app, /Starting task 0\.0 in stage 0/, 180_000)
+      const state = await masterState()
+      const workers = aliveWorkers(state).length
+      const [{ id: appId, name: appName }] = state.activeapps
+      const { byMonitors, byAnnotations } = scrapeTargets((await kube.core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=spark' })).items)
+      // The master's two paths, each worker's, the driver's two; the annotations name one of each pod's.
+      expect(byMonitors).toHaveLength(2 + workers + 2)
+      expect(byMonitors).toEqual(expect.arrayContaining(byAnnotations))
+      expect(byAnnotations).toHaveLength(1 + workers + 1)
+      const [address, path] = [(target: string) => target.slice(0, target.indexOf('/')), (target: string) => target.slice(target.indexOf('/'))]
+      const prometheus = await startPrometheus([
+        { job_name: 'spark', static_configs: byMonitors.map((target) => ({ targets: [address(target)], labels: { __metrics_path__: path(target), instance: target } })) },
+      ])
+      try {
+        await prometheus.allUp(60_000, byMonitors.length)
+        await expectJobMetrics(prometheus, { workers, appId, appName })
+      } finally {
+        await prometheus.stop()
+      }
+      // No wider than the UIs: the only Service port of ours to a UI is the master's.
+      const services = await kube.core.listNamespacedService({ namespace: 'default', labelSelector: 'app=spark' })
+      expect(services.items.flatMap((service) => service.spec!.ports!.map((port) => String(port.targetPort)))).toEqual(['spark', 'webui'])
+      const podMonitors = await kube.objects.list('monitoring.coreos.com/v1', 'PodMonitor', 'default', undefined, undefined, undefined, undefined, 'app=spark')
+      expect(podMonitors.items.map((monitor) => monitor.metadata!.name).sort()).toEqual(['spark-driver', 'spark-master', 'spark-worker'])
+    } finally {
+      await app.stop()
+    }
+  })
+
   it('scale 3 then 1: the master reports exactly that many ALIVE workers', async () => {
     for (const count of [3, 1]) {
       const result = await run('scale', String(count), '--json')
@@ -569,6 +672,8 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
       expect(result.exitCode, result.stderr).toBe(0)
       expect(result.json).toMatchObject({ ok: true, aliveWorkers: 1 })
       expect(result.stderr).toMatch(/Check the cluster has room for 1 workers \[SKIPPED: these credentials may not read nodes/)
+      // A user who may not manage PodMonitors gets the cluster without them, and the reason.
+      expect(result.stderr).toMatch(/Apply manifests\/monitoring\/ \(Prometheus PodMonitors\) \[SKIPPED: these credentials may not manage PodMonitors in namespace ssk8s-team-b; Prometheus finds the pods by their prometheus.io annotations\]/)
       const ports = /service\/spark-master-service created \(NodePorts 7077→(\d+), 8080→(\d+)\)/.exec(result.stderr)
       expect(ports, result.stderr).not.toBeNull()
       expect(ports!.slice(1).map(Number)).not.toContain(30000)
@@ -709,6 +814,8 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
     expect((await kube.batch.listNamespacedJob(selector)).items).toEqual([])
     expect((await kube.core.listNamespacedSecret(selector)).items).toEqual([])
     expect((await kube.objects.list('networking.k8s.io/v1', 'NetworkPolicy', 'default', undefined, undefined, undefined, undefined, 'app=spark')).items).toEqual([])
+    expect((await kube.objects.list('monitoring.coreos.com/v1', 'PodMonitor', 'default', undefined, undefined, undefined, undefined, 'app=spark')).items).toEqual([])
+    for (const name of ['spark-master', 'spark-worker', 'spark-driver']) expect(result.stderr).toContain(`podmonitor/${name}`)
     expect(await claimsAndBudgets()).toEqual([])
   })
 

@@ -79,6 +79,11 @@ describe('sparkAuthConf', () => {
         'spark.ui.killEnabled false',
         `spark.connect.authenticate.token ${b64}`,
         `spark.notebook.token ${c64}`,
+        'spark.metrics.conf.*.sink.prometheusServlet.class org.apache.spark.metrics.sink.PrometheusServlet',
+        'spark.metrics.conf.*.sink.prometheusServlet.path /metrics/prometheus',
+        'spark.metrics.conf.master.sink.prometheusServlet.path /metrics/master/prometheus',
+        'spark.metrics.conf.applications.sink.prometheusServlet.path /metrics/applications/prometheus',
+        'spark.ui.prometheus.enabled true',
         '',
       ].join('\n'),
     )
@@ -161,6 +166,21 @@ describe('plannedAuthConf', () => {
     expect(notebookTokenOf(planned.conf)).toMatch(/^[0-9a-f]{64}$/)
     // A second cluster:up keeps the token it was given.
     expect(plannedAuthConf({ conf: planned.conf }, off)).toEqual({ conf: planned.conf })
+  })
+
+  it('turns the Prometheus servlets on in a conf made before them, keeping its secret and tokens', () => {
+    const before = sparkAuthConf(off, a64, b64, c64).replace(/^spark\.(metrics|ui\.prometheus)\..*\n/gm, '')
+    expect(before).not.toMatch(/prometheus/i)
+    const planned = plannedAuthConf({ conf: before }, off)
+    expect(planned).toEqual({ conf: sparkAuthConf(off, a64, b64, c64), change: { kind: 'updated' } })
+    const javaReads = Object.fromEntries(parseProperties(planned.conf).filter((line) => line.key).map((line) => [line.key, line.value]))
+    expect(javaReads).toMatchObject({
+      'spark.metrics.conf.*.sink.prometheusServlet.class': 'org.apache.spark.metrics.sink.PrometheusServlet',
+      'spark.metrics.conf.master.sink.prometheusServlet.path': '/metrics/master/prometheus',
+      'spark.ui.prometheus.enabled': 'true',
+    })
+    // A user's `false` is not theirs to set: the tool's settings win.
+    expect(plannedAuthConf({ conf: `${planned.conf}spark.ui.prometheus.enabled false\n` }, off).conf).toBe(planned.conf)
   })
 
   it("drops a user's line for a setting of ours, however Java spells it, and keeps their own lines", () => {

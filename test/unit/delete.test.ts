@@ -12,7 +12,7 @@ import { useFakeEngine } from './fake-engine.ts'
 const manifests = loadManifests()
 
 /** A fake API holding `objects` (by apiVersion/kind) that lists by selector, deletes and watches (never firing). */
-function fakeKube(objects: KubernetesObject[]) {
+function fakeKube(objects: KubernetesObject[], { monitoring = true }: { monitoring?: boolean } = {}) {
   const store = new Map(objects.map((o) => [`${o.apiVersion}/${o.kind}/${o.metadata!.name}`, o]))
   const lists: string[] = []
   const kube = {
@@ -21,6 +21,8 @@ function fakeKube(objects: KubernetesObject[]) {
     objects: {
       list: async (apiVersion: string, kind: string, _namespace: string, ...rest: unknown[]) => {
         lists.push(`${apiVersion}/${kind} ${String(rest[4])}`)
+        // client-node asks discovery first: a group the cluster does not serve is a 404.
+        if (!monitoring && apiVersion.startsWith('monitoring.coreos.com/')) throw Object.assign(new Error('HTTP-Code: 404'), { code: 404 })
         const wanted = String(rest[4]).split(',').map((pair) => pair.split('='))
         const selected = (o: KubernetesObject) => wanted.every(([key, value]) => o.metadata?.labels?.[key] === value)
         return { items: [...store.values()].filter((o) => o.apiVersion === apiVersion && o.kind === kind && selected(o)) }
@@ -40,6 +42,16 @@ describe('deleteCluster on Kubernetes', () => {
     expect(lists).toContain('networking.k8s.io/v1/NetworkPolicy app=spark,app.kubernetes.io/managed-by=spark-standalone-k8s')
     expect(outcome).toEqual({ done: 'deleted deployment/spark-master, poddisruptionbudget/spark-worker, networkpolicy/spark-master and their pods' })
     expect(store.size).toBe(0)
+  })
+
+  it('deletes the PodMonitors with the rest where the cluster serves them, and minds none where it does not', async () => {
+    const { kube, store } = fakeKube([manifests.master, ...manifests.podMonitors])
+    const config = parseConfig('down', ['--platform', 'kubernetes', '--context', 'lab'], {})
+    const outcome = await deleteCluster(makeTarget(config, 'kubernetes', manifests, async () => kube))
+    expect(outcome).toEqual({ done: 'deleted deployment/spark-master, podmonitor/spark-master, podmonitor/spark-worker, podmonitor/spark-driver and their pods' })
+    expect(store.size).toBe(0)
+    const without = fakeKube([manifests.master], { monitoring: false })
+    expect(await deleteCluster(makeTarget(config, 'kubernetes', manifests, async () => without.kube))).toEqual({ done: 'deleted deployment/spark-master and their pods' })
   })
 
   it('says where the data the master mounted stays: the claim is not ours, so it is never listed or deleted', async () => {

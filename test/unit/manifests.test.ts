@@ -367,6 +367,8 @@ describe('loadManifests', () => {
       copyFileSync(join(manifestsDir, 'history', 'spark-history.yml'), join(dir, 'history', 'spark-history.yml'))
       mkdirSync(join(dir, 'notebook'))
       copyFileSync(join(manifestsDir, 'notebook', 'spark-notebook.yml'), join(dir, 'notebook', 'spark-notebook.yml'))
+      mkdirSync(join(dir, 'monitoring'))
+      copyFileSync(join(manifestsDir, 'monitoring', 'spark-podmonitor.yml'), join(dir, 'monitoring', 'spark-podmonitor.yml'))
       copyFileSync(join(manifestsDir, 'spark-events.yml'), join(dir, 'spark-events.yml'))
       expect(() => loadManifests(dir)).toThrow(/expected one Deployment labelled role=worker, found 2/)
       rmSync(join(dir, 'spark-worker-copy.yml'))

@@ -40,7 +40,7 @@ describe('manifests/notebook/spark-notebook.yml', () => {
     expect(container.image).toBe('spark:latest')
     expect(container.imagePullPolicy).toBe('IfNotPresent')
     expect(container.args).toEqual(['/usr/local/bin/require-auth', 'jupyter', 'lab'])
-    expect(container.ports).toEqual([{ name: 'http', containerPort: 8888 }])
+    expect(container.ports).toEqual([{ name: 'http', containerPort: 8888 }, { name: 'spark-ui', containerPort: 4040 }])
     expect(container.readinessProbe?.tcpSocket?.port).toBe('http')
     expect(service.metadata?.name).toBe('spark-notebook')
     expect(service.spec).toMatchObject({ type: 'ClusterIP', ports: [{ name: 'http', port: 8888, targetPort: 'http' }] })

@@ -56,6 +56,7 @@ vi.mock('../../scripts/build-image.ts', async (importOriginal) => ({
 vi.mock('../../scripts/push-image.ts', () => ({ pushImage: vi.fn() }))
 vi.mock('../../scripts/lib/docker/apply.ts', () => ({ applyToDocker: vi.fn() }))
 vi.mock('../../scripts/lib/kube/apply.ts', () => ({ applyToKubernetes: vi.fn() }))
+vi.mock('../../scripts/lib/kube/monitoring.ts', () => ({ applyPodMonitors: vi.fn(async () => ({ skipped: 'SKIP-M the cluster serves no PodMonitor' })) }))
 vi.mock('../../scripts/lib/kube/recovery.ts', () => ({ planRecoveryStorage: vi.fn(async (_kube: unknown, claim: unknown, master: unknown) => ({ claim, master })) }))
 // What --data / --data-claim need of the cluster (test/unit/storage.test.ts tests it): here, neither.
 vi.mock('../../scripts/lib/kube/storage.ts', () => ({ prepareKubeStorage: vi.fn(async () => ({ storage: {} })) }))
@@ -95,6 +96,8 @@ const { collectDiagnostics } = await import('../../scripts/lib/diagnostics.ts')
 const { checkDependencies } = await import('../../scripts/check-deps.ts')
 const { checkRoom } = await import('../../scripts/check-room.ts')
 const { declaredAuthSecret } = await import('../../scripts/lib/kube/secret.ts')
+const { applyPodMonitors } = await import('../../scripts/lib/kube/monitoring.ts')
+const { loadManifests } = await import('../../scripts/lib/manifests.ts')
 const { authConfAnnotation } = await import('../../scripts/lib/cluster-secret.ts')
 const { minikubeStatus } = await import('../../scripts/lib/kube/minikube.ts')
 const { startMinikube } = await import('../../scripts/minikube-start.ts')
@@ -228,6 +231,7 @@ describe('up', () => {
   it('runs the README steps in order on docker, skipping minikube, and prints a JSON summary', async () => {
     const code = await main(['up', '--json', '--platform', 'docker'])
     expect(code).toBe(0)
+    expect(captured.all()).toContain("Docker has no PodMonitor: Prometheus scrapes the master's UI on 127.0.0.1, and finds the workers and drivers by their prometheus.io labels or through the master's /proxy/")
     expect(steps.order).toEqual(['check-deps', 'build-image', 'push-image', 'check-room', 'apply-docker', 'wait-ready', 'verify-ui'])
     expect(startMinikube).not.toHaveBeenCalled()
     expect(applyToKubernetes).not.toHaveBeenCalled()
@@ -249,7 +253,7 @@ describe('up', () => {
       { id: 'worker-2', host: '172.18.0.4', cores: 1, memoryMiB: 1024 },
     ])
     const timings = summary.timingsSeconds as Record<string, number>
-    expect(Object.keys(timings)).toHaveLength(8)
+    expect(Object.keys(timings)).toHaveLength(9)
     expect(Object.keys(timings)).toEqual(expect.arrayContaining(['Build the Spark image', 'Check the cluster has room for 2 workers', 'Wait for the rollout', 'Publish the image to the cluster']))
     expect(Object.keys(timings).some((title) => /minikube/i.test(title))).toBe(false)
     for (const seconds of Object.values(timings)) expect(typeof seconds).toBe('number')
@@ -301,7 +305,7 @@ describe('up', () => {
     const code = await main(['up', '--json'])
     expect(code).toBe(0)
     const output = captured.all()
-    for (const reason of ['SKIP-A minikube profile minikube already running', 'SKIP-B image already present', 'SKIP-C image already in minikube', 'SKIP-D deployments already as declared']) {
+    for (const reason of ['SKIP-A minikube profile minikube already running', 'SKIP-B image already present', 'SKIP-C image already in minikube', 'SKIP-D deployments already as declared', 'SKIP-M the cluster serves no PodMonitor']) {
       expect(output).toContain(reason)
     }
     expect(jsonSummary()).toMatchObject({ ok: true, platform: 'minikube' })
@@ -373,6 +377,8 @@ describe('up', () => {
     expect(steps.order).toEqual(['check-deps', 'build-image', 'push-image', 'check-room', 'apply-kubernetes', 'wait-ready', 'verify-ui'])
     expect(connectKube).toHaveBeenCalledWith('prod-like')
     expect(vi.mocked(applyToKubernetes).mock.calls[0][2]).toBe('spark')
+    // The PodMonitors of manifests/monitoring/ go to the same namespace, after the cluster.
+    expect(vi.mocked(applyPodMonitors).mock.calls.at(-1)!.slice(1)).toEqual([loadManifests().podMonitors, 'spark'])
     // Commands take turns on the cluster itself (its API server), not on the context's name.
     expect(vi.mocked(lockCluster).mock.calls.at(-1)?.[0]).toEqual({ key: 'kubernetes https://api.fake:6443 namespace spark', name: 'the cluster in namespace spark of context prod-like' })
   })

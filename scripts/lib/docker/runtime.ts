@@ -49,6 +49,7 @@ export function dockerRuntime(target: Target): Runtime {
     },
     // Within the CPUs the room check (before it in cluster:up) found: Docker refuses a cpu limit above them.
     apply: (image, storage) => applyToDocker(target.manifests, { ...target.config, image }, target.config, storage, engineCpus),
+    applyMonitoring: async () => ({ skipped: "Docker has no PodMonitor: Prometheus scrapes the master's UI on 127.0.0.1, and finds the workers and drivers by their prometheus.io labels or through the master's /proxy/ (README: Monitoring)" }),
     waitReady: (onProgress) =>
       pollUntil<string>('containers running', timeoutMs(), async () => {
         const containers = await listContainers(layout.ourLabels)

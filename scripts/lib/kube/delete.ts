@@ -8,10 +8,10 @@ import type { StepOutcome } from '../outcome.ts'
 import { pollUntil } from '../poll.ts'
 import { withDataKept, withNotebooksKept } from '../storage.ts'
 import type { Target } from '../target.ts'
-import { isNotFound } from './kube.ts'
+import { isForbidden, isNotFound } from './kube.ts'
 import { watchChanges } from './watch.ts'
 
-/** Kinds `kubectl delete all` covers that our manifests and jobs create, the cluster's Secret, the ConfigMaps of `npm run submit`, the master's recovery claim and the event-log claim, the workers' disruption budget and the master's network policy. */
+/** Kinds `kubectl delete all` covers that our manifests and jobs create, the cluster's Secret, the ConfigMaps of `npm run submit`, the master's recovery claim and the event-log claim, the workers' disruption budget and the master's network policy (the PodMonitors below). */
 const kinds = [
   { apiVersion: 'apps/v1', kind: 'Deployment' },
   { apiVersion: 'apps/v1', kind: 'ReplicaSet' },
@@ -40,12 +40,18 @@ export async function deleteOnKubernetes(target: Target, role: DeletableRole | u
   // over from it. JupyterLab alone goes with its notebooks claim only when --delete-notebooks asks.
   const notebook = target.manifests.notebook.claim.metadata!
   const deletable = role && role !== notebook.labels!.role ? kinds.filter(({ kind }) => kind !== 'PersistentVolumeClaim') : kinds
+  // And the PodMonitors (manifests/monitoring/), where the cluster serves their kind (cluster:up made
+  // them only there) and the user may list them (else cluster:up could not have made them either).
+  const [monitor] = target.manifests.podMonitors
+  const monitors = { apiVersion: monitor.apiVersion!, kind: monitor.kind! }
+  const noMonitors = (error: unknown) => isNotFound(error) || isForbidden(error) || /Unrecognized API version and kind/.test(String(error))
   const deleteNotebooks = target.config.deleteNotebooks
   let keptNotebooks = false
   const listAll = () =>
     Promise.all(
-      deletable.map(async ({ apiVersion, kind }) => {
-        const items = (await kube.objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, selector)).items
+      [...deletable, monitors].map(async ({ apiVersion, kind }) => {
+        const listed = kube.objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, selector)
+        const { items } = await (kind === monitors.kind ? listed.catch((error: unknown) => (noMonitors(error) ? { items: [] } : Promise.reject(error))) : listed)
         const isNotebooks = (item: (typeof items)[number]) => kind === 'PersistentVolumeClaim' && item.metadata?.name === notebook.name
         if (!deleteNotebooks && items.some(isNotebooks)) keptNotebooks = true
         return { apiVersion, kind, items: deleteNotebooks ? items : items.filter((item) => !isNotebooks(item)) }

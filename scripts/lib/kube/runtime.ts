@@ -13,6 +13,7 @@ import type { Target } from '../target.ts'
 import { applyToKubernetes } from './apply.ts'
 import { deleteOnKubernetes } from './delete.ts'
 import { kubeDiagnostics } from './diagnostics.ts'
+import { applyPodMonitors } from './monitoring.ts'
 import { configMapLimit, runKubeDriver } from './driver.ts'
 import { apiServer, podSummary } from './kube.ts'
 import { podImageOf, podImages, type PodImages } from './pod-image.ts'
@@ -50,6 +51,7 @@ export function kubeRuntime(target: Target): Runtime {
     checkRoom: room,
     prepareStorage: () => prepareKubeStorage(target),
     apply: (image, storage) => applyCluster(target, images, image, storage),
+    applyMonitoring: async () => applyPodMonitors(await target.kube(), manifests.podMonitors, namespace),
     waitReady: async (onProgress, proven) =>
       waitForDeployments(await target.kube(), namespace, [manifests.master, manifests.worker].map((d) => d.metadata!.name!), selector, config.timeoutSeconds * 1000, onProgress, proven),
     setWorkerCount: (count) => scaleKubeWorkers(target, count, room),
