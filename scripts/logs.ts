@@ -51,7 +51,7 @@ export function chooseLogs(appId: string, executor: number | undefined, { kept, 
   if (kept.driver === undefined && executors.length === 0) {
     throw new StepError(
       `no logs are kept for ${appId}`,
-      "  - npm run status lists the running applications' ids, npm run history the finished ones'\n  - executors' logs go 6 h after their application ends; applications from before this cluster kept logs have none",
+      "  - npm run status lists the running applications' ids, npm run history the finished ones'\n  - executors' logs: a worker removes an application's folder once nothing in it has changed for 13 h; applications from before this cluster kept logs have none",
     )
   }
   const others = executors.length ? `executors with logs: ${executors.join(', ')} (${one(executors[0])})` : 'no executor kept a log'

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { parseConfig } from '../../scripts/lib/config.ts'
 import { StepError, UsageError } from '../../scripts/lib/errors.ts'
-import { loadManifests, logsFolder, mainContainer, podTemplate, renderLogsJob } from '../../scripts/lib/manifests.ts'
+import { envValue, loadManifests, logsFolder, mainContainer, podTemplate, renderLogsJob, shellDeadlineSeconds } from '../../scripts/lib/manifests.ts'
 import { withStorage } from '../../scripts/lib/storage.ts'
 import { chooseLogs, parseKept } from '../../scripts/logs.ts'
 
@@ -116,5 +116,23 @@ describe('where the logs are kept', () => {
     expect(template.spec!.volumes!.find((v) => v.name === 'events')).toEqual({ name: 'events', hostPath: { path: '/home/me/lake/spark-events' } })
     expect(template.spec!.containers[0].volumeMounts!.every((m) => m.readOnly || m.mountPath === '/tmp')).toBe(true)
     expect(template.spec!.volumes!.some((v) => v.secret)).toBe(false)
+  })
+
+  it("outlives every application with static executors: a worker removes an app's folder, shared by all workers, once nothing in it changed for the TTL", () => {
+    // Spark's WorkDirCleanup spares only the apps whose executors run on the worker cleaning up; the
+    // executor dirs of a running app on another worker were created when it started. The longest such
+    // app: a shell (its deadline) or a Pi or submit driver (--timeout, at most 7200 s); an hour to spare.
+    expect(parseConfig('submit', ['--timeout', '7200', 'app.py']).timeoutSeconds).toBe(7200)
+    expect(() => parseConfig('submit', ['--timeout', '7201', 'app.py'])).toThrow(UsageError)
+    const ttl = Number(/-Dspark\.worker\.cleanup\.appDataTtl=(\d+)/.exec(envValue(mainContainer(manifests.worker), 'SPARK_WORKER_OPTS')!)?.[1])
+    expect(ttl).toBeGreaterThanOrEqual(Math.max(shellDeadlineSeconds, 7200) + 3600)
+    const refusal = (() => {
+      try {
+        chooseLogs(appId, undefined, parseKept('', appId))
+      } catch (error) {
+        return error as StepError
+      }
+    })()
+    expect(refusal?.details).toContain(`a worker removes an application's folder once nothing in it has changed for ${ttl / 3600} h`)
   })
 })
