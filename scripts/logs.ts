@@ -25,8 +25,15 @@ export interface KeptLogs {
 /** The reader's output: the "kept <bytes> <path>" lines, then the log. */
 export function parseKept(output: string, appId: string): { kept: KeptLogs; log: string } {
   const at = output.indexOf(`${logStart}\n`)
-  const head = at < 0 ? output : output.slice(0, at)
-  const log = at < 0 ? '' : output.slice(at + logStart.length + 1)
+  // The reader always prints the line: without it, its beginning was lost (a rotated container log).
+  if (at < 0) {
+    throw new StepError(
+      `the logs of ${appId} came back cut (the reader printed more than the cluster kept of its output)`,
+      "  - they are kept beside the event logs: the data folder's spark-events/logs/, else logs/ in the cluster's spark-events claim (a volume on Docker)",
+    )
+  }
+  const head = output.slice(0, at)
+  const log = output.slice(at + logStart.length + 1)
   const kept: KeptLogs = { executors: new Map() }
   for (const line of head.split('\n')) {
     const match = /^kept (\d+) (.+)$/.exec(line)

@@ -1,7 +1,7 @@
 // npm run logs: its arguments, the reader Job (its script run here by bash on a folder laid out as the
 // workers and drivers leave it), and the choice of what to print.
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -20,7 +20,7 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }))
 function read(folder: string, ...args: string[]): string {
   const job = renderLogsJob(manifests, { image: 'spark:1', namespace: 'default', appId: args[0], executor: args[1] === undefined ? undefined : Number(args[1]) })
   const [command, ...rest] = mainContainer(job).args!
-  const run = spawnSync(command, rest.map((arg) => (arg === logsFolder(manifests) ? folder : arg)), { encoding: 'utf8' })
+  const run = spawnSync(command, rest.map((arg) => (arg === logsFolder(manifests) ? folder : arg)), { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 })
   expect(run.status, run.stderr).toBe(0)
   return run.stdout
 }
@@ -101,6 +101,53 @@ describe('the logs reader', () => {
   })
 })
 
+describe('the logs reader on a large log', () => {
+  // One executor keeps up to 2 streams × 5 files × 16 MiB; the kubelet rotates a container log at 10 Mi,
+  // and the tool reads the reader's whole log once it ended: what it prints stays well under that.
+  const mib = 1024 * 1024
+  const folder = join(scratch, 'large', 'logs')
+  const big = 'app-20261206071234-0005'
+  mkdirSync(join(folder, big, '0'), { recursive: true })
+  const line = (mark: string, bytes: number) => `${mark.padEnd(99, '.')}\n`.repeat(bytes / 100)
+  writeFileSync(join(folder, `${big}_driver.log`), line('driver', 6 * mib))
+  writeFileSync(join(folder, big, '0', 'stderr--2026-12-06--07-12-40-0001'), line('old', 16 * mib))
+  writeFileSync(join(folder, big, '0', 'stderr--2026-12-06--07-20-00-0002'), line('middle', 16 * mib))
+  writeFileSync(join(folder, big, '0', 'stderr'), line('new', 1 * mib) + 'ValueError: boom\n')
+  writeFileSync(join(folder, big, '0', 'stdout'), 'printed\n')
+
+  it("prints what was kept in full, then only the newest part of an executor's streams, saying what it cut, its size and where it lives", () => {
+    const output = read(folder, big, '0')
+    expect(output.length).toBeLessThan(5 * mib)
+    const { kept, log } = parseKept(output, big)
+    expect(kept.executors.get(0)).toBe(['stderr--2026-12-06--07-12-40-0001', 'stderr--2026-12-06--07-20-00-0002', 'stderr', 'stdout'].reduce((sum, file) => sum + readLength(big, file), 0))
+    const headers = log.split('\n').filter((l) => l.startsWith('==> '))
+    expect(headers).toEqual([
+      `==> ${big}/0/stderr--2026-12-06--07-12-40-0001: not shown, ${readLength(big, 'stderr--2026-12-06--07-12-40-0001')} bytes (the whole file: logs/${big}/0/stderr--2026-12-06--07-12-40-0001 on the event-log storage) <==`,
+      `==> ${big}/0/stderr--2026-12-06--07-20-00-0002: its last ${2 * mib - readLength(big, 'stderr')} of ${readLength(big, 'stderr--2026-12-06--07-20-00-0002')} bytes (the whole file: logs/${big}/0/stderr--2026-12-06--07-20-00-0002 on the event-log storage) <==`,
+      `==> ${big}/0/stderr <==`,
+      `==> ${big}/0/stdout <==`,
+    ])
+    expect(log.endsWith(`ValueError: boom\n==> ${big}/0/stdout <==\nprinted\n`)).toBe(true)
+  })
+
+  it("prints the newest part of a large driver's log", () => {
+    const { kept, log } = parseKept(read(folder, big), big)
+    expect(kept.driver).toBe(readLength(big, `../../${big}_driver.log`))
+    const [header, ...rest] = log.split('\n')
+    expect(header).toBe(`==> ${big}_driver.log: its last ${4 * mib} of ${kept.driver} bytes (the whole file: logs/${big}_driver.log on the event-log storage) <==`)
+    expect(rest.join('\n').length).toBe(4 * mib)
+  })
+
+  function readLength(app: string, file: string): number {
+    return statSync(join(folder, app, '0', file)).size
+  }
+
+  it('takes output without its end-of-listing line for output that was cut, not for an application that kept nothing', () => {
+    const cut = read(folder, big).split('--- log ---\n')[1]
+    expect(() => parseKept(cut, big)).toThrow(`the logs of ${big} came back cut (the reader printed more than the cluster kept of its output)`)
+  })
+})
+
 describe('where the logs are kept', () => {
   it("is one folder: the workers' work dir, every driver's spark.driver.log.dfsDir, read by the Job from the event-log volume, read-only", () => {
     const folder = logsFolder(manifests)
@@ -128,7 +175,7 @@ describe('where the logs are kept', () => {
     expect(ttl).toBeGreaterThanOrEqual(Math.max(shellDeadlineSeconds, 7200) + 3600)
     const refusal = (() => {
       try {
-        chooseLogs(appId, undefined, parseKept('', appId))
+        chooseLogs(appId, undefined, parseKept('--- log ---\n', appId))
       } catch (error) {
         return error as StepError
       }
