@@ -173,6 +173,13 @@ describe('where the logs are kept', () => {
     expect(() => parseConfig('submit', ['--timeout', '7201', 'app.py'])).toThrow(UsageError)
     const ttl = Number(/-Dspark\.worker\.cleanup\.appDataTtl=(\d+)/.exec(envValue(mainContainer(manifests.worker), 'SPARK_WORKER_OPTS')!)?.[1])
     expect(ttl).toBeGreaterThanOrEqual(Math.max(shellDeadlineSeconds, 7200) + 3600)
+    // The dynamic-allocation drivers (Connect, notebook kernels) release even executors that hold
+    // cached blocks before then: Spark's default keeps those for ever.
+    const dynamic = [mainContainer(manifests.connect.deployment).args!.join(' '), envValue(mainContainer(manifests.notebook.deployment), 'PYSPARK_SUBMIT_ARGS')!]
+    for (const args of dynamic) {
+      const hours = Number(/spark\.dynamicAllocation\.cachedExecutorIdleTimeout=(\d+)h/.exec(args)?.[1])
+      expect(hours * 3600).toBeLessThanOrEqual(ttl - 3600)
+    }
     const refusal = (() => {
       try {
         chooseLogs(appId, undefined, parseKept('--- log ---\n', appId))
