@@ -4,6 +4,7 @@ import { request, type ClientRequest, type IncomingMessage } from 'node:http'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { Duplex } from 'node:stream'
+import type { Room } from '../capacity.ts'
 import { ClusterUnavailable, StepError } from '../errors.ts'
 
 /**
@@ -134,6 +135,12 @@ export async function engineAnswers(endpoint: EngineEndpoint = engineEndpoint())
     (reply) => reply.status === 200,
     () => false,
   )
+}
+
+/** The engine's CPUs and memory (Docker Desktop's VM, not the host), from its /info. */
+export async function engineRoom(endpoint: EngineEndpoint = engineEndpoint()): Promise<Room> {
+  const info = (await engineExpect<{ NCPU: number; MemTotal: number }>(endpoint, 'GET', '/info'))!
+  return { cpu: info.NCPU, memoryMiB: info.MemTotal / 2 ** 20 }
 }
 
 /** `{"label":["k=v",…]}` for the engine's list endpoints. */
