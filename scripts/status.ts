@@ -93,7 +93,7 @@ export function masterSide(master: MasterState, applications: AppDemand[], membe
   const completed = [...master.completedapps].sort((a, b) => b.starttime - a.starttime).slice(0, completedShown).map(completedApp)
   const drivers = members
     .filter((m) => driverRoles.includes(m.role))
-    .map((m) => ({ name: m.name, role: m.role, state: m.state, applications: applications.filter((app) => m.address && app.driverHost === m.address).map((app) => app.id) }))
+    .map((m) => ({ name: m.name, role: m.role, state: m.state, applications: applications.filter((app) => app.driverHost && m.addresses?.includes(app.driverHost)).map((app) => app.id) }))
   return { master: { url: master.url, status: master.status, aliveworkers: master.aliveworkers }, workers, applications, completedApplications: completed, drivers }
 }
 

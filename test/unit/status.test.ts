@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { stringify } from 'yaml'
 import { parseConfig } from '../../scripts/lib/config.ts'
 import { connectKube } from '../../scripts/lib/kube/kube.ts'
@@ -15,6 +15,10 @@ import { appDemand, readDemand, type UiGet } from '../../scripts/lib/demand.ts'
 import type { MasterState } from '../../scripts/lib/spark-ui.ts'
 import { formatStatus, masterSide, type StatusReport } from '../../scripts/status.ts'
 import { repoRoot } from '../../scripts/lib/paths.ts'
+import { useFakeEngine } from './fake-engine.ts'
+
+// No docker CLI: the Docker runtime's members come from the engine's API (the fake engine below).
+vi.mock('../../scripts/lib/proc.ts', () => import('./fake-proc.ts'))
 
 const recorded = (name: string) => readFileSync(join(repoRoot, 'test/fixtures/status', name), 'utf8')
 const busy = JSON.parse(recorded('master-busy.json')) as MasterState
@@ -42,11 +46,11 @@ function uiGet(bodies: Record<string, string>): UiGet & { asked: string[] } {
 }
 
 const members = [
-  { name: 'spark-master', role: 'master', state: 'running', detail: 'Up 57 seconds', address: 'spark-master' },
-  { name: 'spark-submit-mxbi6fjf42c1', role: 'driver', state: 'running', detail: 'Up 48 seconds', address: 'spark-submit-mxbi6fjf42c1' },
-  { name: 'spark-submit-mxbi6uaga428', role: 'driver', state: 'running', detail: 'Up 29 seconds', address: 'spark-submit-mxbi6uaga428' },
-  { name: 'spark-connect', role: 'connect', state: 'running', detail: 'Up 2 minutes', address: 'spark-connect' },
-  { name: 'spark-worker-1', role: 'worker', state: 'running', detail: 'Up 57 seconds', address: 'spark-worker-1' },
+  { name: 'spark-master', role: 'master', state: 'running', detail: 'Up 57 seconds', addresses: ['spark-master'] },
+  { name: 'spark-submit-mxbi6fjf42c1', role: 'driver', state: 'running', detail: 'Up 48 seconds', addresses: ['spark-submit-mxbi6fjf42c1'] },
+  { name: 'spark-submit-mxbi6uaga428', role: 'driver', state: 'running', detail: 'Up 29 seconds', addresses: ['spark-submit-mxbi6uaga428'] },
+  { name: 'spark-connect', role: 'connect', state: 'running', detail: 'Up 2 minutes', addresses: ['spark-connect'] },
+  { name: 'spark-worker-1', role: 'worker', state: 'running', detail: 'Up 57 seconds', addresses: ['spark-worker-1'] },
 ]
 
 async function busyReport(): Promise<StatusReport> {
@@ -141,6 +145,23 @@ describe('status: applications, workers and drivers', () => {
     const text = formatStatus(report)
     expect(text).toContain('  (none running or waiting)')
     expect(text).toContain(`recently ended:\n  ${runningId} durable FINISHED by spark after 1 min 48 s`)
+  })
+})
+
+describe('status on Docker: the drivers the tool started', () => {
+  const engine = useFakeEngine()
+
+  it("links a driver to its application by its container's name or by its IP on the network (pi advertises the IP its host name resolves to)", async () => {
+    const listed = (name: string, role: string, ip: string) => ({ Id: `id-${name}`, Names: [`/${name}`], State: 'running', Status: 'Up 9 seconds', Labels: { app: 'spark', role }, NetworkSettings: { Networks: { spark: { NetworkID: 'net1', IPAddress: ip } } } })
+    engine.reset((request) => (request.url.startsWith('/containers/json?') ? { json: [listed('spark-master', 'master', '172.18.0.2'), listed('spark-pi-mxbi7a0b1c2d', 'driver', '172.18.0.5'), listed('spark-submit-mxbi6fjf42c1', 'driver', '172.18.0.6')] } : undefined))
+    const members = await makeTarget(parseConfig('status', ['--platform', 'docker'], {}), 'docker').runtime.members()
+    const [pi, submitted] = busy.activeapps
+    const advertising = (app: (typeof busy.activeapps)[number], host: string) => appDemand(app, busy.workers, { properties: { 'spark.driver.host': host } })
+    const { drivers } = masterSide(busy, [advertising(pi, '172.18.0.5'), advertising(submitted, 'spark-submit-mxbi6fjf42c1')], members)
+    expect(drivers).toEqual([
+      { name: 'spark-pi-mxbi7a0b1c2d', role: 'driver', state: 'running', applications: [pi.id] },
+      { name: 'spark-submit-mxbi6fjf42c1', role: 'driver', state: 'running', applications: [submitted.id] },
+    ])
   })
 })
 

@@ -15,7 +15,7 @@ import { applyToDocker } from './apply.ts'
 import { dockerLayout, listContainers, pinnedLocally, runnable } from './containers.ts'
 import { deleteOnDocker } from './delete.ts'
 import { dockerFilesLimit, runDockerDriver } from './driver.ts'
-import { engineEndpoint, engineIdentity, engineRoom } from './engine.ts'
+import { engineContainers, engineEndpoint, engineIdentity, engineRoom } from './engine.ts'
 import { scaleDockerWorkers } from './scale.ts'
 import { runDockerShell } from './shell.ts'
 import { volumeAuthConf } from './secret.ts'
@@ -54,8 +54,10 @@ export function dockerRuntime(target: Target): Runtime {
         return { done: `${roles.length} containers running` }
       }, onProgress),
     setWorkerCount: (count) => scaleDockerWorkers(target, count),
-    // A container's host name is its name (planContainer), which is what a driver in it advertises.
-    members: async () => (await listContainers(layout.ourLabels)).map((c) => ({ name: c.name, role: c.labels.role ?? '', state: c.state, detail: c.status, address: c.name })),
+    // A driver advertises its container's host name, which is its name (planContainer), or the IP
+    // that name resolves to on the network (pi.py's gethostbyname): either tells its applications.
+    members: async () =>
+      (await engineContainers(layout.ourLabels)).map((c) => ({ name: c.name, role: c.labels.role ?? '', state: c.state, detail: c.status, addresses: [c.name, ...c.networks.map((n) => n.ip).filter(Boolean)] })),
     runningMaster: async () => {
       const masters = await listContainers({ ...layout.ourLabels, role: 'master' })
       if (masters.length === 0) throw new StepError('no Spark master container here: run `npm run cluster:up` first')
