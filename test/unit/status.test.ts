@@ -93,6 +93,27 @@ describe('demand: what each application has and still wants', () => {
     expect(formatStatus(report)).toContain(`1 core granted, still wants: not known (asking its driver: http://127.0.0.1:30001/proxy/${runningId}/api/v1/applications/${runningId}/environment answered HTTP 404); all free cores of a worker × 512 MiB per executor`)
   })
 
+  it("gives each driver one deadline for both its reads (properties, then dynamic allocation's metrics), all drivers at once", async () => {
+    // Drivers whose every answer takes 200 ms, within the timeout each read is given.
+    const events: string[] = []
+    const asked: number[] = []
+    const slow: UiGet = (path, timeoutMs = 5_000) => {
+      const [, appId, rest] = /^\/proxy\/([^/]+)(.*)$/.exec(path)!
+      events.push(`ask ${appId} ${rest}`)
+      asked.push(timeoutMs)
+      const body = rest.endsWith('/environment') ? JSON.stringify({ sparkProperties: [['spark.dynamicAllocation.enabled', 'true']] }) : '{"gauges": {}}'
+      return new Promise((resolve, reject) => {
+        if (timeoutMs < 200) setTimeout(() => reject(new Error(`http://127.0.0.1:30001${path} did not answer within ${timeoutMs / 1000} s`)), timeoutMs)
+        else setTimeout(() => (events.push(`answer ${appId}`), resolve(body)), 200)
+      })
+    }
+    const demands = await readDemand(busy, slow, 300)
+    for (const demand of demands) expect(demand.driverError).toMatch(new RegExp(`^http://127.0.0.1:30001/proxy/${demand.id}/metrics/json/ did not answer within 0\\.\\d+ s$`))
+    // The metrics read had what was left of the 300 ms, not 300 ms of its own.
+    expect(asked.slice(2).every((ms) => ms <= 100)).toBe(true)
+    expect(events.slice(0, 2)).toEqual(busy.activeapps.map((app) => `ask ${app.id} /api/v1/applications/${app.id}/environment`))
+  })
+
   it("under dynamic allocation, what it still wants is its target executors less those it has, from the driver's metrics", () => {
     const [app] = busy.activeapps
     const gauges = (target: number, all: number) => ({
@@ -168,10 +189,10 @@ describe('status on Docker: the drivers the tool started', () => {
 describe("the master UI's GET on Kubernetes", () => {
   it("reaches a driver's REST API through the API server's Service proxy and then the master's reverse proxy, waiting as long as asked", async () => {
     const paths: string[] = []
-    // An API server whose answer comes after 6 s, as a driver's first REST answer can.
+    // An API server whose answer comes late, as a driver's first REST answer can (over 5 s on a busy machine).
     const server = createServer((request, response) => {
       paths.push(request.url!)
-      setTimeout(() => response.end('{"sparkProperties": []}'), 6_000)
+      setTimeout(() => response.end('{"sparkProperties": []}'), 300)
     })
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     try {
@@ -179,11 +200,13 @@ describe("the master UI's GET on Kubernetes", () => {
       const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`
       writeFileSync(kubeconfig, stringify({ apiVersion: 'v1', kind: 'Config', clusters: [{ name: 'c', cluster: { server: url, 'insecure-skip-tls-verify': true } }], users: [{ name: 'u', user: { token: 't' } }], contexts: [{ name: 'c', context: { cluster: 'c', user: 'u' } }], 'current-context': 'c' }))
       const target = makeTarget(parseConfig('status', ['--platform', 'kubernetes', '--namespace', 'team-a'], {}), 'kubernetes', undefined, () => connectKube('c', kubeconfig))
-      const body = await target.runtime.masterUi().get(`/proxy/${runningId}/api/v1/applications/${runningId}/environment`, 10_000)
-      expect(body).toBe('{"sparkProperties": []}')
-      expect(paths).toEqual([`/api/v1/namespaces/team-a/services/spark-master-service:spark-master-webui/proxy/proxy/${runningId}/api/v1/applications/${runningId}/environment`])
+      const path = `/proxy/${runningId}/api/v1/applications/${runningId}/environment`
+      // The wait it is asked for, both ways: shorter than the answer takes, and longer.
+      await expect(target.runtime.masterUi().get(path, 100)).rejects.toThrow(/^no answer from 127\.0\.0\.1:\d+ within 0\.1 s$/)
+      expect(await target.runtime.masterUi().get(path, 2_000)).toBe('{"sparkProperties": []}')
+      expect(paths).toEqual(Array(2).fill(`/api/v1/namespaces/team-a/services/spark-master-service:spark-master-webui/proxy/proxy/${runningId}/api/v1/applications/${runningId}/environment`))
     } finally {
       server.close()
     }
-  }, 15_000)
+  })
 })
