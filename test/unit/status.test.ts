@@ -15,6 +15,7 @@ import { appDemand, readDemand, type UiGet } from '../../scripts/lib/demand.ts'
 import type { MasterState } from '../../scripts/lib/spark-ui.ts'
 import { formatStatus, masterSide, type StatusReport } from '../../scripts/status.ts'
 import { repoRoot } from '../../scripts/lib/paths.ts'
+import { driverRoles, loadManifests } from '../../scripts/lib/manifests.ts'
 import { useFakeEngine } from './fake-engine.ts'
 
 // No docker CLI: the Docker runtime's members come from the engine's API (the fake engine below).
@@ -45,6 +46,8 @@ function uiGet(bodies: Record<string, string>): UiGet & { asked: string[] } {
   }, { asked })
 }
 
+const manifests = loadManifests()
+const roles = driverRoles(manifests)
 const members = [
   { name: 'spark-master', role: 'master', state: 'running', detail: 'Up 57 seconds', addresses: ['spark-master'] },
   { name: 'spark-submit-mxbi6fjf42c1', role: 'driver', state: 'running', detail: 'Up 48 seconds', addresses: ['spark-submit-mxbi6fjf42c1'] },
@@ -55,7 +58,7 @@ const members = [
 
 async function busyReport(): Promise<StatusReport> {
   const applications = await readDemand(busy, uiGet(environments))
-  return { platform: 'docker', memberNoun: 'containers', ui: { url: 'http://127.0.0.1:30001' }, members, ...masterSide(busy, applications, members) }
+  return { platform: 'docker', memberNoun: 'containers', ui: { url: 'http://127.0.0.1:30001' }, members, ...masterSide(busy, applications, members, roles) }
 }
 
 describe('demand: what each application has and still wants', () => {
@@ -89,7 +92,7 @@ describe('demand: what each application has and still wants', () => {
     expect(running.coresWanted).toBeUndefined()
     // Without its driver's word a WAITING application is taken at one core per executor, Spark's least.
     expect(waiting.waiting).toBe('wants 1 core × 2048 MiB per executor; no worker has them (most free on a worker: 0 cores, 512 MiB)')
-    const report = { platform: 'docker', memberNoun: 'containers', ui: { url: 'http://127.0.0.1:30001' }, members: [], ...masterSide(busy, [waiting, running], []) }
+    const report = { platform: 'docker', memberNoun: 'containers', ui: { url: 'http://127.0.0.1:30001' }, members: [], ...masterSide(busy, [waiting, running], [], roles) }
     expect(formatStatus(report)).toContain(`1 core granted, still wants: not known (asking its driver: http://127.0.0.1:30001/proxy/${runningId}/api/v1/applications/${runningId}/environment answered HTTP 404); all free cores of a worker × 512 MiB per executor`)
   })
 
@@ -140,6 +143,17 @@ describe('status: applications, workers and drivers', () => {
     expect(text).toMatch(/^ {2}spark-connect +connect +running +\(no application now\)$/m)
   })
 
+  it('takes for drivers the roles the drivers\' PodMonitor selects (manifests/monitoring/), whatever they are', () => {
+    expect(roles).toEqual(['driver', 'connect', 'notebook'])
+    // Were the History Server to run a driver, and its role added to that PodMonitor, status would follow.
+    const withHistory = structuredClone(manifests.podMonitors)
+    const selector = (withHistory.find((monitor) => monitor.metadata!.name === 'spark-driver') as unknown as { spec: { selector: { matchExpressions: Array<{ values: string[] }> } } }).spec.selector
+    selector.matchExpressions[0].values.push('history')
+    const history = { name: 'spark-history', role: 'history', state: 'running', detail: 'Up 1 minute', addresses: ['spark-history'] }
+    const { drivers } = masterSide(busy, [], [...members, history], driverRoles({ ...manifests, podMonitors: withHistory }))
+    expect(drivers!.map((d) => d.name)).toEqual(['spark-submit-mxbi6fjf42c1', 'spark-submit-mxbi6uaga428', 'spark-connect', 'spark-history'])
+  })
+
   it('--json carries the same under stable names, and no secret', async () => {
     const json = JSON.parse(JSON.stringify(await busyReport()))
     expect(json.master).toEqual({ url: 'spark://172.18.0.2:7077', status: 'ALIVE', aliveworkers: 1 })
@@ -156,12 +170,12 @@ describe('status: applications, workers and drivers', () => {
 
   it('leaves out the workers that are gone: the master keeps them a while as DEAD, with the cores they had in use', () => {
     const gone = { ...busy.workers[0], id: 'worker-20261206071000-172.18.0.4-40000', state: 'DEAD' }
-    const { workers } = masterSide({ ...busy, workers: [gone, ...busy.workers] }, [], [])
+    const { workers } = masterSide({ ...busy, workers: [gone, ...busy.workers] }, [], [], roles)
     expect(workers!.map((w) => w.id)).toEqual(['worker-20261206071127-172.18.0.3-33651'])
   })
 
   it('shows the applications that ended, newest first, briefly', () => {
-    const report = { platform: 'docker', memberNoun: 'containers', ui: { url: 'http://127.0.0.1:30001' }, members: [], ...masterSide(after, [], []) }
+    const report = { platform: 'docker', memberNoun: 'containers', ui: { url: 'http://127.0.0.1:30001' }, members: [], ...masterSide(after, [], [], roles) }
     expect(report.completedApplications).toEqual([{ id: runningId, name: 'durable', user: 'spark', state: 'FINISHED', startTime: 1796541097037, durationMs: 108446 }])
     const text = formatStatus(report)
     expect(text).toContain('  (none running or waiting)')
@@ -178,7 +192,7 @@ describe('status on Docker: the drivers the tool started', () => {
     const members = await makeTarget(parseConfig('status', ['--platform', 'docker'], {}), 'docker').runtime.members()
     const [pi, submitted] = busy.activeapps
     const advertising = (app: (typeof busy.activeapps)[number], host: string) => appDemand(app, busy.workers, { properties: { 'spark.driver.host': host } })
-    const { drivers } = masterSide(busy, [advertising(pi, '172.18.0.5'), advertising(submitted, 'spark-submit-mxbi6fjf42c1')], members)
+    const { drivers } = masterSide(busy, [advertising(pi, '172.18.0.5'), advertising(submitted, 'spark-submit-mxbi6fjf42c1')], members, roles)
     expect(drivers).toEqual([
       { name: 'spark-pi-mxbi7a0b1c2d', role: 'driver', state: 'running', applications: [pi.id] },
       { name: 'spark-submit-mxbi6fjf42c1', role: 'driver', state: 'running', applications: [submitted.id] },
