@@ -3,6 +3,7 @@
 // applications the master knows with what they have and still want, its workers' used and free
 // cores and memory, the drivers the tool started, and where to open the UI.
 import { parseConfig } from './lib/config.ts'
+import { driverRoles } from './lib/manifests.ts'
 import { errorMessage } from './lib/errors.ts'
 import { runIfMain } from './lib/main.ts'
 import { masterUi } from './lib/master-ui.ts'
@@ -66,8 +67,6 @@ export interface DriverMember {
   applications: string[]
 }
 
-/** The roles whose members run drivers: the Connect server is one, JupyterLab runs one per kernel. */
-const driverRoles = ['driver', 'connect', 'notebook']
 const completedShown = 5
 
 export async function clusterStatus(target: Target): Promise<StatusReport> {
@@ -83,17 +82,17 @@ export async function clusterStatus(target: Target): Promise<StatusReport> {
   const s3Endpoint = conf && s3EndpointOf(conf)
   const report = { platform: target.platform, memberNoun: target.runtime.memberNoun, ui: link, members, data, s3Endpoint }
   if (master instanceof Error) return { ...report, masterError: master.message }
-  return { ...report, ...masterSide(master, await readDemand(master, ui.get), members) }
+  return { ...report, ...masterSide(master, await readDemand(master, ui.get), members, driverRoles(target.manifests)) }
 }
 
-/** What the master's /json/ and the drivers say, in the report's words. */
-export function masterSide(master: MasterState, applications: AppDemand[], members: Member[]): Pick<StatusReport, 'master' | 'workers' | 'applications' | 'completedApplications' | 'drivers'> {
+/** What the master's /json/ and the drivers (the members of `rolesWithDrivers`) say, in the report's words. */
+export function masterSide(master: MasterState, applications: AppDemand[], members: Member[], rolesWithDrivers: string[]): Pick<StatusReport, 'master' | 'workers' | 'applications' | 'completedApplications' | 'drivers'> {
   // A worker that left stays in the master's list as DEAD for a while, with the figures it last had.
   const workers = master.workers.filter((w) => w.state !== 'DEAD').map((w) => ({ id: w.id, state: w.state, cores: w.cores, coresUsed: w.coresused, coresFree: w.coresfree, memoryMiB: w.memory, memoryUsedMiB: w.memoryused, memoryFreeMiB: w.memoryfree }))
   const completed = [...master.completedapps].sort((a, b) => b.starttime - a.starttime).slice(0, completedShown).map(completedApp)
   const drivers = members
-    .filter((m) => driverRoles.includes(m.role))
-    .map((m) => ({ name: m.name, role: m.role, state: m.state, applications: applications.filter((app) => m.address && app.driverHost === m.address).map((app) => app.id) }))
+    .filter((m) => rolesWithDrivers.includes(m.role))
+    .map((m) => ({ name: m.name, role: m.role, state: m.state, applications: applications.filter((app) => app.driverHost && m.addresses?.includes(app.driverHost)).map((app) => app.id) }))
   return { master: { url: master.url, status: master.status, aliveworkers: master.aliveworkers }, workers, applications, completedApplications: completed, drivers }
 }
 

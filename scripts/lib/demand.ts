@@ -44,24 +44,35 @@ export interface DriverSide {
 
 export type UiGet = (path: string, timeoutMs?: number) => Promise<string>
 
-/** A driver's REST API starts on its first call: seconds on a busy machine (over 5 s seen on this project's two-core CI). */
+/**
+ * How long one driver has for all its reads: its REST API starts on its first call, seconds on a
+ * busy machine (over 5 s seen on this project's two-core CI).
+ */
 export const driverAnswerMs = 20_000
 
 /** Reads each active application's driver side (in parallel) and works out the demand. */
-export async function readDemand(state: MasterState, get: UiGet): Promise<AppDemand[]> {
-  const sides = await Promise.all(state.activeapps.map((app) => readDriverSide(app.id, get).catch((error: unknown) => new Error(errorMessage(error)))))
+export async function readDemand(state: MasterState, get: UiGet, answerMs = driverAnswerMs): Promise<AppDemand[]> {
+  const sides = await Promise.all(state.activeapps.map((app) => readDriverSide(app.id, get, answerMs).catch((error: unknown) => new Error(errorMessage(error)))))
   return state.activeapps.map((app, i) => {
     const side = sides[i]
     return side instanceof Error ? { ...appDemand(app, state.workers), driverError: side.message } : appDemand(app, state.workers, side)
   })
 }
 
-export async function readDriverSide(appId: string, get: UiGet): Promise<DriverSide> {
+/** Its driver's properties and, under dynamic allocation, its gauges: both reads within one deadline, so a slow driver holds `status` up once. */
+export async function readDriverSide(appId: string, get: UiGet, answerMs = driverAnswerMs): Promise<DriverSide> {
+  const deadline = Date.now() + answerMs
+  const left = () => {
+    const ms = deadline - Date.now()
+    // A timeout of 0 would be none at all.
+    if (ms <= 0) throw new Error(`the ${answerMs / 1000} s its driver has to answer ran out`)
+    return ms
+  }
   const proxied = `/proxy/${appId}`
-  const environment = JSON.parse(await get(`${proxied}/api/v1/applications/${appId}/environment`, driverAnswerMs)) as { sparkProperties: Array<[string, string]> }
+  const environment = JSON.parse(await get(`${proxied}/api/v1/applications/${appId}/environment`, left())) as { sparkProperties: Array<[string, string]> }
   const properties = Object.fromEntries(environment.sparkProperties)
   if (properties['spark.dynamicAllocation.enabled'] !== 'true') return { properties }
-  const metrics = JSON.parse(await get(`${proxied}/metrics/json/`, driverAnswerMs)) as { gauges: Record<string, { value: unknown }> }
+  const metrics = JSON.parse(await get(`${proxied}/metrics/json/`, left())) as { gauges: Record<string, { value: unknown }> }
   return { properties, gauges: metrics.gauges }
 }
 

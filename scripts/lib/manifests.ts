@@ -6,6 +6,7 @@ import type {
   V1Container,
   V1Deployment,
   V1Job,
+  V1LabelSelector,
   V1NetworkPolicy,
   V1PersistentVolumeClaim,
   V1PodDisruptionBudget,
@@ -416,6 +417,23 @@ export function ourLabels(manifests: ClusterManifests): Record<string, string> {
  */
 export function podsOf(workload: V1Deployment): string {
   return selectorOf(podTemplate(workload).metadata!.labels!)
+}
+
+/**
+ * The roles of the pods that run a driver (pi, submit and shell pods, the Spark Connect server,
+ * JupyterLab): those the PodMonitor that selects pi's driver selects, so `status` and Prometheus
+ * agree on what a driver is.
+ */
+export function driverRoles(manifests: ClusterManifests): string[] {
+  const selected = (monitor: KubernetesObject): string[] => {
+    const selector = (monitor as { spec?: { selector?: V1LabelSelector } }).spec?.selector
+    const role = selector?.matchLabels?.role
+    return role ? [role] : (selector?.matchExpressions?.find((e) => e.key === 'role' && e.operator === 'In')?.values ?? [])
+  }
+  const piRole = podTemplate(manifests.piJob).metadata!.labels!.role
+  const drivers = manifests.podMonitors.find((monitor) => selected(monitor).includes(piRole))
+  if (!drivers) throw new Error(`manifests/monitoring/: no PodMonitor selects role=${piRole}, pi's driver`)
+  return selected(drivers)
 }
 
 /** A label selector string (app=spark,role=worker) from a labels map. */

@@ -24,8 +24,8 @@ export interface Member {
   role: string
   state: string
   detail: string
-  /** The address a driver here advertises (its spark.driver.host): how `status` tells its applications. */
-  address?: string
+  /** The addresses a driver here may advertise (its spark.driver.host): how `status` tells its applications. */
+  addresses?: string[]
 }
 
 export interface Runtime {

@@ -24,7 +24,7 @@ function emptyDocker() {
     if (command.line.includes('-c') && command.argv.at(-2) === 'spark-defaults.conf') written = String(command.options.input)
     return undefined
   })
-  engine.reset((request) => secretConfAnswer(request, written))
+  engine.reset((request) => (request.url === '/info' ? { json: { NCPU: 8, MemTotal: 16 * 2 ** 30 } } : secretConfAnswer(request, written)))
   return { written: () => written }
 }
 
@@ -56,13 +56,12 @@ describe('applyToDocker', () => {
     }
   })
 
-  it("starts the master within the engine's CPUs the room check found: its two-core limit becomes one on a one-CPU engine", async () => {
+  it("starts the master within the engine's CPUs, asked by apply itself (it runs alone too): its two-core limit becomes one on a one-CPU engine", async () => {
     const docker = emptyDocker()
     engine.reset((request) => (request.url === '/info' ? { json: { NCPU: 1, MemTotal: 8 * 2 ** 30 } } : secretConfAnswer(request, docker.written())))
     const config = parseConfig('up', ['--platform', 'docker', '--workers', '1'], {})
-    const { runtime } = makeTarget(config, 'docker', manifests)
-    expect(await runtime.checkRoom(config)).toHaveProperty('done')
-    await runtime.apply(shape.image, {})
+    // No room check before it: `npx tsx scripts/apply.ts --platform docker` runs apply alone.
+    await makeTarget(config, 'docker', manifests).runtime.apply(shape.image, {})
     const started = fake.lines().filter((line) => line.startsWith('docker run --detach'))
     expect(started.map((line) => / --cpus (\S+)/.exec(line)?.[1])).toEqual(['1', '1'])
   })

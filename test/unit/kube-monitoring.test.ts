@@ -10,6 +10,7 @@ import { stringify } from 'yaml'
 import { metricsConf } from '../../scripts/lib/cluster-secret.ts'
 import { connectKube } from '../../scripts/lib/kube/kube.ts'
 import { applyPodMonitors } from '../../scripts/lib/kube/monitoring.ts'
+import { describeOutcome } from '../../scripts/lib/outcome.ts'
 import { loadManifests, mainContainer, podTemplate, parseManifestFile } from '../../scripts/lib/manifests.ts'
 import { manifestsDir } from '../../scripts/lib/paths.ts'
 import { readdirSync } from 'node:fs'
@@ -19,26 +20,29 @@ const manifests = loadManifests()
 describe('applyPodMonitors', () => {
   let server: Server
   let kubeconfig: string
-  const received: Array<{ method: string; url: string }> = []
-  const api = { servesMonitoring: true, forbidden: false }
+  const received: Array<{ method: string; url: string; dryRun: boolean }> = []
+  const api: { servesMonitoring: boolean; forbidden: boolean; foreign: boolean; refused?: { code: number; reason: string; message: string } } = { servesMonitoring: true, forbidden: false, foreign: false }
   beforeEach(() => {
     received.length = 0
-    Object.assign(api, { servesMonitoring: true, forbidden: false })
+    Object.assign(api, { servesMonitoring: true, forbidden: false, foreign: false, refused: undefined })
   })
   beforeAll(async () => {
     server = createServer((req, res) => {
       let body = ''
       req.on('data', (chunk: Buffer) => (body += chunk.toString()))
       req.on('end', () => {
-        received.push({ method: req.method!, url: req.url!.split('?')[0] })
+        received.push({ method: req.method!, url: req.url!.split('?')[0], dryRun: req.url!.includes('dryRun=All') })
         const reply = (status: number, json: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(json))
-        const status = (code: number, reason: string) => reply(code, { kind: 'Status', status: 'Failure', reason, code, message: `${reason} (fake)` })
+        const status = (code: number, reason: string, message = `${reason} (fake)`) => reply(code, { kind: 'Status', status: 'Failure', reason, code, message })
         if (req.url === '/apis/monitoring.coreos.com/v1') {
           if (!api.servesMonitoring) return status(404, 'NotFound')
           return reply(200, { kind: 'APIResourceList', groupVersion: 'monitoring.coreos.com/v1', resources: [{ name: 'podmonitors', namespaced: true, kind: 'PodMonitor', verbs: ['get', 'patch', 'create', 'delete', 'list'] }] })
         }
         if (req.method === 'GET' && req.url === '/api/v1/namespaces/team-b') return reply(200, { kind: 'Namespace', metadata: { name: 'team-b' } })
         if (api.forbidden && req.url!.includes('/podmonitors')) return status(403, 'Forbidden')
+        // Someone else's PodMonitor of the same name: no managed-by label of ours.
+        if (api.foreign && req.method === 'GET' && req.url!.endsWith('/podmonitors/spark-driver')) return reply(200, { apiVersion: 'monitoring.coreos.com/v1', kind: 'PodMonitor', metadata: { name: 'spark-driver', namespace: 'team-b' } })
+        if (api.refused && req.method === 'PATCH') return status(api.refused.code, api.refused.reason, api.refused.message)
         if (req.method === 'GET') return status(404, 'NotFound')
         if (req.method === 'PATCH') return reply(200, JSON.parse(body))
         return status(405, 'MethodNotAllowed')
@@ -83,6 +87,20 @@ describe('applyPodMonitors', () => {
     const outcome = await applyPodMonitors(await connectKube('fake', kubeconfig), manifests.podMonitors, 'team-b')
     expect(outcome).toEqual({ skipped: 'these credentials may not manage PodMonitors in namespace team-b; Prometheus finds the pods by their prometheus.io annotations' })
     expect(received.filter((r) => r.method === 'PATCH' && !r.url.includes('dryRun'))).toEqual([])
+  })
+
+  it("skips with the API server's reason, and what to do instead, whatever else refuses them: the cluster is up without them", async () => {
+    const skipped = async () => describeOutcome(await applyPodMonitors(await connectKube('fake', kubeconfig), manifests.podMonitors, 'team-b'))
+    const instead = 'Prometheus finds the pods by their prometheus.io annotations, or run cluster:up again once that is fixed'
+    api.refused = { code: 422, reason: 'Invalid', message: 'admission webhook "podmonitors.example.com" denied the request: spec.podMetricsEndpoints[0]: a scrapeTimeout is required' }
+    expect(await skipped()).toBe(`skipped: PodMonitors not applied: ${api.refused.message} (Invalid, HTTP 422); hint: the server refused the object as declared; ${instead}`)
+    api.refused = { code: 409, reason: 'Conflict', message: 'Apply failed with 1 conflict: conflict with "helm" using monitoring.coreos.com/v1: .spec.selector' }
+    expect(await skipped()).toBe(`skipped: PodMonitors not applied: ${api.refused.message} (Conflict, HTTP 409); hint: someone changed it at the same time: run the command again; ${instead}`)
+    Object.assign(api, { refused: undefined, foreign: true })
+    received.length = 0
+    expect(await skipped()).toBe(`skipped: PodMonitors not applied: podmonitor/spark-driver already exists in namespace team-b without our app.kubernetes.io/managed-by=spark-standalone-k8s label: refusing to take it over; ${instead}`)
+    // Refused in the dry run: none of them applied, someone else's left as it is.
+    expect(received.filter((r) => r.method !== 'GET' && !r.dryRun)).toEqual([])
   })
 })
 

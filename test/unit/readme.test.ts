@@ -87,7 +87,7 @@ async function secondApplyOnDocker(): Promise<unknown> {
     if (verb === 'ps') return { stdout: containers.join('\n') }
     return undefined
   })
-  engine.reset((request) => secretConfAnswer(request, conf))
+  engine.reset((request) => (request.url === '/info' ? { json: { NCPU: 8, MemTotal: 16 * 2 ** 30 } } : secretConfAnswer(request, conf)))
   const containers: string[] = []
   await applyToDocker(manifests, shape, { uiKill: false })
   for (const { argv } of fake.calls.filter((call) => call.argv[1] === 'run' && call.argv.includes('--detach'))) {

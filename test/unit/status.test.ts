@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { stringify } from 'yaml'
 import { parseConfig } from '../../scripts/lib/config.ts'
 import { connectKube } from '../../scripts/lib/kube/kube.ts'
@@ -15,6 +15,11 @@ import { appDemand, readDemand, type UiGet } from '../../scripts/lib/demand.ts'
 import type { MasterState } from '../../scripts/lib/spark-ui.ts'
 import { formatStatus, masterSide, type StatusReport } from '../../scripts/status.ts'
 import { repoRoot } from '../../scripts/lib/paths.ts'
+import { driverRoles, loadManifests } from '../../scripts/lib/manifests.ts'
+import { useFakeEngine } from './fake-engine.ts'
+
+// No docker CLI: the Docker runtime's members come from the engine's API (the fake engine below).
+vi.mock('../../scripts/lib/proc.ts', () => import('./fake-proc.ts'))
 
 const recorded = (name: string) => readFileSync(join(repoRoot, 'test/fixtures/status', name), 'utf8')
 const busy = JSON.parse(recorded('master-busy.json')) as MasterState
@@ -41,17 +46,19 @@ function uiGet(bodies: Record<string, string>): UiGet & { asked: string[] } {
   }, { asked })
 }
 
+const manifests = loadManifests()
+const roles = driverRoles(manifests)
 const members = [
-  { name: 'spark-master', role: 'master', state: 'running', detail: 'Up 57 seconds', address: 'spark-master' },
-  { name: 'spark-submit-mxbi6fjf42c1', role: 'driver', state: 'running', detail: 'Up 48 seconds', address: 'spark-submit-mxbi6fjf42c1' },
-  { name: 'spark-submit-mxbi6uaga428', role: 'driver', state: 'running', detail: 'Up 29 seconds', address: 'spark-submit-mxbi6uaga428' },
-  { name: 'spark-connect', role: 'connect', state: 'running', detail: 'Up 2 minutes', address: 'spark-connect' },
-  { name: 'spark-worker-1', role: 'worker', state: 'running', detail: 'Up 57 seconds', address: 'spark-worker-1' },
+  { name: 'spark-master', role: 'master', state: 'running', detail: 'Up 57 seconds', addresses: ['spark-master'] },
+  { name: 'spark-submit-mxbi6fjf42c1', role: 'driver', state: 'running', detail: 'Up 48 seconds', addresses: ['spark-submit-mxbi6fjf42c1'] },
+  { name: 'spark-submit-mxbi6uaga428', role: 'driver', state: 'running', detail: 'Up 29 seconds', addresses: ['spark-submit-mxbi6uaga428'] },
+  { name: 'spark-connect', role: 'connect', state: 'running', detail: 'Up 2 minutes', addresses: ['spark-connect'] },
+  { name: 'spark-worker-1', role: 'worker', state: 'running', detail: 'Up 57 seconds', addresses: ['spark-worker-1'] },
 ]
 
 async function busyReport(): Promise<StatusReport> {
   const applications = await readDemand(busy, uiGet(environments))
-  return { platform: 'docker', memberNoun: 'containers', ui: { url: 'http://127.0.0.1:30001' }, members, ...masterSide(busy, applications, members) }
+  return { platform: 'docker', memberNoun: 'containers', ui: { url: 'http://127.0.0.1:30001' }, members, ...masterSide(busy, applications, members, roles) }
 }
 
 describe('demand: what each application has and still wants', () => {
@@ -85,8 +92,29 @@ describe('demand: what each application has and still wants', () => {
     expect(running.coresWanted).toBeUndefined()
     // Without its driver's word a WAITING application is taken at one core per executor, Spark's least.
     expect(waiting.waiting).toBe('wants 1 core × 2048 MiB per executor; no worker has them (most free on a worker: 0 cores, 512 MiB)')
-    const report = { platform: 'docker', memberNoun: 'containers', ui: { url: 'http://127.0.0.1:30001' }, members: [], ...masterSide(busy, [waiting, running], []) }
+    const report = { platform: 'docker', memberNoun: 'containers', ui: { url: 'http://127.0.0.1:30001' }, members: [], ...masterSide(busy, [waiting, running], [], roles) }
     expect(formatStatus(report)).toContain(`1 core granted, still wants: not known (asking its driver: http://127.0.0.1:30001/proxy/${runningId}/api/v1/applications/${runningId}/environment answered HTTP 404); all free cores of a worker × 512 MiB per executor`)
+  })
+
+  it("gives each driver one deadline for both its reads (properties, then dynamic allocation's metrics), all drivers at once", async () => {
+    // Drivers whose every answer takes 200 ms, within the timeout each read is given.
+    const events: string[] = []
+    const asked: number[] = []
+    const slow: UiGet = (path, timeoutMs = 5_000) => {
+      const [, appId, rest] = /^\/proxy\/([^/]+)(.*)$/.exec(path)!
+      events.push(`ask ${appId} ${rest}`)
+      asked.push(timeoutMs)
+      const body = rest.endsWith('/environment') ? JSON.stringify({ sparkProperties: [['spark.dynamicAllocation.enabled', 'true']] }) : '{"gauges": {}}'
+      return new Promise((resolve, reject) => {
+        if (timeoutMs < 200) setTimeout(() => reject(new Error(`http://127.0.0.1:30001${path} did not answer within ${timeoutMs / 1000} s`)), timeoutMs)
+        else setTimeout(() => (events.push(`answer ${appId}`), resolve(body)), 200)
+      })
+    }
+    const demands = await readDemand(busy, slow, 300)
+    for (const demand of demands) expect(demand.driverError).toMatch(new RegExp(`^http://127.0.0.1:30001/proxy/${demand.id}/metrics/json/ did not answer within 0\\.\\d+ s$`))
+    // The metrics read had what was left of the 300 ms, not 300 ms of its own.
+    expect(asked.slice(2).every((ms) => ms <= 100)).toBe(true)
+    expect(events.slice(0, 2)).toEqual(busy.activeapps.map((app) => `ask ${app.id} /api/v1/applications/${app.id}/environment`))
   })
 
   it("under dynamic allocation, what it still wants is its target executors less those it has, from the driver's metrics", () => {
@@ -115,6 +143,17 @@ describe('status: applications, workers and drivers', () => {
     expect(text).toMatch(/^ {2}spark-connect +connect +running +\(no application now\)$/m)
   })
 
+  it('takes for drivers the roles the drivers\' PodMonitor selects (manifests/monitoring/), whatever they are', () => {
+    expect(roles).toEqual(['driver', 'connect', 'notebook'])
+    // Were the History Server to run a driver, and its role added to that PodMonitor, status would follow.
+    const withHistory = structuredClone(manifests.podMonitors)
+    const selector = (withHistory.find((monitor) => monitor.metadata!.name === 'spark-driver') as unknown as { spec: { selector: { matchExpressions: Array<{ values: string[] }> } } }).spec.selector
+    selector.matchExpressions[0].values.push('history')
+    const history = { name: 'spark-history', role: 'history', state: 'running', detail: 'Up 1 minute', addresses: ['spark-history'] }
+    const { drivers } = masterSide(busy, [], [...members, history], driverRoles({ ...manifests, podMonitors: withHistory }))
+    expect(drivers!.map((d) => d.name)).toEqual(['spark-submit-mxbi6fjf42c1', 'spark-submit-mxbi6uaga428', 'spark-connect', 'spark-history'])
+  })
+
   it('--json carries the same under stable names, and no secret', async () => {
     const json = JSON.parse(JSON.stringify(await busyReport()))
     expect(json.master).toEqual({ url: 'spark://172.18.0.2:7077', status: 'ALIVE', aliveworkers: 1 })
@@ -131,12 +170,12 @@ describe('status: applications, workers and drivers', () => {
 
   it('leaves out the workers that are gone: the master keeps them a while as DEAD, with the cores they had in use', () => {
     const gone = { ...busy.workers[0], id: 'worker-20261206071000-172.18.0.4-40000', state: 'DEAD' }
-    const { workers } = masterSide({ ...busy, workers: [gone, ...busy.workers] }, [], [])
+    const { workers } = masterSide({ ...busy, workers: [gone, ...busy.workers] }, [], [], roles)
     expect(workers!.map((w) => w.id)).toEqual(['worker-20261206071127-172.18.0.3-33651'])
   })
 
   it('shows the applications that ended, newest first, briefly', () => {
-    const report = { platform: 'docker', memberNoun: 'containers', ui: { url: 'http://127.0.0.1:30001' }, members: [], ...masterSide(after, [], []) }
+    const report = { platform: 'docker', memberNoun: 'containers', ui: { url: 'http://127.0.0.1:30001' }, members: [], ...masterSide(after, [], [], roles) }
     expect(report.completedApplications).toEqual([{ id: runningId, name: 'durable', user: 'spark', state: 'FINISHED', startTime: 1796541097037, durationMs: 108446 }])
     const text = formatStatus(report)
     expect(text).toContain('  (none running or waiting)')
@@ -144,13 +183,30 @@ describe('status: applications, workers and drivers', () => {
   })
 })
 
+describe('status on Docker: the drivers the tool started', () => {
+  const engine = useFakeEngine()
+
+  it("links a driver to its application by its container's name or by its IP on the network (pi advertises the IP its host name resolves to)", async () => {
+    const listed = (name: string, role: string, ip: string) => ({ Id: `id-${name}`, Names: [`/${name}`], State: 'running', Status: 'Up 9 seconds', Labels: { app: 'spark', role }, NetworkSettings: { Networks: { spark: { NetworkID: 'net1', IPAddress: ip } } } })
+    engine.reset((request) => (request.url.startsWith('/containers/json?') ? { json: [listed('spark-master', 'master', '172.18.0.2'), listed('spark-pi-mxbi7a0b1c2d', 'driver', '172.18.0.5'), listed('spark-submit-mxbi6fjf42c1', 'driver', '172.18.0.6')] } : undefined))
+    const members = await makeTarget(parseConfig('status', ['--platform', 'docker'], {}), 'docker').runtime.members()
+    const [pi, submitted] = busy.activeapps
+    const advertising = (app: (typeof busy.activeapps)[number], host: string) => appDemand(app, busy.workers, { properties: { 'spark.driver.host': host } })
+    const { drivers } = masterSide(busy, [advertising(pi, '172.18.0.5'), advertising(submitted, 'spark-submit-mxbi6fjf42c1')], members, roles)
+    expect(drivers).toEqual([
+      { name: 'spark-pi-mxbi7a0b1c2d', role: 'driver', state: 'running', applications: [pi.id] },
+      { name: 'spark-submit-mxbi6fjf42c1', role: 'driver', state: 'running', applications: [submitted.id] },
+    ])
+  })
+})
+
 describe("the master UI's GET on Kubernetes", () => {
   it("reaches a driver's REST API through the API server's Service proxy and then the master's reverse proxy, waiting as long as asked", async () => {
     const paths: string[] = []
-    // An API server whose answer comes after 6 s, as a driver's first REST answer can.
+    // An API server whose answer comes late, as a driver's first REST answer can (over 5 s on a busy machine).
     const server = createServer((request, response) => {
       paths.push(request.url!)
-      setTimeout(() => response.end('{"sparkProperties": []}'), 6_000)
+      setTimeout(() => response.end('{"sparkProperties": []}'), 300)
     })
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     try {
@@ -158,11 +214,13 @@ describe("the master UI's GET on Kubernetes", () => {
       const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`
       writeFileSync(kubeconfig, stringify({ apiVersion: 'v1', kind: 'Config', clusters: [{ name: 'c', cluster: { server: url, 'insecure-skip-tls-verify': true } }], users: [{ name: 'u', user: { token: 't' } }], contexts: [{ name: 'c', context: { cluster: 'c', user: 'u' } }], 'current-context': 'c' }))
       const target = makeTarget(parseConfig('status', ['--platform', 'kubernetes', '--namespace', 'team-a'], {}), 'kubernetes', undefined, () => connectKube('c', kubeconfig))
-      const body = await target.runtime.masterUi().get(`/proxy/${runningId}/api/v1/applications/${runningId}/environment`, 10_000)
-      expect(body).toBe('{"sparkProperties": []}')
-      expect(paths).toEqual([`/api/v1/namespaces/team-a/services/spark-master-service:spark-master-webui/proxy/proxy/${runningId}/api/v1/applications/${runningId}/environment`])
+      const path = `/proxy/${runningId}/api/v1/applications/${runningId}/environment`
+      // The wait it is asked for, both ways: shorter than the answer takes, and longer.
+      await expect(target.runtime.masterUi().get(path, 100)).rejects.toThrow(/^no answer from 127\.0\.0\.1:\d+ within 0\.1 s$/)
+      expect(await target.runtime.masterUi().get(path, 2_000)).toBe('{"sparkProperties": []}')
+      expect(paths).toEqual(Array(2).fill(`/api/v1/namespaces/team-a/services/spark-master-service:spark-master-webui/proxy/proxy/${runningId}/api/v1/applications/${runningId}/environment`))
     } finally {
       server.close()
     }
-  }, 15_000)
+  })
 })

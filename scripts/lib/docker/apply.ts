@@ -1,4 +1,5 @@
 import { authVolume, describeAuthChange, withAuthConf, type AuthSettings } from '../cluster-secret.ts'
+import { engineRoom } from './engine.ts'
 import { ensureAuthVolume } from './secret.ts'
 import {
   describeChanges,
@@ -21,10 +22,10 @@ import type { V1PodTemplateSpec } from '@kubernetes/client-node'
 
 /**
  * Docker: network + master container (published on 127.0.0.1) + N worker containers, each only if it
- * drifted. `engineCpus`: the engine's CPUs, which the master's cpu limit may not exceed on Docker (the
- * workers' cores are checked against them before).
+ * drifted. The master's cpu limit is cut to the engine's CPUs, asked here (apply runs alone too): Docker
+ * refuses a container limited to more than it has (the workers' cores are checked against them before).
  */
-export async function applyToDocker(manifests: ClusterManifests, shape: ClusterShape, settings: AuthSettings, storage: ClusterStorage = {}, engineCpus?: number): Promise<StepOutcome> {
+export async function applyToDocker(manifests: ClusterManifests, shape: ClusterShape, settings: AuthSettings, storage: ClusterStorage = {}): Promise<StepOutcome> {
   const rendered = renderCluster(manifests, shape)
   withStorage(podTemplate(rendered.master), storage)
   withStorage(podTemplate(rendered.worker), storage)
@@ -33,10 +34,11 @@ export async function applyToDocker(manifests: ClusterManifests, shape: ClusterS
   // The network first: a same-named one of someone else's is refused before any volume is made.
   const createdNetwork = await ensureNetwork(layout.network, layout.ourLabels)
   // Independent of each other: asked (and made) at once. The master then starts before the workers, as kubectl's order would have it.
-  const [existing, auth, createdClaims] = await Promise.all([
+  const [existing, auth, createdClaims, engine] = await Promise.all([
     listContainers(layout.ourLabels),
     ensureAuthVolume(manifests, shape.image, settings),
     ensureClaimVolumes(podTemplate(rendered.master), layout.ourLabels, shape.image).then(async (made) => [...made, ...(await ensureClaimVolumes(eventsTemplate(manifests, storage), layout.ourLabels, shape.image))]),
+    engineRoom(),
   ])
   // The conf's digest is part of each container's spec: a new or repaired secret replaces them all.
   withAuthConf(rendered.master, auth.conf)
@@ -47,7 +49,7 @@ export async function applyToDocker(manifests: ClusterManifests, shape: ClusterS
     aliases: layout.masterAliases,
     publish: publishedPorts(manifests),
     restart: true,
-    engineCpus,
+    engineCpus: engine.cpu,
   })
   const masterChange = await ensureContainer(masterPlan, existing.find((c) => c.name === layout.masterName))
   const plans = workerPlans(rendered.worker, layout, shape.workers, shapeText)

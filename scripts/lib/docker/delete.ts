@@ -3,7 +3,7 @@ import { ourLabels, selectorOf } from '../manifests.ts'
 import type { StepOutcome } from '../outcome.ts'
 import { withDataKept, withNotebooksKept } from '../storage.ts'
 import type { Target } from '../target.ts'
-import { engineEndpoint, engineExpect, labelQuery } from './engine.ts'
+import { engineContainers, engineEndpoint, engineExpect, labelQuery } from './engine.ts'
 
 /**
  * Containers, and (when deleting everything) the network and any volumes, found by label: on the
@@ -21,11 +21,7 @@ export async function deleteOnDocker(target: Target, role: DeletableRole | undef
   // Everything is listed at once.
   const [containers, networks, found] = await Promise.all([
     // Containers and networks are addressed by id (names are for the report): a container may have several names, and networks may share one.
-    list<{ Id: string; Names: string[]; Labels?: Record<string, string>; NetworkSettings?: { Networks?: Record<string, { NetworkID?: string }> } }[]>(`/containers/json?all=1&${labelQuery(labels)}`).then((found) =>
-      found
-        .map((c) => ({ id: c.Id, name: c.Names[0].replace(/^\//, ''), labels: c.Labels ?? {}, networks: Object.values(c.NetworkSettings?.Networks ?? {}).map((n) => n.NetworkID ?? '') }))
-        .sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true })),
-    ),
+    engineContainers(labels, engine),
     labels.role ? ([] as { id: string; name: string }[]) : list<{ Id: string; Name: string }[]>(`/networks?${ours}`).then((found) => found.map((n) => ({ id: n.Id, name: n.Name })).sort((a, b) => a.name.localeCompare(b.name))),
     // Volumes go with the whole cluster, and JupyterLab's (its notebooks) with it alone.
     labels.role && labels.role !== notebookRole ? ([] as string[]) : list<{ Volumes: { Name: string }[] | null }>(`/volumes?${labelQuery(labels)}`).then((found) => (found.Volumes ?? []).map((v) => v.Name).sort()),
@@ -36,7 +32,7 @@ export async function deleteOnDocker(target: Target, role: DeletableRole | undef
   // The containers leave the network first, so it goes while they are being removed instead of
   // after (a network's removal takes ~0.2 s; measured ~0.1 s less in all). Volumes wait for their containers.
   const networkIds = new Set(networks.map((network) => network.id))
-  await Promise.all(containers.flatMap(({ id, networks: on }) => on.filter((network) => networkIds.has(network)).map((network) => call('POST', `/networks/${network}/disconnect`, { Container: id, Force: true }))))
+  await Promise.all(containers.flatMap(({ id, networks: on }) => on.filter((network) => networkIds.has(network.id)).map((network) => call('POST', `/networks/${network.id}/disconnect`, { Container: id, Force: true }))))
   await Promise.all([
     Promise.all(containers.map(({ id }) => call('DELETE', `/containers/${id}?force=1&v=1`))).then(() => Promise.all(volumes.map((name) => call('DELETE', `/volumes/${name}`)))),
     ...networks.map(({ id }) => call('DELETE', `/networks/${id}`)),

@@ -4,6 +4,7 @@ import { request, type ClientRequest, type IncomingMessage } from 'node:http'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { Duplex } from 'node:stream'
+import type { Room } from '../capacity.ts'
 import { ClusterUnavailable, StepError } from '../errors.ts'
 
 /**
@@ -134,6 +135,33 @@ export async function engineAnswers(endpoint: EngineEndpoint = engineEndpoint())
     (reply) => reply.status === 200,
     () => false,
   )
+}
+
+/** The engine's CPUs and memory (Docker Desktop's VM, not the host), from its /info. */
+export async function engineRoom(endpoint: EngineEndpoint = engineEndpoint()): Promise<Room> {
+  const info = (await engineExpect<{ NCPU: number; MemTotal: number }>(endpoint, 'GET', '/info'))!
+  return { cpu: info.NCPU, memoryMiB: info.MemTotal / 2 ** 20 }
+}
+
+/** A container as the engine's list says it, with its address on each network it is on. */
+export interface EngineContainer {
+  id: string
+  name: string
+  /** running, exited… */
+  state: string
+  /** "Up 5 minutes", as `docker ps` says it. */
+  status: string
+  labels: Record<string, string>
+  networks: Array<{ id: string; ip: string }>
+}
+
+/** Containers (running or not) carrying every given label, by name. */
+export async function engineContainers(labels: Record<string, string>, endpoint: EngineEndpoint = engineEndpoint()): Promise<EngineContainer[]> {
+  type Listed = { Id: string; Names: string[]; State: string; Status: string; Labels?: Record<string, string>; NetworkSettings?: { Networks?: Record<string, { NetworkID?: string; IPAddress?: string }> } }
+  const found = (await engineExpect<Listed[]>(endpoint, 'GET', `/containers/json?all=1&${labelQuery(labels)}`))!
+  return found
+    .map((c) => ({ id: c.Id, name: c.Names[0].replace(/^\//, ''), state: c.State, status: c.Status, labels: c.Labels ?? {}, networks: Object.values(c.NetworkSettings?.Networks ?? {}).map((n) => ({ id: n.NetworkID ?? '', ip: n.IPAddress ?? '' })) }))
+    .sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }))
 }
 
 /** `{"label":["k=v",…]}` for the engine's list endpoints. */

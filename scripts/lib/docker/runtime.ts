@@ -1,7 +1,7 @@
 // The cluster as containers on a local Docker engine: the manifests' pod templates become
 // containers on one labelled network, the Secret a labelled volume, NodePorts ports published on
 // loopback. Everything is found again by label, as `kubectl … -l app=spark` would.
-import { requireRoom, type Room } from '../capacity.ts'
+import { requireRoom } from '../capacity.ts'
 import { prepareHostFolder } from '../data-folder.ts'
 import { indent, logLines } from '../diagnostics.ts'
 import { StepError } from '../errors.ts'
@@ -15,7 +15,7 @@ import { applyToDocker } from './apply.ts'
 import { dockerLayout, listContainers, pinnedLocally, runnable } from './containers.ts'
 import { deleteOnDocker } from './delete.ts'
 import { dockerFilesLimit, runDockerDriver } from './driver.ts'
-import { engineEndpoint, engineExpect, engineIdentity } from './engine.ts'
+import { engineContainers, engineEndpoint, engineIdentity, engineRoom } from './engine.ts'
 import { scaleDockerWorkers } from './scale.ts'
 import { runDockerShell } from './shell.ts'
 import { volumeAuthConf } from './secret.ts'
@@ -25,7 +25,6 @@ import { dockerUi } from './ui.ts'
 export function dockerRuntime(target: Target): Runtime {
   const layout = dockerLayout(target.manifests)
   const timeoutMs = () => target.config.timeoutSeconds * 1000
-  let engineCpus: number | undefined
   return {
     name: `the cluster on the Docker engine at ${engineEndpoint().host}`,
     lockKey: async () => `docker ${engineIdentity(engineEndpoint())}`,
@@ -36,19 +35,14 @@ export function dockerRuntime(target: Target): Runtime {
       const image = await pinnedLocally(reference)
       return { skipped: `the Docker engine that built the image runs it, by its ID ${runnable(image)}`, image }
     },
-    checkRoom: async (shape) => {
-      const { room, cpus } = await checkEngineRoom(target, shape)
-      engineCpus = cpus
-      return room
-    },
+    checkRoom: (shape) => checkEngineRoom(target, shape),
     prepareStorage: async () => {
       const { data, dataClaim, dataPath } = target.config
       if (dataClaim) throw new StepError(`--data-claim ${dataClaim} names a Kubernetes PersistentVolumeClaim, which Docker has not: pass --data with a folder of this machine`)
       if (!data) return { storage: {} }
       return { storage: { data: { source: { hostPath: { path: data } }, mountPath: dataPath, what: `folder ${data}` }, groups: prepareHostFolder(data) } }
     },
-    // Within the CPUs the room check (before it in cluster:up) found: Docker refuses a cpu limit above them.
-    apply: (image, storage) => applyToDocker(target.manifests, { ...target.config, image }, target.config, storage, engineCpus),
+    apply: (image, storage) => applyToDocker(target.manifests, { ...target.config, image }, target.config, storage),
     applyMonitoring: async () => ({ skipped: "Docker has no PodMonitor: Prometheus scrapes the master's UI on 127.0.0.1, and finds the workers and drivers by their prometheus.io labels or through the master's /proxy/ (README: Monitoring)" }),
     waitReady: (onProgress) =>
       pollUntil<string>('containers running', timeoutMs(), async () => {
@@ -60,8 +54,10 @@ export function dockerRuntime(target: Target): Runtime {
         return { done: `${roles.length} containers running` }
       }, onProgress),
     setWorkerCount: (count) => scaleDockerWorkers(target, count),
-    // A container's host name is its name (planContainer), which is what a driver in it advertises.
-    members: async () => (await listContainers(layout.ourLabels)).map((c) => ({ name: c.name, role: c.labels.role ?? '', state: c.state, detail: c.status, address: c.name })),
+    // A driver advertises its container's host name, which is its name (planContainer), or the IP
+    // that name resolves to on the network (pi.py's gethostbyname): either tells its applications.
+    members: async () =>
+      (await engineContainers(layout.ourLabels)).map((c) => ({ name: c.name, role: c.labels.role ?? '', state: c.state, detail: c.status, addresses: [c.name, ...c.networks.map((n) => n.ip).filter(Boolean)] })),
     runningMaster: async () => {
       const masters = await listContainers({ ...layout.ourLabels, role: 'master' })
       if (masters.length === 0) throw new StepError('no Spark master container here: run `npm run cluster:up` first')
@@ -90,13 +86,12 @@ export function dockerRuntime(target: Target): Runtime {
  * Desktop's VM, not the host) or the JVMs overrun it; and Docker refuses a container whose cpu
  * limit (a worker's cores) exceeds the engine's CPUs, which would fail half-way through the apply.
  */
-async function checkEngineRoom(target: Target, shape: RoomShape): Promise<{ room: StepOutcome; cpus: number }> {
-  const info = (await engineExpect<{ NCPU: number; MemTotal: number }>(engineEndpoint(), 'GET', '/info'))!
-  const engine: Room = { cpu: info.NCPU, memoryMiB: info.MemTotal / 2 ** 20 }
+async function checkEngineRoom(target: Target, shape: RoomShape): Promise<StepOutcome> {
+  const engine = await engineRoom()
   const grow = 'or give the Docker engine more (Docker Desktop: Settings → Resources)'
   if (shape.workerCores > engine.cpu) {
     throw new StepError(`--worker-cores ${shape.workerCores} is more than the Docker engine's ${engine.cpu} CPUs: Docker refuses a container limited to more CPUs than it has`, `  - ask for less: --worker-cores ${engine.cpu} or fewer\n  - ${grow}`)
   }
   // Its total: Docker reserves nothing, so what other containers use is not known to be taken.
-  return { room: { done: requireRoom(target.manifests, shape, [engine], 'the Docker engine', grow, 'in all') }, cpus: info.NCPU }
+  return { done: requireRoom(target.manifests, shape, [engine], 'the Docker engine', grow, 'in all') }
 }

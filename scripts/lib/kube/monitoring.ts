@@ -2,6 +2,7 @@
 // API server serves their kind, removed with it. Optional: without the CRD, or without the right to
 // manage them in the namespace, Prometheus still finds the pods by their prometheus.io annotations.
 import type { KubernetesObject } from '@kubernetes/client-node'
+import { errorMessage } from '../errors.ts'
 import type { StepOutcome } from '../outcome.ts'
 import { applyToKubernetes } from './apply.ts'
 import { isForbidden, isNotFound, kubeGet, type Kube } from './kube.ts'
@@ -22,13 +23,17 @@ export async function servesKind(kube: Kube, apiVersion: string, kind: string): 
 
 const fallback = 'Prometheus finds the pods by their prometheus.io annotations'
 
+/**
+ * Applied after the cluster, and optional: whatever refuses them (permissions, a same-named PodMonitor
+ * of someone else's, an admission webhook, a schema) is a skip with the reason, never a failed cluster:up.
+ */
 export async function applyPodMonitors(kube: Kube, monitors: KubernetesObject[], namespace: string): Promise<StepOutcome> {
   const { apiVersion, kind } = monitors[0]
-  if (!(await servesKind(kube, apiVersion!, kind!))) return { skipped: `the cluster serves no ${apiVersion} ${kind} (the Prometheus Operator's CRDs are not installed); ${fallback}` }
   try {
+    if (!(await servesKind(kube, apiVersion!, kind!))) return { skipped: `the cluster serves no ${apiVersion} ${kind} (the Prometheus Operator's CRDs are not installed); ${fallback}` }
     return await applyToKubernetes(kube, monitors.map((monitor) => ({ ...monitor, metadata: { ...monitor.metadata, namespace } })), namespace)
   } catch (error) {
     if (isForbidden(error)) return { skipped: `these credentials may not manage ${kind}s in namespace ${namespace}; ${fallback}` }
-    throw error
+    return { skipped: `${kind}s not applied: ${errorMessage(error)}; ${fallback}, or run cluster:up again once that is fixed` }
   }
 }

@@ -59,7 +59,7 @@ export function kubeRuntime(target: Target): Runtime {
       const { items } = await (await target.kube()).core.listNamespacedPod({ namespace, labelSelector: selector })
       return items.map((pod) => {
         const { ready, containers, restarts } = podSummary(pod)
-        return { name: pod.metadata!.name!, role: pod.metadata?.labels?.role ?? '', state: pod.status?.phase ?? 'Unknown', detail: `ready ${ready}/${containers}, restarts ${restarts}`, address: pod.status?.podIP }
+        return { name: pod.metadata!.name!, role: pod.metadata?.labels?.role ?? '', state: pod.status?.phase ?? 'Unknown', detail: `ready ${ready}/${containers}, restarts ${restarts}`, addresses: pod.status?.podIP ? [pod.status.podIP] : [] }
       })
     },
     runningMaster: async () => {
