@@ -50,14 +50,8 @@ export interface WorkerUse {
   memoryFreeMiB: number
 }
 
-export interface CompletedApp {
-  id: string
-  name: string
-  user: string
-  state: string
-  startTime: number
-  durationMs: number
-}
+/** An ended application: what the master still tells of it. */
+export type CompletedApp = Pick<AppDemand, 'id' | 'name' | 'user' | 'state' | 'startTime' | 'durationMs'>
 
 export interface DriverMember {
   name: string
