@@ -43,6 +43,8 @@ export interface ClusterManifests {
   notebook: { deployment: V1Deployment; service: V1Service; claim: V1PersistentVolumeClaim }
   /** The Prometheus Operator's PodMonitors (manifests/monitoring/), applied where their CRD exists. */
   podMonitors: KubernetesObject[]
+  /** The elastic workers' controller (manifests/elastic/): ServiceAccount, Role, RoleBinding and Deployment, in the order to apply them. */
+  autoscaler: KubernetesObject[]
 }
 
 /** What a user may change at run time; everything else comes from the files unchanged. */
@@ -65,7 +67,7 @@ export function parseManifestFile(path: string): KubernetesObject[] {
     .filter((object): object is KubernetesObject => object !== null)
 }
 
-/** Reads manifests/*.yml (what `kubectl apply -f manifests/` applies), manifests/jobs/, manifests/connect/, manifests/history/, manifests/notebook/ and manifests/monitoring/. */
+/** Reads manifests/*.yml (what `kubectl apply -f manifests/` applies), manifests/jobs/, manifests/connect/, manifests/history/, manifests/notebook/, manifests/monitoring/ and manifests/elastic/. */
 export function loadManifests(dir: string = manifestsDir): ClusterManifests {
   const parsed = new ParsedFileCache<KubernetesObject[]>(cacheDir('parsed-manifests.json'))
   const parse = (path: string) => parsed.get(path, parseManifestFile)
@@ -84,6 +86,8 @@ export function loadManifests(dir: string = manifestsDir): ClusterManifests {
   const [piJob] = parse(join(dir, 'jobs', 'spark-pi.yml')) as V1Job[]
   const [logsJob] = parse(join(dir, 'jobs', 'spark-logs.yml')) as V1Job[]
   const podMonitors = parse(join(dir, 'monitoring', 'spark-podmonitor.yml'))
+  const autoscaler = parse(join(dir, 'elastic', 'spark-autoscaler.yml'))
+  find<V1Deployment>('Deployment', 'autoscaler', autoscaler)
   parsed.save()
   return {
     master: find<V1Deployment>('Deployment', 'master'),
@@ -103,6 +107,7 @@ export function loadManifests(dir: string = manifestsDir): ClusterManifests {
       claim: find<V1PersistentVolumeClaim>('PersistentVolumeClaim', 'notebook', notebook),
     },
     podMonitors,
+    autoscaler,
   }
 }
 

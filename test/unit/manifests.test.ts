@@ -287,7 +287,7 @@ describe('the static manifests', () => {
         'org.apache.spark.deploy.worker.Worker',
         'spark://spark-master-service:7077',
       ])
-      expect(readFileSync(join(dockerDir, 'Dockerfile'), 'utf8')).toMatch(/^COPY await-master require-auth \/usr\/local\/bin\/$/m)
+      expect(readFileSync(join(dockerDir, 'Dockerfile'), 'utf8')).toMatch(/^COPY await-master require-auth spark-autoscaler \/usr\/local\/bin\/$/m)
     })
 
     it('every Spark container (master, worker, Pi driver, Connect server) starts through require-auth, which the image holds', () => {
@@ -351,6 +351,12 @@ describe('loadManifests', () => {
     expect(manifests.piJob.kind).toBe('Job')
     expect(manifests.connect.deployment.metadata?.name).toBe('spark-connect')
     expect(manifests.connect.service.spec?.type).toBe('ClusterIP')
+    expect(manifests.autoscaler.map((object) => `${object.kind}/${object.metadata?.name}`)).toEqual([
+      'ServiceAccount/spark-autoscaler',
+      'Role/spark-autoscaler',
+      'RoleBinding/spark-autoscaler',
+      'Deployment/spark-autoscaler',
+    ])
   })
 
   it('refuses a directory with two worker Deployments', () => {
@@ -369,6 +375,8 @@ describe('loadManifests', () => {
       copyFileSync(join(manifestsDir, 'notebook', 'spark-notebook.yml'), join(dir, 'notebook', 'spark-notebook.yml'))
       mkdirSync(join(dir, 'monitoring'))
       copyFileSync(join(manifestsDir, 'monitoring', 'spark-podmonitor.yml'), join(dir, 'monitoring', 'spark-podmonitor.yml'))
+      mkdirSync(join(dir, 'elastic'))
+      copyFileSync(join(manifestsDir, 'elastic', 'spark-autoscaler.yml'), join(dir, 'elastic', 'spark-autoscaler.yml'))
       copyFileSync(join(manifestsDir, 'spark-events.yml'), join(dir, 'spark-events.yml'))
       expect(() => loadManifests(dir)).toThrow(/expected one Deployment labelled role=worker, found 2/)
       rmSync(join(dir, 'spark-worker-copy.yml'))

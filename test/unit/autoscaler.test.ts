@@ -1,0 +1,264 @@
+// docker/spark-autoscaler's decision, run for real by this machine's python3 (`spark-autoscaler
+// decide`: one tick, no network) on the master's recorded /json/ and drivers' answers.
+import { spawn, spawnSync } from 'node:child_process'
+import { createServer } from 'node:net'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { dockerDir, repoRoot } from '../../scripts/lib/paths.ts'
+import { pollUntil } from '../../scripts/lib/poll.ts'
+import type { AppState, MasterState, WorkerState } from '../../scripts/lib/spark-ui.ts'
+
+const script = join(dockerDir, 'spark-autoscaler')
+const recorded = (name: string) => JSON.parse(readFileSync(join(repoRoot, 'test', 'fixtures', 'status', name), 'utf8'))
+/** The master with one busy 1-core worker, a RUNNING application and a WAITING one (spark.cores.max 2, 1 core × 2 GiB executors). */
+const busy = recorded('master-busy.json') as MasterState
+const waitingId = 'app-20261206071157-0001'
+const runningId = 'app-20261206071137-0000'
+const waitingDriver = { properties: Object.fromEntries(recorded('environment-waiting.json').sparkProperties) }
+const runningDriver = { properties: Object.fromEntries(recorded('environment-running.json').sparkProperties) }
+
+interface Pod {
+  name: string
+  ip: string
+  running: boolean
+  ready: boolean
+  terminating: boolean
+  cost: number
+}
+interface Action {
+  kind: 'scale' | 'annotate' | 'event'
+  replicas?: number
+  pod?: string
+  cost?: number
+  reason?: string
+  message?: string
+  type?: string
+}
+interface Input {
+  master: MasterState
+  drivers?: Record<string, unknown>
+  pods?: Pod[]
+  replicas: number
+  memory?: Record<string, unknown>
+  config?: Partial<{ min: number; max: number; idleSeconds: number }>
+  now?: number
+}
+
+const now = 1_796_541_200
+
+/** A port that was free a moment ago: nothing listens there. */
+async function closedPort(): Promise<number> {
+  const probe = createServer()
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
+  const { port } = probe.address() as { port: number }
+  await new Promise((resolve) => probe.close(resolve))
+  return port
+}
+
+/** One tick of the real program. */
+function decide(input: Input): { actions: Action[]; memory: Record<string, unknown> } {
+  const given = {
+    observed: { master: input.master, drivers: input.drivers ?? {}, pods: input.pods ?? podsOf(input.master), replicas: input.replicas },
+    memory: input.memory ?? {},
+    config: { min: 1, max: 6, idleSeconds: 120, ...input.config },
+    now: input.now ?? now,
+  }
+  const result = spawnSync('python3', [script, 'decide'], { input: JSON.stringify(given), encoding: 'utf8' })
+  if (result.status !== 0) throw new Error(`spark-autoscaler decide exited ${result.status}: ${result.stderr}`)
+  return JSON.parse(result.stdout)
+}
+
+const scales = (actions: Action[]) => actions.filter((a) => a.kind === 'scale').map((a) => a.replicas)
+const events = (actions: Action[]) => actions.filter((a) => a.kind === 'event').map((a) => `${a.type} ${a.reason}: ${a.message}`)
+
+function worker(n: number, cores: number, coresused: number, memory = 2048, memoryused = coresused * 1024): WorkerState {
+  const host = `10.244.0.${10 + n}`
+  return { id: `worker-20261206100000-${host}-4000${n}`, host, cores, coresused, coresfree: cores - coresused, memory, memoryused, memoryfree: memory - memoryused, state: 'ALIVE' }
+}
+
+function master(workers: WorkerState[], activeapps: AppState[] = []): MasterState {
+  const alive = workers.filter((w) => w.state === 'ALIVE')
+  return { ...structuredClone(busy), workers, activeapps, completedapps: [], aliveworkers: alive.length, cores: alive.reduce((sum, w) => sum + w.cores, 0) }
+}
+
+function app(id: string, cores: number, state = 'RUNNING', memoryperexecutor = 1024): AppState {
+  return { id, name: 'durable', user: 'spark', cores, memoryperexecutor, state, starttime: (now - 30) * 1000, duration: 30_000 }
+}
+
+/** The worker pods of these workers: running, ready, no deletion cost yet. */
+function podsOf(state: MasterState, costs: Record<string, number> = {}): Pod[] {
+  return state.workers.map((w, i) => ({ name: `spark-worker-${i}`, ip: w.host, running: true, ready: true, terminating: false, cost: costs[w.host] ?? 0 }))
+}
+
+/** A driver under dynamic allocation with `executorCores` per executor, having `current` executors and wanting `target`. */
+function dynamicDriver(id: string, executorCores: number, current: number, target: number) {
+  const gauge = (name: string, value: number) => [`${id}.driver.ExecutorAllocationManager.executors.${name}`, { value }]
+  return {
+    properties: { 'spark.dynamicAllocation.enabled': 'true', 'spark.executor.cores': String(executorCores) },
+    gauges: Object.fromEntries([gauge('numberAllExecutors', current), gauge('numberTargetExecutors', target)]),
+  }
+}
+
+describe('spark-autoscaler: adding workers', () => {
+  it('an application the master has WAITING, wanting 2 cores (spark.cores.max) of 1-core workers: two workers added in the same tick', () => {
+    const state = structuredClone(busy)
+    // The recorded app asks 2 GiB executors of 1 GiB workers; here, executors that fit one.
+    state.activeapps[0].memoryperexecutor = 512
+    const { actions, memory } = decide({ master: state, drivers: { [waitingId]: waitingDriver, [runningId]: runningDriver }, replicas: 1 })
+    expect(scales(actions)).toEqual([3])
+    expect(events(actions)).toEqual([])
+    // It has waited since the master took it (its starttime), not since this controller saw it.
+    expect(memory.added).toEqual([
+      { app: waitingId, cores: 2, since: state.activeapps[0].starttime / 1000 },
+      { app: waitingId, cores: 2, since: state.activeapps[0].starttime / 1000 },
+    ])
+  })
+
+  it('a WAITING application whose driver did not answer is served by the master\'s word: one executor, one worker', () => {
+    const state = structuredClone(busy)
+    state.activeapps[0].memoryperexecutor = 512
+    expect(scales(decide({ master: state, drivers: { [waitingId]: null }, replicas: 1 }).actions)).toEqual([2])
+  })
+
+  it('a dynamic-allocation driver asking 4 executors of 1 core beyond its 1: the free core takes one, ceil(3 / 2) = 2 workers of 2 cores come', () => {
+    const state = master([worker(1, 2, 1)], [app('app-dyn', 1)])
+    const { actions } = decide({ master: state, drivers: { 'app-dyn': dynamicDriver('app-dyn', 1, 1, 5) }, replicas: 1 })
+    expect(scales(actions)).toEqual([3])
+  })
+
+  it('an executor the master granted but whose JVM has not yet registered with the driver is not asked for twice', () => {
+    // The driver counts 1 executor, the master has granted 2 cores (2 executors): one more wanted, the free core takes it.
+    const state = master([worker(1, 2, 1), worker(2, 2, 2)], [app('app-dyn', 2)])
+    expect(decide({ master: state, drivers: { 'app-dyn': dynamicDriver('app-dyn', 1, 1, 3) }, replicas: 2 }).actions).toEqual([])
+  })
+
+  it('at most SPARK_WORKERS_MAX: 4 wanted beyond a full worker, max 3 → 2 added; at max, none', () => {
+    const state = master([worker(1, 1, 1)], [app('app-dyn', 1)])
+    const drivers = { 'app-dyn': dynamicDriver('app-dyn', 1, 1, 5) }
+    expect(scales(decide({ master: state, drivers, replicas: 1, config: { max: 3 } }).actions)).toEqual([3])
+    expect(decide({ master: state, drivers, replicas: 3, pods: [], config: { max: 3 } }).actions).toEqual([])
+  })
+
+  it('workers asked for but not yet ALIVE (pods starting) count as coming: only what they cannot hold is added', () => {
+    const state = master([worker(1, 1, 1)], [app('app-dyn', 1)])
+    const drivers = { 'app-dyn': dynamicDriver('app-dyn', 1, 1, 4) }
+    // 3 more executors of 1 core: 2 pods already on their way, so 1 more.
+    expect(scales(decide({ master: state, drivers, replicas: 3 }).actions)).toEqual([4])
+    expect(decide({ master: state, drivers, replicas: 4 }).actions).toEqual([])
+  })
+
+  it('an executor bigger than a worker: one CannotServe Warning per application, saying why, and no worker added', () => {
+    // The recorded WAITING app: 1 core × 2048 MiB executors, 1 core / 1024 MiB workers.
+    const first = decide({ master: busy, drivers: { [waitingId]: waitingDriver, [runningId]: runningDriver }, replicas: 1 })
+    expect(scales(first.actions)).toEqual([])
+    expect(events(first.actions)).toEqual([`Warning CannotServe: ${waitingId} wants 1 core × 2048 MiB per executor; a worker has 1 core, 1024 MiB: adding workers cannot help`])
+    const second = decide({ master: busy, drivers: { [waitingId]: waitingDriver, [runningId]: runningDriver }, replicas: 1, memory: first.memory, now: now + 5 })
+    expect(second.actions).toEqual([])
+  })
+
+  it('WorkerAdded once the master has the new worker ALIVE, with how long the application waited and for how many cores', () => {
+    const before = master([worker(1, 1, 1)], [app('app-dyn', 1)])
+    const drivers = { 'app-dyn': dynamicDriver('app-dyn', 1, 1, 2) }
+    const first = decide({ master: before, drivers, replicas: 1, memory: { alive: [before.workers[0].id] } })
+    expect(scales(first.actions)).toEqual([2])
+    // The pod starts; its worker registers 12 s later.
+    const pending = decide({ master: before, drivers, replicas: 2, memory: first.memory, now: now + 5 })
+    expect(pending.actions).toEqual([])
+    const after = master([worker(1, 1, 1), worker(2, 1, 0)], [app('app-dyn', 1)])
+    const added = decide({ master: after, drivers, replicas: 2, memory: pending.memory, now: now + 12 })
+    expect(events(added.actions)).toEqual(['Normal WorkerAdded: added worker 10.244.0.12 (1 → 2 alive): app-dyn waited 12 s for 1 core'])
+    expect(scales(added.actions)).toEqual([])
+    expect(decide({ master: after, drivers, replicas: 2, memory: added.memory, now: now + 17 }).actions).toEqual([])
+  })
+})
+
+describe('spark-autoscaler: removing workers', () => {
+  // One busy worker (10.244.0.11) and two idle ones; the controller has seen them idle since `now`.
+  const state = master([worker(1, 1, 1), worker(2, 1, 0), worker(3, 1, 0)], [app('app-a', 1)])
+  const first = decide({ master: state, drivers: { 'app-a': runningDriver }, replicas: 3, config: { min: 1, idleSeconds: 120 } })
+  const later = (seconds: number, pods = podsOf(state), config = { min: 1, idleSeconds: 120 }) =>
+    decide({ master: state, drivers: { 'app-a': runningDriver }, replicas: 3, pods, memory: first.memory, config, now: now + seconds })
+  const marked = podsOf(state, { '10.244.0.11': 1000, '10.244.0.12': -1000, '10.244.0.13': -1000 })
+
+  it('idle for less than SPARK_WORKER_IDLE_SECONDS: nothing', () => {
+    expect(first.actions).toEqual([])
+    expect(later(119).actions).toEqual([])
+    expect(later(119, marked).actions).toEqual([])
+  })
+
+  it('idle long enough: first the deletion costs, lowest on the idle workers chosen, high on the busy one; the count drops on the next tick', () => {
+    expect(later(120).actions).toEqual([
+      { kind: 'annotate', pod: 'spark-worker-0', cost: 1000 },
+      { kind: 'annotate', pod: 'spark-worker-1', cost: -1000 },
+      { kind: 'annotate', pod: 'spark-worker-2', cost: -1000 },
+    ])
+  })
+
+  it('with the costs in place: down to MIN, only idle workers named, each WorkerRemoved with its idle time; the busy one stays', () => {
+    const { actions } = later(125, marked)
+    expect(scales(actions)).toEqual([1])
+    expect(events(actions)).toEqual([
+      'Normal WorkerRemoved: removed worker 10.244.0.12 (3 → 2): no executor for 125 s',
+      'Normal WorkerRemoved: removed worker 10.244.0.13 (2 → 1): no executor for 125 s',
+    ])
+    expect(actions.filter((a) => a.kind === 'annotate')).toEqual([])
+  })
+
+  it('never below MIN: with MIN 2, only the longest idle of the two goes', () => {
+    const state4 = master([worker(1, 1, 1), worker(2, 1, 0), worker(3, 1, 0)], [app('app-a', 1)])
+    // Both idle for longer than 120 s, the third for longest.
+    const early = decide({ master: state4, replicas: 3, memory: { idleSince: { [state4.workers[1].id]: now - 200, [state4.workers[2].id]: now - 300 } }, config: { min: 2 } })
+    expect(early.actions).toEqual([
+      { kind: 'annotate', pod: 'spark-worker-0', cost: 1000 },
+      { kind: 'annotate', pod: 'spark-worker-2', cost: -1000 },
+    ])
+    const pods = podsOf(state4, { '10.244.0.11': 1000, '10.244.0.12': 0, '10.244.0.13': -1000 })
+    const { actions } = decide({ master: state4, replicas: 3, pods, memory: early.memory, config: { min: 2 }, now: now + 5 })
+    expect(scales(actions)).toEqual([2])
+    expect(events(actions)).toEqual(['Normal WorkerRemoved: removed worker 10.244.0.13 (3 → 2): no executor for 305 s'])
+  })
+
+  it('a busy worker is never chosen, however long the others idle: every worker busy, nothing goes', () => {
+    const allBusy = master([worker(1, 1, 1), worker(2, 1, 1)], [app('app-a', 2)])
+    const tick = decide({ master: allBusy, replicas: 2, memory: { idleSince: {} } })
+    expect(decide({ master: allBusy, replicas: 2, memory: tick.memory, now: now + 3600 }).actions).toEqual([])
+  })
+
+  it('no removal while an application wants more cores, or while a worker pod is not yet a registered, ready worker', () => {
+    const drivers = { 'app-a': dynamicDriver('app-a', 1, 1, 2) }
+    const wanting = decide({ master: state, drivers, replicas: 3, pods: marked, memory: first.memory, now: now + 600 })
+    expect(wanting.actions).toEqual([])
+    const unready = marked.map((pod, i) => (i === 1 ? { ...pod, ready: false } : pod))
+    expect(later(600, unready).actions).toEqual([])
+    const starting = [...marked, { name: 'spark-worker-3', ip: '10.244.0.14', running: false, ready: false, terminating: false, cost: 0 }]
+    expect(decide({ master: state, replicas: 4, pods: starting, memory: first.memory, now: now + 600 }).actions).toEqual([])
+  })
+})
+
+describe('spark-autoscaler: the loop', () => {
+  it('a master that does not answer is one line per tick, retried, never a crash', async () => {
+    const child = spawn('python3', [script], { env: { PATH: process.env.PATH, POD_NAMESPACE: 'spark-test', SPARK_MASTER_UI: `http://127.0.0.1:${await closedPort()}` } })
+    let stdout = ''
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk))
+    try {
+      await pollUntil('two ticks', 15_000, async () => (stdout.split('\n').filter((line) => line.includes('this tick failed')).length >= 2 ? { done: true } : { waiting: stdout }))
+      expect(child.exitCode).toBeNull()
+      const failed = stdout.split('\n').filter((line) => line.includes('this tick failed'))
+      expect(failed[0]).toMatch(/^\S+Z this tick failed, retrying in 5 s: .*Connection refused/)
+    } finally {
+      child.kill()
+    }
+  })
+
+  it.each([
+    ['SPARK_WORKERS_MIN', { SPARK_WORKERS_MIN: 'one' }, /SPARK_WORKERS_MIN must be a whole number, got 'one'/],
+    ['a range upside down', { SPARK_WORKERS_MIN: '4', SPARK_WORKERS_MAX: '2' }, /must be 1 ≤ MIN ≤ MAX, got 4\.\.2/],
+    ['no namespace', { POD_NAMESPACE: '' }, /POD_NAMESPACE must name the namespace/],
+  ])('bad settings (%s) stop it at once with one line naming the variable', (_what, env, message) => {
+    const result = spawnSync('python3', [script], { env: { PATH: process.env.PATH, POD_NAMESPACE: 'spark-test', ...env }, encoding: 'utf8', timeout: 10_000 })
+    expect(result.status).toBe(1)
+    expect(result.stderr.trim().split('\n')).toHaveLength(1)
+    expect(result.stderr).toMatch(message)
+  })
+})
