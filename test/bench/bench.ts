@@ -7,7 +7,8 @@
 // Ours is what the npm scripts run (node dist/tasks.js, built first); start-up is also timed through
 // npm itself. Prints a table and a per-step profile (stderr) and JSON (stdout): medians over
 // BENCH_REPS (default 3) with min and max. Not a test: nothing here asserts; it measures.
-// BENCH_RUNTIMES=image,docker,kubernetes,minikube picks runtimes (image: two cold image builds, ours
+// BENCH_RUNTIMES=image,docker,kubernetes,minikube picks runtimes (elastic, only when named: the cost of
+// `--workers MIN..MAX` on the Kubernetes ground; image: two cold image builds, ours
 // and the one before pandas; kubernetes and minikube need root and kubectl: they start
 // scripts/ci/kube-ground.ts or scripts/ci/minikube-ground.ts and take it down afterwards; docker
 // includes the notebook's phases, which `notebook` alone runs on Docker, and its scale phase and
@@ -434,6 +435,63 @@ async function measureRecovery(env: Record<string, string>, reps: number): Promi
   return (['workers', 'app'] as const).map((key) => phaseRow('docker', key === 'workers' ? 'master kill→workers' : 'master kill→app', { ...samples[key], steps: [] }, 1.2))
 }
 
+/**
+ * The cost of elastic workers on the Kubernetes ground (BENCH_RUNTIMES=elastic): one application asking for
+ * three one-core executors (durable.py 12 × 3 s, dynamic allocation as the tool's drivers ask) on
+ * `--workers 1..3 --worker-idle 20s`, started from one worker: seconds from the application on the
+ * master's list (its start time) to the first new worker ALIVE and to the first executor on one, and from
+ * the application's end to the added workers gone. Its whole run against the same run on a fixed
+ * cluster of 3 workers (the maximum) is what elasticity costs it.
+ */
+async function measureElastic(env: Record<string, string>, nodeIp: string, reps: number): Promise<Phase[]> {
+  const platform = ['--platform', 'kubernetes']
+  const ours = cli({ ...env, SPARK_K8S_EXPOSE: 'nodeport' }, platform)
+  const uiUrl = `http://${nodeIp}:${uiNodePort(manifests)}`
+  const app = [join(repoRoot, 'test', 'e2e', 'apps', 'durable.py'), '12', '3']
+  const submit = () => timed(() => quiet({ env: { ...process.env, ...env, CI: 'true' } })`node ${bundleEntry} submit ${platform} ${app}`)
+  const readState = () => fetchMasterState(uiUrl, 2_000).catch(() => undefined)
+  const rows = { alive: [] as number[], executor: [] as number[], gone: [] as number[], app: [] as number[], fixed: [] as number[] }
+  await ours('down')
+  for (let rep = 0; rep < reps; rep++) {
+    await ours('up', '--workers', '1..3', '--worker-idle', '20s')
+    const first = new Set((await readState())?.workers.map((worker) => worker.id))
+    const run = submit()
+    let done = false
+    void run.then(() => (done = true))
+    const at: { start?: number; alive?: number; executor?: number; end?: number; gone?: number } = {}
+    while (at.gone === undefined) {
+      const state = await readState()
+      const now = Date.now()
+      if (state) {
+        const added = state.workers.filter((worker) => worker.state === 'ALIVE' && !first.has(worker.id))
+        at.start ??= state.activeapps[0]?.starttime
+        if (added.length) at.alive ??= now
+        if (added.some((worker) => worker.coresused > 0)) at.executor ??= now
+        if (done && state.activeapps.length === 0) at.end ??= now
+        if (at.end !== undefined && state.aliveworkers === 1) at.gone = now
+      }
+      await sleep(250)
+    }
+    rows.app.push(await run)
+    rows.alive.push((at.alive! - at.start!) / 1000)
+    rows.executor.push((at.executor! - at.start!) / 1000)
+    rows.gone.push((at.gone - at.end!) / 1000)
+    await ours('up', '--workers', '3')
+    rows.fixed.push(await submit())
+    process.stderr.write(`  elastic    rep ${rep}: new worker ALIVE ${rows.alive.at(-1)!.toFixed(2)} s, its first executor ${rows.executor.at(-1)!.toFixed(2)} s, gone ${rows.gone.at(-1)!.toFixed(2)} s after the end; app ${rows.app.at(-1)!.toFixed(2)} s against ${rows.fixed.at(-1)!.toFixed(2)} s on 3 fixed\n`)
+    await ours('down')
+  }
+  const alone = (values: number[]): Samples => ({ ours: values, baseline: [], steps: [] })
+  return [
+    // The issue's promise: a worker within 15 s of an application waiting.
+    phaseRow('kubernetes', 'elastic: wait→worker', alone(rows.alive), 15),
+    phaseRow('kubernetes', 'elastic: wait→executor', alone(rows.executor), 25),
+    // The idle time (20 s), a 5 s tick to mark the pods, one to scale, and the decommission.
+    phaseRow('kubernetes', 'elastic: idle→gone', alone(rows.gone), 35),
+    phaseRow('kubernetes', 'elastic app vs 3 fixed', { ours: rows.app, baseline: rows.fixed, steps: [] }, 1.5),
+  ]
+}
+
 /** Kills the master's JVM once an application runs on two workers; seconds until they and it are back. */
 async function restartMasterMidApp(uiUrl: string, container: string, mainClass: string): Promise<{ workers: number; app: number }> {
   const readState = () => fetchMasterState(uiUrl, 2_000).catch(() => undefined) as Promise<(MasterState & { activeapps: Array<{ id: string; state: string }> }) | undefined>
@@ -685,6 +743,15 @@ async function main() {
     try {
       const env = { ...buildEnv, KUBECONFIG: ground.kubeconfig, SPARK_K8S_CONTEXT: ground.context, SPARK_K8S_REGISTRY: ground.registry }
       phases.push(...(await measure(kubernetesRuntime(env, ground.nodeIp), reps)))
+    } finally {
+      await kubeGroundDown(log)
+    }
+  }
+  if (runtimes.includes('elastic')) {
+    const ground = await kubeGroundUp(log)
+    try {
+      const env = { ...buildEnv, KUBECONFIG: ground.kubeconfig, SPARK_K8S_CONTEXT: ground.context, SPARK_K8S_REGISTRY: ground.registry }
+      phases.push(...(await measureElastic(env, ground.nodeIp, reps)))
     } finally {
       await kubeGroundDown(log)
     }

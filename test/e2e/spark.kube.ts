@@ -524,6 +524,72 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
         return workers.length === 1 ? { done: true } : { waiting: `${workers.length} worker pods` }
       })
     })
+
+    it('elastic workers 1..3: two applications that each want more cores than a worker has both finish; the workers grow to 3 while they run and return to 1 after the idle time; no executor lost, no worker with executors removed; status shows the decisions', async () => {
+      const since = Date.now()
+      const up = await run('up', '--workers', '1..3', '--worker-idle', '20s')
+      expect(up.exitCode, up.stderr).toBe(0)
+      expect(up.stderr).toMatch(/elastic workers 1\.\.3 \(idle 20s\): spark-autoscaler created/)
+      await pollUntil('the controller running', 120_000, async () => {
+        const pods = (await sparkPods()).filter((pod) => pod.metadata?.labels?.role === 'autoscaler')
+        return pods.length === 1 && pods[0].status?.phase === 'Running' ? { done: true } : { waiting: pods.map((pod) => pod.status?.phase).join() }
+      })
+      // Each asks for more executors (of one core, the drivers' default) than a one-core worker holds.
+      // The node's 2 CPUs fit 3 workers (500m each) beside one driver (250m), not two: the third
+      // worker starts once the short application's driver has gone, while the long one still runs.
+      const short = submit(...durableArgs(4))
+      const long = submit(...durableArgs(16))
+      let ended = false
+      void Promise.all([short.exit, long.exit]).then(() => (ended = true))
+      /** The master's workers each second: a worker that leaves must have had no executor. */
+      const samples: Array<{ at: number; alive: WorkerState[]; apps: number }> = []
+      let mostAlive = 0
+      await pollUntil('both applications done and the workers back to 1', 600_000, async () => {
+        const state = await masterState().catch(() => undefined)
+        if (!state) return { waiting: 'the master UI is not answering' }
+        const alive = aliveWorkers(state)
+        samples.push({ at: Date.now(), alive, apps: state.activeapps.length })
+        if (state.activeapps.length > 0) mostAlive = Math.max(mostAlive, alive.length)
+        const workerPods = (await sparkPods()).filter((pod) => pod.metadata?.labels?.role === 'worker')
+        return ended && alive.length === 1 && workerPods.length === 1 ? { done: true } : { waiting: `${alive.length} workers alive, ${workerPods.length} pods, ${state.activeapps.length} applications` }
+      })
+      expectDurableResult(await short.exit, short.output(), 4)
+      expectDurableResult(await long.exit, long.output(), 16)
+      for (const app of [short, long]) expect(`${app.output().stdout}${app.output().stderr}`).not.toMatch(/Lost executor/)
+      expect(mostAlive).toBe(3)
+      for (const [i, sample] of samples.slice(1).entries()) {
+        for (const left of samples[i].alive.filter((worker) => !sample.alive.some((w) => w.id === worker.id))) {
+          expect(left.coresused, `worker ${left.host} left the master with executors`).toBe(0)
+        }
+      }
+      const events = (await kube.core.listNamespacedEvent({ namespace: 'default', fieldSelector: 'involvedObject.kind=Deployment,involvedObject.name=spark-worker,source=spark-autoscaler' })).items
+        .filter((event) => new Date(event.lastTimestamp ?? 0).getTime() >= since - 1_000)
+      const said = (reason: string) => events.filter((event) => event.reason === reason).map((event) => event.message!)
+      const added = said('WorkerAdded')
+      for (const message of added) expect(message).toMatch(/^added worker [\d.]+ \([12] → [23] alive\): app-\S+ waited \d+ s for \d+ cores?$/)
+      expect(added).toContainEqual(expect.stringMatching(/\(2 → 3 alive\)/))
+      // Back to where it started: as many removed as added.
+      const removed = said('WorkerRemoved')
+      expect(removed).toHaveLength(added.length)
+      for (const message of removed) {
+        const [, host, seconds] = /^removed worker ([\d.]+) \(\d → \d\): no executor for (\d+) s$/.exec(message) ?? []
+        expect(Number(seconds), message).toBeGreaterThanOrEqual(20)
+        // The master never saw an executor on it from the moment it was chosen (its idle time before the event) on.
+        const event = events.find((e) => e.message === message)!
+        const chosen = new Date(event.lastTimestamp!).getTime() - Number(seconds) * 1000
+        const seen = samples.filter((sample) => sample.at >= chosen).flatMap((sample) => sample.alive.filter((worker) => worker.host === host))
+        expect(seen.length, message).toBeGreaterThan(0)
+        expect(seen.map((worker) => worker.coresused), message).toEqual(seen.map(() => 0))
+      }
+      const status = await run('status')
+      expect(status.exitCode, status.stderr).toBe(0)
+      for (const message of [...added, ...removed]) expect(status.stdout).toContain(message)
+      // A fixed size again: the controller goes.
+      const fixed = await run('scale', '1')
+      expect(fixed.exitCode, fixed.stderr).toBe(0)
+      expect(`${fixed.stdout}${fixed.stderr}`).toMatch(/elastic range 1\.\.3 ended: fixed at 1 workers?/)
+      expect((await kube.apps.listNamespacedDeployment({ namespace: 'default', labelSelector: 'app=spark,role=autoscaler' })).items).toEqual([])
+    })
   })
 
   it("connect from a machine whose python3 is another minor version (3.12, 3.13 against this cluster's 3.11) is refused in one line, and creates nothing", async () => {
