@@ -34,14 +34,14 @@ describe('applyToDocker', () => {
   it("refuses a same-named network of someone else's before any volume or container is made", async () => {
     fake.reset((command) => (command.line.startsWith('docker network inspect') ? { stdout: '{"com.example.owner":"them"}' } : undefined))
     engine.reset()
-    await expect(applyToDocker(manifests, shape, { uiKill: false })).rejects.toThrow(StepError)
+    await expect(applyToDocker(manifests, shape, { uiKill: false, workerCores: 1 })).rejects.toThrow(StepError)
     expect(fake.lines()).toEqual(['docker network inspect --format {{json .Labels}} spark'])
     expect(engine.requests).toEqual([])
   })
 
   it("makes the network, the secret volume and the containers, each container labelled with the conf's digest and none holding the secret", async () => {
     const docker = emptyDocker()
-    const outcome = await applyToDocker(manifests, shape, { uiKill: false })
+    const outcome = await applyToDocker(manifests, shape, { uiKill: false, workerCores: 1 })
     expect(outcome).toEqual({ done: 'network spark created, secret volume spark-auth created, volume spark-master-recovery created, volume spark-events created, spark-master created, spark-worker-1 created, spark-worker-2 created' })
     const conf = docker.written()!
     const started = fake.lines().filter((line) => line.startsWith('docker run --detach'))

@@ -14,7 +14,7 @@ import { makeTarget } from '../../scripts/lib/target.ts'
 import { fake } from './fake-proc.ts'
 
 vi.mock('../../scripts/lib/proc.ts', () => import('./fake-proc.ts'))
-const conf = sparkAuthConf({ uiKill: false }, 'c'.repeat(64), 'd'.repeat(64))
+const conf = sparkAuthConf({ uiKill: false, workerCores: 1 }, 'c'.repeat(64), 'd'.repeat(64))
 vi.mock('../../scripts/lib/kube/secret.ts', () => ({
   declaredAuthSecret: vi.fn(async (_kube: unknown, _manifests: unknown, namespace: string) => ({ secret: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'spark-auth', namespace } }, conf })),
   liveAuthConf: vi.fn(async () => conf),

@@ -8,7 +8,7 @@ import type { Kube } from '../../scripts/lib/kube/kube.ts'
 import { loadManifests, podTemplate } from '../../scripts/lib/manifests.ts'
 import { makeTarget } from '../../scripts/lib/target.ts'
 
-const repaired = sparkAuthConf({ uiKill: false }, 'c'.repeat(64), 'd'.repeat(64))
+const repaired = sparkAuthConf({ uiKill: false, workerCores: 1 }, 'c'.repeat(64), 'd'.repeat(64))
 vi.mock('../../scripts/lib/kube/secret.ts', () => ({
   declaredAuthSecret: vi.fn(async (_kube: unknown, _manifests: unknown, namespace: string) => ({
     secret: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'spark-auth', namespace } },

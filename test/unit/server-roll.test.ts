@@ -23,8 +23,8 @@ const { applyCluster } = await import('../../scripts/apply.ts')
 
 const target = makeTarget(parseConfig('up', ['--platform', 'docker'], {}), 'docker')
 const image = 'spark-standalone:4.3.0-py3.11-0123456789ab'
-const withS3 = sparkAuthConf({ uiKill: false, s3: { endpoint: 'http://s3:7070', region: 'us-east-1', pathStyle: true, accessKey: 'AK', secretKey: 'SK', from: 'env' } }, 'a'.repeat(64), 'b'.repeat(64))
-const withoutS3 = sparkAuthConf({ uiKill: false }, 'a'.repeat(64), 'b'.repeat(64))
+const withS3 = sparkAuthConf({ uiKill: false, workerCores: 1, s3: { endpoint: 'http://s3:7070', region: 'us-east-1', pathStyle: true, accessKey: 'AK', secretKey: 'SK', from: 'env' } }, 'a'.repeat(64), 'b'.repeat(64))
+const withoutS3 = sparkAuthConf({ uiKill: false, workerCores: 1 }, 'a'.repeat(64), 'b'.repeat(64))
 const folder: ClusterStorage = { data: { source: { hostPath: { path: '/home/me/lake' } }, mountPath: '/data', what: 'folder /home/me/lake' } }
 const engine = useFakeEngine()
 
@@ -124,7 +124,7 @@ describe('applyCluster brings the running servers along (Docker)', () => {
   })
 
   const notebookOn = (cluster: string) => `${cluster}-notebook-abcdefabcdef@sha256:${'f'.repeat(64)}`
-  const withToken = sparkAuthConf({ uiKill: false }, 'a'.repeat(64), 'b'.repeat(64), 'c'.repeat(64))
+  const withToken = sparkAuthConf({ uiKill: false, workerCores: 1 }, 'a'.repeat(64), 'b'.repeat(64), 'c'.repeat(64))
 
   it("rolls JupyterLab on the cluster's image onto a new data folder, on the image it runs, its notebooks moving to the folder's notebooks/", async () => {
     docker({ notebook: container('spark-notebook', 'notebook', 'old', { conf: withToken, image: notebookOn(image) }) }, withToken)

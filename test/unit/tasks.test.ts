@@ -277,7 +277,7 @@ describe('up', () => {
     expect(vi.mocked(checkRoom).mock.calls[0][0]).toMatchObject({ platform: 'docker' })
     expect(vi.mocked(checkRoom).mock.calls[0][1]).toMatchObject({ workers: 3, workerCores: 2, workerMemory: '2g' })
     expect(vi.mocked(applyToDocker).mock.calls[0][1]).toMatchObject({ image: `${image}@${pushedDigest}`, workers: 3, workerCores: 2, workerMemory: '2g' })
-    expect(vi.mocked(applyToDocker).mock.calls[0][2]).toMatchObject({ uiKill: false })
+    expect(vi.mocked(applyToDocker).mock.calls[0][2]).toMatchObject({ uiKill: false, workerCores: 2 })
     expect(vi.mocked(verifyUi).mock.calls[0][1]).toEqual({ count: 3, cores: 2, memory: '2g' })
   })
 
@@ -354,10 +354,10 @@ describe('up', () => {
     usePlatform('minikube')
     vi.mocked(declaredAuthSecret).mockClear()
     expect(await main(['up', '--ui-kill'])).toBe(0)
-    expect(vi.mocked(declaredAuthSecret).mock.calls[0].slice(2)).toEqual(['default', expect.objectContaining({ uiKill: true })])
+    expect(vi.mocked(declaredAuthSecret).mock.calls[0].slice(2)).toEqual(['default', expect.objectContaining({ uiKill: true, workerCores: 1 })])
     usePlatform('docker')
     expect(await main(['up', '--ui-kill'])).toBe(0)
-    expect(vi.mocked(applyToDocker).mock.calls[0][2]).toMatchObject({ uiKill: true })
+    expect(vi.mocked(applyToDocker).mock.calls[0][2]).toMatchObject({ uiKill: true, workerCores: 1 })
   })
 
   it('says in the apply step when the live Secret was repaired (unusable: a new secret)', async () => {
