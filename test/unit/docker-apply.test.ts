@@ -61,7 +61,7 @@ describe('applyToDocker', () => {
     engine.reset((request) => (request.url === '/info' ? { json: { NCPU: 1, MemTotal: 8 * 2 ** 30 } } : secretConfAnswer(request, docker.written())))
     const config = parseConfig('up', ['--platform', 'docker', '--workers', '1'], {})
     // No room check before it: `npx tsx scripts/apply.ts --platform docker` runs apply alone.
-    await makeTarget(config, 'docker', manifests).runtime.apply(shape.image, {})
+    await makeTarget(config, 'docker', manifests).runtime.apply(shape.image, {}, config.workers)
     const started = fake.lines().filter((line) => line.startsWith('docker run --detach'))
     expect(started.map((line) => / --cpus (\S+)/.exec(line)?.[1])).toEqual(['1', '1'])
   })

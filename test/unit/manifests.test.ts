@@ -369,6 +369,8 @@ describe('loadManifests', () => {
       copyFileSync(join(manifestsDir, 'notebook', 'spark-notebook.yml'), join(dir, 'notebook', 'spark-notebook.yml'))
       mkdirSync(join(dir, 'monitoring'))
       copyFileSync(join(manifestsDir, 'monitoring', 'spark-podmonitor.yml'), join(dir, 'monitoring', 'spark-podmonitor.yml'))
+      mkdirSync(join(dir, 'elastic'))
+      copyFileSync(join(manifestsDir, 'elastic', 'spark-autoscaler.yml'), join(dir, 'elastic', 'spark-autoscaler.yml'))
       copyFileSync(join(manifestsDir, 'spark-events.yml'), join(dir, 'spark-events.yml'))
       expect(() => loadManifests(dir)).toThrow(/expected one Deployment labelled role=worker, found 2/)
       rmSync(join(dir, 'spark-worker-copy.yml'))
