@@ -26,6 +26,7 @@ import { buildNotebookImage, localClusterImage, notebookImageReference } from '.
 import { notebookServer } from './scripts/lib/notebook-server.ts'
 import { applyNotebook, notebookCluster, serveNotebook, type NotebookCluster } from './scripts/notebook.ts'
 import { deleteCluster } from './scripts/delete.ts'
+import { applyElastic, elasticWorkers, endElastic, runsElastic, startingWorkers } from './scripts/elastic.ts'
 import { runLogs } from './scripts/logs.ts'
 import { startMinikube } from './scripts/minikube-start.ts'
 import { stopMinikube } from './scripts/minikube-stop.ts'
@@ -48,6 +49,8 @@ interface Context {
   image?: string
   ui?: VerifiedUi
   pi?: PiRun
+  /** cluster:up: the workers it applies (--workers N, or the count kept inside MIN..MAX). */
+  workers?: number
   /** cluster:up: the data mounted and where event logs go, from --data / --data-claim. */
   storage?: ClusterStorage
   /** cluster:up: the running Connect / History servers its apply rolled, which the rollout wait waits for too. */
@@ -62,7 +65,8 @@ type Task = ListrTask<Context>
 type Wrapper = ListrTaskWrapper<Context, any, any>
 
 interface StepOptions {
-  enabled?: boolean
+  /** Whether the step runs at all (one that does not is not shown). */
+  enabled?: boolean | ((ctx: Context) => boolean)
   /** On failure, print the cluster's pods/containers, events and logs. */
   diagnose?: boolean
 }
@@ -116,27 +120,37 @@ function upTasks(config: Config, platform: Platform, platformNote: string): Task
       ctx.image = published.image
       return published
     }),
-    step(`Check the cluster has room for ${config.workers} workers`, async (ctx) => checkRoom(ctx.target, config)),
+    // With a range, room for MAX: the controller adds workers up to it.
+    step(`Check the cluster has room for ${config.workerRange?.max ?? config.workers} workers`, async (ctx) => checkRoom(ctx.target, { ...config, workers: config.workerRange?.max ?? config.workers })),
     step('Mount your data and keep the event logs', async (ctx) => {
       const { storage, note } = await ctx.target.runtime.prepareStorage()
       ctx.storage = storage
       const outcome = describeStorage(storage, note)
       return config.s3 ? withNote(outcome, describeS3(config.s3)) : outcome
     }),
+    // A fixed count ends a range: its controller goes before the count is applied, so it changes it no more.
+    step(`Remove manifests/elastic/ (${config.workers} fixed workers, no elastic range)`, async (ctx) => endElastic(ctx.target, config.workers), {
+      enabled: (ctx) => !config.workerRange && runsElastic(ctx.target),
+    }),
     step('Apply manifests/ (master, service, workers)', async (ctx) => {
-      const { outcome, rolled } = await applyCluster(ctx.target, ctx.image!, ctx.storage!)
+      ctx.workers = await startingWorkers(ctx.target)
+      const { outcome, rolled } = await applyCluster(ctx.target, ctx.image!, ctx.storage!, ctx.workers)
       ctx.rolledServers = rolled
       return outcome
     }, { diagnose: true }),
     step('Apply manifests/monitoring/ (Prometheus PodMonitors)', async (ctx) => ctx.target.runtime.applyMonitoring()),
+    step(`Apply manifests/elastic/ (workers follow demand between ${config.workerRange?.min} and ${config.workerRange?.max})`, async (ctx) => applyElastic(ctx.target, ctx.image!), {
+      enabled: Boolean(config.workerRange),
+      diagnose: true,
+    }),
     step('Wait for the rollout', async (ctx, task) => {
       const ready = await waitForRollout(ctx.target, progress(task))
       // Then the servers the apply rolled, which started on the new master.
       const servers = await Promise.all((ctx.rolledServers ?? []).map((server) => server.waitReady(progress(task))))
       return [ready, ...servers].join('; ')
     }, { diagnose: true }),
-    step(`Verify the master UI reports ${config.workers} ALIVE workers`, async (ctx, task) => {
-      ctx.ui = await verifyUi(ctx.target, { count: config.workers, cores: config.workerCores, memory: config.workerMemory }, progress(task))
+    step(`Verify the master UI reports ${config.workerRange ? 'every worker' : config.workers} ALIVE${config.workerRange ? '' : ' workers'}`, async (ctx, task) => {
+      ctx.ui = await verifyUi(ctx.target, { count: ctx.workers!, cores: config.workerCores, memory: config.workerMemory }, progress(task))
       return `ALIVE, ${ctx.ui.state.aliveworkers} workers × ${config.workerCores} cores/${config.workerMemory} (read ${ctx.ui.via})`
     }, { diagnose: true }),
   ]
@@ -292,6 +306,15 @@ const changesCluster = new Set<Command>(['up', 'scale', 'down', 'connect', 'hist
 export async function runCommand(config: Config): Promise<number> {
   const { platform, reason } = await resolvePlatform(config)
   const ctx: Context = { target: makeTarget(config, platform), timings: {} }
+  // A range this runtime cannot run is bad input: refused before anything changes.
+  if (config.command === 'up' && config.workerRange) {
+    try {
+      elasticWorkers(ctx.target)
+    } catch (error) {
+      printError(error)
+      return 2
+    }
+  }
   if (config.command === 'submit' || config.command === 'shell' || config.command === 'logs') {
     installInterruptHandler()
     try {

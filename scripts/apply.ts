@@ -20,6 +20,7 @@ import { imageReference } from './build-image.ts'
 import { connectConfProblem, connectImageProblem } from './connect.ts'
 import { historyStorageProblem } from './history.ts'
 import { notebookConfProblem } from './notebook.ts'
+import { startingWorkers } from './elastic.ts'
 
 export interface AppliedCluster {
   outcome: StepOutcome
@@ -38,8 +39,8 @@ interface ServerChange {
  * Docker), then re-applies each server that runs as `npm run connect` / `npm run history` would
  * start it now: rolled when that differs, left alone when not. One that does not run stays so.
  */
-export async function applyCluster(target: Target, image: string, storage: ClusterStorage): Promise<AppliedCluster> {
-  const outcome = await target.runtime.apply(image, storage)
+export async function applyCluster(target: Target, image: string, storage: ClusterStorage, workers: number): Promise<AppliedCluster> {
+  const outcome = await target.runtime.apply(image, storage, workers)
   const changes = (await Promise.all([rollConnect(target, image, storage), rollHistory(target, image, storage), rollNotebook(target, image, storage)])).filter((change) => change !== undefined)
   return { outcome: withServerChanges(outcome, changes.map((change) => change.said)), rolled: changes.flatMap((change) => (change.rolled ? [change.rolled] : [])) }
 }
@@ -107,5 +108,5 @@ runIfMain(import.meta.url, async () => {
   const target = makeTarget(config, platform)
   // What cluster:up deploys: the image as the runtime pins it (its digest or ID), not the bare tag.
   const { image } = await target.runtime.publishImage(imageReference(config))
-  console.log(describeOutcome((await applyCluster(target, image, (await target.runtime.prepareStorage()).storage)).outcome))
+  console.log(describeOutcome((await applyCluster(target, image, (await target.runtime.prepareStorage()).storage, await startingWorkers(target))).outcome))
 })

@@ -2,6 +2,7 @@
 // README step "kubectl scale deployment.apps/spark-worker --replicas=N", which returns only when the
 // master reports exactly N ALIVE workers (kubectl returns before any worker has registered).
 import { parseConfig } from './lib/config.ts'
+import { endElastic } from './elastic.ts'
 import { runIfMain } from './lib/main.ts'
 import { resolvePlatform } from './lib/platform.ts'
 import type { ScaleOutcome } from './lib/runtime.ts'
@@ -11,9 +12,15 @@ import { waitForRollout } from './wait-ready.ts'
 
 export type { ScaleOutcome }
 
-/** Sets the worker count; the cores and memory stay what the running cluster has. */
-export function setWorkerCount(target: Target, count: number): Promise<ScaleOutcome> {
-  return target.runtime.setWorkerCount(count)
+/**
+ * Sets the worker count; the cores and memory stay what the running cluster has. A fixed count ends
+ * an elastic range: its controller goes first (said), so it cannot change the count again.
+ */
+export async function setWorkerCount(target: Target, count: number): Promise<ScaleOutcome> {
+  const ended = await endElastic(target, count)
+  const outcome = await target.runtime.setWorkerCount(count)
+  if ('skipped' in ended) return outcome
+  return { done: 'done' in outcome ? `${ended.done}; ${outcome.done}` : `${ended.done}; ${outcome.skipped}`, expected: outcome.expected }
 }
 
 runIfMain(import.meta.url, async () => {

@@ -10,6 +10,8 @@ import { masterUi } from './lib/master-ui.ts'
 import { resolvePlatform } from './lib/platform.ts'
 import type { Member } from './lib/runtime.ts'
 import { s3EndpointOf } from './lib/cluster-secret.ts'
+import { formatIdle, type ElasticStatus } from './lib/elastic.ts'
+import { elasticWorkers, runsElastic } from './elastic.ts'
 import { describeData, storageOf } from './lib/storage.ts'
 import type { AppState, MasterState } from './lib/spark-ui.ts'
 import { plural, readDemand, type AppDemand } from './lib/demand.ts'
@@ -37,6 +39,10 @@ export interface StatusReport {
   data?: string
   /** The S3-compatible server s3a:// paths go to (never its keys). */
   s3Endpoint?: string
+  /** Elastic workers: the range its controller keeps, its idle time and last decisions (absent: a fixed count). */
+  elastic?: ElasticStatus
+  /** Why the controller could not be read (it may still run). */
+  elasticError?: string
 }
 
 export interface WorkerUse {
@@ -68,13 +74,14 @@ export async function clusterStatus(target: Target): Promise<StatusReport> {
   const running = members.some((m) => m.role === 'master') ? await target.runtime.runningMaster() : undefined
   const data = running && describeData(storageOf(running.annotations))
   const ui = masterUi(target)
-  const [master, link, conf] = await Promise.all([
+  const [master, link, conf, elastic] = await Promise.all([
     ui.readState().catch((error: unknown) => new Error(errorMessage(error))),
     ui.link(),
     running?.image ? target.runtime.authConf(running.image).catch(() => undefined) : undefined,
+    runsElastic(target) ? elasticWorkers(target).read().catch((error: unknown) => new Error(errorMessage(error))) : undefined,
   ])
   const s3Endpoint = conf && s3EndpointOf(conf)
-  const report = { platform: target.platform, memberNoun: target.runtime.memberNoun, ui: link, members, data, s3Endpoint }
+  const report = { platform: target.platform, memberNoun: target.runtime.memberNoun, ui: link, members, data, s3Endpoint, ...(elastic instanceof Error ? { elasticError: elastic.message } : elastic ? { elastic } : {}) }
   if (master instanceof Error) return { ...report, masterError: master.message }
   return { ...report, ...masterSide(master, await readDemand(master, ui.get), members, driverRoles(target.manifests)) }
 }
@@ -94,7 +101,7 @@ function completedApp(app: AppState): CompletedApp {
   return { id: app.id, name: app.name, user: app.user, state: app.state, startTime: app.starttime, durationMs: app.duration }
 }
 
-export function formatStatus(report: StatusReport): string {
+export function formatStatus(report: StatusReport, now: number = Date.now()): string {
   const lines = [`platform: ${report.platform}`, `master UI: ${describeLink(report.ui)}`, '', `${report.memberNoun}:`]
   lines.push(...(report.members.length ? report.members.map((m) => `  ${m.name.padEnd(34)} ${m.role.padEnd(7)} ${m.state.padEnd(9)} ${m.detail}`) : ['  (none)']))
   const connect = report.members.find((m) => m.role === 'connect')
@@ -105,6 +112,8 @@ export function formatStatus(report: StatusReport): string {
   lines.push(notebook ? `JupyterLab: ${notebook.name} ${notebook.state} (\`npm run notebook\` serves it and prints its URL with the token)` : 'JupyterLab: not started (`npm run notebook` starts it)')
   if (report.data) lines.push(`your data: ${report.data} (cluster:down never deletes it)`)
   if (report.s3Endpoint) lines.push(`S3: s3a:// paths go to ${report.s3Endpoint} (its keys are in the spark-auth secret)`)
+  if (report.elastic) lines.push('', ...formatElastic(report.elastic, report.members, now))
+  if (report.elasticError) lines.push('', `elastic workers: cannot read the controller (${report.elasticError})`)
   lines.push('', 'workers registered with the master:')
   if (!report.master) {
     lines.push(`  (master UI not answering: ${report.masterError})`)
@@ -121,6 +130,15 @@ export function formatStatus(report: StatusReport): string {
   lines.push('', 'drivers the tool started:')
   lines.push(...(drivers.length ? drivers.map((d) => `  ${d.name.padEnd(34)} ${d.role.padEnd(8)} ${d.state.padEnd(9)} ${d.applications.join(', ') || '(no application now)'}`) : ['  (none)']))
   return lines.join('\n')
+}
+
+/** The range, the controller's pod and its last decisions, newest last, each with its age. */
+function formatElastic(elastic: ElasticStatus, members: Member[], now: number): string[] {
+  const pod = members.find((m) => m.role === 'autoscaler')
+  const controller = pod ? `${pod.name} ${pod.state} (${pod.detail})` : 'no pod running'
+  const head = `elastic workers: ${elastic.min}..${elastic.max}, a worker idle for ${formatIdle(elastic.idleSeconds)} is removed; controller ${controller}`
+  const events = elastic.events.map((event) => `  ${`${formatDuration(Math.max(0, now - Date.parse(event.time)))} ago`.padEnd(16)} ${event.reason.padEnd(13)} ${event.message}`)
+  return [head, ...(events.length ? events : ['  (no worker added or removed yet)'])]
 }
 
 function formatApplication(app: AppDemand): string[] {

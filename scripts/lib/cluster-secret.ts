@@ -33,6 +33,8 @@ export function authVolume(manifests: ClusterManifests): AuthVolume {
 export interface AuthSettings {
   /** spark.ui.killEnabled: whether the master's and the applications' UIs may kill work (off by default). */
   uiKill: boolean
+  /** Each worker's cores (--worker-cores): what one executor of the drivers' takes (dynamicAllocationConf). */
+  workerCores: number
   /** The S3-compatible server s3a:// paths go to, with its credentials (undefined: none). */
   s3?: S3Settings
 }
@@ -61,6 +63,34 @@ export const metricsConf: ReadonlyArray<[string, string]> = [
 ]
 
 /**
+ * How every driver the tool starts asks for executors (pi, submit and shell read only this file;
+ * Connect and JupyterLab set the same on their command lines): by dynamic allocation, so one
+ * application cannot hold every core for as long as it runs, and one that waits says how many
+ * executors it wants, which is what the elastic workers' controller (manifests/elastic/) reads.
+ * - One executor takes a worker's cores (--worker-cores): the driver then wants as many executors
+ *   as it needs workers, and no core of a worker is left that no executor can use.
+ * - An idle executor goes after 30 s: its cores go to the next application, or its worker away.
+ * - Shuffle tracking (there is no external shuffle service) keeps an executor whose shuffle output
+ *   a later stage may read, but for 60 s only: a long session's old results would hold it for ever,
+ *   and one that goes is decommissioned (the drivers' spark.decommission.enabled), handing its
+ *   shuffle blocks to the others first.
+ * - Executors holding cached blocks go after 12 h idle (Spark keeps them for ever): the workers'
+ *   shared work dir loses a folder nothing wrote to for 13 h (spark-worker.yml).
+ * A spark-submit --conf (npm run submit -- --conf spark.dynamicAllocation.enabled=false …) still
+ * wins over this file, for one application.
+ */
+export function dynamicAllocationConf(workerCores: number): Array<[string, string]> {
+  return [
+    ['spark.dynamicAllocation.enabled', 'true'],
+    ['spark.dynamicAllocation.shuffleTracking.enabled', 'true'],
+    ['spark.dynamicAllocation.shuffleTracking.timeout', '60s'],
+    ['spark.dynamicAllocation.executorIdleTimeout', '30s'],
+    ['spark.dynamicAllocation.cachedExecutorIdleTimeout', '12h'],
+    ['spark.executor.cores', String(workerCores)],
+  ]
+}
+
+/**
  * The conf as Spark reads it: Properties.load (escapes, continuations and all; the last line of a
  * key wins), then each value trimmed of blanks but not of line breaks. Undefined when Java refuses
  * the file (a malformed \u escape): no Spark process would start.
@@ -83,9 +113,10 @@ function propertyOf(conf: string, key: string): string | undefined {
  * scheme. Plus the tokens Spark Connect clients and JupyterLab's browser must present: random values
  * of their own, so the one a laptop holds is not the RPC secret. The UIs' kill links are off unless asked for. And the S3
  * server's address and keys when `cluster:up` was given one (scripts/lib/s3.ts). And the metrics
- * servlets (metricsConf): a conf from before them is updated by the next `cluster:up`.
+ * servlets (metricsConf), and how drivers ask for executors (dynamicAllocationConf): a conf from
+ * before them is updated by the next `cluster:up`.
  */
-export function sparkAuthConf(settings: AuthSettings = { uiKill: false }, secret: string = randomHex(), connectToken: string = randomHex(), notebookToken: string = randomHex()): string {
+export function sparkAuthConf(settings: AuthSettings = { uiKill: false, workerCores: 1 }, secret: string = randomHex(), connectToken: string = randomHex(), notebookToken: string = randomHex()): string {
   const settingsLines: Array<[string, string]> = [
     ['spark.authenticate', 'true'],
     [secretKey, secret],
@@ -96,6 +127,7 @@ export function sparkAuthConf(settings: AuthSettings = { uiKill: false }, secret
     [connectTokenKey, connectToken],
     [notebookTokenKey, notebookToken],
     ...metricsConf,
+    ...dynamicAllocationConf(settings.workerCores),
   ]
   return [...settingsLines.map(([key, value]) => propertyLine(key, value)), ...s3ConfLines(settings.s3), ''].join('\n')
 }

@@ -2,6 +2,7 @@ import { readFileSync, realpathSync, statSync } from 'node:fs'
 import { posix, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { dataFolderProblem } from './data-folder.ts'
+import { idleForm, parseIdle, parseWorkers, workersForm, type WorkerRange } from './elastic.ts'
 import { UsageError } from './errors.ts'
 import { loadManifests, workerDefaults, type ClusterManifests } from './manifests.ts'
 import { profileNameProblem } from './kube/minikube.ts'
@@ -19,7 +20,12 @@ export type DeletableRole = 'master' | 'worker' | 'connect' | 'history' | 'noteb
 export interface Config {
   command: Command
   platform: PlatformChoice
+  /** up: the workers to start with (with a range, kept inside it: see elastic.ts); scale: the fixed count. */
   workers: number
+  /** up: --workers MIN..MAX, the range a controller in the cluster keeps the count inside (undefined: fixed). */
+  workerRange?: WorkerRange
+  /** up: how long a worker runs no executor before the controller removes it (with a range). */
+  workerIdleSeconds: number
   workerCores: number
   workerMemory: string
   sparkVersion: string
@@ -77,7 +83,7 @@ export interface Config {
   help: boolean
 }
 
-type Key = Exclude<keyof Config, 'command' | 'help' | 'app' | 'appArgs' | 's3' | 'appId'>
+type Key = Exclude<keyof Config, 'command' | 'help' | 'app' | 'appArgs' | 's3' | 'appId' | 'workerRange'>
 
 interface OptionSpec {
   key: Key
@@ -227,8 +233,10 @@ export const optionSpecs: readonly OptionSpec[] = [
   { key: 'platform', flag: '--platform', env: 'SPARK_K8S_PLATFORM', form: 'auto|minikube|kubernetes|docker', commands: clusterCommands,
     help: 'where the cluster runs; auto = --context given → kubernetes, else minikube if installed, else a local Docker engine',
     parse: oneOf(['auto', 'minikube', 'kubernetes', 'docker']) },
-  { key: 'workers', flag: '--workers', env: 'SPARK_K8S_WORKERS', form: '1..64', commands: ['up'],
-    help: 'number of Spark workers (replicas of spark-worker)', parse: wholeNumber(1, 64) },
+  { key: 'workers', flag: '--workers', env: 'SPARK_K8S_WORKERS', form: workersForm, commands: ['up'],
+    help: 'number of Spark workers (replicas of spark-worker), or a range MIN..MAX like 1..6: on Kubernetes a controller in the cluster (manifests/elastic/) adds a worker when an application waits for cores and removes one idle for --worker-idle', parse: parseWorkers },
+  { key: 'workerIdleSeconds', flag: '--worker-idle', env: 'SPARK_K8S_WORKER_IDLE', form: idleForm, commands: ['up'],
+    help: 'with --workers MIN..MAX: how long a worker runs no executor before it is removed (decommissioned first), down to MIN (default 2m)', parse: parseIdle },
   { key: 'workerCores', flag: '--worker-cores', env: 'SPARK_K8S_WORKER_CORES', form: '1..64', commands: ['up'],
     help: 'SPARK_WORKER_CORES of each worker (also its cpu limit; half is requested)', parse: wholeNumber(1, 64) },
   { key: 'workerMemory', flag: '--worker-memory', env: 'SPARK_K8S_WORKER_MEMORY', form: '512m, 1g, 4g…', commands: ['up'],
@@ -337,6 +345,7 @@ const defaults = {
   profile: 'minikube',
   namespace: 'default',
   timeoutSeconds: 600,
+  workerIdleSeconds: 120,
   json: false,
   keepMinikube: false,
   deleteNotebooks: false,
@@ -416,7 +425,7 @@ export function parseConfig(
     if (count === undefined || extra.length > 0) {
       throw new UsageError('scale takes one worker count: npm run scale -- N (N from 1 to 64)')
     }
-    config.workers = optionSpecs.find((spec) => spec.key === 'workers')!.parse!(count, 'the worker count')
+    config.workers = wholeNumber(1, 64)(count, 'the worker count')
   }
   if (command === 'logs' && !config.help) {
     const [appId, ...extra] = parsed.positionals
@@ -430,6 +439,13 @@ export function parseConfig(
     if (!file || !/\.py$/.test(file)) throw new UsageError(`submit takes your PySpark file first: npm run submit -- [flags] app.py [its arguments] (got "${file ?? ''}")`)
     config.app = file
     config.appArgs = args
+  }
+  if (typeof config.workers === 'object') {
+    config.workerRange = config.workers
+    config.workers = (config.workers as WorkerRange).min
+  }
+  if (given.has('--worker-idle') && !config.workerRange) {
+    throw new UsageError(`--worker-idle goes with a range of workers, --workers MIN..MAX like 1..6 (got --workers ${config.workers as number})`)
   }
   if (config.deleteNotebooks && config.role !== undefined && config.role !== 'notebook') {
     throw new UsageError(`--delete-notebooks goes with a whole cluster:down or --role notebook (got --role ${config.role as string})`)

@@ -12,8 +12,12 @@ import type {
   V1PodDisruptionBudget,
   V1Pod,
   V1PodTemplateSpec,
+  V1Role,
+  V1RoleBinding,
   V1Service,
+  V1ServiceAccount,
 } from '@kubernetes/client-node'
+import type { WorkerRange } from './elastic.ts'
 import { ParsedFileCache } from './parsed-cache.ts'
 import { cacheDir, manifestsDir } from './paths.ts'
 import { formatMebibytes, kubeCpuToCores, sparkMemoryToMebibytes } from './units.ts'
@@ -43,8 +47,16 @@ export interface ClusterManifests {
   notebook: { deployment: V1Deployment; service: V1Service; claim: V1PersistentVolumeClaim }
   /** The Prometheus Operator's PodMonitors (manifests/monitoring/), applied where their CRD exists. */
   podMonitors: KubernetesObject[]
-  /** The elastic workers' controller (manifests/elastic/): ServiceAccount, Role, RoleBinding and Deployment, in the order to apply them. */
-  autoscaler: KubernetesObject[]
+  /** The controller of elastic workers (manifests/elastic/), applied by `cluster:up --workers MIN..MAX`. */
+  autoscaler: AutoscalerManifests
+}
+
+/** The controller's Deployment and the rights it runs with: a ServiceAccount bound to a Role of the namespace. */
+export interface AutoscalerManifests {
+  serviceAccount: V1ServiceAccount
+  role: V1Role
+  roleBinding: V1RoleBinding
+  deployment: V1Deployment
 }
 
 /** What a user may change at run time; everything else comes from the files unchanged. */
@@ -67,7 +79,7 @@ export function parseManifestFile(path: string): KubernetesObject[] {
     .filter((object): object is KubernetesObject => object !== null)
 }
 
-/** Reads manifests/*.yml (what `kubectl apply -f manifests/` applies), manifests/jobs/, manifests/connect/, manifests/history/, manifests/notebook/, manifests/monitoring/ and manifests/elastic/. */
+/** Reads manifests/*.yml (what `kubectl apply -f manifests/` applies), manifests/jobs/, manifests/connect/, manifests/history/, manifests/notebook/ and manifests/monitoring/. */
 export function loadManifests(dir: string = manifestsDir): ClusterManifests {
   const parsed = new ParsedFileCache<KubernetesObject[]>(cacheDir('parsed-manifests.json'))
   const parse = (path: string) => parsed.get(path, parseManifestFile)
@@ -87,7 +99,6 @@ export function loadManifests(dir: string = manifestsDir): ClusterManifests {
   const [logsJob] = parse(join(dir, 'jobs', 'spark-logs.yml')) as V1Job[]
   const podMonitors = parse(join(dir, 'monitoring', 'spark-podmonitor.yml'))
   const autoscaler = parse(join(dir, 'elastic', 'spark-autoscaler.yml'))
-  find<V1Deployment>('Deployment', 'autoscaler', autoscaler)
   parsed.save()
   return {
     master: find<V1Deployment>('Deployment', 'master'),
@@ -107,7 +118,12 @@ export function loadManifests(dir: string = manifestsDir): ClusterManifests {
       claim: find<V1PersistentVolumeClaim>('PersistentVolumeClaim', 'notebook', notebook),
     },
     podMonitors,
-    autoscaler,
+    autoscaler: {
+      serviceAccount: find<V1ServiceAccount>('ServiceAccount', 'autoscaler', autoscaler),
+      role: find<V1Role>('Role', 'autoscaler', autoscaler),
+      roleBinding: find<V1RoleBinding>('RoleBinding', 'autoscaler', autoscaler),
+      deployment: find<V1Deployment>('Deployment', 'autoscaler', autoscaler),
+    },
   }
 }
 
@@ -388,6 +404,28 @@ export function renderServer(server: ServerManifests, options: { image: string; 
   const rendered: ServerManifests = { deployment, service: withNamespace(server.service, options.namespace) }
   if (server.claims) rendered.claims = server.claims.map((claim) => withNamespace(claim, options.namespace))
   return rendered
+}
+
+/** The env of the controller's container that carries the range and idle time (manifests/elastic/). */
+export const autoscalerEnv = { min: 'SPARK_WORKERS_MIN', max: 'SPARK_WORKERS_MAX', idleSeconds: 'SPARK_WORKER_IDLE_SECONDS' } as const
+
+/** The controller's objects for this cluster, in the order they are applied: its rights before its pod. */
+export function renderAutoscaler(manifests: ClusterManifests, options: { image: string; namespace: string; range: WorkerRange; idleSeconds: number }): KubernetesObject[] {
+  const { serviceAccount, role, roleBinding, deployment } = manifests.autoscaler
+  const rendered = withNamespace(deployment, options.namespace)
+  const container = mainContainer(rendered)
+  container.image = options.image
+  setEnv(container, autoscalerEnv.min, String(options.range.min))
+  setEnv(container, autoscalerEnv.max, String(options.range.max))
+  setEnv(container, autoscalerEnv.idleSeconds, String(options.idleSeconds))
+  return [...[serviceAccount, role, roleBinding].map((object) => withNamespace(object, options.namespace)), rendered]
+}
+
+/** The range and idle time a live controller's Deployment runs with. */
+export function autoscalerSettings(deployment: V1Deployment): WorkerRange & { idleSeconds: number } {
+  const container = mainContainer(deployment)
+  const read = (name: string) => Number(envValue(container, name))
+  return { min: read(autoscalerEnv.min), max: read(autoscalerEnv.max), idleSeconds: read(autoscalerEnv.idleSeconds) }
 }
 
 /** The port a server listens on: its Service's first port, resolved to the container's. */

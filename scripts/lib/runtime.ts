@@ -4,6 +4,7 @@
 import type { V1Job, V1Pod } from '@kubernetes/client-node'
 import type { DeletableRole } from './config.ts'
 import type { DriverOptions, DriverRun } from './driver.ts'
+import type { ElasticStatus, WorkerRange } from './elastic.ts'
 import type { ClusterShape } from './manifests.ts'
 import type { MasterUi } from './master-ui.ts'
 import type { StepOutcome } from './outcome.ts'
@@ -17,6 +18,18 @@ export type ScaleOutcome = StepOutcome & { expected: ExpectedWorkers }
 
 /** The image made visible to the cluster, and the reference its pods run it by (pinned where the runtime can). */
 export type PublishedImage = StepOutcome & { image: string }
+
+/** Elastic workers' controller (manifests/elastic/) on a runtime that can run one in the cluster. */
+export interface ElasticWorkers {
+  /** The worker Deployment's replicas now (undefined: there is none yet). */
+  liveWorkers(): Promise<number | undefined>
+  /** Creates or updates the controller for this range, leaving it alone when it matches. */
+  apply(image: string, range: WorkerRange, idleSeconds: number): Promise<StepOutcome>
+  /** Removes the controller, and waits until its pod is gone; the range it kept (undefined: there was none). */
+  end(): Promise<WorkerRange | undefined>
+  /** The running controller's range, idle time and Events (undefined: none runs). */
+  read(): Promise<ElasticStatus | undefined>
+}
 
 /** A master, worker, Connect server or driver, as `status` lists it. */
 export interface Member {
@@ -55,8 +68,8 @@ export interface Runtime {
    * mount) and made ready for the Spark user before anything changes; where the event logs go.
    */
   prepareStorage(): Promise<{ storage: ClusterStorage; note?: string }>
-  /** Creates or updates the cluster (its secret, master, workers) to run `image`, leaving what matches alone. */
-  apply(image: string, storage: ClusterStorage): Promise<StepOutcome>
+  /** Creates or updates the cluster (its secret, master, `workers` workers) to run `image`, leaving what matches alone. */
+  apply(image: string, storage: ClusterStorage, workers: number): Promise<StepOutcome>
   /**
    * What a Prometheus needs beyond the pods' own prometheus.io annotations: the Prometheus Operator's
    * PodMonitors on Kubernetes where the cluster has them; skipped, with why, where it has not.
@@ -64,6 +77,11 @@ export interface Runtime {
   applyMonitoring(): Promise<StepOutcome>
   /** Until master and every worker run; `proven` ends the wait early with its reason. */
   waitReady(onProgress?: (reason: string) => void, proven?: Promise<string>): Promise<string>
+  /**
+   * Elastic workers (`--workers MIN..MAX`): their controller where it can run in the cluster; else
+   * why it cannot, said before anything changes.
+   */
+  readonly elastic: ElasticWorkers | { refusal: string }
   /** Sets the worker count; cores and memory stay what the running cluster has. */
   setWorkerCount(count: number): Promise<ScaleOutcome>
   members(): Promise<Member[]>

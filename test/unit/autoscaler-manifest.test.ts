@@ -112,6 +112,7 @@ describe('manifests/elastic/spark-autoscaler.yml', () => {
   })
 
   it('loadManifests reads it, so the tool renders it like every other file (image, namespace)', () => {
-    expect(loadManifests().autoscaler).toEqual(objects as KubernetesObject[])
+    const { serviceAccount, role: loadedRole, roleBinding, deployment: loadedDeployment } = loadManifests().autoscaler
+    expect([serviceAccount, loadedRole, roleBinding, loadedDeployment]).toEqual(objects as KubernetesObject[])
   })
 })

@@ -33,7 +33,7 @@ const manifests = loadManifests()
 
 beforeEach(() => fake.reset())
 
-const off = { uiKill: false }
+const off = { uiKill: false, workerCores: 1 }
 const a64 = 'a'.repeat(64)
 const b64 = 'b'.repeat(64)
 const c64 = 'c'.repeat(64)
@@ -65,7 +65,7 @@ describe('sparkAuthConf', () => {
   it("turns the UIs' kill links off unless --ui-kill asks for them", () => {
     expect(sparkAuthConf()).toMatch(/^spark\.ui\.killEnabled false$/m)
     expect(sparkAuthConf(off, a64, b64, c64)).toMatch(/^spark\.ui\.killEnabled false$/m)
-    expect(sparkAuthConf({ uiKill: true }, a64, b64, c64)).toMatch(/^spark\.ui\.killEnabled true$/m)
+    expect(sparkAuthConf({ uiKill: true, workerCores: 1 }, a64, b64, c64)).toMatch(/^spark\.ui\.killEnabled true$/m)
   })
 
   it('is the given secret and token with the settings, line by line', () => {
@@ -84,6 +84,12 @@ describe('sparkAuthConf', () => {
         'spark.metrics.conf.master.sink.prometheusServlet.path /metrics/master/prometheus',
         'spark.metrics.conf.applications.sink.prometheusServlet.path /metrics/applications/prometheus',
         'spark.ui.prometheus.enabled true',
+        'spark.dynamicAllocation.enabled true',
+        'spark.dynamicAllocation.shuffleTracking.enabled true',
+        'spark.dynamicAllocation.shuffleTracking.timeout 60s',
+        'spark.dynamicAllocation.executorIdleTimeout 30s',
+        'spark.dynamicAllocation.cachedExecutorIdleTimeout 12h',
+        'spark.executor.cores 1',
         '',
       ].join('\n'),
     )
@@ -145,8 +151,8 @@ describe('plannedAuthConf', () => {
   })
 
   it('keeps the secret and the token when the settings change', () => {
-    const planned = plannedAuthConf({ conf: sparkAuthConf(off, a64, b64, c64) }, { uiKill: true })
-    expect(planned).toEqual({ conf: sparkAuthConf({ uiKill: true }, a64, b64, c64), change: { kind: 'updated' } })
+    const planned = plannedAuthConf({ conf: sparkAuthConf(off, a64, b64, c64) }, { uiKill: true, workerCores: 1 })
+    expect(planned).toEqual({ conf: sparkAuthConf({ uiKill: true, workerCores: 1 }, a64, b64, c64), change: { kind: 'updated' } })
   })
 
   it('gives a conf made before Spark Connect a token and the settings lines, keeping its RPC secret', () => {
@@ -181,6 +187,24 @@ describe('plannedAuthConf', () => {
     })
     // A user's `false` is not theirs to set: the tool's settings win.
     expect(plannedAuthConf({ conf: `${planned.conf}spark.ui.prometheus.enabled false\n` }, off).conf).toBe(planned.conf)
+  })
+
+  it("has a conf made before dynamic allocation ask for executors by it, one executor a worker's cores, keeping its secret and tokens", () => {
+    const before = sparkAuthConf(off, a64, b64, c64).replace(/^spark\.(dynamicAllocation|executor\.cores)\b.*\n/gm, '')
+    expect(before).not.toMatch(/dynamicAllocation|executor\.cores/)
+    const planned = plannedAuthConf({ conf: before }, { uiKill: false, workerCores: 4 })
+    expect(planned).toEqual({ conf: sparkAuthConf({ uiKill: false, workerCores: 4 }, a64, b64, c64), change: { kind: 'updated' } })
+    const javaReads = Object.fromEntries(parseProperties(planned.conf).filter((line) => line.key).map((line) => [line.key, line.value]))
+    expect(javaReads).toMatchObject({
+      'spark.dynamicAllocation.enabled': 'true',
+      'spark.dynamicAllocation.shuffleTracking.enabled': 'true',
+      'spark.dynamicAllocation.shuffleTracking.timeout': '60s',
+      'spark.dynamicAllocation.executorIdleTimeout': '30s',
+      'spark.executor.cores': '4',
+    })
+    // Workers of other cores: executors follow, the secret stays; a second cluster:up changes nothing.
+    expect(plannedAuthConf({ conf: planned.conf }, { uiKill: false, workerCores: 2 })).toEqual({ conf: sparkAuthConf({ uiKill: false, workerCores: 2 }, a64, b64, c64), change: { kind: 'updated' } })
+    expect(plannedAuthConf({ conf: planned.conf }, { uiKill: false, workerCores: 4 })).toEqual({ conf: planned.conf })
   })
 
   it("drops a user's line for a setting of ours, however Java spells it, and keeps their own lines", () => {
@@ -232,7 +256,7 @@ describe('withAuthConf', () => {
     expect(authConfAnnotation).toBe('spark-standalone-k8s/auth-conf')
     expect(JSON.stringify(master)).not.toContain(a64)
     expect(JSON.stringify(master)).not.toContain(b64)
-    const other = withAuthConf(rendered().master, sparkAuthConf({ uiKill: true }, a64, b64, c64))
+    const other = withAuthConf(rendered().master, sparkAuthConf({ uiKill: true, workerCores: 1 }, a64, b64, c64))
     expect(other.spec!.template.metadata!.annotations![authConfAnnotation]).not.toBe(annotations[authConfAnnotation])
   })
 
@@ -327,8 +351,8 @@ describe('declaredAuthSecret (Kubernetes)', () => {
 
   it('turns the kill links on for --ui-kill, keeping the secret and the token', async () => {
     const live = sparkAuthConf(off, a64, b64, c64)
-    const { secret, change } = await declaredAuthSecret(kubeWith({ 'spark-defaults.conf': base64(live) }), manifests, 'dev', { uiKill: true })
-    expect(confIn(secret)).toBe(sparkAuthConf({ uiKill: true }, a64, b64, c64))
+    const { secret, change } = await declaredAuthSecret(kubeWith({ 'spark-defaults.conf': base64(live) }), manifests, 'dev', { uiKill: true, workerCores: 1 })
+    expect(confIn(secret)).toBe(sparkAuthConf({ uiKill: true, workerCores: 1 }, a64, b64, c64))
     expect(change).toEqual({ kind: 'updated' })
   })
 
@@ -515,7 +539,7 @@ describe('ensureAuthVolume (Docker)', () => {
 
   it('rewrites the settings for --ui-kill, keeping the secret and the token', async () => {
     const volume = dockerVolume(engine, { exists: true, file: sparkAuthConf(off, a64, b64, c64) })
-    expect(await ensureAuthVolume(manifests, 'spark:1', { uiKill: true })).toEqual({ conf: sparkAuthConf({ uiKill: true }, a64, b64, c64), change: { kind: 'updated' } })
+    expect(await ensureAuthVolume(manifests, 'spark:1', { uiKill: true, workerCores: 1 })).toEqual({ conf: sparkAuthConf({ uiKill: true, workerCores: 1 }, a64, b64, c64), change: { kind: 'updated' } })
     expect(volume.writes.map(modeOf)).toEqual([['sh', 'spark-defaults.conf', 'replace']])
   })
 
@@ -608,10 +632,10 @@ describe('the write script (run by sh against a directory standing in for the vo
 
 describe('plannedAuthConf keeps what a user added to the conf', () => {
   it("keeps their own settings after ours, and rewrites only the tool's keys", () => {
-    const live = `${sparkAuthConf({ uiKill: false }, 'ab'.repeat(32), 'cd'.repeat(32), 'ef'.repeat(32))}spark.eventLog.enabled true\nspark.ui.killEnabled true\n`
-    const planned = plannedAuthConf({ conf: live }, { uiKill: false })
-    expect(planned.conf).toBe(`${sparkAuthConf({ uiKill: false }, 'ab'.repeat(32), 'cd'.repeat(32), 'ef'.repeat(32))}spark.eventLog.enabled true\n`)
+    const live = `${sparkAuthConf({ uiKill: false, workerCores: 1 }, 'ab'.repeat(32), 'cd'.repeat(32), 'ef'.repeat(32))}spark.eventLog.enabled true\nspark.ui.killEnabled true\n`
+    const planned = plannedAuthConf({ conf: live }, { uiKill: false, workerCores: 1 })
+    expect(planned.conf).toBe(`${sparkAuthConf({ uiKill: false, workerCores: 1 }, 'ab'.repeat(32), 'cd'.repeat(32), 'ef'.repeat(32))}spark.eventLog.enabled true\n`)
     expect(planned.change).toEqual({ kind: 'updated' })
-    expect(plannedAuthConf({ conf: planned.conf }, { uiKill: false })).toEqual({ conf: planned.conf })
+    expect(plannedAuthConf({ conf: planned.conf }, { uiKill: false, workerCores: 1 })).toEqual({ conf: planned.conf })
   })
 })

@@ -157,6 +157,15 @@ describe('parseConfig precedence: flag > SPARK_K8S_* env > default', () => {
     expect(() => parse('down', ['--role', 'jupyter'])).toThrow(/--role must be one of master, worker, connect, history, notebook/)
   })
 
+  it('--workers takes a fixed count or a range MIN..MAX, which --worker-idle goes with (default 2 min)', () => {
+    expect(parse('up', ['--workers', '3'])).toMatchObject({ workers: 3, workerIdleSeconds: 120 })
+    expect(parse('up', ['--workers', '3']).workerRange).toBeUndefined()
+    expect(parse('up', ['--workers', '1..6'])).toMatchObject({ workerRange: { min: 1, max: 6 }, workers: 1, workerIdleSeconds: 120 })
+    expect(parse('up', ['--workers=2..2', '--worker-idle', '90s'])).toMatchObject({ workerRange: { min: 2, max: 2 }, workerIdleSeconds: 90 })
+    expect(parse('up', ['--workers', '1..64', '--worker-idle', '1m30s']).workerIdleSeconds).toBe(90)
+    expect(parse('up', [], { SPARK_K8S_WORKERS: '2..5', SPARK_K8S_WORKER_IDLE: '5m' })).toMatchObject({ workerRange: { min: 2, max: 5 }, workerIdleSeconds: 300 })
+  })
+
   it('reads the worker count of scale from its positional argument', () => {
     expect(parse('scale', ['3']).workers).toBe(3)
     expect(parse('scale', ['5', '--json'])).toMatchObject({ workers: 5, json: true })
@@ -245,6 +254,15 @@ describe('parseConfig rejects bad input with a one-line UsageError (exit code 2)
     { name: '--workers 0', command: 'up', argv: ['--workers', '0'], mentions: ['--workers', '1 to 64', '"0"'] },
     { name: '--workers many', command: 'up', argv: ['--workers', 'many'], mentions: ['--workers', 'whole number', '"many"'] },
     { name: '--workers 65', command: 'up', argv: ['--workers', '65'], mentions: ['--workers', '1 to 64'] },
+    { name: '--workers 3..2 (MIN above MAX)', command: 'up', argv: ['--workers', '3..2'], mentions: ['--workers', 'MIN..MAX like 1..6', '1 ≤ MIN ≤ MAX ≤ 64', '"3..2"'] },
+    { name: '--workers 0..4', command: 'up', argv: ['--workers', '0..4'], mentions: ['--workers', 'MIN..MAX', '"0..4"'] },
+    { name: '--workers 1..65', command: 'up', argv: ['--workers', '1..65'], mentions: ['--workers', '≤ 64', '"1..65"'] },
+    { name: '--workers 1...6', command: 'up', argv: ['--workers', '1...6'], mentions: ['--workers', 'MIN..MAX like 1..6', '"1...6"'] },
+    { name: '--worker-idle soon', command: 'up', argv: ['--workers', '1..3', '--worker-idle', 'soon'], mentions: ['--worker-idle', '90s, 2m or 1m30s', '"soon"'] },
+    { name: '--worker-idle 5s (too short)', command: 'up', argv: ['--workers', '1..3', '--worker-idle', '5s'], mentions: ['--worker-idle', '10s..24h', '"5s"'] },
+    { name: '--worker-idle 2 (no unit)', command: 'up', argv: ['--workers', '1..3', '--worker-idle', '2'], mentions: ['--worker-idle', '"2"'] },
+    { name: '--worker-idle without a range', command: 'up', argv: ['--workers', '3', '--worker-idle', '2m'], mentions: ['--worker-idle', '--workers MIN..MAX', 'got --workers 3'] },
+    { name: 'scale takes no range', command: 'scale', argv: ['1..3'], mentions: ['worker count', '1 to 64', '"1..3"'] },
     { name: '--worker-memory lots', command: 'up', argv: ['--worker-memory', 'lots'], mentions: ['--worker-memory', '512m', '"lots"'] },
     { name: '--worker-memory 256m', command: 'up', argv: ['--worker-memory', '256m'], mentions: ['--worker-memory', 'from 512m', '"256m"'] },
     { name: '--spark-version 4', command: 'up', argv: ['--spark-version', '4'], mentions: ['--spark-version', '3.5.2', '4.3.0', '"4"'] },

@@ -54,7 +54,7 @@ describe('applyConnect on Docker', () => {
   })
 
   it("starts the server once the token is there, labelled with the conf's digest, and hands the token on", async () => {
-    const conf = sparkAuthConf({ uiKill: false }, 'a'.repeat(64), 'b'.repeat(64))
+    const conf = sparkAuthConf({ uiKill: false, workerCores: 1 }, 'a'.repeat(64), 'b'.repeat(64))
     cluster(conf)
     const { token, outcome } = await applyConnect(target)
     expect(token).toBe('b'.repeat(64))

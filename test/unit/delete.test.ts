@@ -12,7 +12,7 @@ import { useFakeEngine } from './fake-engine.ts'
 const manifests = loadManifests()
 
 /** A fake API holding `objects` (by apiVersion/kind) that lists by selector, deletes and watches (never firing). */
-function fakeKube(objects: KubernetesObject[], { monitoring = true }: { monitoring?: boolean } = {}) {
+function fakeKube(objects: KubernetesObject[], { monitoring = true, rbacForbidden = false }: { monitoring?: boolean; rbacForbidden?: boolean } = {}) {
   const store = new Map(objects.map((o) => [`${o.apiVersion}/${o.kind}/${o.metadata!.name}`, o]))
   const lists: string[] = []
   const kube = {
@@ -23,6 +23,8 @@ function fakeKube(objects: KubernetesObject[], { monitoring = true }: { monitori
         lists.push(`${apiVersion}/${kind} ${String(rest[4])}`)
         // client-node asks discovery first: a group the cluster does not serve is a 404.
         if (!monitoring && apiVersion.startsWith('monitoring.coreos.com/')) throw Object.assign(new Error('HTTP-Code: 404'), { code: 404 })
+        // The built-in edit role may not list Roles or RoleBindings.
+        if (rbacForbidden && apiVersion.startsWith('rbac.authorization.k8s.io/')) throw Object.assign(new Error('HTTP-Code: 403'), { code: 403 })
         const wanted = String(rest[4]).split(',').map((pair) => pair.split('='))
         const selected = (o: KubernetesObject) => wanted.every(([key, value]) => o.metadata?.labels?.[key] === value)
         return { items: [...store.values()].filter((o) => o.apiVersion === apiVersion && o.kind === kind && selected(o)) }
@@ -52,6 +54,18 @@ describe('deleteCluster on Kubernetes', () => {
     expect(store.size).toBe(0)
     const without = fakeKube([manifests.master], { monitoring: false })
     expect(await deleteCluster(makeTarget(config, 'kubernetes', manifests, async () => without.kube))).toEqual({ done: 'deleted deployment/spark-master and their pods' })
+  })
+
+  it("deletes the elastic workers' controller with its rights: ServiceAccount, Role and RoleBinding too", async () => {
+    const { serviceAccount, role, roleBinding, deployment } = manifests.autoscaler
+    const { kube, store } = fakeKube([manifests.master, serviceAccount, role, roleBinding, deployment])
+    const config = parseConfig('down', ['--platform', 'kubernetes', '--context', 'lab'], {})
+    const outcome = await deleteCluster(makeTarget(config, 'kubernetes', manifests, async () => kube))
+    expect(outcome).toEqual({ done: 'deleted deployment/spark-master, deployment/spark-autoscaler, serviceaccount/spark-autoscaler, role/spark-autoscaler, rolebinding/spark-autoscaler and their pods' })
+    expect(store.size).toBe(0)
+    // A user bound to the built-in edit role may not list Roles (and could not have made one): the rest still goes.
+    const edit = fakeKube([manifests.master, serviceAccount], { rbacForbidden: true })
+    expect(await deleteCluster(makeTarget(config, 'kubernetes', manifests, async () => edit.kube))).toEqual({ done: 'deleted deployment/spark-master, serviceaccount/spark-autoscaler and their pods' })
   })
 
   it('says where the data the master mounted stays: the claim is not ours, so it is never listed or deleted', async () => {

@@ -34,14 +34,14 @@ describe('applyToDocker', () => {
   it("refuses a same-named network of someone else's before any volume or container is made", async () => {
     fake.reset((command) => (command.line.startsWith('docker network inspect') ? { stdout: '{"com.example.owner":"them"}' } : undefined))
     engine.reset()
-    await expect(applyToDocker(manifests, shape, { uiKill: false })).rejects.toThrow(StepError)
+    await expect(applyToDocker(manifests, shape, { uiKill: false, workerCores: 1 })).rejects.toThrow(StepError)
     expect(fake.lines()).toEqual(['docker network inspect --format {{json .Labels}} spark'])
     expect(engine.requests).toEqual([])
   })
 
   it("makes the network, the secret volume and the containers, each container labelled with the conf's digest and none holding the secret", async () => {
     const docker = emptyDocker()
-    const outcome = await applyToDocker(manifests, shape, { uiKill: false })
+    const outcome = await applyToDocker(manifests, shape, { uiKill: false, workerCores: 1 })
     expect(outcome).toEqual({ done: 'network spark created, secret volume spark-auth created, volume spark-master-recovery created, volume spark-events created, spark-master created, spark-worker-1 created, spark-worker-2 created' })
     const conf = docker.written()!
     const started = fake.lines().filter((line) => line.startsWith('docker run --detach'))
@@ -61,7 +61,7 @@ describe('applyToDocker', () => {
     engine.reset((request) => (request.url === '/info' ? { json: { NCPU: 1, MemTotal: 8 * 2 ** 30 } } : secretConfAnswer(request, docker.written())))
     const config = parseConfig('up', ['--platform', 'docker', '--workers', '1'], {})
     // No room check before it: `npx tsx scripts/apply.ts --platform docker` runs apply alone.
-    await makeTarget(config, 'docker', manifests).runtime.apply(shape.image, {})
+    await makeTarget(config, 'docker', manifests).runtime.apply(shape.image, {}, config.workers)
     const started = fake.lines().filter((line) => line.startsWith('docker run --detach'))
     expect(started.map((line) => / --cpus (\S+)/.exec(line)?.[1])).toEqual(['1', '1'])
   })

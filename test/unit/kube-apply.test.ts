@@ -146,6 +146,15 @@ describe('applyToKubernetes', () => {
     expect(calls.every((c) => c.startsWith('dry-run'))).toBe(true)
   })
 
+  it("applies a Role whose rules changed (they are outside spec), and leaves one alone that matches", async () => {
+    const role = manifests.autoscaler.role
+    const older = { ...structuredClone(role), rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['list'] }] }
+    const changed = fakeKube({ live: [older] })
+    expect(await applyToKubernetes(changed.kube, [structuredClone(role)], 'default')).toEqual({ done: 'role/spark-autoscaler configured' })
+    const same = fakeKube({ live: [structuredClone(role)] })
+    expect(await applyToKubernetes(same.kube, [structuredClone(role)], 'default')).toEqual({ skipped: 'role/spark-autoscaler already as declared' })
+  })
+
   describe('createOnly (the cluster\'s Secret)', () => {
     const secret = (): KubernetesObject => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'spark-auth', namespace: 'default', labels: { 'app.kubernetes.io/managed-by': 'spark-standalone-k8s' } } })
 

@@ -14,7 +14,7 @@ import { makeTarget } from '../../scripts/lib/target.ts'
 import { fake } from './fake-proc.ts'
 
 vi.mock('../../scripts/lib/proc.ts', () => import('./fake-proc.ts'))
-const conf = sparkAuthConf({ uiKill: false }, 'c'.repeat(64), 'd'.repeat(64))
+const conf = sparkAuthConf({ uiKill: false, workerCores: 1 }, 'c'.repeat(64), 'd'.repeat(64))
 vi.mock('../../scripts/lib/kube/secret.ts', () => ({
   declaredAuthSecret: vi.fn(async (_kube: unknown, _manifests: unknown, namespace: string) => ({ secret: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'spark-auth', namespace } }, conf })),
   liveAuthConf: vi.fn(async () => conf),
@@ -75,7 +75,7 @@ describe('cluster:up on minikube without --registry deploys the image by its ID'
     const target = minikubeTarget([])
     const published = await target.runtime.publishImage(reference)
     expect(published).toEqual({ skipped: `image ${reference} already in minikube minikube; deployed by its ID ${id}`, image: `${reference}@${id}` })
-    await applyCluster(target, published.image, {})
+    await applyCluster(target, published.image, {}, target.config.workers)
     const deployments = applied.filter((o): o is V1Deployment => o.kind === 'Deployment')
     expect(deployments.map((d) => [d.metadata!.name, containerOf(d).image, annotationsOf(d)[imageAnnotation]])).toEqual([
       ['spark-master', id, reference],
@@ -86,7 +86,7 @@ describe('cluster:up on minikube without --registry deploys the image by its ID'
   it('rolls a running Connect server onto the ID without calling it an image change when it already runs that ID', async () => {
     const connect = deploymentOf(manifests.connect.deployment, id, { [imageAnnotation]: reference, [authConfAnnotation]: authConfDigest('spark.authenticate true\n'), 'spark-standalone-k8s/storage': '{}' })
     const target = minikubeTarget([], { 'spark-connect': connect })
-    const result = await applyCluster(target, (await target.runtime.publishImage(reference)).image, {})
+    const result = await applyCluster(target, (await target.runtime.publishImage(reference)).image, {}, target.config.workers)
     const rolled = applied.find((o): o is V1Deployment => o.metadata?.name === 'spark-connect')!
     expect([containerOf(rolled).image, annotationsOf(rolled)[imageAnnotation]]).toEqual([id, reference])
     expect('done' in result.outcome && result.outcome.done).toMatch(/Spark Connect server rolled: conf changed$/)
@@ -98,7 +98,7 @@ describe('cluster:up on minikube without --registry deploys the image by its ID'
     const notebookId = `sha256:${'ef'.repeat(32)}`
     const notebook = deploymentOf(manifests.notebook.deployment, notebookId, { [imageAnnotation]: notebookReference, [authConfAnnotation]: authConfDigest('spark.authenticate true\n'), 'spark-standalone-k8s/storage': '{}' })
     const target = minikubeTarget([], { 'spark-notebook': notebook })
-    await applyCluster(target, (await target.runtime.publishImage(reference)).image, {})
+    await applyCluster(target, (await target.runtime.publishImage(reference)).image, {}, target.config.workers)
     const rolled = applied.find((o): o is V1Deployment => o.metadata?.name === 'spark-notebook')!
     expect([containerOf(rolled).image, annotationsOf(rolled)[imageAnnotation]]).toEqual([notebookId, notebookReference])
   })

@@ -351,7 +351,8 @@ describe('loadManifests', () => {
     expect(manifests.piJob.kind).toBe('Job')
     expect(manifests.connect.deployment.metadata?.name).toBe('spark-connect')
     expect(manifests.connect.service.spec?.type).toBe('ClusterIP')
-    expect(manifests.autoscaler.map((object) => `${object.kind}/${object.metadata?.name}`)).toEqual([
+    const { serviceAccount, role, roleBinding, deployment } = manifests.autoscaler
+    expect([serviceAccount, role, roleBinding, deployment].map((object) => `${object.kind}/${object.metadata?.name}`)).toEqual([
       'ServiceAccount/spark-autoscaler',
       'Role/spark-autoscaler',
       'RoleBinding/spark-autoscaler',

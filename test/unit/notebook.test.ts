@@ -32,7 +32,7 @@ const docker = makeTarget(parseConfig('notebook', ['--platform', 'docker'], {}),
 const clusterImage = `spark-standalone:4.3.0-py3.11-0123456789ab@sha256:${'e'.repeat(64)}`
 const notebookImage = `spark-standalone:4.3.0-py3.11-0123456789ab-notebook-abcdefabcdef@sha256:${'f'.repeat(64)}`
 const masterLine = ['id1', 'spark-master', 'running', 'Up', clusterImage, 'h', 'spark', 'master', ''].join('\t')
-const conf = sparkAuthConf({ uiKill: false }, 'a'.repeat(64), 'b'.repeat(64), 'c'.repeat(64))
+const conf = sparkAuthConf({ uiKill: false, workerCores: 1 }, 'a'.repeat(64), 'b'.repeat(64), 'c'.repeat(64))
 const engine = useFakeEngine()
 const folder: ClusterStorage = { data: { source: { hostPath: { path: '/home/me/lake' } }, mountPath: '/data', what: 'folder /home/me/lake' } }
 
@@ -124,7 +124,7 @@ describe('notebookCluster and applyNotebook on Docker', () => {
   })
 
   it('refuses a secret that predates the notebook (no token) or cannot be used, before anything is built or started', async () => {
-    cluster(sparkAuthConf({ uiKill: false }, 'a'.repeat(64), 'b'.repeat(64), 'c'.repeat(64)).replace(/^spark\.notebook\.token .*\n/m, ''))
+    cluster(sparkAuthConf({ uiKill: false, workerCores: 1 }, 'a'.repeat(64), 'b'.repeat(64), 'c'.repeat(64)).replace(/^spark\.notebook\.token .*\n/m, ''))
     await expect(notebookCluster(docker)).rejects.toThrow("the cluster's secret predates the notebook and holds no JupyterLab token: JupyterLab is not started")
     cluster('')
     await expect(notebookCluster(docker)).rejects.toThrow("the cluster's secret cannot be used (its spark-defaults.conf is empty): JupyterLab is not started")

@@ -89,12 +89,12 @@ async function secondApplyOnDocker(): Promise<unknown> {
   })
   engine.reset((request) => (request.url === '/info' ? { json: { NCPU: 8, MemTotal: 16 * 2 ** 30 } } : secretConfAnswer(request, conf)))
   const containers: string[] = []
-  await applyToDocker(manifests, shape, { uiKill: false })
+  await applyToDocker(manifests, shape, { uiKill: false, workerCores: 1 })
   for (const { argv } of fake.calls.filter((call) => call.argv[1] === 'run' && call.argv.includes('--detach'))) {
     const label = (key: string) => argv.find((arg) => arg.startsWith(`${key}=`))?.slice(key.length + 1) ?? ''
     containers.push([`id-${containers.length}`, argv[argv.indexOf('--name') + 1], 'running', 'Up', shape.image, label(specHashLabel), 'spark', label('role')].join('\t'))
   }
-  return applyToDocker(manifests, shape, { uiKill: false })
+  return applyToDocker(manifests, shape, { uiKill: false, workerCores: 1 })
 }
 
 /** What the tool prints in the situations the README quotes, from the code itself with sample inputs. */

@@ -120,7 +120,7 @@ describe("the S3 lines of the cluster's conf", () => {
       `spark.hadoop.fs.s3a.secret.key ${keys.AWS_SECRET_ACCESS_KEY}`,
       'spark.hadoop.fs.s3a.session.token tok',
     ])
-    const conf = sparkAuthConf({ uiKill: false, s3 })
+    const conf = sparkAuthConf({ uiKill: false, workerCores: 1, s3 })
     expect(s3EndpointOf(conf)).toBe('http://10.0.0.5:7070')
     expect(s3EndpointOf(sparkAuthConf())).toBeUndefined()
   })
@@ -130,7 +130,7 @@ describe("the S3 lines of the cluster's conf", () => {
     'writes a key like %j so that Java reads it back whole',
     (secret) => {
       const s3 = up(['--s3-endpoint', 'http://s3:9000'], { ...keys, AWS_SECRET_ACCESS_KEY: secret, AWS_SESSION_TOKEN: secret }).s3!
-      const read = parseProperties(sparkAuthConf({ uiKill: false, s3 }))
+      const read = parseProperties(sparkAuthConf({ uiKill: false, workerCores: 1, s3 }))
       const valueOf = (key: string) => read.filter((line) => line.key === key).map((line) => line.value)
       expect(valueOf('spark.hadoop.fs.s3a.secret.key')).toEqual([secret])
       expect(valueOf('spark.hadoop.fs.s3a.session.token')).toEqual([secret])
@@ -139,12 +139,12 @@ describe("the S3 lines of the cluster's conf", () => {
   )
 
   it('are added to a live conf (the secret kept) and dropped by a later up without --s3-endpoint; a user line stays', () => {
-    const live = `${sparkAuthConf({ uiKill: false })}spark.sql.shuffle.partitions 4\n`
-    const withS3 = plannedAuthConf({ conf: live }, { uiKill: false, s3 })
+    const live = `${sparkAuthConf({ uiKill: false, workerCores: 1 })}spark.sql.shuffle.partitions 4\n`
+    const withS3 = plannedAuthConf({ conf: live }, { uiKill: false, workerCores: 1, s3 })
     expect(withS3.change).toEqual({ kind: 'updated' })
     expect(withS3.conf).toContain(`spark.hadoop.fs.s3a.secret.key ${keys.AWS_SECRET_ACCESS_KEY}`)
-    expect(plannedAuthConf({ conf: withS3.conf }, { uiKill: false, s3 }).change).toBeUndefined()
-    const without = plannedAuthConf({ conf: withS3.conf }, { uiKill: false })
+    expect(plannedAuthConf({ conf: withS3.conf }, { uiKill: false, workerCores: 1, s3 }).change).toBeUndefined()
+    const without = plannedAuthConf({ conf: withS3.conf }, { uiKill: false, workerCores: 1 })
     expect(without.change).toEqual({ kind: 'updated' })
     expect(without.conf).not.toContain('fs.s3a')
     expect(without.conf).toContain('spark.sql.shuffle.partitions 4')

@@ -8,7 +8,7 @@ import type { Kube } from '../../scripts/lib/kube/kube.ts'
 import { loadManifests, podTemplate } from '../../scripts/lib/manifests.ts'
 import { makeTarget } from '../../scripts/lib/target.ts'
 
-const repaired = sparkAuthConf({ uiKill: false }, 'c'.repeat(64), 'd'.repeat(64))
+const repaired = sparkAuthConf({ uiKill: false, workerCores: 1 }, 'c'.repeat(64), 'd'.repeat(64))
 vi.mock('../../scripts/lib/kube/secret.ts', () => ({
   declaredAuthSecret: vi.fn(async (_kube: unknown, _manifests: unknown, namespace: string) => ({
     secret: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'spark-auth', namespace } },
@@ -56,7 +56,7 @@ beforeEach(() => void applied.splice(0))
 
 describe('applyCluster brings the running servers along (Kubernetes)', () => {
   it('re-applies a running Connect Deployment with the repaired conf, and says why it rolled', async () => {
-    const result = await applyCluster(target({ 'spark-connect': connectOn('spark.authenticate true\n') }), image, {})
+    const result = await applyCluster(target({ 'spark-connect': connectOn('spark.authenticate true\n') }), image, {}, 2)
     expect(applied).toHaveLength(2)
     const [deployment, service] = applied[1] as [V1Deployment, KubernetesObject]
     expect([deployment.metadata!.name, service.kind]).toEqual(['spark-connect', 'Service'])
@@ -68,7 +68,7 @@ describe('applyCluster brings the running servers along (Kubernetes)', () => {
   it('applies no server that is missing or scaled to 0', async () => {
     for (const deployments of [{}, { 'spark-connect': connectOn(repaired, 0) }] as Array<Record<string, V1Deployment>>) {
       applied.splice(0)
-      const result = await applyCluster(target(deployments), image, {})
+      const result = await applyCluster(target(deployments), image, {}, 2)
       expect(applied).toHaveLength(1)
       expect(result.rolled).toEqual([])
     }
@@ -79,7 +79,7 @@ describe('applyCluster brings the running servers along (Kubernetes)', () => {
     const labImage = `${image}-notebook-abcdefabcdef@sha256:${'f'.repeat(64)}`
     podTemplate(lab).spec!.containers[0].image = labImage
     podTemplate(lab).metadata!.annotations = { [authConfAnnotation]: authConfDigest('spark.authenticate true\n'), 'spark-standalone-k8s/storage': '{}' }
-    const result = await applyCluster(target({ 'spark-notebook': lab }), image, {})
+    const result = await applyCluster(target({ 'spark-notebook': lab }), image, {}, 2)
     expect(applied[1].map((o) => `${o.kind}/${o.metadata!.name}`)).toEqual(['PersistentVolumeClaim/spark-notebooks', 'Deployment/spark-notebook', 'Service/spark-notebook'])
     expect(podTemplate(applied[1][1] as V1Deployment).spec!.containers[0].image).toBe(labImage)
     expect(result.rolled.map((server) => server.what)).toEqual(['JupyterLab'])

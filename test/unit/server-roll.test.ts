@@ -23,8 +23,8 @@ const { applyCluster } = await import('../../scripts/apply.ts')
 
 const target = makeTarget(parseConfig('up', ['--platform', 'docker'], {}), 'docker')
 const image = 'spark-standalone:4.3.0-py3.11-0123456789ab'
-const withS3 = sparkAuthConf({ uiKill: false, s3: { endpoint: 'http://s3:7070', region: 'us-east-1', pathStyle: true, accessKey: 'AK', secretKey: 'SK', from: 'env' } }, 'a'.repeat(64), 'b'.repeat(64))
-const withoutS3 = sparkAuthConf({ uiKill: false }, 'a'.repeat(64), 'b'.repeat(64))
+const withS3 = sparkAuthConf({ uiKill: false, workerCores: 1, s3: { endpoint: 'http://s3:7070', region: 'us-east-1', pathStyle: true, accessKey: 'AK', secretKey: 'SK', from: 'env' } }, 'a'.repeat(64), 'b'.repeat(64))
+const withoutS3 = sparkAuthConf({ uiKill: false, workerCores: 1 }, 'a'.repeat(64), 'b'.repeat(64))
 const folder: ClusterStorage = { data: { source: { hostPath: { path: '/home/me/lake' } }, mountPath: '/data', what: 'folder /home/me/lake' } }
 const engine = useFakeEngine()
 
@@ -79,10 +79,10 @@ describe('applyCluster brings the running servers along (Docker)', () => {
   it('rolls a Connect server that started on the conf with S3 once S3 is withdrawn, and leaves the History Server, whose conf is not its, alone; a second apply leaves both', async () => {
     // The containers as `npm run connect` and `npm run history` started them on the S3 conf.
     docker({ connect: container('spark-connect', 'connect', 'old', { conf: withS3 }), history: container('spark-history', 'history', 'none') }, withS3)
-    const started = await applyCluster(target, image, {})
+    const started = await applyCluster(target, image, {}, target.config.workers)
     const history = specHashOf(runs().find((line) => line.includes('--name spark-history'))!)
     docker({ connect: container('spark-connect', 'connect', 'old', { conf: withS3 }), history: container('spark-history', 'history', history) }, withoutS3)
-    const applied = await applyCluster(target, image, {})
+    const applied = await applyCluster(target, image, {}, target.config.workers)
     expect(applied.outcome).toEqual({ done: 'Spark Connect server rolled: conf changed; network spark, volumes and 3 containers already as declared' })
     expect(applied.rolled.map((server) => server.what)).toEqual(['Spark Connect server'])
     expect(runs().map((line) => line.split(' ').slice(0, 4).join(' '))).toEqual(['docker rm --force spark-connect', 'docker run --detach --name'])
@@ -91,14 +91,14 @@ describe('applyCluster brings the running servers along (Docker)', () => {
     expect(started.rolled.map((server) => server.what)).toEqual(['Spark Connect server', 'History Server'])
 
     docker({ connect: container('spark-connect', 'connect', specHashOf(connect), { conf: withoutS3 }), history: container('spark-history', 'history', history) }, withoutS3)
-    const again = await applyCluster(target, image, {})
+    const again = await applyCluster(target, image, {}, target.config.workers)
     expect(again).toEqual({ outcome: { skipped: 'network spark, volumes and 3 containers already as declared' }, rolled: [] })
     expect(runs()).toEqual([])
   })
 
   it('rolls both onto a new data folder, read-only for the History Server', async () => {
     docker({ connect: container('spark-connect', 'connect', 'old', { conf: withoutS3 }), history: container('spark-history', 'history', 'old') }, withoutS3)
-    const applied = await applyCluster(target, image, folder)
+    const applied = await applyCluster(target, image, folder, target.config.workers)
     expect(applied.outcome).toEqual({ done: 'Spark Connect server rolled: mounts changed; History Server rolled: mounts changed; network spark, volumes and 3 containers already as declared' })
     expect(runs().find((line) => line.includes('--name spark-history'))).toContain('"source=/home/me/lake",target=/data,readonly')
     expect(runs().find((line) => line.includes('--name spark-connect'))).toContain('"source=/home/me/lake",target=/data ')
@@ -107,7 +107,7 @@ describe('applyCluster brings the running servers along (Docker)', () => {
   it('starts no server that is not running (none, or one someone stopped), and reads no secret for it', async () => {
     for (const servers of [{}, { connect: container('spark-connect', 'connect', 'old', { state: 'exited' }), history: container('spark-history', 'history', 'old', { state: 'exited' }) }]) {
       docker(servers, withoutS3)
-      expect(await applyCluster(target, image, folder)).toEqual({ outcome: { skipped: 'network spark, volumes and 3 containers already as declared' }, rolled: [] })
+      expect(await applyCluster(target, image, folder, target.config.workers)).toEqual({ outcome: { skipped: 'network spark, volumes and 3 containers already as declared' }, rolled: [] })
       expect(runs()).toEqual([])
       expect(engine.requests).toEqual([])
     }
@@ -116,7 +116,7 @@ describe('applyCluster brings the running servers along (Docker)', () => {
   it('removes a Connect server the cluster can no longer run with a token (Spark 3.5), rather than leave it on the old conf', async () => {
     docker({ connect: container('spark-connect', 'connect', 'old', { conf: withS3 }) }, withoutS3)
     engine.reset((request) => (request.url.startsWith('/containers/json') ? { json: [{ Id: 'c1', Names: ['/spark-connect'], Labels: { role: 'connect' } }] } : request.method === 'DELETE' ? { status: 204 } : undefined))
-    const applied = await applyCluster(target, 'spark-standalone:3.5.6-py3.11-0123456789ab', {})
+    const applied = await applyCluster(target, 'spark-standalone:3.5.6-py3.11-0123456789ab', {}, target.config.workers)
     expect(applied.outcome).toEqual({ done: 'Spark Connect server removed: this cluster runs Spark 3.5.6, whose Spark Connect server cannot require a token; network spark, volumes and 3 containers already as declared' })
     expect(applied.rolled).toEqual([])
     expect(engine.requests.map((request) => `${request.method} ${request.url.split('?')[0]}`)).toContain('DELETE /containers/c1')
@@ -124,11 +124,11 @@ describe('applyCluster brings the running servers along (Docker)', () => {
   })
 
   const notebookOn = (cluster: string) => `${cluster}-notebook-abcdefabcdef@sha256:${'f'.repeat(64)}`
-  const withToken = sparkAuthConf({ uiKill: false }, 'a'.repeat(64), 'b'.repeat(64), 'c'.repeat(64))
+  const withToken = sparkAuthConf({ uiKill: false, workerCores: 1 }, 'a'.repeat(64), 'b'.repeat(64), 'c'.repeat(64))
 
   it("rolls JupyterLab on the cluster's image onto a new data folder, on the image it runs, its notebooks moving to the folder's notebooks/", async () => {
     docker({ notebook: container('spark-notebook', 'notebook', 'old', { conf: withToken, image: notebookOn(image) }) }, withToken)
-    const applied = await applyCluster(target, `${image}@sha256:${'e'.repeat(64)}`, folder)
+    const applied = await applyCluster(target, `${image}@sha256:${'e'.repeat(64)}`, folder, target.config.workers)
     expect(applied.outcome).toEqual({ done: 'JupyterLab rolled: mounts changed; network spark, volumes and 3 containers already as declared' })
     expect(applied.rolled.map((server) => server.what)).toEqual(['JupyterLab'])
     const lab = runs().find((line) => line.includes('--name spark-notebook'))!
@@ -139,7 +139,7 @@ describe('applyCluster brings the running servers along (Docker)', () => {
   it("removes JupyterLab built on the cluster's previous image, saying its notebooks stay", async () => {
     docker({ notebook: container('spark-notebook', 'notebook', 'old', { conf: withToken, image: notebookOn('spark-standalone:4.3.0-py3.11-999999999999') }) }, withToken)
     engine.reset((request) => (request.url.startsWith('/containers/json') ? { json: [{ Id: 'n1', Names: ['/spark-notebook'], Labels: { role: 'notebook' } }] } : request.method === 'DELETE' ? { status: 204 } : request.url.startsWith('/volumes') ? { json: { Volumes: [] } } : undefined))
-    const applied = await applyCluster(target, image, {})
+    const applied = await applyCluster(target, image, {}, target.config.workers)
     expect(applied.outcome).toEqual({ done: `JupyterLab removed: its image is not ${image}-notebook-abcdefabcdef, built on the cluster's image as it is now (npm run notebook builds it; your notebooks stay); network spark, volumes and 3 containers already as declared` })
     expect(engine.requests.map((request) => `${request.method} ${request.url.split('?')[0]}`)).toContain('DELETE /containers/n1')
     expect(runs()).toEqual([])

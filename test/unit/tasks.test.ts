@@ -277,7 +277,7 @@ describe('up', () => {
     expect(vi.mocked(checkRoom).mock.calls[0][0]).toMatchObject({ platform: 'docker' })
     expect(vi.mocked(checkRoom).mock.calls[0][1]).toMatchObject({ workers: 3, workerCores: 2, workerMemory: '2g' })
     expect(vi.mocked(applyToDocker).mock.calls[0][1]).toMatchObject({ image: `${image}@${pushedDigest}`, workers: 3, workerCores: 2, workerMemory: '2g' })
-    expect(vi.mocked(applyToDocker).mock.calls[0][2]).toMatchObject({ uiKill: false })
+    expect(vi.mocked(applyToDocker).mock.calls[0][2]).toMatchObject({ uiKill: false, workerCores: 2 })
     expect(vi.mocked(verifyUi).mock.calls[0][1]).toEqual({ count: 3, cores: 2, memory: '2g' })
   })
 
@@ -354,10 +354,10 @@ describe('up', () => {
     usePlatform('minikube')
     vi.mocked(declaredAuthSecret).mockClear()
     expect(await main(['up', '--ui-kill'])).toBe(0)
-    expect(vi.mocked(declaredAuthSecret).mock.calls[0].slice(2)).toEqual(['default', expect.objectContaining({ uiKill: true })])
+    expect(vi.mocked(declaredAuthSecret).mock.calls[0].slice(2)).toEqual(['default', expect.objectContaining({ uiKill: true, workerCores: 1 })])
     usePlatform('docker')
     expect(await main(['up', '--ui-kill'])).toBe(0)
-    expect(vi.mocked(applyToDocker).mock.calls[0][2]).toMatchObject({ uiKill: true })
+    expect(vi.mocked(applyToDocker).mock.calls[0][2]).toMatchObject({ uiKill: true, workerCores: 1 })
   })
 
   it('says in the apply step when the live Secret was repaired (unusable: a new secret)', async () => {
@@ -381,6 +381,29 @@ describe('up', () => {
     expect(vi.mocked(applyPodMonitors).mock.calls.at(-1)!.slice(1)).toEqual([loadManifests().podMonitors, 'spark'])
     // Commands take turns on the cluster itself (its API server), not on the context's name.
     expect(vi.mocked(lockCluster).mock.calls.at(-1)?.[0]).toEqual({ key: 'kubernetes https://api.fake:6443 namespace spark', name: 'the cluster in namespace spark of context prod-like' })
+  })
+
+  it('with a range on Kubernetes: room for MAX, a new cluster at MIN, then the controller, after the cluster', async () => {
+    usePlatform('minikube')
+    expect(await main(['up', '--workers', '1..3', '--worker-idle', '90s'])).toBe(0)
+    expect(steps.order).toEqual(['check-deps', 'minikube-start', 'build-image', 'push-image', 'check-room', 'apply-kubernetes', 'apply-kubernetes', 'wait-ready', 'verify-ui'])
+    expect(vi.mocked(checkRoom).mock.calls[0][1]).toMatchObject({ workers: 3 })
+    const [cluster, elastic] = vi.mocked(applyToKubernetes).mock.calls.map((call) => call[1] as Array<{ kind?: string; metadata?: { name?: string }; spec?: { replicas?: number; template?: { spec?: { containers: Array<{ image: string; env: Array<{ name: string; value?: string }> }> } } } }>)
+    expect(cluster.find((o) => o.metadata?.name === 'spark-worker')!.spec!.replicas).toBe(1)
+    expect(elastic.map((o) => `${o.kind}/${o.metadata?.name}`)).toEqual(['ServiceAccount/spark-autoscaler', 'Role/spark-autoscaler', 'RoleBinding/spark-autoscaler', 'Deployment/spark-autoscaler'])
+    const container = elastic[3].spec!.template!.spec!.containers[0]
+    expect(container.image).toBe(`${vi.mocked(buildImage).mock.calls[0][0]}@${pushedDigest}`)
+    expect(container.env.filter((e) => e.name.startsWith('SPARK_WORKER')).map((e) => `${e.name}=${e.value}`)).toEqual(['SPARK_WORKERS_MIN=1', 'SPARK_WORKERS_MAX=3', 'SPARK_WORKER_IDLE_SECONDS=90'])
+    expect(vi.mocked(verifyUi).mock.calls[0][1]).toMatchObject({ count: 1 })
+    expect(captured.all()).toContain('Apply manifests/elastic/ (workers follow demand between 1 and 3): elastic workers 1..3 (idle 90s): deployments created')
+    expect(captured.all()).not.toContain('Remove manifests/elastic/')
+  })
+
+  it('with a fixed count on Kubernetes first removes a controller, saying when there was none', async () => {
+    usePlatform('minikube')
+    expect(await main(['up', '--workers', '2'])).toBe(0)
+    expect(captured.all()).toContain('Remove manifests/elastic/ (2 fixed workers, no elastic range) [SKIPPED: no elastic range was set: 2 fixed workers')
+    expect(vi.mocked(applyToKubernetes)).toHaveBeenCalledTimes(1)
   })
 
   it.each([
@@ -415,6 +438,18 @@ describe('bad input', () => {
     expect(captured.error.join('\n')).toMatch(/^error: /)
     expect(captured.error).toHaveLength(1)
     expect(captured.log).toEqual([])
+  })
+
+  it('a range on Docker returns 2 in one line saying why, before any step or lock', async () => {
+    usePlatform('docker')
+    vi.mocked(lockCluster).mockClear()
+    expect(await main(['up', '--workers', '1..3'])).toBe(2)
+    expect(steps.order).toEqual([])
+    for (const mock of stepMocks) expect(mock).not.toHaveBeenCalled()
+    expect(lockCluster).not.toHaveBeenCalled()
+    expect(fake.calls).toEqual([])
+    expect(captured.error).toHaveLength(1)
+    expect(captured.error[0]).toMatch(/^error: --workers MIN\.\.MAX needs a controller .*root on this machine: pass a fixed count/)
   })
 
   it('--help prints the help and returns 0 without running a step', async () => {

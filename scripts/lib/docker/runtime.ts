@@ -42,7 +42,7 @@ export function dockerRuntime(target: Target): Runtime {
       if (!data) return { storage: {} }
       return { storage: { data: { source: { hostPath: { path: data } }, mountPath: dataPath, what: `folder ${data}` }, groups: prepareHostFolder(data) } }
     },
-    apply: (image, storage) => applyToDocker(target.manifests, { ...target.config, image }, target.config, storage),
+    apply: (image, storage, workers) => applyToDocker(target.manifests, { ...target.config, image, workers }, target.config, storage),
     applyMonitoring: async () => ({ skipped: "Docker has no PodMonitor: Prometheus scrapes the master's UI on 127.0.0.1, and finds the workers and drivers by their prometheus.io labels or through the master's /proxy/ (README: Monitoring)" }),
     waitReady: (onProgress) =>
       pollUntil<string>('containers running', timeoutMs(), async () => {
@@ -53,6 +53,10 @@ export function dockerRuntime(target: Target): Runtime {
         if (notRunning.length > 0) return { waiting: notRunning.map((c) => `${c.name} ${c.status}`).join(', ') }
         return { done: `${roles.length} containers running` }
       }, onProgress),
+    // A controller that adds and removes containers needs the engine's socket, which is root on the host.
+    elastic: {
+      refusal: "--workers MIN..MAX needs a controller that adds and removes workers, and on Docker only one holding the engine's socket could, which is root on this machine: pass a fixed count (--workers N; npm run scale -- N changes it later), or run the cluster on Kubernetes (minikube, or --context) for elastic workers",
+    },
     setWorkerCount: (count) => scaleDockerWorkers(target, count),
     // A driver advertises its container's host name, which is its name (planContainer), or the IP
     // that name resolves to on the network (pi.py's gethostbyname): either tells its applications.

@@ -4,9 +4,9 @@ import { fieldManager, isForbidden, isNotFound, type Kube } from './kube.ts'
 import { managedByLabel, withoutNodePorts } from '../manifests.ts'
 import type { StepOutcome } from '../outcome.ts'
 
-/** The parts of an object that apply can change; status and bookkeeping are left out. */
-function declaredPart(object: KubernetesObject & { spec?: unknown; data?: unknown }): string {
-  return JSON.stringify([object.metadata?.labels, object.metadata?.annotations, object.spec, object.data])
+/** The parts of an object that apply can change (a Role's and a RoleBinding's are outside spec); status and bookkeeping are left out. */
+function declaredPart(object: KubernetesObject & { spec?: unknown; data?: unknown; rules?: unknown; roleRef?: unknown; subjects?: unknown }): string {
+  return JSON.stringify([object.metadata?.labels, object.metadata?.annotations, object.spec, object.data, object.rules, object.roleRef, object.subjects])
 }
 
 function describe(object: KubernetesObject): string {

@@ -11,7 +11,18 @@ import type { Target } from '../target.ts'
 import { isForbidden, isNotFound } from './kube.ts'
 import { watchChanges } from './watch.ts'
 
-/** Kinds `kubectl delete all` covers that our manifests and jobs create, the cluster's Secret, the ConfigMaps of `npm run submit`, the master's recovery claim and the event-log claim, the workers' disruption budget and the master's network policy (the PodMonitors below). */
+/**
+ * Kinds `kubectl delete all` covers that our manifests and jobs create, the cluster's Secret, the
+ * ConfigMaps of `npm run submit`, the master's recovery claim and the event-log claim, the workers'
+ * disruption budget, the master's network policy, and the elastic workers' controller's rights
+ * (manifests/elastic/; the PodMonitors below).
+ */
+/** Kinds the built-in `edit` role may not even list: a user bound to it made none (cluster:up with a range needs `admin`). */
+const rbacKinds = [
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role' },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding' },
+]
+
 const kinds = [
   { apiVersion: 'apps/v1', kind: 'Deployment' },
   { apiVersion: 'apps/v1', kind: 'ReplicaSet' },
@@ -23,6 +34,8 @@ const kinds = [
   { apiVersion: 'v1', kind: 'PersistentVolumeClaim' },
   { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' },
   { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' },
+  { apiVersion: 'v1', kind: 'ServiceAccount' },
+  ...rbacKinds,
 ]
 
 export async function deleteOnKubernetes(target: Target, role: DeletableRole | undefined, onProgress?: (reason: string) => void): Promise<StepOutcome> {
@@ -44,14 +57,15 @@ export async function deleteOnKubernetes(target: Target, role: DeletableRole | u
   // them only there) and the user may list them (else cluster:up could not have made them either).
   const [monitor] = target.manifests.podMonitors
   const monitors = { apiVersion: monitor.apiVersion!, kind: monitor.kind! }
-  const noMonitors = (error: unknown) => isNotFound(error) || isForbidden(error) || /Unrecognized API version and kind/.test(String(error))
+  const noneToList = (error: unknown) => isNotFound(error) || isForbidden(error) || /Unrecognized API version and kind/.test(String(error))
   const deleteNotebooks = target.config.deleteNotebooks
   let keptNotebooks = false
   const listAll = () =>
     Promise.all(
       [...deletable, monitors].map(async ({ apiVersion, kind }) => {
         const listed = kube.objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, selector)
-        const { items } = await (kind === monitors.kind ? listed.catch((error: unknown) => (noMonitors(error) ? { items: [] } : Promise.reject(error))) : listed)
+        const optional = kind === monitors.kind || rbacKinds.some((rbac) => rbac.kind === kind)
+        const { items } = await (optional ? listed.catch((error: unknown) => (noneToList(error) ? { items: [] } : Promise.reject(error))) : listed)
         const isNotebooks = (item: (typeof items)[number]) => kind === 'PersistentVolumeClaim' && item.metadata?.name === notebook.name
         if (!deleteNotebooks && items.some(isNotebooks)) keptNotebooks = true
         return { apiVersion, kind, items: deleteNotebooks ? items : items.filter((item) => !isNotebooks(item)) }

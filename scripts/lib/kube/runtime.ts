@@ -11,6 +11,7 @@ import { kubeContext } from '../platform.ts'
 import type { RoomShape, Runtime } from '../runtime.ts'
 import type { Target } from '../target.ts'
 import { applyToKubernetes } from './apply.ts'
+import { kubeElastic } from './autoscaler.ts'
 import { deleteOnKubernetes } from './delete.ts'
 import { kubeDiagnostics } from './diagnostics.ts'
 import { applyPodMonitors } from './monitoring.ts'
@@ -50,10 +51,12 @@ export function kubeRuntime(target: Target): Runtime {
     },
     checkRoom: room,
     prepareStorage: () => prepareKubeStorage(target),
-    apply: (image, storage) => applyCluster(target, images, image, storage),
+    apply: (image, storage, workers) => applyCluster(target, images, image, storage, workers),
     applyMonitoring: async () => applyPodMonitors(await target.kube(), manifests.podMonitors, namespace),
     waitReady: async (onProgress, proven) =>
-      waitForDeployments(await target.kube(), namespace, [manifests.master, manifests.worker].map((d) => d.metadata!.name!), selector, config.timeoutSeconds * 1000, onProgress, proven),
+      // With a range, its controller too: cluster:up proves it runs.
+      waitForDeployments(await target.kube(), namespace, [manifests.master, manifests.worker, ...(config.workerRange ? [manifests.autoscaler.deployment] : [])].map((d) => d.metadata!.name!), selector, config.timeoutSeconds * 1000, onProgress, proven),
+    elastic: kubeElastic(target, images),
     setWorkerCount: (count) => scaleKubeWorkers(target, count, room),
     members: async () => {
       const { items } = await (await target.kube()).core.listNamespacedPod({ namespace, labelSelector: selector })
@@ -77,8 +80,8 @@ export function kubeRuntime(target: Target): Runtime {
 }
 
 /** Server-side apply of the parsed manifests with only the run-time values set, the Secret first. */
-async function applyCluster(target: Target, images: PodImages, image: string, storage: ClusterStorage): Promise<StepOutcome> {
-  const cluster = renderCluster(target.manifests, { ...target.config, image })
+async function applyCluster(target: Target, images: PodImages, image: string, storage: ClusterStorage, workers: number): Promise<StepOutcome> {
+  const cluster = renderCluster(target.manifests, { ...target.config, image, workers })
   const rendered = { ...cluster, master: images.deployable(cluster.master), worker: images.deployable(cluster.worker) }
   withStorage(podTemplate(rendered.master), storage)
   withStorage(podTemplate(rendered.worker), storage)
