@@ -16,6 +16,7 @@ import { loadManifests, ourLabels, selectorOf } from '../../scripts/lib/manifest
 import { pollUntil } from '../../scripts/lib/poll.ts'
 import { aliveWorkers, fetchMasterState, type MasterState, type WorkerState } from '../../scripts/lib/spark-ui.ts'
 import { pushedDigest } from '../../scripts/lib/kube/publish.ts'
+import { eventsShown } from '../../scripts/lib/kube/autoscaler.ts'
 import { run as sh } from '../../scripts/lib/proc.ts'
 import { containerdSocket } from '../../scripts/ci/kube-ground.ts'
 import { groundReady } from '../background-ground.ts'
@@ -529,7 +530,7 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
       const since = Date.now()
       const up = await run('up', '--workers', '1..3', '--worker-idle', '20s')
       expect(up.exitCode, up.stderr).toBe(0)
-      expect(up.stderr).toMatch(/elastic workers 1\.\.3 \(idle 20s\): spark-autoscaler created/)
+      expect(up.stderr).toMatch(/elastic workers 1\.\.3 \(idle 20s\): .*deployment\/spark-autoscaler created/)
       await pollUntil('the controller running', 120_000, async () => {
         const pods = (await sparkPods()).filter((pod) => pod.metadata?.labels?.role === 'autoscaler')
         return pods.length === 1 && pods[0].status?.phase === 'Running' ? { done: true } : { waiting: pods.map((pod) => pod.status?.phase).join() }
@@ -581,9 +582,12 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
         expect(seen.length, message).toBeGreaterThan(0)
         expect(seen.map((worker) => worker.coresused), message).toEqual(seen.map(() => 0))
       }
+      // status shows its newest decisions as they are.
       const status = await run('status')
       expect(status.exitCode, status.stderr).toBe(0)
-      for (const message of [...added, ...removed]) expect(status.stdout).toContain(message)
+      const newest = [...events].sort((a, b) => new Date(a.lastTimestamp!).getTime() - new Date(b.lastTimestamp!).getTime()).slice(-eventsShown)
+      expect(newest.map((event) => event.reason)).toContain('WorkerRemoved')
+      for (const event of newest) expect(`${status.stdout}${status.stderr}`).toContain(event.message)
       // A fixed size again: the controller goes.
       const fixed = await run('scale', '1')
       expect(fixed.exitCode, fixed.stderr).toBe(0)
