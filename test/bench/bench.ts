@@ -454,12 +454,19 @@ async function measureElastic(env: Record<string, string>, nodeIp: string, reps:
   await ours('down')
   for (let rep = 0; rep < reps; rep++) {
     await ours('up', '--workers', '1..3', '--worker-idle', '20s')
-    const first = new Set((await readState())?.workers.map((worker) => worker.id))
+    let before = await readState()
+    while (!before) {
+      await sleep(250)
+      before = await readState()
+    }
+    const first = new Set(before.workers.map((worker) => worker.id))
     const run = submit()
+    const deadline = Date.now() + 600_000
     let done = false
     void run.then(() => (done = true))
     const at: { start?: number; alive?: number; executor?: number; end?: number; gone?: number } = {}
     while (at.gone === undefined) {
+      if (Date.now() > deadline) throw new Error(`elastic: not back to one worker within 600 s (${JSON.stringify(at)})`)
       const state = await readState()
       const now = Date.now()
       if (state) {
