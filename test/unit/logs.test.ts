@@ -181,9 +181,15 @@ describe('where the logs are kept', () => {
     // Rolled as the executors' streams are (spark-worker.yml): at 16 MiB, 4 old files kept.
     const workerOpts = envValue(mainContainer(manifests.worker), 'SPARK_WORKER_OPTS')!
     expect(workerOpts).toContain(`-Dspark.executor.logs.rolling.maxSize=${16 * 1024 * 1024} `)
-    expect(properties.get('appender.kept.policy.size')).toBe('${sys:driverLog.fileSize:-16MB}')
+    expect(properties.get('appender.kept.policy.size.size')).toBe('${sys:driverLog.fileSize:-16MB}')
     expect(workerOpts).toContain('-Dspark.executor.logs.rolling.maxRetainedFiles=4')
     expect(properties.get('appender.kept.strategy.max')).toBe('4')
+    // A running driver's folder is touched (its log rolled, or made anew when empty) well within the
+    // workers' TTL, however long the driver is quiet (a Connect server, a notebook kernel).
+    const ttl = Number(/-Dspark\.worker\.cleanup\.appDataTtl=(\d+)/.exec(workerOpts)?.[1])
+    expect(properties.get('appender.kept.policy.touch.type')).toBe('CronTriggeringPolicy')
+    const hours = Number(/^0 0 0\/(\d+) \* \* \?$/.exec(properties.get('appender.kept.policy.touch.schedule') ?? '')?.[1])
+    expect(hours * 3600).toBeLessThanOrEqual(ttl / 2)
     const events = mainContainer(manifests.worker).volumeMounts!.find((m) => m.name === 'events')!.mountPath
     expect(folder.startsWith(`${events}/`)).toBe(true)
     const job = renderLogsJob(manifests, { image: 'spark:1', namespace: 'team', appId, executor: 1 })
