@@ -83,11 +83,20 @@ export async function readLogs(target: Target, appId: string, executor: number |
   return chooseLogs(appId, executor, parseKept(log, appId))
 }
 
+/**
+ * Writes all of `text` to stdout before resolving: the command line exits once a command returns, and
+ * a pipe (`| less`, a test) takes a log of megabytes only as fast as its reader does; what is still
+ * queued at the exit is lost.
+ */
+export function printAll(text: string): Promise<void> {
+  return new Promise((resolve, reject) => process.stdout.write(text, (error) => (error ? reject(error) : resolve())))
+}
+
 /** Prints the log on stdout and the note on stderr; the exit code. */
 export async function runLogs(target: Target, config: Pick<Config, 'appId' | 'executor'>): Promise<number> {
   const { text, note } = await readLogs(target, config.appId!, config.executor)
   // Docker's output ends with the (empty) stderr after a line break: one end of line is enough.
-  if (text.trim()) process.stdout.write(`${text.trimEnd()}\n`)
+  if (text.trim()) await printAll(`${text.trimEnd()}\n`)
   console.error(note)
   return 0
 }

@@ -1,6 +1,6 @@
 // npm run logs: its arguments, the reader Job (its script run here by bash on a folder laid out as the
 // workers and drivers leave it), and the choice of what to print.
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -110,6 +110,25 @@ describe('the logs reader', () => {
   it('says so when only executors kept logs (a driver from before driver logs were kept)', () => {
     const parsed = parseKept(read(folder, 'app-20261206071234-0004'), 'app-20261206071234-0004')
     expect(chooseLogs('app-20261206071234-0004', undefined, parsed)).toEqual({ text: '', note: 'no driver log is kept for app-20261206071234-0004; executors with logs: 0 (npm run logs -- app-20261206071234-0004 --executor 0)' })
+  })
+})
+
+describe('printing a log', () => {
+  it('hands all of it to a pipe read slowly before the command line exits', async () => {
+    // The command line exits (process.exit) as soon as the command returns.
+    const log = `${'INFO a driver line\n'.repeat(64 * 1024)}END\n`
+    const script = `import { printAll } from ${JSON.stringify(join(import.meta.dirname, '../../scripts/logs.ts'))}; await printAll(\`\${'INFO a driver line\\n'.repeat(64 * 1024)}END\\n\`); process.exit(0)`
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] })
+    let received = ''
+    child.stdout.setEncoding('utf8')
+    // A reader slower than the writer: a chunk at a time, with a pause between.
+    child.stdout.on('data', (chunk: string) => {
+      received += chunk
+      child.stdout.pause()
+      setTimeout(() => child.stdout.resume(), 5)
+    })
+    await new Promise((resolve) => child.on('close', resolve))
+    expect(received.length).toBe(log.length)
   })
 })
 
