@@ -1,7 +1,7 @@
 #!/usr/bin/env -S npx tsx
 // npm run logs: an application's logs, read back from where the cluster keeps them (the event-log
-// storage's logs folder: the drivers' DriverLogger files and the workers' work dir), so they outlive the
-// driver and the workers that wrote them. A short Job (a container on Docker) of the cluster's image
+// storage's logs folder, the workers' work dir: the executors' folders and the drivers' own), so they
+// outlive the driver and the workers that wrote them. A short Job (a container on Docker) of the cluster's image
 // mounts that storage read-only and prints them; nothing else is touched.
 import { clusterDrivers } from './lib/cluster-image.ts'
 import { parseConfig, type Config } from './lib/config.ts'
@@ -16,7 +16,7 @@ import { makeTarget, type Target } from './lib/target.ts'
 /** The line manifests/jobs/spark-logs.yml prints between what the application kept and the log asked for. */
 const logStart = '--- log ---'
 
-/** What one application kept: its driver's log (bytes), and each executor's stdout and stderr files (bytes in all). */
+/** What one application kept: its driver's log files (bytes in all), and each executor's stdout and stderr files (bytes in all). */
 export interface KeptLogs {
   driver?: number
   executors: Map<number, number>
@@ -39,7 +39,8 @@ export function parseKept(output: string, appId: string): { kept: KeptLogs; log:
     const match = /^kept (\d+) (.+)$/.exec(line)
     if (!match) continue
     const [bytes, path] = [Number(match[1]), match[2]]
-    if (path === `${appId}_driver.log`) kept.driver = bytes
+    // The reader lists the files of the driver folders naming this application only.
+    if (/^driver-[^/]+\/driver\.log(?:\.\d+)?$/.test(path)) kept.driver = (kept.driver ?? 0) + bytes
     const executor = new RegExp(`^${appId}/(\\d+)/std(?:err|out)(?:--.*)?$`).exec(path)?.[1]
     if (executor !== undefined) kept.executors.set(Number(executor), (kept.executors.get(Number(executor)) ?? 0) + bytes)
   }
@@ -82,11 +83,20 @@ export async function readLogs(target: Target, appId: string, executor: number |
   return chooseLogs(appId, executor, parseKept(log, appId))
 }
 
+/**
+ * Writes all of `text` to stdout before resolving: the command line exits once a command returns, and
+ * a pipe (`| less`, a test) takes a log of megabytes only as fast as its reader does; what is still
+ * queued at the exit is lost.
+ */
+export function printAll(text: string): Promise<void> {
+  return new Promise((resolve, reject) => process.stdout.write(text, (error) => (error ? reject(error) : resolve())))
+}
+
 /** Prints the log on stdout and the note on stderr; the exit code. */
 export async function runLogs(target: Target, config: Pick<Config, 'appId' | 'executor'>): Promise<number> {
   const { text, note } = await readLogs(target, config.appId!, config.executor)
   // Docker's output ends with the (empty) stderr after a line break: one end of line is enough.
-  if (text.trim()) process.stdout.write(`${text.trimEnd()}\n`)
+  if (text.trim()) await printAll(`${text.trimEnd()}\n`)
   console.error(note)
   return 0
 }

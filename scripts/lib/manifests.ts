@@ -289,8 +289,8 @@ export function renderPiJob(manifests: ClusterManifests, options: { image: strin
 }
 
 /**
- * Where the applications' logs are kept: the workers' work dir (executors' stdout and stderr), which the
- * drivers' spark.driver.log.dfsDir names too.
+ * Where the applications' logs are kept: the workers' work dir (executors' stdout and stderr), where the
+ * drivers keep theirs too (docker/driver-log4j2.properties).
  */
 export function logsFolder(manifests: ClusterManifests): string {
   const folder = envValue(mainContainer(manifests.worker), 'SPARK_WORKER_DIR')

@@ -58,9 +58,11 @@ export function withStorage(template: V1PodTemplateSpec, storage: ClusterStorage
     spec.volumes = spec.volumes!.filter((volume) => volume !== events)
     container.volumeMounts = container.volumeMounts!.filter((m) => m !== eventsMount)
     // In the command line (servers, drivers) or in PYSPARK_SUBMIT_ARGS (JupyterLab's kernels): no
-    // event log, and no driver log kept beside it.
-    const off = (text: string) => text.replace(/(^|\s)(spark\.eventLog\.enabled|spark\.driver\.log\.persistToDfs\.enabled)=true(?=\s|$)/g, '$1$2=false')
-    container.args = container.args?.map(off)
+    // event log, and no driver log kept beside it (the log4j2 configuration writing it goes: Spark's
+    // default one holds).
+    const off = (text: string) => text.replace(/(^|\s)spark\.eventLog\.enabled=true(?=\s|$)/g, '$1spark.eventLog.enabled=false').replace(/(^|\s)--conf\s+spark\.driver\.defaultJavaOptions=\S*/g, '')
+    const driverLogConf = (arg: string | undefined) => arg?.startsWith('spark.driver.defaultJavaOptions=')
+    container.args = container.args?.filter((arg, i, args) => !driverLogConf(arg) && !(arg === '--conf' && driverLogConf(args[i + 1]))).map(off)
     // A folder in the volume (the workers' SPARK_WORKER_DIR) goes with it: Spark's default then holds.
     const inVolume = (value: string) => value === eventsMount.mountPath || value.startsWith(`${eventsMount.mountPath}/`)
     container.env = container.env

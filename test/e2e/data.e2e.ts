@@ -4,7 +4,7 @@
 // event logs of every driver in its spark-events/, and the History Server listing the finished
 // applications; bad data flags refused before anything is made; cluster:down keeping it all.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { $ } from 'zx'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { startS3Server, type S3Server } from '../../scripts/ci/s3-ground.ts'
@@ -163,7 +163,11 @@ describe.skipIf(ground.skipReason)('your data and your finished applications on 
     // The drivers' and executors' logs kept beside them hold neither the cluster's secret nor the S3 keys.
     const logs = join(data, 'spark-events', 'logs')
     const kept = readdirSync(logs, { recursive: true, encoding: 'utf8' }).filter((file) => statSync(join(logs, file)).isFile())
-    expect(kept.filter((file) => file.endsWith('_driver.log')).length).toBeGreaterThanOrEqual(2)
+    // Each driver's own folder: its log and the applications it ran (a notebook kernel's named by the kernel).
+    const driverLogs = kept.filter((file) => /^driver-[^/]+\/driver\.log$/.test(file))
+    expect(driverLogs.length, kept.join('\n')).toBeGreaterThanOrEqual(2)
+    expect(driverLogs.some((file) => /^driver-spark-notebook-kernel-/.test(file)), kept.join('\n')).toBe(true)
+    for (const file of driverLogs) expect(readFileSync(join(logs, dirname(file), 'application'), 'utf8')).toMatch(/^(app-\d{14}-\d{4}\n)+$/)
     expect(kept.filter((file) => /\/stderr$/.test(file)).length).toBeGreaterThanOrEqual(2)
     for (const file of kept) for (const hidden of [secret, s3.secretKey, s3.accessKey]) expect(readFileSync(join(logs, file), 'utf8').includes(hidden), file).toBe(false)
     const ports = await $`docker port spark-history`.quiet()

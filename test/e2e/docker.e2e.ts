@@ -9,7 +9,7 @@ import { pollUntil } from '../../scripts/lib/poll.ts'
 import { cli, cliWithInput, labelled, startCli } from './cli.ts'
 import { expectOtherPythonRefused, expectRefused, expectUdfsThroughConnect, piThroughConnect } from './connect-client.ts'
 import { durableArgs, expectDecommissioned, expectDurableInStatus, expectDurableResult, expectStressed, stressArgs, waitForOutput } from './durability.ts'
-import { expectExecutorLogs, expectFailure, expectUserCode, expectWordcount, failedAppOf, failingArgs, userCodeArgs, userPackages, wordcountArgs } from './submit-apps.ts'
+import { expectDriverLogRolled, expectExecutorLogs, expectFailure, expectUserCode, expectWordcount, failedAppOf, failingArgs, loggingArgs, userCodeArgs, userPackages, wordcountArgs } from './submit-apps.ts'
 import { hostPythonVersion } from '../../scripts/lib/host-python.ts'
 import { listNotebooks, notebookOf, parseLabUrl, saveNotebook } from './jupyter.ts'
 import { expectJobMetrics, scrapePaths } from './metrics.ts'
@@ -408,6 +408,20 @@ describe.skipIf(ground.skipReason)('Spark standalone on a local Docker engine (r
     expect(secret).toMatch(/^[0-9a-f]{64}$/)
     const grep = await $({ input: `${secret}\n`, nothrow: true })`docker run --rm --interactive --user 185:0 --volume spark-events:/events:ro --entrypoint grep ${image} -rlF -f - /events/logs`.quiet()
     expect([grep.exitCode, grep.stdout]).toEqual([1, ''])
+  })
+
+  it("a driver's kept log rolls at its bound: 4 old files and the current one, each within it, found by the application's id", async () => {
+    const result = await cli(ground.env, 'submit', ...docker, ...loggingArgs)
+    expect(result.exitCode, result.stderr.slice(-3000)).toBe(0)
+    const appId = /^APP_ID (app-\S+)$/m.exec(result.stdout)![1]
+    const image = (await $`docker inspect --format {{.Config.Image}} spark-master`.quiet()).stdout.trim()
+    const list = async () => {
+      const script = 'cd /events/logs && for dir in driver-*/; do grep -qxF "$1" "${dir}application" && stat -c "%s %n" "$dir"driver.log*; done'
+      const listed = await $`docker run --rm --user 185:0 --volume spark-events:/events:ro --entrypoint bash ${image} -c ${script} list ${appId}`.quiet()
+      console.log(`the driver log of ${appId}, ${loggingArgs.join(' ')}:\n${listed.stdout}`)
+      return listed.stdout
+    }
+    await expectDriverLogRolled(list, (...args) => cli(ground.env, 'logs', ...docker, ...args), appId)
   })
 
   it('shell is a pyspark REPL whose driver runs in the cluster: piped input is evaluated, the container is removed', async () => {

@@ -13,6 +13,29 @@ export const awkwardArgs = ['two words', '--not-a-flag-of-ours', '$HOME', "it's"
 export const wordcountArgs = ['--py-files', join(apps, 'words.py'), '--files', join(apps, 'lines.txt'), '--conf', 'spark.sql.shuffle.partitions=3', join(apps, 'wordcount.py'), ...awkwardArgs]
 export const failingArgs = [join(apps, 'fails.py')]
 
+/** A driver log bound small enough for a test (-DdriverLog.fileSize, docker/driver-log4j2.properties), and an app logging well past 5 of it. */
+export const driverLogBound = 64 * 1024
+export const loggingArgs = ['--conf', 'spark.driver.extraJavaOptions=-DdriverLog.fileSize=64KB', join(apps, 'logs_a_lot.py'), '5000']
+
+/**
+ * The kept files of the driver of `appId` (`list` prints "<bytes> <path>" for each driver.log file of
+ * the driver folder whose `application` file names it): its log rolled at the bound, at most 4 old files
+ * and the current one, each at most the bound and the line that crossed it; `logs` still finds it by the
+ * id once the line naming it has rolled away, and prints its newest lines.
+ */
+export async function expectDriverLogRolled(list: () => Promise<string>, logs: (...args: string[]) => Promise<CliResult>, appId: string): Promise<void> {
+  const files = (await list()).trim().split('\n').map((line) => line.split(' ')).map(([bytes, path]) => ({ bytes: Number(bytes), name: path.split('/').at(-1)! }))
+  expect(files.map((file) => file.name).sort(), JSON.stringify(files)).toEqual(['driver.log', 'driver.log.1', 'driver.log.2', 'driver.log.3', 'driver.log.4'])
+  // log4j rolls before the event that finds the file past the bound: one line over it at most.
+  for (const file of files) expect(file.bytes, file.name).toBeLessThanOrEqual(driverLogBound + 256)
+  for (const file of files.filter((f) => f.name !== 'driver.log')) expect(file.bytes, file.name).toBeGreaterThan(driverLogBound)
+  const printed = await logs(appId)
+  expect(printed.exitCode, printed.stderr).toBe(0)
+  expect(printed.stdout).toMatch(/INFO logs_a_lot: line 004999 x{80}$/m)
+  expect(printed.stdout).not.toContain('line 000000 ')
+  expect(printed.stdout).not.toContain(`Connected to Spark cluster with app ID ${appId}`)
+}
+
 /** The app printed its verbatim arguments, the grouped counts of lines.txt plus them, and their checksum. */
 export function expectWordcount(result: CliResult): void {
   expect(result.exitCode, result.stderr).toBe(0)

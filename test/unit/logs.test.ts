@@ -1,13 +1,15 @@
 // npm run logs: its arguments, the reader Job (its script run here by bash on a folder laid out as the
 // workers and drivers leave it), and the choice of what to print.
-import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { spawn, spawnSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { parseConfig } from '../../scripts/lib/config.ts'
 import { StepError, UsageError } from '../../scripts/lib/errors.ts'
 import { envValue, loadManifests, logsFolder, mainContainer, podTemplate, renderLogsJob, shellDeadlineSeconds } from '../../scripts/lib/manifests.ts'
+import { dockerDir } from '../../scripts/lib/paths.ts'
+import { parseProperties } from '../../scripts/lib/properties.ts'
 import { withStorage } from '../../scripts/lib/storage.ts'
 import { chooseLogs, parseKept } from '../../scripts/logs.ts'
 
@@ -56,7 +58,16 @@ describe('the logs reader', () => {
   mkdirSync(join(folder, appId, '0'), { recursive: true })
   mkdirSync(join(folder, appId, '1'), { recursive: true })
   mkdirSync(join(folder, 'app-20261206071234-0004', '0'), { recursive: true })
-  writeFileSync(join(folder, `${appId}_driver.log`), 'INFO SparkContext: Running Spark\n')
+  // Each driver's own folder (docker/driver-log4j2.properties): its rolled files, and the applications it ran.
+  mkdirSync(join(folder, 'driver-spark-submit-x1'))
+  writeFileSync(join(folder, 'driver-spark-submit-x1', 'application'), `${appId}\n`)
+  writeFileSync(join(folder, 'driver-spark-submit-x1', 'driver.log.1'), 'INFO SparkContext: Running Spark\n')
+  writeFileSync(join(folder, 'driver-spark-submit-x1', 'driver.log.2'), `INFO StandaloneSchedulerBackend: Connected to Spark cluster with app ID ${appId}\n`)
+  writeFileSync(join(folder, 'driver-spark-submit-x1', 'driver.log'), 'ERROR TaskSetManager: Task 0 failed\n')
+  // Another driver, which ran another application whose id starts like this one's.
+  mkdirSync(join(folder, 'driver-spark-submit-x2'))
+  writeFileSync(join(folder, 'driver-spark-submit-x2', 'application'), `${appId}0\n`)
+  writeFileSync(join(folder, 'driver-spark-submit-x2', 'driver.log'), 'another driver\n')
   writeFileSync(join(folder, appId, '0', 'stderr--2026-12-06--07-12-40-0001'), 'older\n')
   writeFileSync(join(folder, appId, '0', 'stderr'), 'ValueError: boom\n')
   writeFileSync(join(folder, appId, '0', 'stdout'), 'printed\n')
@@ -64,11 +75,12 @@ describe('the logs reader', () => {
   writeFileSync(join(folder, appId, '1', 'stderr'), '')
   writeFileSync(join(folder, 'app-20261206071234-0004', '0', 'stderr'), 'another app\n')
 
-  it("prints what the application kept, then its driver's log", () => {
+  it("prints what the application kept, then its driver's log from the folder naming it, oldest rolled file first", () => {
     const output = read(folder, appId)
     const { kept, log } = parseKept(output, appId)
-    expect(kept).toEqual({ driver: 33, executors: new Map([[0, 6 + 17 + 8], [1, 0]]) })
-    expect(log).toBe('INFO SparkContext: Running Spark\n')
+    const driverLog = `INFO SparkContext: Running Spark\nINFO StandaloneSchedulerBackend: Connected to Spark cluster with app ID ${appId}\nERROR TaskSetManager: Task 0 failed\n`
+    expect(kept).toEqual({ driver: driverLog.length, executors: new Map([[0, 6 + 17 + 8], [1, 0]]) })
+    expect(log).toBe(driverLog)
     expect(chooseLogs(appId, undefined, { kept, log })).toEqual({ text: log, note: `executors with logs: 0, 1 (npm run logs -- ${appId} --executor 0)` })
   })
 
@@ -101,6 +113,25 @@ describe('the logs reader', () => {
   })
 })
 
+describe('printing a log', () => {
+  it('hands all of it to a pipe read slowly before the command line exits', async () => {
+    // The command line exits (process.exit) as soon as the command returns.
+    const log = `${'INFO a driver line\n'.repeat(64 * 1024)}END\n`
+    const script = `import { printAll } from ${JSON.stringify(join(import.meta.dirname, '../../scripts/logs.ts'))}; await printAll(\`\${'INFO a driver line\\n'.repeat(64 * 1024)}END\\n\`); process.exit(0)`
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] })
+    let received = ''
+    child.stdout.setEncoding('utf8')
+    // A reader slower than the writer: a chunk at a time, with a pause between.
+    child.stdout.on('data', (chunk: string) => {
+      received += chunk
+      child.stdout.pause()
+      setTimeout(() => child.stdout.resume(), 5)
+    })
+    await new Promise((resolve) => child.on('close', resolve))
+    expect(received.length).toBe(log.length)
+  })
+})
+
 describe('the logs reader on a large log', () => {
   // One executor keeps up to 2 streams × 5 files × 16 MiB; the kubelet rotates a container log at 10 Mi,
   // and the tool reads the reader's whole log once it ended: what it prints stays well under that.
@@ -109,7 +140,10 @@ describe('the logs reader on a large log', () => {
   const big = 'app-20261206071234-0005'
   mkdirSync(join(folder, big, '0'), { recursive: true })
   const line = (mark: string, bytes: number) => `${mark.padEnd(99, '.')}\n`.repeat(bytes / 100)
-  writeFileSync(join(folder, `${big}_driver.log`), line('driver', 6 * mib))
+  mkdirSync(join(folder, 'driver-spark-pi-x3'))
+  writeFileSync(join(folder, 'driver-spark-pi-x3', 'application'), `${big}\n`)
+  writeFileSync(join(folder, 'driver-spark-pi-x3', 'driver.log.1'), line('driver old', 3 * mib))
+  writeFileSync(join(folder, 'driver-spark-pi-x3', 'driver.log'), line('driver new', 3 * mib))
   writeFileSync(join(folder, big, '0', 'stderr--2026-12-06--07-12-40-0001'), line('old', 16 * mib))
   writeFileSync(join(folder, big, '0', 'stderr--2026-12-06--07-20-00-0002'), line('middle', 16 * mib))
   writeFileSync(join(folder, big, '0', 'stderr'), line('new', 1 * mib) + 'ValueError: boom\n')
@@ -130,12 +164,14 @@ describe('the logs reader on a large log', () => {
     expect(log.endsWith(`ValueError: boom\n==> ${big}/0/stdout <==\nprinted\n`)).toBe(true)
   })
 
-  it("prints the newest part of a large driver's log", () => {
+  it("prints the newest part of a large driver's log: its current file whole, the end of the rolled one before", () => {
     const { kept, log } = parseKept(read(folder, big), big)
-    expect(kept.driver).toBe(readLength(big, `../../${big}_driver.log`))
+    const [older, newer] = ['driver.log.1', 'driver.log'].map((file) => statSync(join(folder, 'driver-spark-pi-x3', file)).size)
+    expect(kept.driver).toBe(older + newer)
     const [header, ...rest] = log.split('\n')
-    expect(header).toBe(`==> ${big}_driver.log: its last ${4 * mib} of ${kept.driver} bytes (the whole file: logs/${big}_driver.log on the event-log storage) <==`)
+    expect(header).toBe(`==> driver-spark-pi-x3/driver.log.1: its last ${4 * mib - newer} of ${older} bytes (the whole file: logs/driver-spark-pi-x3/driver.log.1 on the event-log storage) <==`)
     expect(rest.join('\n').length).toBe(4 * mib)
+    expect(rest.join('\n').endsWith(line('driver new', 3 * mib))).toBe(true)
   })
 
   function readLength(app: string, file: string): number {
@@ -149,10 +185,30 @@ describe('the logs reader on a large log', () => {
 })
 
 describe('where the logs are kept', () => {
-  it("is one folder: the workers' work dir, every driver's spark.driver.log.dfsDir, read by the Job from the event-log volume, read-only", () => {
+  it("is one folder: the workers' work dir, where every driver keeps its own (the image's log4j2 configuration its conf names), read by the Job from the event-log volume, read-only", () => {
     const folder = logsFolder(manifests)
     const driverArgs = [mainContainer(manifests.piJob).args!, mainContainer(manifests.connect.deployment).args!, mainContainer(manifests.notebook.deployment).env!.find((v) => v.name === 'PYSPARK_SUBMIT_ARGS')!.value!.split(/\s+/)]
-    for (const args of driverArgs) expect(args).toEqual(expect.arrayContaining(['spark.driver.log.persistToDfs.enabled=true', `spark.driver.log.dfsDir=file:${folder}`]))
+    // Spark's own default first (the console as Spark keeps it), then the image's file, which adds the kept log.
+    const configuration = '/opt/spark/conf/driver-log4j2.properties'
+    for (const args of driverArgs) expect(args).toContain(`spark.driver.defaultJavaOptions=-Dlog4j2.configurationFile=org/apache/spark/log4j2-defaults.properties,${configuration}`)
+    expect(readFileSync(join(dockerDir, 'Dockerfile'), 'utf8')).toContain(`\nCOPY driver-log4j2.properties ${configuration}\n`)
+    expect(readFileSync(join(dockerDir, '.dockerignore'), 'utf8').split('\n')).toContain('!driver-log4j2.properties')
+    const properties = new Map(parseProperties(readFileSync(join(dockerDir, 'driver-log4j2.properties'), 'utf8')).map((line) => [line.key, line.value]))
+    // One folder per driver at the top of the work dir, which the workers' cleanup looks into; the log and its index in it.
+    expect(properties.get('property.folder')).toMatch(new RegExp(`^${folder}/driver-\\$\\{[^/]+\\}$`))
+    expect([properties.get('appender.kept.fileName'), properties.get('appender.kept.filePattern'), properties.get('appender.application.fileName')]).toEqual(['${folder}/driver.log', '${folder}/driver.log.%i', '${folder}/application'])
+    // Rolled as the executors' streams are (spark-worker.yml): at 16 MiB, 4 old files kept.
+    const workerOpts = envValue(mainContainer(manifests.worker), 'SPARK_WORKER_OPTS')!
+    expect(workerOpts).toContain(`-Dspark.executor.logs.rolling.maxSize=${16 * 1024 * 1024} `)
+    expect(properties.get('appender.kept.policy.size.size')).toBe('${sys:driverLog.fileSize:-16MB}')
+    expect(workerOpts).toContain('-Dspark.executor.logs.rolling.maxRetainedFiles=4')
+    expect(properties.get('appender.kept.strategy.max')).toBe('4')
+    // A running driver's folder is touched (its log rolled, or made anew when empty) well within the
+    // workers' TTL, however long the driver is quiet (a Connect server, a notebook kernel).
+    const ttl = Number(/-Dspark\.worker\.cleanup\.appDataTtl=(\d+)/.exec(workerOpts)?.[1])
+    expect(properties.get('appender.kept.policy.touch.type')).toBe('CronTriggeringPolicy')
+    const hours = Number(/^0 0 0\/(\d+) \* \* \?$/.exec(properties.get('appender.kept.policy.touch.schedule') ?? '')?.[1])
+    expect(hours * 3600).toBeLessThanOrEqual(ttl / 2)
     const events = mainContainer(manifests.worker).volumeMounts!.find((m) => m.name === 'events')!.mountPath
     expect(folder.startsWith(`${events}/`)).toBe(true)
     const job = renderLogsJob(manifests, { image: 'spark:1', namespace: 'team', appId, executor: 1 })

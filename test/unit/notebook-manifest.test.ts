@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { V1Deployment, V1PersistentVolumeClaim, V1Service } from '@kubernetes/client-node'
 import { Deployment } from 'kubernetes-models/apps/v1'
@@ -126,5 +128,39 @@ describe('docker/notebook/ (the image the manifest runs)', () => {
     expect(config).toContain(`c.KernelSpecManager.allowed_kernelspecs = {"${kernelDir.split('/').at(-1)}"}`)
     expect(config).toContain('c.ServerApp.terminals_enabled = False')
     expect(config).toContain('c.LabApp.extension_manager = "readonly"')
+  })
+
+  it("names each kernel's driver log folder before its driver starts, every kernel its own, adding nothing to the notebook's names", () => {
+    // The folder name the image's driver-log4j2.properties takes from the environment.
+    const variable = /\$\{env:(\w+):-/.exec(readFileSync(join(dockerDir, 'driver-log4j2.properties'), 'utf8'))![1]
+    // start-spark.py run by Python as the kernel runs it, with a pyspark that says what its driver would see.
+    const fake = mkdtempSync(join(tmpdir(), 'ssk8s-kernel-'))
+    try {
+      mkdirSync(join(fake, 'pyspark'))
+      writeFileSync(join(fake, 'pyspark', '__init__.py'), '')
+      writeFileSync(
+        join(fake, 'pyspark', 'sql.py'),
+        ['import os', 'class _Context:', '    applicationId, master = "app-1", "spark://m:7077"', 'class _Session:', '    sparkContext = _Context()',
+          'class SparkSession:', '    class builder:', '        @staticmethod', '        def getOrCreate():',
+          `            print("DRIVER_SEES", os.environ["${variable}"])`, '            return _Session()', ''].join('\n'),
+      )
+      const kernel = [
+        'import sys, types', 'events = types.SimpleNamespace(register=lambda *a: None)', 'shell = types.SimpleNamespace(events=events)',
+        'namespace = {"get_ipython": lambda: shell}', 'exec(open(sys.argv[1]).read(), namespace)',
+        'print("NAMES", sorted(n for n in namespace if not n.startswith("__") and n != "get_ipython"))',
+      ].join('\n')
+      const start = () => spawnSync('python3', ['-c', kernel, join(dockerDir, 'notebook', 'kernel', 'start-spark.py')], { encoding: 'utf8', env: { ...process.env, PYTHONPATH: fake } })
+      const runs = [start(), start()]
+      const names = runs.map((run) => {
+        expect(run.status, run.stderr).toBe(0)
+        // What the notebook gets: spark and sc (and what the file imports for them), nothing of the naming.
+        expect(run.stdout).toContain("NAMES ['SparkSession', 'sc', 'spark', 'traceback']")
+        return /^DRIVER_SEES (.+)$/m.exec(run.stdout)?.[1]
+      })
+      for (const name of names) expect(name).toMatch(new RegExp(`^${hostname()}-kernel-\\d{8}-\\d{6}-\\d+$`))
+      expect(names[0]).not.toBe(names[1])
+    } finally {
+      rmSync(fake, { recursive: true, force: true })
+    }
   })
 })

@@ -18,6 +18,8 @@ import { describeStorage, storageOf, withStorage, type ClusterStorage } from '..
 import { makeTarget } from '../../scripts/lib/target.ts'
 
 const manifests = loadManifests()
+/** Every driver's conf naming the log4j2 configuration that keeps its log beside its executors'. */
+const driverLogConf = 'spark.driver.defaultJavaOptions=-Dlog4j2.configurationFile=org/apache/spark/log4j2-defaults.properties,/opt/spark/conf/driver-log4j2.properties'
 const driver = () => podTemplate(renderPiJob(manifests, { image: 'spark-standalone:4.3.0-py3.11-0123456789ab', namespace: 'default' }))
 const folder: ClusterStorage = { data: { source: { hostPath: { path: '/home/me/lake' } }, mountPath: '/data', what: 'folder /home/me/lake' }, groups: [1000] }
 const claim: ClusterStorage = { data: { source: { persistentVolumeClaim: { claimName: 'lake' } }, mountPath: '/mnt/lake', what: 'claim lake' } }
@@ -69,6 +71,10 @@ describe('withStorage', () => {
     const submitArgs = eventsOff.containers[0].env!.find((variable) => variable.name === 'PYSPARK_SUBMIT_ARGS')!.value!
     expect(submitArgs).toContain('--conf spark.eventLog.enabled=false')
     expect(submitArgs).not.toContain('spark.eventLog.enabled=true')
+    // Nor the kernels' log: the log4j2 configuration writing it goes, the other settings stay.
+    const keptArgs = withStorage(notebook(), {}).spec!.containers[0].env!.find((variable) => variable.name === 'PYSPARK_SUBMIT_ARGS')!.value!
+    expect(keptArgs).toContain(` --conf ${driverLogConf} --conf spark.jars.ivy=/tmp/ivy `)
+    expect(submitArgs).toBe(keptArgs.replace(` --conf ${driverLogConf}`, '').replace('spark.eventLog.enabled=true', 'spark.eventLog.enabled=false'))
   })
 
   it("says where the event logs and JupyterLab's notebooks go in the data", () => {
@@ -84,9 +90,12 @@ describe('withStorage', () => {
     expect(off.containers[0].volumeMounts!.map((m) => m.name)).not.toContain('events')
     expect(off.containers[0].args).toContain('spark.eventLog.enabled=false')
     expect(off.containers[0].args).not.toContain('spark.eventLog.enabled=true')
-    // Nor a driver log beside it: its folder is gone too.
-    expect(off.containers[0].args).toContain('spark.driver.log.persistToDfs.enabled=false')
-    expect(off.containers[0].args).not.toContain('spark.driver.log.persistToDfs.enabled=true')
+    // Nor a driver log beside it: its folder is gone too, and so is the log4j2 configuration writing
+    // there (with its --conf), so Spark's default one holds.
+    const kept = driver().spec!.containers[0].args!
+    const conf = kept.indexOf(driverLogConf)
+    expect([conf > 0, kept[conf - 1]]).toEqual([true, '--conf'])
+    expect(off.containers[0].args).toEqual(kept.filter((_, i) => i !== conf && i !== conf - 1).map((arg) => (arg === 'spark.eventLog.enabled=true' ? 'spark.eventLog.enabled=false' : arg)))
     // A Windows folder (Docker Desktop) gets its spark-events\ by Windows' rules.
     const windows = withStorage(driver(), { data: { source: { hostPath: { path: 'C:\\Users\\me\\lake' } }, mountPath: '/data', what: 'folder' } }).spec!
     expect(windows.volumes!.find((v) => v.name === 'events')?.hostPath?.path).toBe('C:\\Users\\me\\lake\\spark-events')
@@ -109,7 +118,7 @@ describe("the applications' logs", () => {
     expect(own.volumes!.find((v) => v.name === 'events')).toEqual({ name: 'events', persistentVolumeClaim: { claimName: 'spark-events' } })
     expect(own.containers[0].volumeMounts).toContainEqual({ name: 'events', mountPath: '/opt/spark/events' })
     expect(workDir({ spec: own })).toBe('/opt/spark/events/logs')
-    expect(driver().spec!.containers[0].args).toEqual(expect.arrayContaining(['spark.driver.log.persistToDfs.enabled=true', 'spark.driver.log.dfsDir=file:/opt/spark/events/logs']))
+    expect(driver().spec!.containers[0].args).toContain(driverLogConf)
     // In the data: its spark-events/logs/.
     expect(withStorage(worker(), folder).spec!.volumes!.find((v) => v.name === 'events')).toEqual({ name: 'events', hostPath: { path: '/home/me/lake/spark-events' } })
     expect(withStorage(worker(), claim).spec!.containers[0].volumeMounts).toContainEqual({ name: 'data', mountPath: '/opt/spark/events', subPath: 'spark-events' })

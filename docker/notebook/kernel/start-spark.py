@@ -5,6 +5,20 @@ import traceback
 
 from pyspark.sql import SparkSession
 
+
+# The folder this kernel's driver keeps its log in (the image's driver-log4j2.properties): each kernel
+# names its own, as every kernel of this pod is a driver JVM of its own. In a function: the imports
+# stay out of the notebook's namespace.
+def _name_driver_log():
+    import os
+    import socket
+    import time
+
+    os.environ["SPARK_DRIVER_LOG_NAME"] = f"{socket.gethostname()}-kernel-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+
+
+_name_driver_log()
+
 try:
     spark = SparkSession.builder.getOrCreate()
     sc = spark.sparkContext
@@ -25,4 +39,4 @@ def _on_first_cell_say(line, events):
 
 
 _on_first_cell_say(_spark_line, get_ipython().events)  # noqa: F821 (IPython's builtin)
-del _on_first_cell_say, _spark_line
+del _name_driver_log, _on_first_cell_say, _spark_line
