@@ -150,7 +150,7 @@ function upTasks(config: Config, platform: Platform, platformNote: string): Task
       return [ready, ...servers].join('; ')
     }, { diagnose: true }),
     step(`Verify the master UI reports ${config.workerRange ? 'every worker' : config.workers} ALIVE${config.workerRange ? '' : ' workers'}`, async (ctx, task) => {
-      ctx.ui = await verifyUi(ctx.target, { count: ctx.workers!, cores: config.workerCores, memory: config.workerMemory }, progress(task))
+      ctx.ui = await verifyUi(ctx.target, { count: ctx.workers!, cores: config.workerCores, memory: config.workerMemory, range: config.workerRange }, progress(task))
       return `ALIVE, ${ctx.ui.state.aliveworkers} workers × ${config.workerCores} cores/${config.workerMemory} (read ${ctx.ui.via})`
     }, { diagnose: true }),
   ]

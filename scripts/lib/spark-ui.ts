@@ -70,16 +70,21 @@ export interface ExpectedWorkers {
   count: number
   cores: number
   memory: string
+  /** Elastic workers: the controller may add or remove workers meanwhile, so any count in the range will do. */
+  range?: { min: number; max: number }
 }
 
 /** Why the master's state is not yet what we asked for, or undefined when it is. */
 export function workerMismatch(state: MasterState, expected: ExpectedWorkers): string | undefined {
   if (state.status !== 'ALIVE') return `master status is ${state.status}`
   const alive = aliveWorkers(state)
-  if (alive.length !== expected.count) return `${alive.length} of ${expected.count} workers alive`
+  const { range } = expected
+  if (range) {
+    if (alive.length < range.min || alive.length > range.max) return `${alive.length} workers alive, expected ${range.min}..${range.max}`
+  } else if (alive.length !== expected.count) return `${alive.length} of ${expected.count} workers alive`
   // The master's own count too: what we report is that number, and for a moment after a worker
   // leaves (decommissioned by a scale-down) it may not yet agree with the list.
-  if (state.aliveworkers !== expected.count) return `the master counts ${state.aliveworkers} of ${expected.count} workers alive`
+  if (state.aliveworkers !== alive.length) return `the master counts ${state.aliveworkers} of ${alive.length} workers alive`
   // Spark keeps worker memory in whole MiB, rounding down.
   const memoryMiB = Math.floor(sparkMemoryToMebibytes(expected.memory))
   const odd = alive.find((worker) => worker.cores !== expected.cores || worker.memory !== memoryMiB)

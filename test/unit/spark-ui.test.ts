@@ -48,6 +48,15 @@ describe('workerMismatch', () => {
     expect(workerMismatch(master([worker(1), worker(2), worker(3)]), expected)).toBe('3 of 2 workers alive')
   })
 
+  it('with elastic workers, takes any count in the range (the controller may be adding or removing one)', () => {
+    const elastic = { ...expected, range: { min: 1, max: 3 } }
+    expect(workerMismatch(master([worker(1)]), elastic)).toBeUndefined()
+    expect(workerMismatch(master([worker(1), worker(2), worker(3)]), elastic)).toBeUndefined()
+    expect(workerMismatch(master([]), elastic)).toBe('0 workers alive, expected 1..3')
+    expect(workerMismatch(master([worker(1), worker(2), worker(3), worker(4)]), elastic)).toBe('4 workers alive, expected 1..3')
+    expect(workerMismatch(master([worker(1), worker(2)], { aliveworkers: 3 }), elastic)).toBe('the master counts 3 of 2 workers alive')
+  })
+
   it('ignores DEAD (and other non-ALIVE) workers', () => {
     const state = master([worker(1), worker(9, { state: 'DEAD', cores: 8, memory: 1 }), worker(2), worker(8, { state: 'DECOMMISSIONED' })])
     expect(workerMismatch(state, expected)).toBeUndefined()
