@@ -17,7 +17,10 @@ export interface Requirement {
 
 const minimumNode = [20, 11]
 
-type AccessConfig = Pick<Config, 'context' | 'namespace'>
+type AccessConfig = Pick<Config, 'context' | 'namespace' | 'workerRange'>
+
+/** One right in the namespace, as a SelfSubjectAccessReview asks it. */
+type Right = { verb: string; group: string; resource: string; subresource?: string }
 
 /** What the commands do in the namespace; all within the built-in `admin` (or `edit`) role bound there. */
 export const neededRights = [
@@ -60,11 +63,22 @@ export const neededRights = [
 ] as const
 
 /**
- * Undefined when the context answers and may do all of `neededRights` in the namespace; else why
+ * What `cluster:up --workers MIN..MAX` does besides (manifests/elastic/): the controller's ServiceAccount,
+ * Role and RoleBinding, which the built-in admin role may make and edit may not, and `status` reads its Events.
+ */
+export const elasticRights = [
+  ...['get', 'create', 'patch', 'delete'].map((verb) => ({ verb, group: '', resource: 'serviceaccounts' })),
+  ...['roles', 'rolebindings'].flatMap((resource) => ['get', 'create', 'patch', 'delete'].map((verb) => ({ verb, group: 'rbac.authorization.k8s.io', resource }))),
+  { verb: 'list', group: '', resource: 'events' },
+]
+
+/**
+ * Undefined when the context answers and may do all of `neededRights` (and `elasticRights` for a range) in the namespace; else why
  * not, in one line. Only namespaced questions are asked (SelfSubjectRulesReview, SelfSubjectAccessReview
  * and /version are open to every signed-in user), so a user bound to one namespace passes.
  */
-export async function kubeAccessProblem(context: string | undefined, namespace: string): Promise<string | undefined> {
+export async function kubeAccessProblem(context: string | undefined, namespace: string, elastic = false): Promise<string | undefined> {
+  const rights: readonly Right[] = elastic ? [...neededRights, ...elasticRights] : neededRights
   try {
     const kube = await connectKube(context)
     await kube.config.makeApiClient(kube.k8s.VersionApi).getCode()
@@ -72,25 +86,25 @@ export async function kubeAccessProblem(context: string | undefined, namespace: 
     // reads). They may be incomplete (not every authorizer can list them), so a right they do not
     // show is then asked about alone.
     const rules = await kube.authorization.createSelfSubjectRulesReview({ body: { spec: { namespace } } }).catch(() => ({ status: { resourceRules: [] } }))
-    const unshown = neededRights.filter((right) => !rulesGrant(rules.status?.resourceRules ?? [], right))
+    const unshown = rights.filter((right) => !rulesGrant(rules.status?.resourceRules ?? [], right))
     const answers = await Promise.all(
       unshown.map(async (right) => {
         const review = await kube.authorization.createSelfSubjectAccessReview({ body: { spec: { resourceAttributes: { namespace, ...right } } } })
-        return review.status?.allowed ? undefined : `${right.verb} ${right.resource}${'subresource' in right ? `/${right.subresource}` : ''}`
+        return review.status?.allowed ? undefined : `${right.verb} ${right.resource}${right.subresource ? `/${right.subresource}` : ''}`
       }),
     )
     const denied = answers.filter(Boolean)
     if (denied.length === 0) return undefined
-    return `not allowed in namespace ${namespace}: ${denied.join(', ')}; the tool needs the built-in admin (or edit) role there (\`kubectl auth can-i --list -n ${namespace}\`)`
+    return `not allowed in namespace ${namespace}: ${denied.join(', ')}; the tool needs the built-in ${elastic ? 'admin role there for elastic workers' : 'admin (or edit) role there'} (\`kubectl auth can-i --list -n ${namespace}\`)`
   } catch (error) {
     return errorMessage(error)
   }
 }
 
 /** Whether RBAC rules grant a right throughout the namespace (a rule limited to named objects does not). */
-export function rulesGrant(rules: V1ResourceRule[], right: (typeof neededRights)[number]): boolean {
+export function rulesGrant(rules: V1ResourceRule[], right: Right): boolean {
   const listed = (values: string[] | undefined, value: string) => (values ?? []).some((v) => v === '*' || v === value)
-  const subresource = 'subresource' in right ? right.subresource : undefined
+  const subresource = right.subresource
   // As RBAC matches: `*`, the exact resource, or `*/<subresource>` (never `<resource>/*`).
   const resources = subresource ? [`${right.resource}/${subresource}`, `*/${subresource}`] : [right.resource]
   return rules.some(
@@ -108,7 +122,7 @@ export function nodeIsRecentEnough(version: string = process.versions.node): boo
 }
 
 /** Every requirement of the platform, checked at once so one message can list all that is missing. */
-export async function checkRequirements(platform: Platform, { context, namespace }: AccessConfig): Promise<Requirement[]> {
+export async function checkRequirements(platform: Platform, { context, namespace, workerRange }: AccessConfig): Promise<Requirement[]> {
   const hasDocker = await onPath('docker')
   const requirements: Requirement[] = [
     { what: `Node.js >= ${minimumNode.join('.')} (have ${process.versions.node})`, ok: nodeIsRecentEnough(), fix: 'install Node 20 LTS from nodejs.org or your package manager' },
@@ -122,7 +136,7 @@ export async function checkRequirements(platform: Platform, { context, namespace
     requirements.push({ what: 'minikube', ok: await onPath('minikube'), fix: 'install minikube: https://minikube.sigs.k8s.io/docs/start/' })
   }
   if (platform === 'kubernetes') {
-    const problem = await kubeAccessProblem(context, namespace)
+    const problem = await kubeAccessProblem(context, namespace, Boolean(workerRange))
     requirements.push({ what: `kube context ${context ?? '(current)'} reachable, with the tool's rights in namespace ${namespace}`, ok: !problem, fix: problem ?? '' })
   }
   return requirements

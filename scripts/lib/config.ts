@@ -489,7 +489,7 @@ export function helpText(command: Command): string {
   const usage: Record<Command, string> = {
     up: 'Start minikube (if used), build and publish the Spark image, apply the manifests, wait for the rollout\nand prove the master UI reports every worker ALIVE with the configured cores and memory.',
     pi: 'Run the Pi job inside the cluster (spark-submit of docker/pi.py) and print the estimate.',
-    scale: 'Set the number of workers and return when the master reports exactly that many ALIVE.',
+    scale: 'Set the number of workers and return when the master reports exactly that many ALIVE. A fixed\ncount: it ends an elastic range (cluster:up --workers MIN..MAX) and says so.',
     status: 'Show pods or containers, the workers the master reports, and where to open the UI.',
     ui: 'Serve the master web UI (worker and application UIs too, through its reverse proxy) on\nhttp://localhost:<port> until Ctrl-C: a port-forward through the Kubernetes API server. On the\ndocker platform it prints the loopback URL Docker already publishes and returns (--port does not apply).',
     history: "Start the Spark History Server in the cluster (it reads the event logs every driver the tool starts\nwrites) and serve its UI on http://localhost:18080 until Ctrl-C: a port-forward through the Kubernetes\nAPI server. On the docker platform it prints the loopback URL Docker publishes and returns.",

@@ -180,6 +180,17 @@ describe('checkDependencies', () => {
     expect(error.details).toContain('not allowed in namespace dev: create networkpolicies, patch networkpolicies;')
   })
 
+  it("on kubernetes with a range of workers, also asks for the controller's ServiceAccount, Role and RoleBinding, which edit lacks", async () => {
+    host({ onPath: ['docker'], dockerAnswers: true })
+    const fixed = fakeKube(['create roles', 'create rolebindings'])
+    connectKube.mockResolvedValueOnce(fixed.kube)
+    await expect(checkDependencies('kubernetes', access('lab'))).resolves.toContain('namespace dev')
+    expect(fixed.reviews.some((right) => right.resource === 'roles')).toBe(false)
+    connectKube.mockResolvedValueOnce(fakeKube(['create roles', 'create rolebindings']).kube)
+    const error = await stepError(checkDependencies('kubernetes', { ...access('lab'), workerRange: { min: 1, max: 3 } }))
+    expect(error.details).toContain('not allowed in namespace dev: create roles, create rolebindings; the tool needs the built-in admin role there for elastic workers')
+  })
+
   it('on kubernetes, names every right the user lacks in the namespace before anything is applied', async () => {
     host({ onPath: ['docker'], dockerAnswers: true })
     connectKube.mockResolvedValueOnce(fakeKube(['create deployments', 'create pods/portforward']).kube)

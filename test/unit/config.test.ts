@@ -372,8 +372,10 @@ describe('helpText', () => {
     })
   }
 
-  it('says how scale takes N', () => {
+  it('says how scale takes N, and that it ends an elastic range', () => {
     expect(helpText('scale')).toContain('npm run scale -- N')
+    expect(helpText('scale')).toContain('it ends an elastic range (cluster:up --workers MIN..MAX)')
+    expect(helpText('up')).toMatch(/--workers <N or MIN\.\.MAX \(1\.\.64\)>\n.*a range MIN\.\.MAX like 1\.\.6/)
   })
 
   it('every env var it names is one parseConfig reads', () => {
