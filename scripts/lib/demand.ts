@@ -1,8 +1,9 @@
 // What each application the master knows has and still wants, and why one waits: the master's /json/
 // tells what it was granted and its memory per executor; its own driver (reached through the
 // master's reverse proxy) tells the rest: spark.executor.cores, spark.cores.max and, under dynamic
-// allocation, how many executors it wants now. `status` shows it; a controller that adds workers
-// for waiting work needs the same figures.
+// allocation, how many executors it wants now. `status` shows it; the elastic workers' controller
+// (docker/spark-autoscaler, Python in the image) applies the same rules, held equal by
+// test/unit/autoscaler.test.ts: change both.
 import { errorMessage } from './errors.ts'
 import type { AppState, MasterState, WorkerState } from './spark-ui.ts'
 import { aliveWorkers } from './spark-ui.ts'

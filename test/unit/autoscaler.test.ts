@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { dockerDir, repoRoot } from '../../scripts/lib/paths.ts'
 import { pollUntil } from '../../scripts/lib/poll.ts'
+import { appDemand, type DriverSide } from '../../scripts/lib/demand.ts'
 import type { AppState, MasterState, WorkerState } from '../../scripts/lib/spark-ui.ts'
 
 const script = join(dockerDir, 'spark-autoscaler')
@@ -99,6 +100,50 @@ function dynamicDriver(id: string, executorCores: number, current: number, targe
     gauges: Object.fromEntries([gauge('numberAllExecutors', current), gauge('numberTargetExecutors', target)]),
   }
 }
+
+/** The program's app_demand on each case, loaded as a module by python3. */
+function pythonDemands(cases: Array<{ app: AppState; workers: WorkerState[]; side?: DriverSide }>): Array<Record<string, unknown>> {
+  const load = `import importlib.machinery, importlib.util, json, sys
+loader = importlib.machinery.SourceFileLoader('autoscaler', sys.argv[1])
+module = importlib.util.module_from_spec(importlib.util.spec_from_loader('autoscaler', loader))
+loader.exec_module(module)
+print(json.dumps([module.app_demand(c['app'], c['workers'], c.get('side')) for c in json.load(sys.stdin)]))`
+  const result = spawnSync('python3', ['-c', load, script], { input: JSON.stringify(cases), encoding: 'utf8' })
+  if (result.status !== 0) throw new Error(result.stderr)
+  return JSON.parse(result.stdout)
+}
+
+describe('spark-autoscaler: what an application wants', () => {
+  it('mirrors scripts/lib/demand.ts (what `status` says): executor size, cap, cores wanted and why it waits, on the same cases', () => {
+    const [waitingApp, runningApp] = busy.activeapps
+    const idleWorker = [worker(1, 2, 0)]
+    const cases: Array<{ app: AppState; workers: WorkerState[]; side?: DriverSide }> = [
+      { app: waitingApp, workers: busy.workers, side: waitingDriver },
+      { app: runningApp, workers: busy.workers, side: runningDriver },
+      { app: waitingApp, workers: busy.workers },
+      { app: app('app-dyn', 1), workers: [worker(1, 1, 1)], side: dynamicDriver('app-dyn', 1, 1, 5) },
+      { app: app('app-dyn', 1), workers: [worker(1, 2, 1)], side: dynamicDriver('app-dyn', 1, 1, 2) },
+      { app: app('app-idle', 0, 'WAITING'), workers: idleWorker, side: dynamicDriver('app-idle', 1, 0, 0) },
+      { app: app('app-lone', 0, 'WAITING'), workers: [] },
+    ]
+    const python = pythonDemands(cases)
+    cases.forEach(({ app: one, workers, side }, i) => {
+      const ts = appDemand(one, workers, side)
+      expect(python[i], `case ${i}`).toMatchObject({
+        coresPerExecutor: ts.coresPerExecutor,
+        coresMax: ts.coresMax,
+        memoryPerExecutorMiB: ts.memoryPerExecutorMiB,
+        waiting: ts.waiting ?? null,
+      })
+      // demand.ts leaves both unset when the driver did not answer.
+      expect('coresWanted' in python[i], `case ${i}`).toBe(ts.coresWanted !== undefined)
+      if (ts.coresWanted !== undefined) expect(python[i].coresWanted, `case ${i}`).toBe(ts.coresWanted)
+      expect(python[i].executors ?? undefined, `case ${i}`).toEqual(ts.executors)
+    })
+    expect(python.map((d) => d.waiting)).toContain('idle: dynamic allocation asks for no executor now')
+    expect(python.map((d) => d.coresWanted)).toContain(4)
+  })
+})
 
 describe('spark-autoscaler: adding workers', () => {
   it('an application the master has WAITING, wanting 2 cores (spark.cores.max) of 1-core workers: two workers added in the same tick', () => {
