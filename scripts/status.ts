@@ -138,7 +138,7 @@ function formatElastic(elastic: ElasticStatus, members: Member[], now: number): 
   const controller = pod ? `${pod.name} ${pod.state} (${pod.detail})` : 'no pod running'
   const head = `elastic workers: ${elastic.min}..${elastic.max}, a worker idle for ${formatIdle(elastic.idleSeconds)} is removed; controller ${controller}`
   const events = elastic.events.map((event) => `  ${`${formatDuration(Math.max(0, now - Date.parse(event.time)))} ago`.padEnd(16)} ${event.reason.padEnd(13)} ${event.message}`)
-  return [head, ...(events.length ? events : ['  (no worker added or removed yet)'])]
+  return [head, ...(events.length ? events : ['  (no worker added or removed in the Events the API server keeps: the last hour by default)'])]
 }
 
 function formatApplication(app: AppDemand): string[] {

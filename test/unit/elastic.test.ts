@@ -142,9 +142,12 @@ describe('scale N on Kubernetes', () => {
 
 describe("status: the controller's range and last decisions", () => {
   it("reads its range from its Deployment and its last five Events on the worker Deployment, oldest first, its own only", async () => {
-    const { kube, calls } = fakeKube({ 'spark-autoscaler': runningController() })
+    const workers = worker(2)
+    workers.metadata = { ...workers.metadata, uid: 'uid-of-this-cluster' }
+    const { kube, calls } = fakeKube({ 'spark-autoscaler': runningController(), 'spark-worker': workers })
     const elastic = await elasticWorkers(kubeTarget([], kube, 'status')).read()
-    expect(calls).toContain('list events team-b involvedObject.kind=Deployment,involvedObject.name=spark-worker')
+    // This worker Deployment's only: an earlier cluster's Events (same name, another uid) are not this one's decisions.
+    expect(calls).toContain('list events team-b involvedObject.kind=Deployment,involvedObject.name=spark-worker,involvedObject.uid=uid-of-this-cluster')
     expect(elastic).toMatchObject({ min: 1, max: 6, idleSeconds: 120 })
     expect(elastic!.events.map((e) => `${e.time} ${e.reason}`)).toEqual([
       '2026-12-06T10:15:27.000Z WorkerAdded',
@@ -179,7 +182,7 @@ describe("status: the controller's range and last decisions", () => {
     ])
     // --json carries the same: elastic {min, max, idleSeconds, events[]}.
     expect(JSON.parse(JSON.stringify(report)).elastic).toMatchObject({ min: 1, max: 6, idleSeconds: 120, events: expect.arrayContaining([expect.objectContaining({ reason: 'CannotServe', type: 'Warning' })]) })
-    expect(formatStatus({ ...report, elastic: { ...elastic!, events: [] } })).toContain('  (no worker added or removed yet)')
+    expect(formatStatus({ ...report, elastic: { ...elastic!, events: [] } })).toContain('  (no worker added or removed in the Events the API server keeps: the last hour by default)')
     expect(formatStatus({ ...report, elastic: undefined })).not.toContain('elastic workers')
   })
 })

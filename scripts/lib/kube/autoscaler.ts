@@ -46,7 +46,8 @@ export function kubeElastic(target: Target, images: PodImages): ElasticWorkers {
     read: async () => {
       const live = await readOptional(controller)
       if (!live) return undefined
-      return { ...autoscalerSettings(live), events: await controllerEvents(await target.kube(), namespace, manifests.worker.metadata!.name!, controller) } satisfies ElasticStatus
+      const workers = await readOptional(manifests.worker.metadata!.name!)
+      return { ...autoscalerSettings(live), events: await controllerEvents(await target.kube(), namespace, manifests.worker.metadata!.name!, controller, workers?.metadata?.uid) } satisfies ElasticStatus
     },
   }
 }
@@ -57,9 +58,13 @@ function autoscalerObjects(target: Target): KubernetesObject[] {
   return [roleBinding, role, serviceAccount, deployment].map(({ apiVersion, kind, metadata }) => ({ apiVersion, kind, metadata: { name: metadata!.name, namespace: target.config.namespace } }))
 }
 
-/** The controller's last decisions: core/v1 Events it recorded on the worker Deployment, oldest first. */
-export async function controllerEvents(kube: Kube, namespace: string, workers: string, controller: string): Promise<ElasticEvent[]> {
-  const { items } = await kube.core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.kind=Deployment,involvedObject.name=${workers}` })
+/**
+ * The controller's last decisions: core/v1 Events it recorded on the worker Deployment, oldest first.
+ * Only this Deployment's (its uid): a cluster taken down and up again within the Events' hour has a new one.
+ */
+export async function controllerEvents(kube: Kube, namespace: string, workers: string, controller: string, workersUid?: string): Promise<ElasticEvent[]> {
+  const ofThisOne = workersUid ? `,involvedObject.uid=${workersUid}` : ''
+  const { items } = await kube.core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.kind=Deployment,involvedObject.name=${workers}${ofThisOne}` })
   const time = (event: CoreV1Event) => new Date(event.lastTimestamp ?? event.eventTime ?? event.firstTimestamp ?? event.metadata?.creationTimestamp ?? 0)
   return items
     .filter((event) => event.source?.component === controller || event.reportingComponent === controller)
