@@ -30,6 +30,7 @@ interface Pod {
 interface Action {
   kind: 'scale' | 'annotate' | 'event'
   replicas?: number
+  idle?: string[]
   pod?: string
   cost?: number
   reason?: string
@@ -193,6 +194,24 @@ describe('spark-autoscaler: adding workers', () => {
     expect(decide({ master: state, drivers, replicas: 4 }).actions).toEqual([])
   })
 
+  it('an idle dynamic-allocation driver (target 0, WAITING for ever) that misses a tick adds no worker: its last gauges count', () => {
+    // Its one worker full with another application's executor: a WAITING that counted would add one.
+    const state = master([worker(1, 1, 1)], [app('app-idle', 0, 'WAITING')])
+    const seen = decide({ master: state, drivers: { 'app-idle': dynamicDriver('app-idle', 1, 0, 0) }, replicas: 1 })
+    expect(seen.actions).toEqual([])
+    const missed = decide({ master: state, drivers: { 'app-idle': null }, replicas: 1, memory: seen.memory, now: now + 5 })
+    expect(missed.actions).toEqual([])
+    // Its gauges missing from the answer (a timeout on /metrics/json/): the same.
+    const noGauges = { properties: dynamicDriver('app-idle', 1, 0, 0).properties }
+    expect(decide({ master: state, drivers: { 'app-idle': noGauges }, replicas: 1, memory: missed.memory, now: now + 10 }).actions).toEqual([])
+  })
+
+  it('a dynamic-allocation driver just started (no ExecutorAllocationManager gauges yet) wants nothing until it counts', () => {
+    const state = master([worker(1, 1, 1)], [app('app-new', 0, 'WAITING')])
+    const starting = { properties: dynamicDriver('app-new', 1, 0, 0).properties, gauges: {} }
+    expect(decide({ master: state, drivers: { 'app-new': starting }, replicas: 1 }).actions).toEqual([])
+  })
+
   it('an executor bigger than a worker: one CannotServe Warning per application, saying why, and no worker added', () => {
     // The recorded WAITING app: 1 core × 2048 MiB executors, 1 core / 1024 MiB workers.
     const first = decide({ master: busy, drivers: { [waitingId]: waitingDriver, [runningId]: runningDriver }, replicas: 1 })
@@ -224,17 +243,21 @@ describe('spark-autoscaler: removing workers', () => {
   const first = decide({ master: state, drivers: { 'app-a': runningDriver }, replicas: 3, config: { min: 1, idleSeconds: 120 } })
   const later = (seconds: number, pods = podsOf(state), config = { min: 1, idleSeconds: 120 }) =>
     decide({ master: state, drivers: { 'app-a': runningDriver }, replicas: 3, pods, memory: first.memory, config, now: now + seconds })
-  const marked = podsOf(state, { '10.244.0.11': 1000, '10.244.0.12': -1000, '10.244.0.13': -1000 })
+  const marked = podsOf(state, { '10.244.0.12': -1000, '10.244.0.13': -1000 })
+  const unmarked = [
+    { kind: 'annotate', pod: 'spark-worker-1', cost: 0 },
+    { kind: 'annotate', pod: 'spark-worker-2', cost: 0 },
+  ]
 
   it('idle for less than SPARK_WORKER_IDLE_SECONDS: nothing', () => {
     expect(first.actions).toEqual([])
     expect(later(119).actions).toEqual([])
-    expect(later(119, marked).actions).toEqual([])
+    // Marked by an earlier choice but not chosen now: back to no cost.
+    expect(later(119, marked).actions).toEqual(unmarked)
   })
 
-  it('idle long enough: first the deletion costs, lowest on the idle workers chosen, high on the busy one; the count drops on the next tick', () => {
+  it('idle long enough: first the lowest deletion cost on the idle workers chosen, none on the busy one; the count drops on the next tick', () => {
     expect(later(120).actions).toEqual([
-      { kind: 'annotate', pod: 'spark-worker-0', cost: 1000 },
       { kind: 'annotate', pod: 'spark-worker-1', cost: -1000 },
       { kind: 'annotate', pod: 'spark-worker-2', cost: -1000 },
     ])
@@ -254,11 +277,8 @@ describe('spark-autoscaler: removing workers', () => {
     const state4 = master([worker(1, 1, 1), worker(2, 1, 0), worker(3, 1, 0)], [app('app-a', 1)])
     // Both idle for longer than 120 s, the third for longest.
     const early = decide({ master: state4, replicas: 3, memory: { idleSince: { [state4.workers[1].id]: now - 200, [state4.workers[2].id]: now - 300 } }, config: { min: 2 } })
-    expect(early.actions).toEqual([
-      { kind: 'annotate', pod: 'spark-worker-0', cost: 1000 },
-      { kind: 'annotate', pod: 'spark-worker-2', cost: -1000 },
-    ])
-    const pods = podsOf(state4, { '10.244.0.11': 1000, '10.244.0.12': 0, '10.244.0.13': -1000 })
+    expect(early.actions).toEqual([{ kind: 'annotate', pod: 'spark-worker-2', cost: -1000 }])
+    const pods = podsOf(state4, { '10.244.0.13': -1000 })
     const { actions } = decide({ master: state4, replicas: 3, pods, memory: early.memory, config: { min: 2 }, now: now + 5 })
     expect(scales(actions)).toEqual([2])
     expect(events(actions)).toEqual(['Normal WorkerRemoved: removed worker 10.244.0.13 (3 → 2): no executor for 305 s'])
@@ -270,14 +290,52 @@ describe('spark-autoscaler: removing workers', () => {
     expect(decide({ master: allBusy, replicas: 2, memory: tick.memory, now: now + 3600 }).actions).toEqual([])
   })
 
-  it('no removal while an application wants more cores, or while a worker pod is not yet a registered, ready worker', () => {
+  it('no removal while an application wants more cores, or while a worker pod is not yet a registered, ready worker; the chosen pods lose their low cost', () => {
     const drivers = { 'app-a': dynamicDriver('app-a', 1, 1, 2) }
     const wanting = decide({ master: state, drivers, replicas: 3, pods: marked, memory: first.memory, now: now + 600 })
-    expect(wanting.actions).toEqual([])
+    // Left at -1000, they would be the first a later `npm run scale` removes, busy by then or not.
+    expect(wanting.actions).toEqual(unmarked)
     const unready = marked.map((pod, i) => (i === 1 ? { ...pod, ready: false } : pod))
-    expect(later(600, unready).actions).toEqual([])
+    expect(later(600, unready).actions).toEqual(unmarked)
     const starting = [...marked, { name: 'spark-worker-3', ip: '10.244.0.14', running: false, ready: false, terminating: false, cost: 0 }]
-    expect(decide({ master: state, replicas: 4, pods: starting, memory: first.memory, now: now + 600 }).actions).toEqual([])
+    expect(decide({ master: state, replicas: 4, pods: starting, memory: first.memory, now: now + 600 }).actions).toEqual(unmarked)
+  })
+
+  it('the busy worker\'s cost does not follow its executors: with the chosen pods marked, the count drops whatever the busy one runs', () => {
+    const busier = master([worker(1, 4, 3), worker(2, 1, 0), worker(3, 1, 0)], [app('app-a', 3)])
+    const { actions } = decide({ master: busier, drivers: { 'app-a': runningDriver }, replicas: 3, pods: podsOf(busier, { '10.244.0.12': -1000, '10.244.0.13': -1000 }), memory: first.memory, now: now + 125 })
+    expect(scales(actions)).toEqual([1])
+    expect(actions.filter((a) => a.kind === 'annotate')).toEqual([])
+  })
+
+  it('the scale-down names the workers it removes, for the last look at the master before it goes out', () => {
+    const scale = later(125, marked).actions.find((a) => a.kind === 'scale')!
+    expect(scale.idle).toEqual([state.workers[1].id, state.workers[2].id])
+  })
+
+  it('a worker pod that never becomes an ALIVE worker (Pending, no room on the nodes) does not hold the scale-down for ever', () => {
+    const two = master([worker(1, 1, 1), worker(2, 1, 0)], [app('app-a', 1)])
+    const pending = [...podsOf(two), { name: 'spark-worker-9', ip: '', running: false, ready: false, terminating: false, cost: 0 }]
+    const tick = decide({ master: two, drivers: { 'app-a': runningDriver }, replicas: 3, pods: pending, memory: first.memory })
+    expect(tick.actions).toEqual([])
+    expect(decide({ master: two, drivers: { 'app-a': runningDriver }, replicas: 3, pods: pending, memory: tick.memory, now: now + 119 }).actions).toEqual([])
+    const { actions } = decide({ master: two, drivers: { 'app-a': runningDriver }, replicas: 3, pods: pending, memory: tick.memory, now: now + 120 })
+    expect(scales(actions)).toEqual([2])
+    expect(events(actions)).toEqual(['Normal WorkerRemoved: removed 1 worker not ALIVE at the master for 120 s (3 → 2): spark-worker-9'])
+    // Never below MIN.
+    expect(decide({ master: two, drivers: { 'app-a': runningDriver }, replicas: 3, pods: pending, memory: tick.memory, config: { min: 3 }, now: now + 120 }).actions).toEqual([])
+  })
+
+  it('an IPv6 worker ([fd00:0:0:0:0:0:0:c] at the master, fd00::c for Kubernetes) is matched to its pod', () => {
+    const v6 = (n: number, coresused: number) => ({ ...worker(n, 1, coresused), host: `[fd00:0:0:0:0:0:0:${n.toString(16)}]` })
+    const state6 = master([v6(11, 1), v6(12, 0)], [app('app-a', 1)])
+    const pods = state6.workers.map((_, i) => ({ name: `spark-worker-${i}`, ip: `fd00::${(11 + i).toString(16)}`, running: true, ready: true, terminating: false, cost: 0 }))
+    const tick = decide({ master: state6, replicas: 2, pods })
+    expect(decide({ master: state6, replicas: 2, pods, memory: tick.memory, now: now + 120 }).actions).toEqual([{ kind: 'annotate', pod: 'spark-worker-1', cost: -1000 }])
+  })
+
+  it('replicas below MIN (kubectl scale --replicas=0) are scaled back to MIN first', () => {
+    expect(scales(decide({ master: master([]), replicas: 0, pods: [], config: { min: 2 } }).actions)).toEqual([2])
   })
 })
 
