@@ -114,6 +114,83 @@ print(json.dumps([module.app_demand(c['app'], c['workers'], c.get('side')) for c
   return JSON.parse(result.stdout)
 }
 
+/** Runs `code` with the program loaded as `autoscaler` and `given` as `given`; its last stdout line is JSON, the lines before it the program's log. */
+function withProgram(code: string, given: unknown): { result: any; log: string[] } {
+  const load = `import importlib.machinery, importlib.util, json, sys
+loader = importlib.machinery.SourceFileLoader('autoscaler', sys.argv[1])
+autoscaler = importlib.util.module_from_spec(importlib.util.spec_from_loader('autoscaler', loader))
+loader.exec_module(autoscaler)
+given = json.load(sys.stdin)
+`
+  const run = spawnSync('python3', ['-c', load + code, script], { input: JSON.stringify(given), encoding: 'utf8' })
+  if (run.status !== 0) throw new Error(run.stderr)
+  const lines = run.stdout.trim().split('\n')
+  return { result: JSON.parse(lines.at(-1)!), log: lines.slice(0, -1) }
+}
+
+/** A Kubernetes API that records each call and fails the ones given; act's last look answers `why`. */
+const fakeKube = `calls = []
+class Kube:
+    namespace = 'spark-test'
+    def apps(self, rest): return 'deployment' + rest
+    def core(self, rest): return rest
+    def call(self, method, path, body=None, content_type=None):
+        calls.append(f'{method} {path}')
+        if f'{method} {path}' in given.get('failing', []): raise RuntimeError(f'{method} {path} answered 403: forbidden')
+        return {'spec': {'replicas': 1}} if path == 'deployment' else {'items': []}
+`
+const act = (actions: Action[], why: string | null, failing: string[] = []) =>
+  withProgram(`${fakeKube}
+autoscaler.act(Kube(), given['actions'], {'metadata': {'name': 'spark-worker', 'uid': 'u'}}, lambda ids: given['why'])
+print(json.dumps(calls))`, { actions, why, failing })
+
+describe('spark-autoscaler: talking to the cluster', () => {
+  it('the master is read last: the decision sees its newest view of the workers\' cores, after the drivers and the pods', () => {
+    const { result } = withProgram(`${fakeKube}
+answers = iter([{'activeapps': []}, {'activeapps': [], 'workers': [], 'newest': True}])
+def http_json(url, timeout):
+    calls.append(url)
+    return next(answers)
+autoscaler.http_json = http_json
+observed, _ = autoscaler.Observer('http://master:8080', Kube()).observe()
+print(json.dumps({'calls': calls, 'master': observed['master']}))`, {})
+    expect(result.calls.at(-1)).toBe('http://master:8080/json/')
+    expect(result.calls.slice(0, -1)).toContain('GET pods?labelSelector=app=spark,role=worker')
+    expect(result.master.newest).toBe(true)
+  })
+
+  it('an evicted (Failed) or Succeeded worker pod, listed until deleted, holds no replica: not among the worker pods', () => {
+    const pod = (name: string, phase: string) => ({ metadata: { name }, status: { phase, podIP: '10.244.0.11', conditions: [{ type: 'Ready', status: 'True' }] } })
+    const { result } = withProgram('print(json.dumps(autoscaler.worker_pods(given)))', [pod('spark-worker-a', 'Running'), pod('spark-worker-b', 'Failed'), pod('spark-worker-c', 'Succeeded')])
+    expect(result.map((p: Pod) => p.name)).toEqual(['spark-worker-a'])
+  })
+
+  it('just before a scale-down goes out, a last look at the master: a chosen worker busy now calls it off, one line, no Event', () => {
+    const down: Action[] = [{ kind: 'scale', replicas: 1, idle: ['worker-b'] }, { kind: 'event', reason: 'WorkerRemoved', message: 'removed worker', type: 'Normal' }]
+    const off = act(down, 'now busy: 10.244.0.12')
+    expect(off.result).toEqual([])
+    expect(off.log).toHaveLength(1)
+    expect(off.log[0]).toMatch(/scale-down to 1 called off, now busy: 10\.244\.0\.12$/)
+    expect(act(down, null).result).toEqual(['PATCH deployment/scale', 'POST events'])
+  })
+
+  it('the last look: a chosen worker with cores used, or an application newly WAITING, is a reason; an idle one WAITING all along is not', () => {
+    const decidedOn = master([worker(1, 1, 0), worker(2, 1, 0)], [app('app-idle', 0, 'WAITING')])
+    const look = (seen: MasterState) => withProgram('print(json.dumps(autoscaler.called_off(given[0], given[1], given[2])))', [decidedOn, seen, [decidedOn.workers[1].id]]).result
+    expect(look(decidedOn)).toBeNull()
+    expect(look(master([worker(1, 1, 1), worker(2, 1, 0)], decidedOn.activeapps))).toBeNull()
+    expect(look(master([worker(1, 1, 0), worker(2, 1, 1)], decidedOn.activeapps))).toBe('now busy: 10.244.0.12')
+    expect(look(master(decidedOn.workers, [...decidedOn.activeapps, app('app-new', 0, 'WAITING')]))).toBe('now waiting: app-new')
+  })
+
+  it('an Event the API refuses is one line, and the tick goes on: the actions after it are taken', () => {
+    const actions: Action[] = [{ kind: 'event', reason: 'WorkerAdded', message: 'added worker', type: 'Normal' }, { kind: 'annotate', pod: 'spark-worker-1', cost: 0 }]
+    const { result, log } = act(actions, null, ['POST events'])
+    expect(result).toEqual(['POST events', 'PATCH pods/spark-worker-1'])
+    expect(log[0]).toMatch(/could not record the WorkerAdded Event: POST events answered 403: forbidden$/)
+  })
+})
+
 describe('spark-autoscaler: what an application wants', () => {
   it('mirrors scripts/lib/demand.ts (what `status` says): executor size, cap, cores wanted and why it waits, on the same cases', () => {
     const [waitingApp, runningApp] = busy.activeapps
