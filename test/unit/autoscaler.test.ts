@@ -30,6 +30,7 @@ interface Pod {
 interface Action {
   kind: 'scale' | 'annotate' | 'event'
   replicas?: number
+  idle?: string[]
   pod?: string
   cost?: number
   reason?: string
@@ -113,6 +114,83 @@ print(json.dumps([module.app_demand(c['app'], c['workers'], c.get('side')) for c
   return JSON.parse(result.stdout)
 }
 
+/** Runs `code` with the program loaded as `autoscaler` and `given` as `given`; its last stdout line is JSON, the lines before it the program's log. */
+function withProgram(code: string, given: unknown): { result: any; log: string[] } {
+  const load = `import importlib.machinery, importlib.util, json, sys
+loader = importlib.machinery.SourceFileLoader('autoscaler', sys.argv[1])
+autoscaler = importlib.util.module_from_spec(importlib.util.spec_from_loader('autoscaler', loader))
+loader.exec_module(autoscaler)
+given = json.load(sys.stdin)
+`
+  const run = spawnSync('python3', ['-c', load + code, script], { input: JSON.stringify(given), encoding: 'utf8' })
+  if (run.status !== 0) throw new Error(run.stderr)
+  const lines = run.stdout.trim().split('\n')
+  return { result: JSON.parse(lines.at(-1)!), log: lines.slice(0, -1) }
+}
+
+/** A Kubernetes API that records each call and fails the ones given; act's last look answers `why`. */
+const fakeKube = `calls = []
+class Kube:
+    namespace = 'spark-test'
+    def apps(self, rest): return 'deployment' + rest
+    def core(self, rest): return rest
+    def call(self, method, path, body=None, content_type=None):
+        calls.append(f'{method} {path}')
+        if f'{method} {path}' in given.get('failing', []): raise RuntimeError(f'{method} {path} answered 403: forbidden')
+        return {'spec': {'replicas': 1}} if path == 'deployment' else {'items': []}
+`
+const act = (actions: Action[], why: string | null, failing: string[] = []) =>
+  withProgram(`${fakeKube}
+autoscaler.act(Kube(), given['actions'], {'metadata': {'name': 'spark-worker', 'uid': 'u'}}, lambda ids: given['why'])
+print(json.dumps(calls))`, { actions, why, failing })
+
+describe('spark-autoscaler: talking to the cluster', () => {
+  it('the master is read last: the decision sees its newest view of the workers\' cores, after the drivers and the pods', () => {
+    const { result } = withProgram(`${fakeKube}
+answers = iter([{'activeapps': []}, {'activeapps': [], 'workers': [], 'newest': True}])
+def http_json(url, timeout):
+    calls.append(url)
+    return next(answers)
+autoscaler.http_json = http_json
+observed, _ = autoscaler.Observer('http://master:8080', Kube()).observe()
+print(json.dumps({'calls': calls, 'master': observed['master']}))`, {})
+    expect(result.calls.at(-1)).toBe('http://master:8080/json/')
+    expect(result.calls.slice(0, -1)).toContain('GET pods?labelSelector=app=spark,role=worker')
+    expect(result.master.newest).toBe(true)
+  })
+
+  it('an evicted (Failed) or Succeeded worker pod, listed until deleted, holds no replica: not among the worker pods', () => {
+    const pod = (name: string, phase: string) => ({ metadata: { name }, status: { phase, podIP: '10.244.0.11', conditions: [{ type: 'Ready', status: 'True' }] } })
+    const { result } = withProgram('print(json.dumps(autoscaler.worker_pods(given)))', [pod('spark-worker-a', 'Running'), pod('spark-worker-b', 'Failed'), pod('spark-worker-c', 'Succeeded')])
+    expect(result.map((p: Pod) => p.name)).toEqual(['spark-worker-a'])
+  })
+
+  it('just before a scale-down goes out, a last look at the master: a chosen worker busy now calls it off, one line, no Event', () => {
+    const down: Action[] = [{ kind: 'scale', replicas: 1, idle: ['worker-b'] }, { kind: 'event', reason: 'WorkerRemoved', message: 'removed worker', type: 'Normal' }]
+    const off = act(down, 'now busy: 10.244.0.12')
+    expect(off.result).toEqual([])
+    expect(off.log).toHaveLength(1)
+    expect(off.log[0]).toMatch(/scale-down to 1 called off, now busy: 10\.244\.0\.12$/)
+    expect(act(down, null).result).toEqual(['PATCH deployment/scale', 'POST events'])
+  })
+
+  it('the last look: a chosen worker with cores used, or an application newly WAITING, is a reason; an idle one WAITING all along is not', () => {
+    const decidedOn = master([worker(1, 1, 0), worker(2, 1, 0)], [app('app-idle', 0, 'WAITING')])
+    const look = (seen: MasterState) => withProgram('print(json.dumps(autoscaler.called_off(given[0], given[1], given[2])))', [decidedOn, seen, [decidedOn.workers[1].id]]).result
+    expect(look(decidedOn)).toBeNull()
+    expect(look(master([worker(1, 1, 1), worker(2, 1, 0)], decidedOn.activeapps))).toBeNull()
+    expect(look(master([worker(1, 1, 0), worker(2, 1, 1)], decidedOn.activeapps))).toBe('now busy: 10.244.0.12')
+    expect(look(master(decidedOn.workers, [...decidedOn.activeapps, app('app-new', 0, 'WAITING')]))).toBe('now waiting: app-new')
+  })
+
+  it('an Event the API refuses is one line, and the tick goes on: the actions after it are taken', () => {
+    const actions: Action[] = [{ kind: 'event', reason: 'WorkerAdded', message: 'added worker', type: 'Normal' }, { kind: 'annotate', pod: 'spark-worker-1', cost: 0 }]
+    const { result, log } = act(actions, null, ['POST events'])
+    expect(result).toEqual(['POST events', 'PATCH pods/spark-worker-1'])
+    expect(log[0]).toMatch(/could not record the WorkerAdded Event: POST events answered 403: forbidden$/)
+  })
+})
+
 describe('spark-autoscaler: what an application wants', () => {
   it('mirrors scripts/lib/demand.ts (what `status` says): executor size, cap, cores wanted and why it waits, on the same cases', () => {
     const [waitingApp, runningApp] = busy.activeapps
@@ -193,6 +271,24 @@ describe('spark-autoscaler: adding workers', () => {
     expect(decide({ master: state, drivers, replicas: 4 }).actions).toEqual([])
   })
 
+  it('an idle dynamic-allocation driver (target 0, WAITING for ever) that misses a tick adds no worker: its last gauges count', () => {
+    // Its one worker full with another application's executor: a WAITING that counted would add one.
+    const state = master([worker(1, 1, 1)], [app('app-idle', 0, 'WAITING')])
+    const seen = decide({ master: state, drivers: { 'app-idle': dynamicDriver('app-idle', 1, 0, 0) }, replicas: 1 })
+    expect(seen.actions).toEqual([])
+    const missed = decide({ master: state, drivers: { 'app-idle': null }, replicas: 1, memory: seen.memory, now: now + 5 })
+    expect(missed.actions).toEqual([])
+    // Its gauges missing from the answer (a timeout on /metrics/json/): the same.
+    const noGauges = { properties: dynamicDriver('app-idle', 1, 0, 0).properties }
+    expect(decide({ master: state, drivers: { 'app-idle': noGauges }, replicas: 1, memory: missed.memory, now: now + 10 }).actions).toEqual([])
+  })
+
+  it('a dynamic-allocation driver just started (no ExecutorAllocationManager gauges yet) wants nothing until it counts', () => {
+    const state = master([worker(1, 1, 1)], [app('app-new', 0, 'WAITING')])
+    const starting = { properties: dynamicDriver('app-new', 1, 0, 0).properties, gauges: {} }
+    expect(decide({ master: state, drivers: { 'app-new': starting }, replicas: 1 }).actions).toEqual([])
+  })
+
   it('an executor bigger than a worker: one CannotServe Warning per application, saying why, and no worker added', () => {
     // The recorded WAITING app: 1 core × 2048 MiB executors, 1 core / 1024 MiB workers.
     const first = decide({ master: busy, drivers: { [waitingId]: waitingDriver, [runningId]: runningDriver }, replicas: 1 })
@@ -224,17 +320,21 @@ describe('spark-autoscaler: removing workers', () => {
   const first = decide({ master: state, drivers: { 'app-a': runningDriver }, replicas: 3, config: { min: 1, idleSeconds: 120 } })
   const later = (seconds: number, pods = podsOf(state), config = { min: 1, idleSeconds: 120 }) =>
     decide({ master: state, drivers: { 'app-a': runningDriver }, replicas: 3, pods, memory: first.memory, config, now: now + seconds })
-  const marked = podsOf(state, { '10.244.0.11': 1000, '10.244.0.12': -1000, '10.244.0.13': -1000 })
+  const marked = podsOf(state, { '10.244.0.12': -1000, '10.244.0.13': -1000 })
+  const unmarked = [
+    { kind: 'annotate', pod: 'spark-worker-1', cost: 0 },
+    { kind: 'annotate', pod: 'spark-worker-2', cost: 0 },
+  ]
 
   it('idle for less than SPARK_WORKER_IDLE_SECONDS: nothing', () => {
     expect(first.actions).toEqual([])
     expect(later(119).actions).toEqual([])
-    expect(later(119, marked).actions).toEqual([])
+    // Marked by an earlier choice but not chosen now: back to no cost.
+    expect(later(119, marked).actions).toEqual(unmarked)
   })
 
-  it('idle long enough: first the deletion costs, lowest on the idle workers chosen, high on the busy one; the count drops on the next tick', () => {
+  it('idle long enough: first the lowest deletion cost on the idle workers chosen, none on the busy one; the count drops on the next tick', () => {
     expect(later(120).actions).toEqual([
-      { kind: 'annotate', pod: 'spark-worker-0', cost: 1000 },
       { kind: 'annotate', pod: 'spark-worker-1', cost: -1000 },
       { kind: 'annotate', pod: 'spark-worker-2', cost: -1000 },
     ])
@@ -254,11 +354,8 @@ describe('spark-autoscaler: removing workers', () => {
     const state4 = master([worker(1, 1, 1), worker(2, 1, 0), worker(3, 1, 0)], [app('app-a', 1)])
     // Both idle for longer than 120 s, the third for longest.
     const early = decide({ master: state4, replicas: 3, memory: { idleSince: { [state4.workers[1].id]: now - 200, [state4.workers[2].id]: now - 300 } }, config: { min: 2 } })
-    expect(early.actions).toEqual([
-      { kind: 'annotate', pod: 'spark-worker-0', cost: 1000 },
-      { kind: 'annotate', pod: 'spark-worker-2', cost: -1000 },
-    ])
-    const pods = podsOf(state4, { '10.244.0.11': 1000, '10.244.0.12': 0, '10.244.0.13': -1000 })
+    expect(early.actions).toEqual([{ kind: 'annotate', pod: 'spark-worker-2', cost: -1000 }])
+    const pods = podsOf(state4, { '10.244.0.13': -1000 })
     const { actions } = decide({ master: state4, replicas: 3, pods, memory: early.memory, config: { min: 2 }, now: now + 5 })
     expect(scales(actions)).toEqual([2])
     expect(events(actions)).toEqual(['Normal WorkerRemoved: removed worker 10.244.0.13 (3 → 2): no executor for 305 s'])
@@ -270,14 +367,52 @@ describe('spark-autoscaler: removing workers', () => {
     expect(decide({ master: allBusy, replicas: 2, memory: tick.memory, now: now + 3600 }).actions).toEqual([])
   })
 
-  it('no removal while an application wants more cores, or while a worker pod is not yet a registered, ready worker', () => {
+  it('no removal while an application wants more cores, or while a worker pod is not yet a registered, ready worker; the chosen pods lose their low cost', () => {
     const drivers = { 'app-a': dynamicDriver('app-a', 1, 1, 2) }
     const wanting = decide({ master: state, drivers, replicas: 3, pods: marked, memory: first.memory, now: now + 600 })
-    expect(wanting.actions).toEqual([])
+    // Left at -1000, they would be the first a later `npm run scale` removes, busy by then or not.
+    expect(wanting.actions).toEqual(unmarked)
     const unready = marked.map((pod, i) => (i === 1 ? { ...pod, ready: false } : pod))
-    expect(later(600, unready).actions).toEqual([])
+    expect(later(600, unready).actions).toEqual(unmarked)
     const starting = [...marked, { name: 'spark-worker-3', ip: '10.244.0.14', running: false, ready: false, terminating: false, cost: 0 }]
-    expect(decide({ master: state, replicas: 4, pods: starting, memory: first.memory, now: now + 600 }).actions).toEqual([])
+    expect(decide({ master: state, replicas: 4, pods: starting, memory: first.memory, now: now + 600 }).actions).toEqual(unmarked)
+  })
+
+  it('the busy worker\'s cost does not follow its executors: with the chosen pods marked, the count drops whatever the busy one runs', () => {
+    const busier = master([worker(1, 4, 3), worker(2, 1, 0), worker(3, 1, 0)], [app('app-a', 3)])
+    const { actions } = decide({ master: busier, drivers: { 'app-a': runningDriver }, replicas: 3, pods: podsOf(busier, { '10.244.0.12': -1000, '10.244.0.13': -1000 }), memory: first.memory, now: now + 125 })
+    expect(scales(actions)).toEqual([1])
+    expect(actions.filter((a) => a.kind === 'annotate')).toEqual([])
+  })
+
+  it('the scale-down names the workers it removes, for the last look at the master before it goes out', () => {
+    const scale = later(125, marked).actions.find((a) => a.kind === 'scale')!
+    expect(scale.idle).toEqual([state.workers[1].id, state.workers[2].id])
+  })
+
+  it('a worker pod that never becomes an ALIVE worker (Pending, no room on the nodes) does not hold the scale-down for ever', () => {
+    const two = master([worker(1, 1, 1), worker(2, 1, 0)], [app('app-a', 1)])
+    const pending = [...podsOf(two), { name: 'spark-worker-9', ip: '', running: false, ready: false, terminating: false, cost: 0 }]
+    const tick = decide({ master: two, drivers: { 'app-a': runningDriver }, replicas: 3, pods: pending, memory: first.memory })
+    expect(tick.actions).toEqual([])
+    expect(decide({ master: two, drivers: { 'app-a': runningDriver }, replicas: 3, pods: pending, memory: tick.memory, now: now + 119 }).actions).toEqual([])
+    const { actions } = decide({ master: two, drivers: { 'app-a': runningDriver }, replicas: 3, pods: pending, memory: tick.memory, now: now + 120 })
+    expect(scales(actions)).toEqual([2])
+    expect(events(actions)).toEqual(['Normal WorkerRemoved: removed 1 worker not ALIVE at the master for 120 s (3 → 2): spark-worker-9'])
+    // Never below MIN.
+    expect(decide({ master: two, drivers: { 'app-a': runningDriver }, replicas: 3, pods: pending, memory: tick.memory, config: { min: 3 }, now: now + 120 }).actions).toEqual([])
+  })
+
+  it('an IPv6 worker ([fd00:0:0:0:0:0:0:c] at the master, fd00::c for Kubernetes) is matched to its pod', () => {
+    const v6 = (n: number, coresused: number) => ({ ...worker(n, 1, coresused), host: `[fd00:0:0:0:0:0:0:${n.toString(16)}]` })
+    const state6 = master([v6(11, 1), v6(12, 0)], [app('app-a', 1)])
+    const pods = state6.workers.map((_, i) => ({ name: `spark-worker-${i}`, ip: `fd00::${(11 + i).toString(16)}`, running: true, ready: true, terminating: false, cost: 0 }))
+    const tick = decide({ master: state6, replicas: 2, pods })
+    expect(decide({ master: state6, replicas: 2, pods, memory: tick.memory, now: now + 120 }).actions).toEqual([{ kind: 'annotate', pod: 'spark-worker-1', cost: -1000 }])
+  })
+
+  it('replicas below MIN (kubectl scale --replicas=0) are scaled back to MIN first', () => {
+    expect(scales(decide({ master: master([]), replicas: 0, pods: [], config: { min: 2 } }).actions)).toEqual([2])
   })
 })
 
