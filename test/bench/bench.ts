@@ -126,11 +126,12 @@ function classicKubectl(env: Record<string, string>, config: Config, image: stri
   const ctx = ['--context', env.SPARK_K8S_CONTEXT]
   return {
     async up(workers: number) {
-      const { master, recoveryClaim, service, worker } = renderCluster(manifests, { ...config, workers, image, namespace: 'default' })
+      const { master, recoveryClaim, eventsClaim, service, worker } = renderCluster(manifests, { ...config, workers, image, namespace: 'default' })
       // The Secret the pods mount (they start only with authentication on: require-auth), made by hand as on Docker.
       const { name, file } = authVolume(manifests)
       const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name, labels: ourLabels(manifests) }, stringData: { [file]: sparkAuthConf() } }
-      writeFileSync(join(dir, 'cluster.yml'), [secret, recoveryClaim, master, service, worker].map((o) => stringify(o)).join('---\n'))
+      // Every claim the pods mount, as `kubectl apply -f manifests/` makes them (workers keep their logs on spark-events).
+      writeFileSync(join(dir, 'cluster.yml'), [secret, recoveryClaim, eventsClaim, master, service, worker].map((o) => stringify(o)).join('---\n'))
       await kubectl`kubectl ${ctx} apply -f ${join(dir, 'cluster.yml')}`
       await kubectl`kubectl ${ctx} rollout status deployment/spark-master deployment/spark-worker --timeout=300s`
       await waitForWorkers(urlReader(uiUrl), expected(workers), { timeoutMs: 300_000 })
