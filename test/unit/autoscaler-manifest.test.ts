@@ -7,14 +7,10 @@ import { ServiceAccount } from 'kubernetes-models/v1'
 import { describe, expect, it } from 'vitest'
 import { loadManifests, parseManifestFile } from '../../scripts/lib/manifests.ts'
 import { dockerDir, manifestsDir } from '../../scripts/lib/paths.ts'
+import { manifestFile } from './manifest-file.ts'
 
 const file = join(manifestsDir, 'elastic', 'spark-autoscaler.yml')
-const objects = parseManifestFile(file)
-const only = <T>(kind: string): T => {
-  const found = objects.filter((object) => object.kind === kind)
-  expect(found, kind).toHaveLength(1)
-  return found[0] as T
-}
+const { objects, only } = manifestFile(file)
 const role = only<V1Role>('Role')
 const binding = only<V1RoleBinding>('RoleBinding')
 const deployment = only<V1Deployment>('Deployment')

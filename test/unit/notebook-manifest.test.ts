@@ -6,15 +6,10 @@ import type { V1Deployment, V1PersistentVolumeClaim, V1Service } from '@kubernet
 import { Deployment } from 'kubernetes-models/apps/v1'
 import { PersistentVolumeClaim, Service } from 'kubernetes-models/v1'
 import { describe, expect, it } from 'vitest'
-import { parseManifestFile } from '../../scripts/lib/manifests.ts'
 import { dockerDir, manifestsDir } from '../../scripts/lib/paths.ts'
+import { manifestFile } from './manifest-file.ts'
 
-const objects = parseManifestFile(join(manifestsDir, 'notebook', 'spark-notebook.yml'))
-const only = <T>(kind: string): T => {
-  const found = objects.filter((object) => object.kind === kind)
-  expect(found, kind).toHaveLength(1)
-  return found[0] as T
-}
+const { objects, only } = manifestFile(join(manifestsDir, 'notebook', 'spark-notebook.yml'))
 const deployment = only<V1Deployment>('Deployment')
 const claim = only<V1PersistentVolumeClaim>('PersistentVolumeClaim')
 const service = only<V1Service>('Service')
