@@ -1,5 +1,6 @@
 // What the durability tests share on both runtimes: a job that runs for a while and shuffles
 // (apps/durable.py), the memory stress app (apps/stress.py), and what their output must say.
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect } from 'vitest'
 import { pollUntil } from '../../scripts/lib/poll.ts'
@@ -9,6 +10,9 @@ const apps = join(import.meta.dirname, 'apps')
 
 /** N map tasks of 4 s, a shuffle, N reduce tasks of 4 s: 12 run ≥ 48 s on two one-core workers. */
 export const durableArgs = (partitions: number) => [join(apps, 'durable.py'), String(partitions), '4']
+
+/** The same job as one notebook cell: the kernel's `spark` is what its getOrCreate returns, and its stop() ends the kernel's application. */
+export const durableCell = (partitions: number) => `import sys\nsys.argv = ['durable.py', '${partitions}', '4']\n${readFileSync(join(apps, 'durable.py'), 'utf8')}`
 
 /** Cache 1200 MiB over the executors (1g each, 80% of the heap for Spark) and run Python UDFs beside it. */
 export const stressArgs = [
