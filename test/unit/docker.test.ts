@@ -125,7 +125,7 @@ describe('planContainer', () => {
     )
     expect(valuesOf(piPlan().runArgs, '--env')).toContain('PI_PARTITIONS=4')
     expect(valuesOf(masterPlan().runArgs, '--env')).toContain(
-      'SPARK_MASTER_OPTS=-Dspark.master.rest.enabled=false -Dspark.ui.reverseProxy=true -Dspark.deploy.recoveryMode=FILESYSTEM -Dspark.deploy.recoveryDirectory=/opt/spark/recovery',
+      'SPARK_MASTER_OPTS=-Dspark.master.rest.enabled=false -Dspark.ui.reverseProxy=true -Dspark.deploy.recoveryMode=FILESYSTEM -Dspark.deploy.recoveryDirectory=/opt/spark/recovery -Dspark.deploy.recoveryTimeout=15s',
     )
   })
 
