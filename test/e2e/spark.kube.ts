@@ -545,7 +545,7 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
       try {
         const { baseUrl, token } = parseLabUrl((JSON.parse(await notebook.firstLine) as { url: string }).url)
         kernels.push(...(await Promise.all([1, 2].map(() => startKernel(baseUrl, token, { timeoutMs: 600_000 })))))
-        const partitions = [8, 16]
+        const partitions = [6, 12]
         let ended = false
         const results = Promise.all(kernels.map((kernel, i) => kernel.run(durableCell(partitions[i]), `running durable.py on ${partitions[i]} partitions`))).finally(() => (ended = true))
         results.catch(() => undefined)
