@@ -290,7 +290,8 @@ describe.skipIf(ground.skipReason)('Spark standalone on a local Docker engine (r
     it('master recovery: the master JVM killed mid-job comes back with the same workers and the application, which finishes with the right result', async () => {
       await scaleTo(2)
       const workers = aliveWorkers(await fetchMasterState(uiUrl)).map((worker) => worker.id).sort()
-      const app = submit(...durableArgs(12))
+      // 8 × 4 s on two workers: ≥ 32 s, and Docker's restart policy brings the master back within ~5 s.
+      const app = submit(...durableArgs(8))
       await waitForOutput(app, /Starting task 2\.0 in stage 0/, 180_000)
       const [appId] = (await fetchMasterState(uiUrl)).activeapps.map((a) => a.id)
       expect(appId).toMatch(/^app-/)
@@ -303,7 +304,7 @@ describe.skipIf(ground.skipReason)('Spark standalone on a local Docker engine (r
       })
       expect(aliveWorkers(recovered).map((worker) => worker.id).sort()).toEqual(workers)
       expect(recovered.activeapps.map((a) => a.id)).toContain(appId)
-      expectDurableResult(await app.exit, app.output(), 12)
+      expectDurableResult(await app.exit, app.output(), 8)
       expect(app.output().stderr).toMatch(/Master has changed, new master is at/)
       const log = await $`docker logs spark-master`.quiet()
       expect(`${log.stdout}${log.stderr}`).toMatch(/Recovery complete in \d+ ms/)
@@ -323,13 +324,14 @@ describe.skipIf(ground.skipReason)('Spark standalone on a local Docker engine (r
 
     it('scale 3 → 1 in the middle of a job that shuffles: the job finishes with the right result, its executors decommissioned, none lost', async () => {
       await scaleTo(3)
-      const app = submit(...durableArgs(8))
+      // 6 × 4 s: at least 8 s of each stage on three executors, so the scale-down lands mid-job; less is left for the one after.
+      const app = submit(...durableArgs(6))
       await waitForOutput(app, /Starting task 2\.0 in stage 0/, 180_000)
       expectDurableInStatus((await cli(ground.env, 'status', ...docker, '--json')).json)
       const scaled = await cli(ground.env, 'scale', '1', ...docker, '--json')
       expect(scaled.exitCode, scaled.stderr).toBe(0)
       expect(scaled.json).toMatchObject({ ok: true, aliveWorkers: 1 })
-      expectDurableResult(await app.exit, app.output(), 8)
+      expectDurableResult(await app.exit, app.output(), 6)
       expectDecommissioned(app.output())
     })
   })

@@ -513,13 +513,14 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
 
     it('scale 3 → 1 in the middle of a job that shuffles: the removed pods decommission in their preStop, the job finishes with the right result, none of its executors lost', async () => {
       await scaleTo(3)
-      const app = submit(...durableArgs(8))
+      // 6 × 4 s: at least 8 s of each stage on three executors, so the scale-down lands mid-job; less is left for the one after.
+      const app = submit(...durableArgs(6))
       await waitForOutput(app, /Starting task 2\.0 in stage 0/, 180_000)
       expectDurableInStatus((await run('status', '--json')).json)
       const scaled = await run('scale', '1', '--json')
       expect(scaled.exitCode, scaled.stderr).toBe(0)
       expect(scaled.json).toMatchObject({ ok: true, aliveWorkers: 1 })
-      expectDurableResult(await app.exit, app.output(), 8)
+      expectDurableResult(await app.exit, app.output(), 6)
       expectDecommissioned(app.output())
       await pollUntil('the scaled-away pods to finish', 150_000, async () => {
         const workers = (await sparkPods()).filter((pod) => pod.metadata?.labels?.role === 'worker')
