@@ -69,6 +69,8 @@ export const metricsConf: ReadonlyArray<[string, string]> = [
  * executors it wants, which is what the elastic workers' controller (manifests/elastic/) reads.
  * - One executor takes a worker's cores (--worker-cores): the driver then wants as many executors
  *   as it needs workers, and no core of a worker is left that no executor can use.
+ * - One executor is asked for with the driver: it starts while the driver's code gets to its first job,
+ *   instead of a second after that job waits (Spark's default starts none).
  * - An idle executor goes after 30 s: its cores go to the next application, or its worker away.
  * - Shuffle tracking (there is no external shuffle service) keeps an executor whose shuffle output
  *   a later stage may read, but for 60 s only: a long session's old results would hold it for ever,
@@ -84,6 +86,7 @@ export function dynamicAllocationConf(workerCores: number): Array<[string, strin
     ['spark.dynamicAllocation.enabled', 'true'],
     ['spark.dynamicAllocation.shuffleTracking.enabled', 'true'],
     ['spark.dynamicAllocation.shuffleTracking.timeout', '60s'],
+    ['spark.dynamicAllocation.initialExecutors', '1'],
     ['spark.dynamicAllocation.executorIdleTimeout', '30s'],
     ['spark.dynamicAllocation.cachedExecutorIdleTimeout', '12h'],
     ['spark.executor.cores', String(workerCores)],

@@ -87,6 +87,7 @@ describe('sparkAuthConf', () => {
         'spark.dynamicAllocation.enabled true',
         'spark.dynamicAllocation.shuffleTracking.enabled true',
         'spark.dynamicAllocation.shuffleTracking.timeout 60s',
+        'spark.dynamicAllocation.initialExecutors 1',
         'spark.dynamicAllocation.executorIdleTimeout 30s',
         'spark.dynamicAllocation.cachedExecutorIdleTimeout 12h',
         'spark.executor.cores 1',
@@ -199,6 +200,7 @@ describe('plannedAuthConf', () => {
       'spark.dynamicAllocation.enabled': 'true',
       'spark.dynamicAllocation.shuffleTracking.enabled': 'true',
       'spark.dynamicAllocation.shuffleTracking.timeout': '60s',
+      'spark.dynamicAllocation.initialExecutors': '1',
       'spark.dynamicAllocation.executorIdleTimeout': '30s',
       'spark.executor.cores': '4',
     })
