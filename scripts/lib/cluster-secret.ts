@@ -64,7 +64,8 @@ export const metricsConf: ReadonlyArray<[string, string]> = [
 
 /**
  * How every driver the tool starts asks for executors (pi, submit and shell read only this file;
- * Connect and JupyterLab set the same on their command lines): by dynamic allocation, so one
+ * Connect and JupyterLab set the same on their command lines, but for how many executors they start
+ * with: the Connect server none, a notebook kernel two): by dynamic allocation, so one
  * application cannot hold every core for as long as it runs, and one that waits says how many
  * executors it wants, which is what the elastic workers' controller (manifests/elastic/) reads.
  * - One executor takes a worker's cores (--worker-cores): the driver then wants as many executors

@@ -501,7 +501,8 @@ async function measureElastic(env: Record<string, string>, nodeIp: string, reps:
       await sleep(250)
     }
     const seconds = (from?: number, to?: number) => {
-      if (from === undefined || to === undefined) throw new Error(`elastic: a moment was not seen (${JSON.stringify(at)})`)
+      // A moment missed (a read that timed out) or seen late would make a step negative: no sample then.
+      if (from === undefined || to === undefined || to < from) throw new Error(`elastic: a moment was not seen in order (${JSON.stringify(at)})`)
       return (to - from) / 1000
     }
     rows.app.push(await run)

@@ -125,7 +125,7 @@ describe('demand: what each application has and still wants', () => {
     })
     const properties = { 'spark.dynamicAllocation.enabled': 'true', 'spark.executor.cores': '1' }
     expect(appDemand(app, busy.workers, { properties, gauges: gauges(3, 1) })).toMatchObject({ executors: { current: 1, target: 3 }, coresWanted: 2 })
-    // An idle Connect server or kernel asks for nothing: WAITING, for no want of room.
+    // An idle Connect server (it starts with no executor) asks for nothing: WAITING, for no want of room.
     expect(appDemand(app, busy.workers, { properties, gauges: gauges(0, 0) })).toMatchObject({ coresWanted: 0, waiting: 'idle: dynamic allocation asks for no executor now' })
     // spark.cores.max caps what it may still take.
     expect(appDemand(app, busy.workers, { properties: { ...properties, 'spark.cores.max': '2' }, gauges: gauges(5, 0) }).coresWanted).toBe(2)
