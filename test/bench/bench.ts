@@ -86,9 +86,11 @@ function dockerRuntime(env: Record<string, string>): Runtime {
     baseline: {
       async up(workers) {
         await quiet`docker network create ${layout.network}`
-        // The master's recovery volume, owned by the Spark user (docker run would make it root's).
-        const claim = manifests.recoveryClaim.metadata!.name!
-        await quiet`docker run --rm --user 0:0 -v ${`${claim}:/claim`} --entrypoint chown ${image} 185:0 /claim`
+        // The master's recovery volume and the event logs (where workers keep their logs), owned by the
+        // Spark user (docker run would make them root's).
+        for (const claim of [manifests.recoveryClaim, manifests.eventsClaim].map((c) => c.metadata!.name!)) {
+          await quiet`docker run --rm --user 0:0 -v ${`${claim}:/claim`} --entrypoint chown ${image} 185:0 /claim`
+        }
         // The pods start only with authentication on (require-auth): the baseline writes the conf by hand, as the README says.
         const { name, file } = authVolume(manifests)
         await quiet({ input: sparkAuthConf() })`docker run --rm -i --user 0:0 -v ${`${name}:/auth`} --entrypoint sh ${image} -c ${`cat > /auth/${file} && chown 185:0 /auth/${file}`}`
