@@ -113,7 +113,7 @@ function dockerRuntime(env: Record<string, string>): Runtime {
         if (ids.length) await quiet`docker rm --force ${ids}`
         await quiet`docker network rm ${layout.network}`
         // The volumes the pod templates mount.
-        await quiet({ nothrow: true })`docker volume rm ${manifests.recoveryClaim.metadata!.name!} ${authVolume(manifests).name}`
+        await quiet({ nothrow: true })`docker volume rm ${manifests.recoveryClaim.metadata!.name!} ${manifests.eventsClaim.metadata!.name!} ${authVolume(manifests).name}`
       },
     },
   }
