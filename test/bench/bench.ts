@@ -26,12 +26,12 @@ import { minikubeGroundDown, minikubeGroundUp } from '../../scripts/ci/minikube-
 import { authVolume, sparkAuthConf } from '../../scripts/lib/cluster-secret.ts'
 import { parseConfig, type Config } from '../../scripts/lib/config.ts'
 import { dockerLayout, planContainer, workerPlans } from '../../scripts/lib/docker/containers.ts'
-import { fetchWithin } from '../../scripts/lib/http.ts'
+import { appDemand, readDriverSide } from '../../scripts/lib/demand.ts'
 import { connectKube } from '../../scripts/lib/kube/kube.ts'
 import { loadManifests, ourLabels, podTemplate, publishedPorts, renderCluster, renderPiJob, uiNodePort } from '../../scripts/lib/manifests.ts'
 import { repoRoot } from '../../scripts/lib/paths.ts'
 import { sleep } from '../../scripts/lib/poll.ts'
-import { fetchMasterState, urlReader, waitForWorkers, type MasterState } from '../../scripts/lib/spark-ui.ts'
+import { fetchMasterState, fetchUiPath, urlReader, waitForWorkers, type AppState, type MasterState } from '../../scripts/lib/spark-ui.ts'
 import { api, parseLabUrl, startKernel } from '../e2e/jupyter.ts'
 
 const manifests = loadManifests()
@@ -78,6 +78,8 @@ function dockerRuntime(env: Record<string, string>): Runtime {
   const uiUrl = `http://127.0.0.1:${uiNodePort(manifests)}`
   const expected = (count: number) => ({ count, cores: config.workerCores, memory: config.workerMemory })
   const rendered = (workers: number) => renderCluster(manifests, { ...config, workers, image, namespace: 'default' })
+  // The claims the pod templates mount, as Docker volumes of the same names.
+  const claimVolumes = [manifests.recoveryClaim, manifests.eventsClaim].map((claim) => claim.metadata!.name!)
   return {
     name: 'docker',
     scale: [2, 4],
@@ -88,7 +90,7 @@ function dockerRuntime(env: Record<string, string>): Runtime {
         await quiet`docker network create ${layout.network}`
         // The master's recovery volume and the event logs (where workers keep their logs), owned by the
         // Spark user (docker run would make them root's).
-        for (const claim of [manifests.recoveryClaim, manifests.eventsClaim].map((c) => c.metadata!.name!)) {
+        for (const claim of claimVolumes) {
           await quiet`docker run --rm --user 0:0 -v ${`${claim}:/claim`} --entrypoint chown ${image} 185:0 /claim`
         }
         // The pods start only with authentication on (require-auth): the baseline writes the conf by hand, as the README says.
@@ -113,7 +115,7 @@ function dockerRuntime(env: Record<string, string>): Runtime {
         if (ids.length) await quiet`docker rm --force ${ids}`
         await quiet`docker network rm ${layout.network}`
         // The volumes the pod templates mount.
-        await quiet({ nothrow: true })`docker volume rm ${manifests.recoveryClaim.metadata!.name!} ${manifests.eventsClaim.metadata!.name!} ${authVolume(manifests).name}`
+        await quiet({ nothrow: true })`docker volume rm ${claimVolumes} ${authVolume(manifests).name}`
       },
     },
   }
@@ -458,12 +460,11 @@ async function measureElastic(env: Record<string, string>, nodeIp: string, reps:
   const app = [join(repoRoot, 'test', 'e2e', 'apps', 'durable.py'), '12', '3']
   const submit = () => timed(() => quiet({ env: { ...process.env, ...env, CI: 'true' } })`node ${bundleEntry} submit ${platform} ${app}`)
   const readState = () => fetchMasterState(uiUrl, 2_000).catch(() => undefined)
-  /** The executors the driver wants now (dynamic allocation's target), or undefined before its UI answers. */
-  const targetExecutors = (appId: string) =>
-    fetchWithin(`${uiUrl}/proxy/${appId}/metrics/json/`, 2_000, {}, async (response) => {
-      const gauges = ((await response.json()) as { gauges: Record<string, { value: number }> }).gauges
-      return gauges[`${appId}.driver.ExecutorAllocationManager.executors.numberTargetExecutors`]?.value
-    }).catch(() => undefined)
+  /** The executors its driver wants now (dynamic allocation's target, read as `status` reads it), or undefined before its UI answers. */
+  const targetExecutors = (app: AppState, state: MasterState) =>
+    readDriverSide(app.id, (path, timeoutMs) => fetchUiPath(uiUrl, path, timeoutMs), 2_000)
+      .then((side) => appDemand(app, state.workers, side).executors?.target)
+      .catch(() => undefined)
   const workerPods = async () => (await kube.core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=spark,role=worker' })).items
   const replicas = async () => (await kube.apps.readNamespacedDeployment({ name: 'spark-worker', namespace: 'default' })).spec?.replicas ?? 0
   const rows = { alive: [] as number[], executor: [] as number[], gone: [] as number[], app: [] as number[], fixed: [] as number[], steps: [] as Array<Record<string, number>> }
@@ -485,8 +486,8 @@ async function measureElastic(env: Record<string, string>, nodeIp: string, reps:
     while (at.gone === undefined) {
       if (Date.now() > deadline) throw new Error(`elastic: not back to one worker within 600 s (${JSON.stringify(at)})`)
       const [state, pods, wanted] = await Promise.all([readState(), workerPods(), replicas()])
-      const appId = state?.activeapps[0]?.id
-      const target = at.asked === undefined && appId ? await targetExecutors(appId) : undefined
+      const app = state?.activeapps[0]
+      const target = at.asked === undefined && app ? await targetExecutors(app, state) : undefined
       const now = Date.now()
       if (state) {
         const alive = state.workers.filter((worker) => worker.state === 'ALIVE')

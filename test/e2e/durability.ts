@@ -12,7 +12,10 @@ const apps = join(import.meta.dirname, 'apps')
 export const durableArgs = (partitions: number) => [join(apps, 'durable.py'), String(partitions), '4']
 
 /** The same job as one notebook cell: the kernel's `spark` is what its getOrCreate returns, and its stop() ends the kernel's application. */
-export const durableCell = (partitions: number) => `import sys\nsys.argv = ['durable.py', '${partitions}', '4']\n${readFileSync(join(apps, 'durable.py'), 'utf8')}`
+export function durableCell(partitions: number): string {
+  const [file, ...args] = durableArgs(partitions)
+  return `import sys\nsys.argv = ${JSON.stringify(['durable.py', ...args])}\n${readFileSync(file, 'utf8')}`
+}
 
 /** Cache 1200 MiB over the executors (1g each, 80% of the heap for Spark) and run Python UDFs beside it. */
 export const stressArgs = [
