@@ -287,7 +287,7 @@ export const optionSpecs: readonly OptionSpec[] = [
   { key: 'partitions', flag: '--partitions', env: 'SPARK_K8S_PI_PARTITIONS', form: '1..1000', commands: ['pi'],
     help: 'partitions (tasks) of the Pi job; the default is the job file\'s PI_PARTITIONS', parse: wholeNumber(1, 1000) },
   { key: 'role', flag: '--role', form: 'master|worker|connect|history|notebook', commands: ['down'],
-    help: 'delete only the master, only the workers, only the Spark Connect server, only the History Server or only JupyterLab (its notebooks stay)', parse: oneOf(['master', 'worker', 'connect', 'history', 'notebook']) },
+    help: 'delete only the master, only the workers (and an elastic range\'s controller), only the Spark Connect server, only the History Server or only JupyterLab (its notebooks stay)', parse: oneOf(['master', 'worker', 'connect', 'history', 'notebook']) },
   { key: 'port', flag: '--port', env: 'SPARK_K8S_UI_PORT', form: '0..65535', commands: ['ui'],
     help: 'local port for the UI (default 8080, or any free port when 8080 is taken; 0 = any free port)', parse: wholeNumber(0, 65535) },
   { key: 'port', flag: '--port', env: 'SPARK_K8S_HISTORY_PORT', form: '0..65535', commands: ['history'],

@@ -613,6 +613,24 @@ describe.skipIf(ground.skipReason)('Spark standalone on a real Kubernetes (--con
       expect(`${fixed.stdout}${fixed.stderr}`).toMatch(/elastic range 1\.\.3 ended: fixed at 1 workers?/)
       expect((await kube.apps.listNamespacedDeployment({ namespace: 'default', labelSelector: 'app=spark,role=autoscaler' })).items).toEqual([])
     })
+
+    it("cluster:down --role worker takes an elastic range's controller and its rights with the workers, leaves the master, and cluster:up brings the workers back", async () => {
+      const up = await run('up', '--workers', '1..2')
+      expect(up.exitCode, up.stderr).toBe(0)
+      const down = await run('down', '--role', 'worker')
+      expect(down.exitCode, down.stderr).toBe(0)
+      expect(`${down.stdout}${down.stderr}`).toMatch(/deployment\/spark-worker.*deployment\/spark-autoscaler|deployment\/spark-autoscaler.*deployment\/spark-worker/)
+      const roles = (await sparkPods()).map((pod) => pod.metadata?.labels?.role)
+      expect(roles).toContain('master')
+      expect(roles.filter((role) => role === 'worker' || role === 'autoscaler')).toEqual([])
+      for (const [apiVersion, kind] of [['rbac.authorization.k8s.io/v1', 'Role'], ['rbac.authorization.k8s.io/v1', 'RoleBinding'], ['v1', 'ServiceAccount'], ['apps/v1', 'Deployment']]) {
+        const { items } = await kube.objects.list(apiVersion, kind, 'default', undefined, undefined, undefined, undefined, 'app=spark,role=autoscaler')
+        expect(items, kind).toEqual([])
+      }
+      const back = await run('up', '--workers', '1')
+      expect(back.exitCode, back.stderr).toBe(0)
+      expect(aliveWorkers(await masterState())).toHaveLength(1)
+    })
   })
 
   it("connect from a machine whose python3 is another minor version (3.12, 3.13 against this cluster's 3.11) is refused in one line, and creates nothing", async () => {

@@ -25,8 +25,16 @@ function fakeKube(objects: KubernetesObject[], { monitoring = true, rbacForbidde
         if (!monitoring && apiVersion.startsWith('monitoring.coreos.com/')) throw Object.assign(new Error('HTTP-Code: 404'), { code: 404 })
         // The built-in edit role may not list Roles or RoleBindings.
         if (rbacForbidden && apiVersion.startsWith('rbac.authorization.k8s.io/')) throw Object.assign(new Error('HTTP-Code: 403'), { code: 403 })
-        const wanted = String(rest[4]).split(',').map((pair) => pair.split('='))
-        const selected = (o: KubernetesObject) => wanted.every(([key, value]) => o.metadata?.labels?.[key] === value)
+        // Equality terms (`key=value`) and set terms (`key in (a,b)`), as the API server reads them.
+        const terms = String(rest[4]).match(/[^,(]+(\([^)]*\))?/g) ?? []
+        const selected = (o: KubernetesObject) =>
+          terms.every((term) => {
+            const label = (key: string) => o.metadata?.labels?.[key]
+            const set = /^(\S+) in \((.*)\)$/.exec(term)
+            if (set) return set[2].split(',').includes(label(set[1]) ?? '')
+            const [key, value] = term.split('=')
+            return label(key) === value
+          })
         return { items: [...store.values()].filter((o) => o.apiVersion === apiVersion && o.kind === kind && selected(o)) }
       },
       delete: async (o: KubernetesObject) => void store.delete(`${o.apiVersion}/${o.kind}/${o.metadata!.name}`),
@@ -66,6 +74,16 @@ describe('deleteCluster on Kubernetes', () => {
     // A user bound to the built-in edit role may not list Roles (and could not have made one): the rest still goes.
     const edit = fakeKube([manifests.master, serviceAccount], { rbacForbidden: true })
     expect(await deleteCluster(makeTarget(config, 'kubernetes', manifests, async () => edit.kube))).toEqual({ done: 'deleted deployment/spark-master, serviceaccount/spark-autoscaler and their pods' })
+  })
+
+  it('--role worker takes the elastic workers\' controller and its rights with the workers, and leaves the master', async () => {
+    const { serviceAccount, role, roleBinding, deployment } = manifests.autoscaler
+    const { kube, store } = fakeKube([manifests.master, manifests.worker, serviceAccount, role, roleBinding, deployment])
+    const config = parseConfig('down', ['--platform', 'kubernetes', '--context', 'lab', '--role', 'worker'], {})
+    expect(await deleteCluster(makeTarget(config, 'kubernetes', manifests, async () => kube), config.role)).toEqual({
+      done: 'deleted deployment/spark-worker, deployment/spark-autoscaler, serviceaccount/spark-autoscaler, role/spark-autoscaler, rolebinding/spark-autoscaler and their pods',
+    })
+    expect([...store.keys()]).toEqual(['apps/v1/Deployment/spark-master'])
   })
 
   it('says where the data the master mounted stays: the claim is not ours, so it is never listed or deleted', async () => {

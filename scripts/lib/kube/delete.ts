@@ -39,8 +39,11 @@ const kinds = [
 ]
 
 export async function deleteOnKubernetes(target: Target, role: DeletableRole | undefined, onProgress?: (reason: string) => void): Promise<StepOutcome> {
-  const labels = { ...ourLabels(target.manifests), ...(role ? { role } : {}) }
-  const selector = selectorOf(labels)
+  // The elastic workers' controller goes with the workers it scales: left behind, it would keep
+  // scaling a Deployment that is gone and report on workers that are not there.
+  const controller = target.manifests.autoscaler.deployment.metadata!.labels!.role!
+  const roles = role === target.manifests.worker.metadata!.labels!.role ? [role, controller] : role ? [role] : []
+  const selector = [selectorOf(ourLabels(target.manifests)), ...(roles.length > 0 ? [`role in (${roles.join(',')})`] : [])].join(',')
   const timeoutMs = target.config.timeoutSeconds * 1000
   const kube = await target.kube().catch((error: unknown) => {
     // A stopped minikube holds no running Spark: nothing to delete, and `minikube stop` is skipped too.
