@@ -490,7 +490,7 @@ async function measureElastic(env: Record<string, string>, nodeIp: string, reps:
       const target = at.asked === undefined && app ? await targetExecutors(app, state) : undefined
       const now = Date.now()
       if (state) {
-        const alive = state.workers.filter((worker) => worker.state === 'ALIVE')
+        const alive = aliveWorkers(state)
         const added = alive.filter((worker) => !first.has(worker.id))
         // One executor per one-core worker: it waits once it wants more executors than workers are ALIVE.
         if (target !== undefined && target > alive.length) at.asked ??= now
@@ -531,7 +531,7 @@ async function measureElastic(env: Record<string, string>, nodeIp: string, reps:
 
 /** Kills the master's JVM once an application runs on two workers; seconds until they and it are back. */
 async function restartMasterMidApp(uiUrl: string, container: string, mainClass: string): Promise<{ workers: number; app: number }> {
-  const readState = () => fetchMasterState(uiUrl, 2_000).catch(() => undefined) as Promise<(MasterState & { activeapps: Array<{ id: string; state: string }> }) | undefined>
+  const readState = () => fetchMasterState(uiUrl, 2_000).catch(() => undefined)
   // Every core granted: the baseline's driver takes them all at once, ours (dynamic allocation) one
   // executor first and more as its tasks queue. Killed 8 s after that, on both sides once the
   // executors' JVMs and Python workers have started: killed mid-start instead, ours shared the 2 CPUs
